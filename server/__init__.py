@@ -1,0 +1,4 @@
+"""spotcheck's Flask application."""
+from server.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,81 @@
+"""The application factory."""
+from __future__ import annotations
+
+import os
+import secrets
+
+from flask import Flask
+
+from server.config import Defaults, database_url
+from server.extensions import api, csrf, db, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config (defaults, then SPOTCHECK_* env, then test_config), extensions, doors."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env("SPOTCHECK")
+    if test_config:
+        app.config.update(test_config)
+    _finish_config(app)
+
+    import server.models  # noqa: F401  (every table on the metadata, for migrations and create_all)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    api.init_app(app)
+
+    from server import http
+    http.init_app(app)
+    _register_doors(app)
+
+    from server import cli
+    cli.init_app(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    os.makedirs(app.instance_path, exist_ok=True)
+    cfg = app.config
+    production = cfg.get("ENV_NAME") == "production"
+    if not cfg.get("SECRET_KEY"):
+        if production:
+            raise RuntimeError("生产环境必须设置 SPOTCHECK_SECRET_KEY（一个足够长的随机字符串）")
+        cfg["SECRET_KEY"] = _dev_secret(app.instance_path)
+    if production:
+        cfg["SESSION_COOKIE_SECURE"] = True
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg.get("SQLALCHEMY_DATABASE_URI") or database_url(cfg, app.instance_path)
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {"timeout": 30})
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    cfg["MEDIA_DIR"] = cfg.get("MEDIA_DIR") or os.path.join(app.instance_path, "media")
+    cfg["PDF_CACHE_DIR"] = cfg.get("PDF_CACHE_DIR") or os.path.join(app.instance_path, "pdf-cache")
+
+
+def _dev_secret(instance_path: str) -> str:
+    """A random key kept in the instance folder so development sessions survive restarts."""
+    path = os.path.join(instance_path, "dev-secret-key")
+    if not os.path.exists(path):
+        with open(path, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        os.chmod(path, 0o600)
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+def _register_doors(app: Flask) -> None:
+    from server.api import register as register_api
+    from server.office import bp as office_bp
+    from server.public import bp as public_bp
+
+    register_api(app, api)
+    app.register_blueprint(office_bp)
+    app.register_blueprint(public_bp)
+
+    @app.get("/")
+    def root():
+        from flask import redirect, url_for
+        return redirect(url_for("public.index"))

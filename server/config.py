@@ -1,0 +1,51 @@
+"""Defaults only; every key can be overridden with a SPOTCHECK_-prefixed environment variable."""
+from __future__ import annotations
+
+import os
+
+
+class Defaults:
+    ENV_NAME = "development"  # SPOTCHECK_ENV_NAME=production turns on the production checks
+    SECRET_KEY = None  # required in production; a random per-process key is used in development
+    DATABASE_URL = None  # default: sqlite:///<instance>/spotcheck.db
+    MEDIA_DIR = None  # default: <instance>/media
+    PDF_CACHE_DIR = None  # default: <instance>/pdf-cache
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    IMPORT_MAX_BYTES = 20 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set True behind TLS (production turns it on)
+    WTF_CSRF_TIME_LIMIT = None
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    TOKEN_TTL_DAYS = 30
+    PAGE_SIZE = 50
+    # flask-smorest / OpenAPI
+    API_TITLE = "spotcheck API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    # Draw defaults (DESIGN §3 rule 6)
+    DRAW_DEFAULT_RATIOS = {"low": "0.03", "general": "0.05", "higher": "0.20", "high": "0.50"}
+    DRAW_EXCLUSION_MONTHS = 12
+    # Photos (DESIGN §7), also sent to phones as reference data
+    PHOTO_MAX_SIDE_PX = 1600
+    PHOTO_JPEG_QUALITY = 0.8
+    MEDIA_MAX_BYTES = 15 * 1024 * 1024
+    MEDIA_MAX_PIXELS = 40_000_000
+    SYNC_MAX_BATCH = 500
+    PUBLICATION_WORKING_DAYS = 20
+    PUBLICATION_WARN_WORKING_DAYS = 15
+
+
+def database_url(config: dict, instance_path: str) -> str:
+    """The SQLAlchemy URL: SPOTCHECK_DATABASE_URL, else a SQLite file in the instance folder."""
+    url = config.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'spotcheck.db')}"
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

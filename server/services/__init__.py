@@ -1,0 +1,1 @@
+"""Domain logic: no Flask imports; each function takes the session and the acting user."""

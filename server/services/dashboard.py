@@ -1,0 +1,28 @@
+"""What the 工作台 shows: counts of the registries and each area's queues (areas add panels here)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.models.registry import InspectionItem, Inspector, Target
+
+
+def panels(session: Session, actor) -> list[dict]:
+    """Panels for the 工作台, each {title, rows:[(label, value, url_endpoint or None)]}."""
+    today = dt.date.today()
+    soon = today + dt.timedelta(days=60)
+    registry = {
+        "title": "一单两库",
+        "rows": [
+            ("抽查事项", session.scalar(select(func.count(InspectionItem.id))), "office.items"),
+            ("检查对象", session.scalar(select(func.count(Target.id))), "office.targets"),
+            ("执法检查人员", session.scalar(select(func.count(Inspector.id))), "office.inspectors"),
+            ("执法证 60 天内到期", session.scalar(select(func.count(Inspector.id)).where(
+                Inspector.cert_expires_on >= today, Inspector.cert_expires_on <= soon)), "office.inspectors"),
+            ("执法证已过期", session.scalar(select(func.count(Inspector.id)).where(
+                Inspector.cert_expires_on < today)), "office.inspectors"),
+        ],
+    }
+    return [registry]

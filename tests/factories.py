@@ -1,0 +1,77 @@
+"""create_<noun>(session, **overrides): valid registry records for tests."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from server.models.registry import Checkpoint, CreditRating, Department, InspectionItem, Inspector, Target
+from server.services import accounts
+from server.services.uscc import check_digit
+
+_seq = itertools.count(1)
+
+
+def make_uscc(n: int | None = None, region: str = "140522") -> str:
+    """A valid 统一社会信用代码 for the n-th test business (阳城县 region code by default)."""
+    n = next(_seq) if n is None else n
+    body = f"91{region}{n:09d}"[:17]
+    body = body[:8] + f"{n:09d}"  # 2 + 6 + 9 = 17
+    return body + check_digit(body)
+
+
+def create_department(session, **kw) -> Department:
+    n = next(_seq)
+    d = Department(code=kw.pop("code", f"D{n}"), name=kw.pop("name", f"执法{n}中队"), **kw)
+    session.add(d)
+    session.flush()
+    return d
+
+
+def create_item(session, *, checkpoints=("是否取得经营许可", "车辆技术档案是否齐全"), **kw) -> InspectionItem:
+    n = next(_seq)
+    item = InspectionItem(code=kw.pop("code", f"JT-{n:03d}"), name=kw.pop("name", f"抽查事项{n}"),
+                          kind=kw.pop("kind", "general"), legal_basis=kw.pop("legal_basis", "《道路运输条例》第五十九条"),
+                          methods=kw.pop("methods", ["on_site"]), target_categories=kw.pop("target_categories", ["freight"]),
+                          qualification_tags=kw.pop("qualification_tags", []), status=kw.pop("status", "published"), **kw)
+    item.checkpoints = [Checkpoint(seq=i + 1, text=t) for i, t in enumerate(checkpoints)]
+    session.add(item)
+    session.flush()
+    return item
+
+
+def create_target(session, **kw) -> Target:
+    n = next(_seq)
+    t = Target(uscc=kw.pop("uscc", None) or make_uscc(n), name=kw.pop("name", f"阳城县测试运输有限公司{n}"),
+               category=kw.pop("category", "freight"), address=kw.pop("address", "阳城县凤城镇测试路1号"),
+               status=kw.pop("status", "active"), risk_level=kw.pop("risk_level", "general"), **kw)
+    session.add(t)
+    session.flush()
+    return t
+
+
+def create_rating(session, target, **kw) -> CreditRating:
+    r = CreditRating(target_id=target.id, source=kw.pop("source", "transport"), level=kw.pop("level", "B"),
+                     effective_from=kw.pop("effective_from", dt.date(2024, 1, 1)), **kw)
+    session.add(r)
+    session.flush()
+    return r
+
+
+def create_inspector(session, department=None, **kw) -> Inspector:
+    n = next(_seq)
+    department = department or create_department(session)
+    i = Inspector(name=kw.pop("name", f"检查员{n}"), cert_no=kw.pop("cert_no", f"14052{n:07d}"),
+                  cert_issued_on=kw.pop("cert_issued_on", dt.date(2022, 1, 1)),
+                  cert_expires_on=kw.pop("cert_expires_on", dt.date(2030, 12, 31)),
+                  department_id=department.id, tags=kw.pop("tags", []), status=kw.pop("status", "active"), **kw)
+    session.add(i)
+    session.flush()
+    return i
+
+
+def create_user(session, role="office", password="password123", **kw):
+    n = next(_seq)
+    if role == "inspector" and "inspector_id" not in kw:
+        kw["inspector_id"] = create_inspector(session).id
+    return accounts.create_user(session, None, username=kw.pop("username", f"user{n}"), password=password,
+                                role=role, **kw)

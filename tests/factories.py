@@ -75,3 +75,42 @@ def create_user(session, role="office", password="password123", **kw):
         kw["inspector_id"] = create_inspector(session).id
     return accounts.create_user(session, None, username=kw.pop("username", f"user{n}"), password=password,
                                 role=role, **kw)
+
+
+def create_task(session, *, items=None, departments=None, **kw):
+    """A published task (not yet drawn) over `items` (default: one new published item)."""
+    from server.models.planning import Task
+    n = next(_seq)
+    items = items if items is not None else [create_item(session)]
+    departments = departments if departments is not None else [create_department(session)]
+    t = Task(code=kw.pop("code", f"T2024{n:04d}"), name=kw.pop("name", f"测试抽查任务{n}"),
+             item_ids=[i.id for i in items], lead_department_id=departments[0].id,
+             department_ids=[d.id for d in departments], period_start=kw.pop("period_start", dt.date(2024, 4, 1)),
+             period_end=kw.pop("period_end", dt.date(2024, 10, 31)), status=kw.pop("status", "published"),
+             ratios=kw.pop("ratios", {"low": "0.03", "general": "0.05", "higher": "0.2", "high": "0.5"}), **kw)
+    session.add(t)
+    session.flush()
+    return t
+
+
+def create_inspection(session, *, task=None, target=None, inspectors=None, **kw):
+    """An assigned inspection with a group of two (by default) and its checklist snapshot."""
+    from server.models.inspections import Inspection, InspectionMember
+    from server.models.registry import InspectionItem
+    task = task or create_task(session)
+    target = target or create_target(session)
+    if inspectors is None:
+        dept = session.get(Department, task.lead_department_id)
+        inspectors = [create_inspector(session, dept), create_inspector(session, dept)]
+    items = [session.get(InspectionItem, i) for i in task.item_ids]
+    checklist = [{"item_id": it.id, "code": it.code, "name": it.name, "legal_basis": it.legal_basis,
+                  "checkpoints": [{"id": cp.id, "seq": cp.seq, "text": cp.text} for cp in it.checkpoints]}
+                 for it in items]
+    insp = Inspection(task_id=task.id, target_id=target.id, status=kw.pop("status", "assigned"),
+                      due_date=kw.pop("due_date", task.period_end), checklist_snapshot=checklist,
+                      target_snapshot={"uscc": target.uscc, "name": target.name, "address": target.address,
+                                       "category": target.category, "risk_level": target.risk_level}, **kw)
+    insp.members = [InspectionMember(inspector_id=i.id, department_id=i.department_id) for i in inspectors]
+    session.add(insp)
+    session.flush()
+    return insp

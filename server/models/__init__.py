@@ -4,3 +4,5 @@ from server.models.audit import AuditEntry, AuditHead  # noqa: F401
 from server.models.registry import (  # noqa: F401
     Checkpoint, CreditRating, Department, InspectionItem, Inspector, Recusal, Target,
 )
+from server.models.planning import Draw, Plan, PlanVersion, Task  # noqa: F401
+from server.models.inspections import Inspection, InspectionMember  # noqa: F401

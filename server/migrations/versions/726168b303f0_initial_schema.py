@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5125660c5078
+Revision ID: 726168b303f0
 Revises: 
-Create Date: 2026-11-27 17:19:03.603527
+Create Date: 2026-11-27 17:20:37.411574
 
 """
 from alembic import op
@@ -13,7 +13,7 @@ from sqlalchemy import Text  # noqa: F401  (JSONB variants render astext_type=Te
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '5125660c5078'
+revision = '726168b303f0'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -117,6 +117,19 @@ def upgrade():
     with op.batch_alter_table('inspectors', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inspectors_department_id'), ['department_id'], unique=False)
 
+    op.create_table('plans',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('current_version', sa.Integer(), nullable=False),
+    sa.Column('created_at', server.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_plans_department_id_departments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plans')),
+    sa.UniqueConstraint('year', 'code', name=op.f('uq_plans_year'))
+    )
     op.create_table('checkpoints',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -140,6 +153,37 @@ def upgrade():
     with op.batch_alter_table('recusals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_recusals_inspector_id'), ['inspector_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_recusals_target_uscc'), ['target_uscc'], unique=False)
+
+    op.create_table('tasks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=True),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('task_type', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('item_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('scope', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('ratios', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('exclusion_months', sa.Integer(), nullable=False),
+    sa.Column('group_size', sa.Integer(), nullable=False),
+    sa.Column('lead_department_id', sa.Integer(), nullable=True),
+    sa.Column('department_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('reveal_seed_at_once', sa.Boolean(), nullable=False),
+    sa.Column('targeted_reason', sa.Text(), nullable=False),
+    sa.Column('targeted_source_doc', sa.Text(), nullable=False),
+    sa.Column('server_seed_hex', sa.String(length=64), nullable=True),
+    sa.Column('commitment', sa.String(length=64), nullable=True),
+    sa.Column('published_at', server.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', server.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['lead_department_id'], ['departments.id'], name=op.f('fk_tasks_lead_department_id_departments')),
+    sa.ForeignKeyConstraint(['plan_id'], ['plans.id'], name=op.f('fk_tasks_plan_id_plans')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tasks')),
+    sa.UniqueConstraint('code', name=op.f('uq_tasks_code'))
+    )
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tasks_plan_id'), ['plan_id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -199,11 +243,123 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_entries_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entries_object_id'), ['object_id'], unique=False)
 
+    op.create_table('draws',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('parent_draw_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('witness_entropy', sa.Text(), nullable=False),
+    sa.Column('record', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('record_sha256', sa.String(length=64), nullable=False),
+    sa.Column('drawn_by_id', sa.Integer(), nullable=True),
+    sa.Column('drawn_at', server.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['users.id'], name=op.f('fk_draws_approved_by_id_users')),
+    sa.ForeignKeyConstraint(['drawn_by_id'], ['users.id'], name=op.f('fk_draws_drawn_by_id_users')),
+    sa.ForeignKeyConstraint(['parent_draw_id'], ['draws.id'], name=op.f('fk_draws_parent_draw_id_draws')),
+    sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], name=op.f('fk_draws_task_id_tasks')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_draws'))
+    )
+    with op.batch_alter_table('draws', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_draws_task_id'), ['task_id'], unique=False)
+
+    op.create_table('plan_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('content', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('approved_at', server.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_at', server.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', server.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['users.id'], name=op.f('fk_plan_versions_approved_by_id_users')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_plan_versions_created_by_id_users')),
+    sa.ForeignKeyConstraint(['plan_id'], ['plans.id'], name=op.f('fk_plan_versions_plan_id_plans'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_versions')),
+    sa.UniqueConstraint('plan_id', 'version', name=op.f('uq_plan_versions_plan_id'))
+    )
+    op.create_table('inspections',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('target_id', sa.Integer(), nullable=False),
+    sa.Column('draw_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('mode', sa.String(length=16), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('target_snapshot', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('checklist_snapshot', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('result_categories', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('methods', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('follow_ups', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('has_conflicts', sa.Boolean(), nullable=False),
+    sa.Column('reviewer_note', sa.Text(), nullable=False),
+    sa.Column('started_at', server.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', server.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', server.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('approved_at', server.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('changed_at', server.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['users.id'], name=op.f('fk_inspections_approved_by_id_users')),
+    sa.ForeignKeyConstraint(['draw_id'], ['draws.id'], name=op.f('fk_inspections_draw_id_draws')),
+    sa.ForeignKeyConstraint(['target_id'], ['targets.id'], name=op.f('fk_inspections_target_id_targets')),
+    sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], name=op.f('fk_inspections_task_id_tasks')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspections')),
+    sa.UniqueConstraint('task_id', 'target_id', name=op.f('uq_inspections_task_id'))
+    )
+    with op.batch_alter_table('inspections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inspections_changed_at'), ['changed_at'], unique=False)
+        batch_op.create_index('ix_inspections_status_submitted', ['status', 'submitted_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inspections_target_id'), ['target_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inspections_task_id'), ['task_id'], unique=False)
+
+    op.create_table('inspection_members',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('inspection_id', sa.Integer(), nullable=False),
+    sa.Column('inspector_id', sa.Integer(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('replaced_by_draw_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_inspection_members_department_id_departments')),
+    sa.ForeignKeyConstraint(['inspection_id'], ['inspections.id'], name=op.f('fk_inspection_members_inspection_id_inspections'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['inspector_id'], ['inspectors.id'], name=op.f('fk_inspection_members_inspector_id_inspectors')),
+    sa.ForeignKeyConstraint(['replaced_by_draw_id'], ['draws.id'], name=op.f('fk_inspection_members_replaced_by_draw_id_draws')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_members')),
+    sa.UniqueConstraint('inspection_id', 'inspector_id', name=op.f('uq_inspection_members_inspection_id'))
+    )
+    with op.batch_alter_table('inspection_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inspection_members_inspection_id'), ['inspection_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inspection_members_inspector_id'), ['inspector_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('inspection_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inspection_members_inspector_id'))
+        batch_op.drop_index(batch_op.f('ix_inspection_members_inspection_id'))
+
+    op.drop_table('inspection_members')
+    with op.batch_alter_table('inspections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inspections_task_id'))
+        batch_op.drop_index(batch_op.f('ix_inspections_target_id'))
+        batch_op.drop_index('ix_inspections_status_submitted')
+        batch_op.drop_index(batch_op.f('ix_inspections_changed_at'))
+
+    op.drop_table('inspections')
+    op.drop_table('plan_versions')
+    with op.batch_alter_table('draws', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_draws_task_id'))
+
+    op.drop_table('draws')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entries_object_id'))
         batch_op.drop_index(batch_op.f('ix_audit_entries_at'))
@@ -216,12 +372,17 @@ def downgrade():
 
     op.drop_table('api_tokens')
     op.drop_table('users')
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tasks_plan_id'))
+
+    op.drop_table('tasks')
     with op.batch_alter_table('recusals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recusals_target_uscc'))
         batch_op.drop_index(batch_op.f('ix_recusals_inspector_id'))
 
     op.drop_table('recusals')
     op.drop_table('checkpoints')
+    op.drop_table('plans')
     with op.batch_alter_table('inspectors', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inspectors_department_id'))
 

@@ -1,0 +1,81 @@
+"""Inspections: one target in one task, with its group (检查组).
+
+The draw area creates them; the sync area records field work against them (models/fieldwork.py);
+the review area approves or returns them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.extensions import db
+from server.models.planning import Draw, Task
+from server.models.registry import Inspector, Target
+from server.models.types import JSONType, UTCDateTime, utcnow
+
+# assigned → in_progress → pending_evidence → submitted → approved
+#                                   returned ↗ (back to the phone, then resubmitted)
+INSPECTION_STATUSES = ("assigned", "in_progress", "pending_evidence", "submitted", "returned", "approved",
+                       "withdrawn")
+
+
+class Inspection(db.Model):
+    __tablename__ = "inspections"
+    __table_args__ = (
+        UniqueConstraint("task_id", "target_id"),
+        Index("ix_inspections_status_submitted", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
+    draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+    status: Mapped[str] = mapped_column(String(20), default="assigned")
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumps when a returned inspection is resubmitted
+    mode: Mapped[str] = mapped_column(String(16), default="on_site")  # on_site / document / online
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    target_snapshot: Mapped[dict] = mapped_column(JSONType, default=dict)
+    checklist_snapshot: Mapped[list] = mapped_column(JSONType, default=list)  # items with checkpoints
+    result_categories: Mapped[list] = mapped_column(JSONType, default=list)  # vocab.ResultCategory codes
+    methods: Mapped[list] = mapped_column(JSONType, default=list)  # vocab.Method codes
+    follow_ups: Mapped[list] = mapped_column(JSONType, default=list)  # vocab.FollowUp codes
+    summary: Mapped[str] = mapped_column(Text, default="")
+    has_conflicts: Mapped[bool] = mapped_column(Boolean, default=False)
+    reviewer_note: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # submitted with all evidence held
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    task: Mapped[Task] = relationship()
+    target: Mapped[Target] = relationship()
+    draw: Mapped[Draw | None] = relationship()
+    members: Mapped[list[InspectionMember]] = relationship(
+        back_populates="inspection", order_by="InspectionMember.id", cascade="all, delete-orphan")
+
+    @property
+    def active_members(self) -> list[InspectionMember]:
+        return [m for m in self.members if m.active]
+
+
+class InspectionMember(db.Model):
+    """One inspector in an inspection's group; a replaced member stays, inactive, for the record."""
+
+    __tablename__ = "inspection_members"
+    __table_args__ = (UniqueConstraint("inspection_id", "inspector_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspectors.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    replaced_by_draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    inspection: Mapped[Inspection] = relationship(back_populates="members")
+    inspector: Mapped[Inspector] = relationship()

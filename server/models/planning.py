@@ -1,0 +1,106 @@
+"""Annual plans (with versions), tasks, and the locked records of draws.
+
+Owned by the draw area; columns may be added there. Inspections reference tasks and draws.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.extensions import db
+from server.models.types import JSONType, UTCDateTime, utcnow
+
+
+class Plan(db.Model):
+    """年度抽查计划: one row per plan; its content lives in versions."""
+
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("year", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))  # 计划编号, e.g. 140522202401
+    year: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft/approved/published/adjusting
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    versions: Mapped[list[PlanVersion]] = relationship(back_populates="plan", order_by="PlanVersion.version",
+                                                        cascade="all, delete-orphan")
+    tasks: Mapped[list[Task]] = relationship(back_populates="plan", order_by="Task.code")
+
+
+class PlanVersion(db.Model):
+    """One kept version of a plan's content, with the reason and approval of an adjustment."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("plan_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    content: Mapped[dict] = mapped_column(JSONType, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    plan: Mapped[Plan] = relationship(back_populates="versions")
+
+
+class Task(db.Model):
+    """抽查任务: one campaign in a plan (不定向 undirected / 定向 directed / 靶向 targeted)."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # 任务编号
+    name: Mapped[str] = mapped_column(String(200))
+    task_type: Mapped[str] = mapped_column(String(16), default="undirected")  # undirected/directed/targeted
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft/published/drawn/closed
+    item_ids: Mapped[list] = mapped_column(JSONType, default=list)
+    scope: Mapped[dict] = mapped_column(JSONType, default=dict)  # categories, tags, regions, statuses
+    ratios: Mapped[dict] = mapped_column(JSONType, default=dict)  # risk level -> decimal string
+    exclusion_months: Mapped[int] = mapped_column(Integer, default=12)
+    group_size: Mapped[int] = mapped_column(Integer, default=2)
+    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    department_ids: Mapped[list] = mapped_column(JSONType, default=list)  # all participating, lead included
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    reveal_seed_at_once: Mapped[bool] = mapped_column(Boolean, default=False)
+    targeted_reason: Mapped[str] = mapped_column(Text, default="")  # 靶向: complaint / referral / data alert
+    targeted_source_doc: Mapped[str] = mapped_column(Text, default="")
+    server_seed_hex: Mapped[str | None] = mapped_column(String(64))  # secret until revealed
+    commitment: Mapped[str | None] = mapped_column(String(64))
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    plan: Mapped[Plan | None] = relationship(back_populates="tasks")
+    draws: Mapped[list[Draw]] = relationship(back_populates="task", order_by="Draw.id")
+
+
+class Draw(db.Model):
+    """The locked record of one draw (the main one, or a supplementary 补抽 / 递补 draw)."""
+
+    __tablename__ = "draws"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="main")  # main / replace_target / replace_inspector
+    parent_draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    witness_entropy: Mapped[str] = mapped_column(Text, default="")
+    record: Mapped[dict] = mapped_column(JSONType, default=dict)  # the full public record (DESIGN §5)
+    record_sha256: Mapped[str] = mapped_column(String(64), default="")
+    drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    drawn_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    task: Mapped[Task] = relationship(back_populates="draws")

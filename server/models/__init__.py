@@ -6,3 +6,4 @@ from server.models.registry import (  # noqa: F401
 )
 from server.models.planning import Draw, Plan, PlanVersion, Task  # noqa: F401
 from server.models.inspections import Inspection, InspectionMember  # noqa: F401
+from server.models.approvals import Approval  # noqa: F401

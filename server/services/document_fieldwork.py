@@ -1,0 +1,149 @@
+"""The field records of an inspection as the 笔录's context.
+
+The sync area exposes an inspection's record in the shape of the sync bundle's `record`
+(sync/PROTOCOL.md §2.1: registers, findings, photos, signatures, party, result, late_evidence)
+through `record_of(session, inspection)`; this module turns that record into the parts of the
+笔录 context. Before any field work is synced the record is empty and the 笔录 prints blank lines.
+"""
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy.orm import Session
+
+from server.services.document_contexts import iso
+
+ROLE_LABELS = {"party": "现场人员签名", "inspector": "执法人员", "witness": "见证人"}
+
+
+def load_record(session: Session, inspection) -> dict:
+    """The inspection's record from the sync area (empty when it has none or the area is absent)."""
+    for module_name in ("server.services.fieldwork", "server.services.sync_store"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        builder = getattr(module, "record_of", None)
+        if builder is not None:
+            return builder(session, inspection) or {}
+    return {}
+
+
+def load_receipt(session: Session, inspection) -> dict | None:
+    """The latest receipt the server issued for the inspection, if the sync area keeps one."""
+    try:
+        module = importlib.import_module("server.services.receipts")
+    except ImportError:
+        return None
+    latest = getattr(module, "latest_receipt", None)
+    return latest(session, inspection) if latest is not None else None
+
+
+def fill_record(session: Session, inspection, context: dict) -> None:
+    """Add answers, findings, party, signatures, photos and the receipt to a 笔录 context."""
+    fill_from_record(context, load_record(session, inspection))
+    receipt = load_receipt(session, inspection)
+    if receipt:
+        context["receipt"] = receipt_part(receipt)
+
+
+def fill_from_record(context: dict, record: dict) -> None:
+    """Merge a PROTOCOL §2.1 record into a 笔录 context built from the inspection alone."""
+    if not record:
+        return
+    context["time"]["start"] = record.get("started_at") or context["time"]["start"]
+    result = record.get("result") or {}
+    context["time"]["end"] = result.get("submitted_at") or context["time"]["end"]
+    checkpoints = _answer_checkpoints(context, record.get("registers") or [])
+    photos = _photos(record.get("photos") or [])
+    findings = _findings(record.get("findings") or [], checkpoints, photos)
+    for p in photos:
+        p["finding_no"] = findings["by_id"].get(p.pop("finding_id"), None)
+    context["findings"] = findings["list"]
+    context["photos"] = photos
+    context["party"] = _party(record.get("party") or [])
+    context["signatures"] = [_signature(s) for s in record.get("signatures") or []]
+    conclusion = context["conclusion"]
+    for key, src in (("results", "result_categories"), ("methods", "methods"), ("follow_ups", "follow_ups")):
+        conclusion[key] = list(result.get(src) or conclusion[key])
+    conclusion["summary"] = result.get("summary") or conclusion["summary"]
+    context["late_evidence"] = int(record.get("late_evidence") or 0)
+
+
+def _answer_checkpoints(context: dict, registers: list[dict]) -> dict:
+    """Put each register's answer on its checkpoint; return checkpoint id → (item name, text)."""
+    by_id = {r.get("checkpoint_id"): r for r in registers}
+    where = {}
+    for item in context["items"]:
+        for cp in item["checkpoints"]:
+            where[cp["id"]] = (item["name"], cp["text"])
+            reg = by_id.get(cp["id"])
+            if reg:
+                cp["answer"] = reg.get("answer") or ""
+                notes = [reg.get("note") or ""]
+                if reg.get("conflict"):
+                    notes.append("组内答案不一致，待审核")
+                cp["note"] = "；".join(n for n in notes if n)
+    return where
+
+
+def _photos(photos: list[dict]) -> list[dict]:
+    out = []
+    for n, p in enumerate(photos, start=1):
+        sha = str(p.get("sha256") or "")
+        out.append({"no": n, "id": p.get("id"), "sha256": sha, "sha12": sha[:12], "taken_at": p.get("taken_at"),
+                    "latitude": p.get("latitude"), "longitude": p.get("longitude"),
+                    "accuracy": p.get("accuracy_m"), "caption": p.get("caption") or "",
+                    "finding_id": p.get("finding_id"), "held": bool(p.get("held", True))})
+    return out
+
+
+def _findings(findings: list[dict], checkpoints: dict, photos: list[dict]) -> dict:
+    """Current findings (not superseded by an amendment), numbered, with their photos' numbers."""
+    current = [f for f in findings if not f.get("superseded_by")]
+    out, by_id = [], {}
+    for n, f in enumerate(current, start=1):
+        item_name, cp_text = checkpoints.get(f.get("checkpoint_id"), ("", ""))
+        ids = {f.get("id")} | _ancestors(f, findings)
+        by_id.update({i: n for i in ids if i})
+        out.append({"no": n, "item_name": item_name, "checkpoint_text": cp_text,
+                    "description": f.get("description") or "", "legal_basis": f.get("legal_basis") or "",
+                    "rectification_order": f.get("rectification") or "",
+                    "rectification_deadline": f.get("rectify_by"),
+                    "photo_nos": [p["no"] for p in photos if p["finding_id"] in ids]})
+    return {"list": out, "by_id": by_id}
+
+
+def _ancestors(finding: dict, findings: list[dict]) -> set:
+    """The ids a finding amends, directly or through earlier amendments (their photos still count)."""
+    by_id = {f.get("id"): f for f in findings}
+    seen, current = set(), finding.get("supersedes")
+    while current and current not in seen:
+        seen.add(current)
+        current = (by_id.get(current) or {}).get("supersedes")
+    return seen
+
+
+def _party(parties: list[dict]) -> dict | None:
+    """The party on site: the last record (records are append-only)."""
+    if not parties:
+        return None
+    p = parties[-1]
+    refused = bool(p.get("refused_to_sign"))
+    return {"name": p.get("name") or "", "title": p.get("position") or "", "relation": "",
+            "id_no": p.get("id_number") or "", "phone": p.get("phone") or "", "recusal_requested": False,
+            "refusal_note": ((p.get("note") or "现场人员拒绝签名") if refused else "")}
+
+
+def _signature(s: dict) -> dict:
+    role = s.get("signer_role") or "party"
+    return {"role": role, "role_label": ROLE_LABELS.get(role, role), "name": s.get("signer_name") or "",
+            "sha256": s.get("sha256") or "", "signed_at": s.get("signed_at")}
+
+
+def receipt_part(receipt: dict) -> dict:
+    """The receipt reference printed on the 笔录: key id and signature prefix, time, completeness."""
+    return {"ref": f"{receipt.get('key_id', '')}-{str(receipt.get('signature', ''))[:16]}",
+            "complete": bool(receipt.get("complete")), "server_time": iso(receipt.get("server_time"))
+            if not isinstance(receipt.get("server_time"), str) else receipt.get("server_time"),
+            "missing_count": len(receipt.get("missing") or [])}

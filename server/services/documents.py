@@ -1,0 +1,338 @@
+"""Printable documents: who may have which, their contexts, and a cache keyed on a content hash.
+
+A document's cache key is the SHA-256 of its kind, the template version (a digest of every template
+and the stylesheet) and the canonical JSON of its context, which names every image by its SHA-256.
+So an unchanged inspection is served from the cache file and any change gives a new PDF. Cache files
+are written atomically (temporary file + rename) under config PDF_CACHE_DIR.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server import pdf
+from server.errors import Conflict, NotFound, PermissionDenied
+from server.models.inspections import Inspection
+from server.models.planning import Plan, Task
+from server.services import document_contexts as contexts
+from server.services.permissions import STAFF, require_role
+
+TEMPLATES = {"record": "record.html", "notice": "notice.html", "plan": "plan.html",
+             "referral": "referral.html", "criminal_referral": "criminal_referral.html",
+             "publications": "publications.html"}
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where documents come from and go: the bureau's name, the cache and media folders, batch workers."""
+
+    bureau: str
+    cache_dir: str
+    media_dir: str
+    workers: int = 2
+
+
+@dataclass(frozen=True)
+class Document:
+    """A rendered document: its bytes, a download name, its content key, and whether the cache had it."""
+
+    data: bytes
+    filename: str
+    key: str
+    cached: bool
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document to produce: the template, its context and the cache path of its content key."""
+
+    kind: str
+    context: dict
+    key: str
+    filename: str
+
+
+_template_version: str | None = None
+
+
+def template_version() -> str:
+    """The digest of the templates and stylesheet, computed once per process."""
+    global _template_version
+    if _template_version is None:
+        _template_version = pdf.template_version()
+    return _template_version
+
+
+def content_key(kind: str, context: dict) -> str:
+    """SHA-256 over the kind, the template version and the canonical JSON of the context."""
+    body = json.dumps(context, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{kind}\n{template_version()}\n{body}".encode("utf-8")).hexdigest()
+
+
+def cache_path(settings: Settings, kind: str, key: str) -> Path:
+    return Path(settings.cache_dir) / kind / key[:2] / f"{key}.pdf"
+
+
+def media_paths(media_dir: str, context: dict) -> dict[str, str]:
+    """Map every image SHA-256 named in the context to its file in the media folder (a thumbnail first)."""
+    found: dict[str, str] = {}
+    for sha in _image_hashes(context):
+        for candidate in _media_candidates(media_dir, sha):
+            if os.path.isfile(candidate):
+                found[sha] = candidate
+                break
+    return found
+
+
+def _image_hashes(context: dict) -> list[str]:
+    return [item["sha256"] for key in ("photos", "signatures") for item in context.get(key) or []
+            if SHA256_RE.match(str(item.get("sha256") or ""))]
+
+
+def _media_candidates(media_dir: str, sha: str) -> list[str]:
+    try:
+        from server.services import media_store  # the sync area's store, when present
+        paths = media_store.local_paths(media_dir, sha)
+    except (ImportError, AttributeError):
+        paths = []
+    return list(paths) + [os.path.join(media_dir, "thumbs", sha[:2], sha), os.path.join(media_dir, sha[:2], sha),
+                          os.path.join(media_dir, sha)]
+
+
+def render_job(job: Job, settings: Settings) -> bytes:
+    """Render one job (in this process or a worker) and store it in the cache."""
+    data = pdf.render_pdf(TEMPLATES[job.kind], job.context, media_dir=settings.media_dir,
+                          media=media_paths(settings.media_dir, job.context))
+    _store(cache_path(settings, job.kind, job.key), data)
+    return data
+
+
+def _store(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pdf")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def produce(job: Job, settings: Settings) -> Document:
+    """The job's PDF from the cache, or rendered now and cached."""
+    path = cache_path(settings, job.kind, job.key)
+    try:
+        return Document(path.read_bytes(), job.filename, job.key, True)
+    except FileNotFoundError:
+        return Document(render_job(job, settings), job.filename, job.key, False)
+
+
+def _job(kind: str, context: dict, filename: str) -> Job:
+    return Job(kind, context, content_key(kind, context), filename)
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe version of a name: no path separators or control characters."""
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", text or "").strip(" ._")
+    return cleaned[:80] or "未命名"
+
+
+# --- who may have what ------------------------------------------------------------------------------
+
+def _inspection_for(session: Session, actor, inspection_id: int) -> Inspection:
+    """The inspection if the actor is staff or an active member of its group."""
+    require_role(actor, *STAFF, "inspector")
+    inspection = session.get(Inspection, inspection_id)
+    if inspection is None:
+        raise NotFound("找不到该检查记录")
+    if actor.role == "inspector" and actor.inspector_id not in {m.inspector_id for m in inspection.active_members}:
+        raise PermissionDenied("您不是该检查的检查组成员，无权查看其文书")
+    if inspection.status == "withdrawn":
+        raise Conflict("该检查已撤回，不再出具文书", code="inspection_withdrawn")
+    return inspection
+
+
+def record_job(session: Session, actor, inspection_id: int, settings: Settings) -> Job:
+    inspection = _inspection_for(session, actor, inspection_id)
+    ctx = contexts.record_context(session, inspection, settings.bureau)
+    return _job("record", ctx, f"现场检查笔录_{ctx['doc']['number']}_{safe_name(ctx['target']['name'])}.pdf")
+
+
+def notice_job(session: Session, actor, inspection_id: int, settings: Settings) -> Job:
+    inspection = _inspection_for(session, actor, inspection_id)
+    ctx = contexts.notice_context(session, inspection, settings.bureau)
+    return _job("notice", ctx, f"随机抽查告知书_{ctx['doc']['number']}_{safe_name(ctx['target']['name'])}.pdf")
+
+
+def inspection_record(session: Session, actor, inspection_id: int, settings: Settings) -> Document:
+    """The 现场检查笔录 of one inspection (staff, or a member of its group)."""
+    return produce(record_job(session, actor, inspection_id, settings), settings)
+
+
+def synced_inspection_record(session: Session, actor, inspection_id: int, settings: Settings) -> Document:
+    """The 笔录 an inspector downloads to the phone: only once the server holds the group's records."""
+    require_role(actor, "inspector")
+    inspection = _inspection_for(session, actor, inspection_id)
+    if inspection.status == "assigned":
+        raise Conflict("该检查尚未同步任何现场记录，请先在手机上完成同步后再下载笔录", code="not_synced")
+    return inspection_record(session, actor, inspection_id, settings)
+
+
+def inspection_notice(session: Session, actor, inspection_id: int, settings: Settings) -> Document:
+    """The 随机抽查告知书 of one inspection (staff, or a member of its group)."""
+    return produce(notice_job(session, actor, inspection_id, settings), settings)
+
+
+def plan_document(session: Session, actor, plan_id: int, settings: Settings, version: int | None = None) -> Document:
+    """The annual plan for 备案 (staff only), at its current version or a kept one."""
+    require_role(actor, *STAFF)
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound("找不到该抽查计划")
+    if version is not None and version not in {v.version for v in plan.versions}:
+        raise NotFound(f"该计划没有第 {version} 版")
+    ctx = contexts.plan_context(session, plan, settings.bureau, version)
+    return produce(_job("plan", ctx, f"抽查工作计划_{safe_name(plan.code)}_第{ctx['plan']['version']}版.pdf"),
+                   settings)
+
+
+def referral_document(session: Session, actor, referral_id: int, settings: Settings) -> Document:
+    """案件移送函 / 抄告函 or 涉嫌犯罪案件移送书 of a referral (staff only)."""
+    from server.models.followup import Referral
+    from server.services import document_followup
+    require_role(actor, *STAFF)
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound("找不到该移送记录")
+    ctx = document_followup.referral_context(session, referral, settings.bureau)
+    kind = ctx["doc"]["kind"]
+    return produce(_job(kind, ctx, f"{ctx['doc']['title']}_{safe_name(referral.doc_no)}.pdf"), settings)
+
+
+def publication_list(session: Session, actor, task_id: int, settings: Settings) -> Document:
+    """The 抽查结果公示表 of a task: its published results (staff only)."""
+    from server.services import document_followup
+    require_role(actor, *STAFF)
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound("找不到该抽查任务")
+    ctx = document_followup.publications_context(session, task, settings.bureau)
+    return produce(_job("publications", ctx, f"抽查结果公示表_{safe_name(task.code)}.pdf"), settings)
+
+
+# --- a whole task at once ---------------------------------------------------------------------------
+
+def task_zip(session: Session, actor, task_id: int, kind: str, settings: Settings) -> Document:
+    """A zip of every 笔录 (kind "record") or 告知书 (kind "notice") of a task, with an index (staff only)."""
+    require_role(actor, *STAFF)
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound("找不到该抽查任务")
+    inspections = session.scalars(select(Inspection).where(
+        Inspection.task_id == task.id, Inspection.status != "withdrawn").order_by(Inspection.id)).all()
+    if not inspections:
+        raise Conflict("该任务还没有检查对象（尚未抽取），没有可下载的文书", code="no_inspections")
+    make = record_job if kind == "record" else notice_job
+    jobs = [make(session, actor, i.id, settings) for i in inspections]
+    pdfs = produce_many(jobs, settings)
+    title = "现场检查笔录" if kind == "record" else "随机抽查告知书"
+    data = _zip(jobs, pdfs, inspections, title)
+    key = hashlib.sha256("".join(j.key for j in jobs).encode()).hexdigest()
+    return Document(data, f"{safe_name(task.code)}_{title}_{len(jobs)}份.zip", key, False)
+
+
+def produce_many(jobs: list[Job], settings: Settings) -> list[bytes]:
+    """Every job's PDF: cached ones read, the rest rendered by a small process pool (or here, for few)."""
+    out: list[bytes | None] = []
+    todo: list[int] = []
+    for n, job in enumerate(jobs):
+        try:
+            out.append(cache_path(settings, job.kind, job.key).read_bytes())
+        except FileNotFoundError:
+            out.append(None)
+            todo.append(n)
+    if len(todo) >= 4 and settings.workers > 1:
+        ctx = multiprocessing.get_context("forkserver")
+        with concurrent.futures.ProcessPoolExecutor(min(settings.workers, len(todo)), mp_context=ctx) as pool:
+            for n, data in zip(todo, pool.map(render_job, [jobs[n] for n in todo], [settings] * len(todo))):
+                out[n] = data
+    else:
+        for n in todo:
+            out[n] = render_job(jobs[n], settings)
+    return out  # type: ignore[return-value]
+
+
+def _zip(jobs: list[Job], pdfs: list[bytes], inspections: list[Inspection], title: str) -> bytes:
+    buf = io.BytesIO()
+    index = io.StringIO()
+    writer = csv.writer(index)
+    writer.writerow(["文件名", "文书编号", "检查对象", "统一社会信用代码", "检查状态", "SHA-256"])
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for job, data, inspection in zip(jobs, pdfs, inspections):
+            zf.writestr(job.filename, data)
+            writer.writerow([job.filename, job.context["doc"]["number"], job.context["target"]["name"],
+                             job.context["target"]["uscc"], inspection.status, hashlib.sha256(data).hexdigest()])
+        zf.writestr(f"{title}目录.csv", "\ufeff" + index.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+# --- what the office's document pages list ---------------------------------------------------------
+
+def _visible(query, actor):
+    """Restrict an Inspection query to the actor's groups when the actor is an inspector."""
+    from server.models.inspections import InspectionMember
+    if actor.role == "inspector":
+        query = query.where(Inspection.id.in_(select(InspectionMember.inspection_id).where(
+            InspectionMember.inspector_id == actor.inspector_id, InspectionMember.active.is_(True))))
+    return query
+
+
+def tasks_with_documents(session: Session, actor, *, page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
+    """Tasks with at least one inspection the actor may see, newest first, with counts by status."""
+    from sqlalchemy import func
+    require_role(actor, *STAFF, "inspector")
+    counts = _visible(select(Inspection.task_id, Inspection.status, func.count(Inspection.id))
+                      .where(Inspection.status != "withdrawn")
+                      .group_by(Inspection.task_id, Inspection.status), actor)
+    by_task: dict[int, dict[str, int]] = {}
+    for task_id, status, n in session.execute(counts):
+        by_task.setdefault(task_id, {})[status] = n
+    if not by_task:
+        return [], 0
+    ids = list(by_task)
+    tasks = session.scalars(select(Task).where(Task.id.in_(ids))
+                            .order_by(Task.period_start.desc(), Task.id.desc())
+                            .offset((page - 1) * per_page).limit(per_page)).all()
+    rows = [{"task": t, "total": sum(by_task[t.id].values()),
+             "done": by_task[t.id].get("submitted", 0) + by_task[t.id].get("approved", 0),
+             "approved": by_task[t.id].get("approved", 0)} for t in tasks]
+    return rows, len(ids)
+
+
+def task_inspections(session: Session, actor, task_id: int) -> tuple[Task, list[Inspection]]:
+    """A task and the inspections in it the actor may see, in draw order."""
+    require_role(actor, *STAFF, "inspector")
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound("找不到该抽查任务")
+    inspections = session.scalars(_visible(select(Inspection).where(
+        Inspection.task_id == task_id, Inspection.status != "withdrawn"), actor).order_by(Inspection.id)).all()
+    if actor.role == "inspector" and not inspections:
+        raise PermissionDenied("您不是该任务任何检查组的成员，无权查看其文书")
+    return task, list(inspections)

@@ -114,3 +114,14 @@ def create_inspection(session, *, task=None, target=None, inspectors=None, **kw)
     session.add(insp)
     session.flush()
     return insp
+
+
+def create_submitted_inspection(session, *, result_categories=("01",), follow_ups=("none",),
+                                completed_at=None, **kw):
+    """An inspection its group has submitted with all evidence held (ready for review)."""
+    from server.models.types import utcnow
+    completed_at = completed_at or utcnow()
+    return create_inspection(session, status=kw.pop("status", "submitted"), submitted_at=completed_at,
+                             completed_at=completed_at, started_at=completed_at,
+                             result_categories=list(result_categories), methods=kw.pop("methods", ["on_site"]),
+                             follow_ups=list(follow_ups), summary=kw.pop("summary", "现场检查完毕"), **kw)

@@ -145,3 +145,45 @@ def workday_clock(start: dt.date, limit: int, warn_at: int, *, on: dt.date | Non
     """A clock of `limit` working days from `start`, warning once `warn_at` have passed."""
     return Clock(start=start, due=add_workdays(start, limit), on=on or today(), limit=limit, warn_at=warn_at,
                  done_on=done_on)
+
+
+def parse_date(value, field: str, label: str, *, required: bool = True) -> dt.date | None:
+    """A date from a form value (YYYY-MM-DD) or a date; a Chinese error naming the field otherwise."""
+    from server.errors import ValidationError
+
+    if isinstance(value, dt.date):
+        return value
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise ValidationError(f"请填写{label}", errors={field: "必填"})
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{label}格式有误，应为 YYYY-MM-DD（例如 2024-10-08）",
+                              errors={field: "日期格式有误"}) from None
+
+
+def parse_moment(value, field: str, label: str) -> dt.datetime:
+    """A UTC timestamp from a form value in Beijing time (YYYY-MM-DDTHH:MM or YYYY-MM-DD HH:MM)."""
+    from server.errors import ValidationError
+
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ).astimezone(dt.timezone.utc)
+    text = (value or "").strip().replace(" ", "T")
+    if not text:
+        raise ValidationError(f"请填写{label}", errors={field: "必填"})
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{label}格式有误，应为 YYYY-MM-DD HH:MM（例如 2024-10-08 09:30）",
+                              errors={field: "时间格式有误"}) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL_TZ)
+    return moment.astimezone(dt.timezone.utc)
+
+
+def end_of_day_utc(day: dt.date) -> dt.datetime:
+    """The UTC instant at which the Beijing-time `day` ends (a deadline "by the end of `day`")."""
+    return local_midnight_utc(day + ONE_DAY)

@@ -1,0 +1,122 @@
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from server.errors import Conflict, PermissionDenied, ValidationError
+from server.models.audit import AuditEntry
+from server.models.followup import Publication, Violation
+from server.services import inspection_record, review
+from server.services.workdays import add_workdays, local_midnight_utc, today
+from tests.factories import create_submitted_inspection, create_user
+
+
+def at(day: dt.date, hour=10):
+    return local_midnight_utc(day) + dt.timedelta(hours=hour)
+
+
+def test_queue_lists_only_submitted_oldest_first_with_publication_clock(session):
+    office = create_user(session, role="office")
+    newer = create_submitted_inspection(session, completed_at=at(today()))
+    older = create_submitted_inspection(session, completed_at=at(add_workdays(today() - dt.timedelta(days=60), 0)))
+    create_submitted_inspection(session, status="returned")
+    rows, total = review.queue(session, office)
+    assert total == 2 and [r["id"] for r in rows] == [older.id, newer.id]
+    assert rows[0]["clock"].state == "overdue" and rows[1]["clock"].state == "running"
+
+
+def test_approve_keeps_history_opens_publication_and_violation(session):
+    office = create_user(session, role="office")
+    insp = create_submitted_inspection(session, result_categories=["02"], follow_ups=["rectify"])
+    review.approve(session, office, insp.id, version=1, note="证据充分")
+    assert insp.status == "approved" and insp.approved_by_id == office.id
+    [h] = review.history(session, insp.id)
+    assert (h.action, h.version, h.note) == ("approve", 1, "证据充分")
+    pub = session.scalar(select(Publication).where(Publication.inspection_id == insp.id))
+    assert pub.status == "draft" and pub.content["items"][0]["result"] == "发现问题已责令改正"
+    [v] = session.scalars(select(Violation).where(Violation.inspection_id == insp.id)).all()
+    assert v.status == "open" and v.finding_ref == ""
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "inspection.approve")).reason == "证据充分"
+
+
+def test_return_then_resubmitted_version_is_reviewed_again(session):
+    office = create_user(session, role="office")
+    insp = create_submitted_inspection(session)
+    with pytest.raises(ValidationError, match="^退回时请填写需要检查人员补正的内容$"):
+        review.return_for_fix(session, office, insp.id, version=1, note="  ")
+    review.return_for_fix(session, office, insp.id, version=1, note="请补拍营业执照照片")
+    assert insp.status == "returned" and insp.reviewer_note == "请补拍营业执照照片"
+    with pytest.raises(Conflict, match="当前为“已退回”，不能审核"):
+        review.approve(session, office, insp.id, version=1)
+    insp.status, insp.version = "submitted", 2  # what the sync push does on resubmission
+    with pytest.raises(Conflict, match="现为第 2 版"):
+        review.approve(session, office, insp.id, version=1)
+    review.approve(session, office, insp.id, version=2)
+    assert [(h.version, h.action) for h in review.history(session, insp.id)] == [(1, "return"), (2, "approve")]
+
+
+def test_approved_inspection_cannot_be_reviewed_again(session):
+    office = create_user(session, role="office")
+    insp = create_submitted_inspection(session)
+    review.approve(session, office, insp.id)
+    with pytest.raises(Conflict, match="当前为“已通过”"):
+        review.return_for_fix(session, office, insp.id, note="再看看")
+
+
+def test_inspector_cannot_review_and_staff_cannot_review_their_own_inspection(session):
+    inspector_user = create_user(session, role="inspector")
+    insp = create_submitted_inspection(session)
+    with pytest.raises(PermissionDenied):
+        review.approve(session, inspector_user, insp.id)
+    member = insp.members[0].inspector_id
+    office_member = create_user(session, role="office", inspector_id=member)
+    with pytest.raises(PermissionDenied, match="不能审核自己参与检查的结果"):
+        review.approve(session, office_member, insp.id)
+    assert insp.status == "submitted"
+
+
+def test_conflicts_need_a_note_and_missing_results_are_refused(session):
+    office = create_user(session, role="office")
+    insp = create_submitted_inspection(session, has_conflicts=True)
+    with pytest.raises(ValidationError, match="说明采信的答案"):
+        review.approve(session, office, insp.id)
+    review.approve(session, office, insp.id, note="采信王建国的答案：符合")
+    empty = create_submitted_inspection(session, result_categories=())
+    with pytest.raises(ValidationError, match="^该检查未填写检查结果类别，请退回检查人员补充后再审核$"):
+        review.approve(session, office, empty.id)
+
+
+def test_photo_far_from_target_is_flagged():
+    assert round(review.distance_m(35.48, 112.41, 35.49, 112.41)) == 1112
+
+    class T:
+        latitude, longitude = 35.48, 112.41
+
+    class I:
+        target = T()
+
+    record = {"photos": [{"id": "a", "latitude": 35.481, "longitude": 112.41},
+                         {"id": "b", "latitude": 35.49, "longitude": 112.41},
+                         {"id": "c", "latitude": None, "longitude": None}]}
+    checks = review.photo_checks(I(), record, 500)
+    assert [(p["distance_m"], p["far"], p["no_gps"]) for p in checks] == [(111, False, False), (1112, True, False),
+                                                                         (None, False, True)]
+
+
+def test_item_results_follow_checkpoint_answers(session):
+    insp = create_submitted_inspection(session, result_categories=["02"])
+    cps = [cp["id"] for cp in insp.checklist_snapshot[0]["checkpoints"]]
+    assert [r["codes"] for r in inspection_record.item_results(insp, {"registers": []})] == [["02"]]
+    record = {"registers": [{"checkpoint_id": cps[0], "answer": "compliant"},
+                            {"checkpoint_id": cps[1], "answer": "noncompliant"}]}
+    assert inspection_record.item_results(insp, record)[0]["codes"] == ["02"]
+    record["registers"][1]["answer"] = "na"
+    assert inspection_record.item_results(insp, record)[0]["codes"] == ["01"]
+
+
+def test_conflicting_heads_are_listed_for_the_reviewer():
+    record = {"answers": [{"id": "x", "answer": "compliant", "by": "甲"}, {"id": "y", "answer": "noncompliant", "by": "乙"}],
+              "registers": [{"checkpoint_id": 3, "conflict": True, "heads": ["x", "y"]},
+                            {"checkpoint_id": 4, "conflict": False, "heads": ["x"]}]}
+    [c] = review.conflicts(record)
+    assert c["checkpoint_id"] == 3 and [h["by"] for h in c["heads"]] == ["甲", "乙"]

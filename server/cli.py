@@ -86,3 +86,6 @@ def init_app(app: Flask) -> None:
     for command in (create_user_command, audit_verify_command, init_db_command):
         app.cli.add_command(command)
     # Areas add their commands below, one import each.
+    from server.commands_demo import demo_logins_command, load_demo_command
+    app.cli.add_command(load_demo_command)
+    app.cli.add_command(demo_logins_command)

@@ -1,0 +1,84 @@
+"""Device login for the API (bearer tokens) and the `token_required` decorator other API views use."""
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+
+from flask import Response, current_app, g, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from server.errors import AppError
+from server.extensions import db
+from server.models.types import utcnow
+from server.services import tokens
+
+bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="设备登录")
+
+
+def json_response(body, status: int = 200, *, compress: bool = False) -> Response:
+    """Compact UTF-8 JSON (Chinese unescaped); gzip when asked and the client accepts it."""
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    resp = Response(data, status=status, mimetype="application/json")
+    if compress and "gzip" in request.accept_encodings and len(data) > 1024:
+        resp.set_data(gzip.compress(data, compresslevel=6))
+        resp.headers["Content-Encoding"] = "gzip"
+        resp.vary.add("Accept-Encoding")
+    return resp
+
+
+def bearer_token() -> str | None:
+    """The token of an `Authorization: Bearer …` header, if any."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
+
+
+def token_required(view):
+    """API views: authenticate the bearer token (an active inspector) into g.api_user and g.api_token."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        user, token = tokens.check_token(db.session, bearer_token(), ttl_days=current_app.config["TOKEN_TTL_DAYS"])
+        g.api_user, g.api_token = user, token
+        return view(*args, **kwargs)
+    return wrapped
+
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, error_messages={"required": "请填写用户名"})
+    password = fields.String(required=True, error_messages={"required": "请填写密码"})
+    device_name = fields.String(required=True, error_messages={"required": "请填写设备名称"})
+
+
+@bp.post("/token")
+@bp.arguments(TokenRequestSchema)
+def issue(data):
+    """Exchange a username and password for a device token (inspectors only)."""
+    cfg = current_app.config
+    try:
+        raw, token = tokens.issue_token(db.session, username=data["username"], password=data["password"],
+                                        device_name=data["device_name"], ttl_days=cfg["TOKEN_TTL_DAYS"],
+                                        max_failures=cfg["LOGIN_MAX_FAILURES"], lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
+    except AppError:
+        db.session.commit()  # keep the failure count, as the office login does
+        raise
+    db.session.commit()
+    user = token.user
+    inspector = user.inspector
+    return json_response({
+        "token": raw, "token_type": "Bearer", "expires_at": token.expires_at.isoformat(),
+        "server_time": utcnow().isoformat(),
+        "user": {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
+                 "inspector": {"id": inspector.id, "name": inspector.name, "cert_no": inspector.cert_no}
+                 if inspector else None}}, 201)
+
+
+@bp.delete("/token")
+@token_required
+def revoke():
+    """Log this device out: its token stops working at once."""
+    tokens.revoke_token(db.session, g.api_user, g.api_token.id, reason="设备退出登录")
+    db.session.commit()
+    return Response(status=204)

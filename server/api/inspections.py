@@ -1,0 +1,32 @@
+"""One inspection for its group: its bundle and its signed receipt."""
+from __future__ import annotations
+
+from flask import current_app, g
+from flask_smorest import Blueprint
+
+from server.api.auth import json_response, token_required
+from server.extensions import db
+from server.services import receipts
+from server.services.sync_store import SqlSyncStore
+from server.services.fieldwork import get_visible
+
+bp = Blueprint("inspections", __name__, url_prefix="/api/v1/inspections", description="检查")
+
+
+@bp.get("/<int:inspection_id>")
+@token_required
+def detail(inspection_id):
+    """The inspection's bundle (PROTOCOL.md §2.1), for a member of its group."""
+    get_visible(db.session, g.api_user, inspection_id)
+    body = SqlSyncStore(db.session, current_app.config).bundles(g.api_user, [inspection_id])[0]
+    db.session.commit()
+    return json_response(body)
+
+
+@bp.get("/<int:inspection_id>/receipt")
+@token_required
+def receipt(inspection_id):
+    """The signed list of every piece of evidence the server holds for the inspection."""
+    body = receipts.build(db.session, g.api_user, inspection_id, current_app.config["SECRET_KEY"])
+    db.session.commit()
+    return json_response(body)

@@ -1,0 +1,52 @@
+"""Media by SHA-256: PUT (checked, content-addressed, idempotent) and HEAD."""
+from __future__ import annotations
+
+from flask import Response, current_app, g, request
+from flask_smorest import Blueprint
+
+from server.api.auth import json_response, token_required
+from server.extensions import db
+from server.models.fieldwork import MediaFile
+from server.services import media_store
+
+bp = Blueprint("media", __name__, url_prefix="/api/v1/media", description="照片与签名文件")
+
+
+def _read_body(max_bytes: int) -> bytes:
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        raise media_store.too_large(length, max_bytes)
+    data = request.stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise media_store.too_large(len(data), max_bytes)
+    return data
+
+
+@bp.route("/<sha256>", methods=["PUT"])
+@token_required
+def put(sha256):
+    """Store an image named by its SHA-256 (201 new, 200 already held)."""
+    cfg = current_app.config
+    media_store.check_hash_format(sha256)
+    data = _read_body(cfg["MEDIA_MAX_BYTES"])
+    row, created = media_store.ingest(db.session, g.api_user, media_store.store_for(cfg), sha256, data,
+                                      max_bytes=cfg["MEDIA_MAX_BYTES"], max_pixels=cfg["MEDIA_MAX_PIXELS"])
+    body = {"sha256": row.sha256, "bytes": row.byte_size, "width": row.width, "height": row.height,
+            "format": row.format, "created": created}
+    db.session.commit()
+    return json_response(body, 201 if created else 200)
+
+
+@bp.route("/<sha256>", methods=["HEAD"])
+@token_required
+def head(sha256):
+    """200 when the server holds the file, 404 when not."""
+    media_store.check_hash_format(sha256)
+    row = db.session.get(MediaFile, sha256)
+    db.session.commit()  # the token's sliding expiry
+    if row is None or not media_store.store_for(current_app.config).has(sha256):
+        return Response(status=404)
+    resp = Response(status=200)
+    resp.headers["Content-Length"] = str(row.byte_size)
+    resp.headers["Content-Type"] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[row.format]
+    return resp

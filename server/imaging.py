@@ -1,0 +1,94 @@
+"""Image checks and thumbnails; pure: bytes in, bytes out (no Flask, no database, no files)."""
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_SIDE_PX = 20_000
+THUMB_SIDE_PX = 320
+
+
+class ImageRejected(Exception):
+    """The bytes are not an acceptable image; `code` is the API error code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: str
+    width: int
+    height: int
+
+    @property
+    def mime(self) -> str:
+        return ALLOWED_FORMATS[self.format]
+
+
+def _open(data: bytes, max_pixels: int) -> Image.Image:
+    """Open and check the header only: format and dimensions, before any pixel is decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_large() from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise ImageRejected("bad_image", "文件不是有效的图片（仅支持 JPEG、PNG、WebP），请重新拍摄") from None
+    if im.format not in ALLOWED_FORMATS:
+        raise ImageRejected("bad_image", f"不支持的图片格式 {im.format}（仅支持 JPEG、PNG、WebP），请重新拍摄")
+    width, height = im.size
+    if width > MAX_SIDE_PX or height > MAX_SIDE_PX or width * height > max_pixels:
+        raise _too_large(width, height, max_pixels)
+    return im
+
+
+def _too_large(width: int | None = None, height: int | None = None, max_pixels: int | None = None) -> ImageRejected:
+    size = f"（{width}×{height} 像素）" if width else ""
+    limit = f"上限为 {max_pixels // 1_000_000} 百万像素、单边 {MAX_SIDE_PX} 像素" if max_pixels else "超出上限"
+    return ImageRejected("image_too_large", f"图片尺寸过大{size}，{limit}，请在设备上缩小后重新上传")
+
+
+def _decode(im: Image.Image) -> Image.Image:
+    """Decode every pixel: a cut or corrupt file fails here, never later in a report."""
+    try:
+        im.load()
+    except (OSError, EOFError, SyntaxError, ValueError) as err:
+        if isinstance(err, EOFError) or "truncated" in str(err).lower() or "broken data stream" in str(err).lower():
+            raise ImageRejected("truncated_image", "图片数据不完整（上传可能被中断），请重新上传") from None
+        raise ImageRejected("bad_image", "图片数据已损坏，无法读取，请重新拍摄") from None
+    return im
+
+
+def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
+    """Verify that `data` is a whole JPEG/PNG/WebP within the limits; raise ImageRejected otherwise."""
+    im = _decode(_open(data, max_pixels))
+    return ImageInfo(im.format, im.size[0], im.size[1])
+
+
+def verify_and_thumbnail(data: bytes, *, max_pixels: int, side: int = THUMB_SIDE_PX,
+                         quality: int = 75) -> tuple[ImageInfo, bytes]:
+    """Verify the image and make a JPEG thumbnail (EXIF orientation applied) from one decode."""
+    im = _decode(_open(data, max_pixels))
+    info = ImageInfo(im.format, im.size[0], im.size[1])
+    return info, thumbnail_of(im, side=side, quality=quality)
+
+
+def thumbnail_of(im: Image.Image, *, side: int = THUMB_SIDE_PX, quality: int = 75) -> bytes:
+    """A JPEG at most `side` pixels on its long edge."""
+    im = ImageOps.exif_transpose(im)
+    im.thumbnail((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if im.mode not in ("RGB", "L"):
+        background = Image.new("RGB", im.size, (255, 255, 255))
+        rgba = im.convert("RGBA")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        im = background
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=quality, optimize=False)
+    return out.getvalue()

@@ -1,0 +1,306 @@
+"""Field work recorded against an inspection: the eight sync mutations, applied with the merge rules.
+
+Every function takes (session, actor, origin, **args) with args already shape-checked by sync/wire.py,
+checks that the actor is in the inspection's group, and returns "applied" or "late" (the inspection is
+locked, so the data is kept as late evidence). Permanent failures raise AppErrors whose `code` is the
+protocol's rejection code. Checks happen before any write, so a refused mutation changes nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from server.models.fieldwork import (CheckpointAnswer, Finding, LateEvidence, MediaFile, PartyRecord, Photo,
+                                     Signature)
+from server.models.inspections import Inspection
+from server.models.types import utcnow
+from server.services import audit
+from server.services.permissions import STAFF
+from sync.merge import is_locked
+from sync.messages import APPLIED, LATE
+
+
+@dataclass
+class Origin:
+    """Who made a record, on which device and mutation, and when by both clocks."""
+
+    user: object
+    client_id: str | None = None
+    mutation_id: int | None = None
+    created_at: dt.datetime = field(default_factory=utcnow)
+    received_at: dt.datetime = field(default_factory=utcnow)
+
+    def columns(self, insp: Inspection) -> dict:
+        return {"user_id": self.user.id, "author_inspector_id": self.user.inspector_id,
+                "client_id": self.client_id, "mutation_id": self.mutation_id, "created_at": self.created_at,
+                "received_at": self.received_at, "inspection_version": working_version(insp)}
+
+
+def working_version(insp: Inspection) -> int:
+    """The version new records belong to: a returned inspection's next submission is version + 1."""
+    return insp.version + 1 if insp.status == "returned" else insp.version
+
+
+def is_member(actor, insp: Inspection) -> bool:
+    """Whether `actor` is an inspector in the inspection's active group."""
+    return (actor is not None and actor.is_active and actor.role == "inspector" and actor.inspector_id is not None
+            and any(m.inspector_id == actor.inspector_id for m in insp.active_members))
+
+
+def can_view(actor, insp: Inspection) -> bool:
+    """Staff see every inspection; an inspector only those of their groups."""
+    return actor is not None and actor.is_active and (actor.role in STAFF or is_member(actor, insp))
+
+
+def get_visible(session: Session, actor, inspection_id: int) -> Inspection:
+    """The inspection if `actor` may see it (NotFound / PermissionDenied otherwise)."""
+    insp = session.get(Inspection, inspection_id)
+    if insp is None:
+        raise NotFound(f"检查 {inspection_id} 不存在", code="not_found")
+    if not can_view(actor, insp):
+        raise PermissionDenied("该检查不属于您所在的检查组")
+    return insp
+
+
+def _open(session: Session, actor, origin: Origin, name: str, args: dict) -> Inspection | None:
+    """The inspection to write to, or None after storing the mutation as late evidence."""
+    insp = session.get(Inspection, args["inspection_id"])
+    if insp is None:
+        raise NotFound(f"检查 {args['inspection_id']} 不存在", code="not_found")
+    if not is_member(actor, insp):
+        raise PermissionDenied("该检查不属于您所在的检查组")
+    if insp.status == "withdrawn":
+        raise Conflict("该检查已被撤回，此操作未生效（数据已留存，审核人员可见）", code="inspection_withdrawn")
+    if is_locked(insp.status):
+        if name != "inspection.start":
+            session.add(LateEvidence(inspection_id=insp.id, name=name, args=_jsonable(args), sha256=args.get("sha256"),
+                                     status_at_arrival=insp.status, **origin.columns(insp)))
+            insp.changed_at = utcnow()
+        return None
+    return insp
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _touch(insp: Inspection, origin: Origin) -> None:
+    if insp.status == "assigned":
+        insp.status = "in_progress"
+    if insp.started_at is None:
+        insp.started_at = origin.created_at
+    insp.changed_at = utcnow()
+
+
+def _checkpoint_ids(insp: Inspection) -> list[int]:
+    return [cp["id"] for item in insp.checklist_snapshot or [] for cp in item.get("checkpoints", [])]
+
+
+def _check_checkpoint(insp: Inspection, checkpoint_id: int | None) -> None:
+    if checkpoint_id is not None and checkpoint_id not in _checkpoint_ids(insp):
+        raise ValidationError(f"检查要点 {checkpoint_id} 不在本次检查的清单中", code="unknown_checkpoint",
+                              errors={"checkpoint_id": checkpoint_id})
+
+
+def _check_finding(session: Session, insp: Inspection, finding_id: str | None) -> None:
+    if finding_id is None:
+        return
+    finding = session.get(Finding, finding_id)
+    if finding is None or finding.inspection_id != insp.id:
+        raise ValidationError(f"发现问题 {finding_id} 不属于本次检查", code="unknown_finding",
+                              errors={"finding_id": finding_id})
+
+
+def _existing(session: Session, model, args: dict, fields: dict) -> bool:
+    """True when a record with this id already holds the same content; id_conflict when it differs."""
+    row = session.get(model, args["id"])
+    if row is None:
+        return False
+    for column, value in {"inspection_id": args["inspection_id"], **fields}.items():
+        current = getattr(row, column)
+        if isinstance(current, dt.datetime) and isinstance(value, dt.datetime):
+            same = current == value
+        else:
+            same = current == value or (isinstance(current, float) and value is not None and abs(current - value) < 1e-9)
+        if not same:
+            raise Conflict(f"编号 {args['id']} 已被另一条内容不同的记录使用", code="id_conflict",
+                           errors={"id": args["id"]})
+    return True
+
+
+def start_inspection(session: Session, actor, origin: Origin, *, inspection_id: int, started_at) -> str:
+    """Mark the inspection started (assigned → in_progress); repeating it changes nothing."""
+    insp = _open(session, actor, origin, "inspection.start", {"inspection_id": inspection_id})
+    if insp is None:
+        return APPLIED
+    if insp.status == "assigned" or insp.started_at is None:
+        insp.started_at = insp.started_at or started_at
+        insp.status = "in_progress" if insp.status == "assigned" else insp.status
+        insp.changed_at = utcnow()
+    return APPLIED
+
+
+def record_answer(session: Session, actor, origin: Origin, **args) -> str:
+    """Add one answer to a checkpoint's register (conflicts are refreshed by refresh_conflicts)."""
+    insp = _open(session, actor, origin, "checkpoint.record", args)
+    if insp is None:
+        return LATE
+    _check_checkpoint(insp, args["checkpoint_id"])
+    fields = {k: args[k] for k in ("checkpoint_id", "answer", "note")} | {"base": list(args["base"])}
+    if not _existing(session, CheckpointAnswer, args, fields):
+        session.add(CheckpointAnswer(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _touch(insp, origin)
+    return APPLIED
+
+
+def add_finding(session: Session, actor, origin: Origin, **args) -> str:
+    """Append a finding (with its legal basis and rectification order)."""
+    insp = _open(session, actor, origin, "finding.add", args)
+    if insp is None:
+        return LATE
+    _check_checkpoint(insp, args["checkpoint_id"])
+    fields = {k: args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification", "rectify_by")}
+    if not _existing(session, Finding, args, fields):
+        session.add(Finding(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _touch(insp, origin)
+    return APPLIED
+
+
+def amend_finding(session: Session, actor, origin: Origin, **args) -> str:
+    """Append a new version of a finding that supersedes `finding_id` (the old one stays)."""
+    insp = _open(session, actor, origin, "finding.amend", args)
+    if insp is None:
+        return LATE
+    _check_finding(session, insp, args["finding_id"])
+    _check_checkpoint(insp, args["checkpoint_id"])
+    fields = {k: args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification", "rectify_by",
+                                   "reason")} | {"supersedes_id": args["finding_id"]}
+    if not _existing(session, Finding, args, fields):
+        session.add(Finding(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _touch(insp, origin)
+    return APPLIED
+
+
+def attach_photo(session: Session, actor, origin: Origin, **args) -> str:
+    """Append a photo record; its file may already be held or arrive later by media PUT."""
+    insp = _open(session, actor, origin, "photo.attach", args)
+    if insp is None:
+        return LATE
+    _check_checkpoint(insp, args["checkpoint_id"])
+    _check_finding(session, insp, args["finding_id"])
+    fields = {k: args[k] for k in ("sha256", "finding_id", "checkpoint_id", "caption", "taken_at", "latitude",
+                                   "longitude", "accuracy_m", "width", "height", "clock_offset_ms")}
+    fields["byte_size"] = args["bytes"]
+    if not _existing(session, Photo, args, fields):
+        session.add(Photo(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _touch(insp, origin)
+    return APPLIED
+
+
+def add_signature(session: Session, actor, origin: Origin, **args) -> str:
+    """Append a signature of a group member, the party on site or a witness."""
+    insp = _open(session, actor, origin, "signature.add", args)
+    if insp is None:
+        return LATE
+    signer = args["inspector_id"]
+    if args["signer_role"] == "inspector" and signer not in {m.inspector_id for m in insp.active_members}:
+        raise ValidationError("签名的检查人员不在本检查组中", code="invalid_args", errors={"inspector_id": signer})
+    fields = {"sha256": args["sha256"], "signer_role": args["signer_role"], "signer_name": args["signer_name"],
+              "signer_inspector_id": signer, "signed_at": args["signed_at"]}
+    if not _existing(session, Signature, args, fields):
+        session.add(Signature(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _touch(insp, origin)
+    return APPLIED
+
+
+def record_party(session: Session, actor, origin: Origin, **args) -> str:
+    """Append a record of the party on site; the latest one is current."""
+    insp = _open(session, actor, origin, "party.record", args)
+    if insp is None:
+        return LATE
+    fields = {k: args[k] for k in ("name", "position", "id_number", "phone", "refused_to_sign", "note")}
+    if not _existing(session, PartyRecord, args, fields):
+        session.add(PartyRecord(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _touch(insp, origin)
+    return APPLIED
+
+
+def submit_inspection(session: Session, actor, origin: Origin, *, inspection_id: int, result_categories: list,
+                      methods: list, follow_ups: list, summary: str) -> str:
+    """Lock the inspection with its results: pending_evidence while a file is missing, else submitted."""
+    args = {"inspection_id": inspection_id, "result_categories": result_categories, "methods": methods,
+            "follow_ups": follow_ups, "summary": summary}
+    insp = _open(session, actor, origin, "inspection.submit", args)
+    if insp is None:
+        return LATE
+    session.flush()
+    answered = set(session.scalars(select(CheckpointAnswer.checkpoint_id).where(
+        CheckpointAnswer.inspection_id == insp.id)))
+    unanswered = [cp for cp in _checkpoint_ids(insp) if cp not in answered]
+    if unanswered:
+        raise ValidationError(f"还有 {len(unanswered)} 个检查要点未作答，不能提交；请逐项检查后再提交",
+                              code="incomplete_submission", errors={"checkpoints": unanswered})
+    if insp.status == "returned":
+        insp.version += 1
+    insp.result_categories, insp.methods, insp.follow_ups = list(result_categories), list(methods), list(follow_ups)
+    insp.summary = summary
+    insp.started_at = insp.started_at or origin.created_at
+    insp.submitted_at = origin.received_at
+    missing = missing_media(session, insp.id)
+    insp.status = "pending_evidence" if missing else "submitted"
+    insp.completed_at = None if missing else utcnow()
+    insp.changed_at = utcnow()
+    audit.record(session, actor, "inspection.submit", insp, detail={
+        "version": insp.version, "status": insp.status, "missing_media": len(missing),
+        "result_categories": insp.result_categories, "client_id": origin.client_id,
+        "mutation_id": origin.mutation_id})
+    return APPLIED
+
+
+def referenced_media(session: Session, inspection_id: int) -> list[tuple[str, str, str]]:
+    """(kind, record id, sha256) of every photo and signature of the inspection (late ones excluded)."""
+    photos = session.execute(select(Photo.id, Photo.sha256).where(Photo.inspection_id == inspection_id)
+                             .order_by(Photo.received_at, Photo.id)).all()
+    sigs = session.execute(select(Signature.id, Signature.sha256).where(Signature.inspection_id == inspection_id)
+                           .order_by(Signature.received_at, Signature.id)).all()
+    return [("photo", i, s) for i, s in photos] + [("signature", i, s) for i, s in sigs]
+
+
+def held_media(session: Session, hashes) -> dict[str, MediaFile]:
+    """The media files held among `hashes`."""
+    hashes = list(set(hashes))
+    if not hashes:
+        return {}
+    return {m.sha256: m for m in session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))}
+
+
+def missing_media(session: Session, inspection_id: int) -> list[tuple[str, str, str]]:
+    """The referenced files the server does not hold yet."""
+    refs = referenced_media(session, inspection_id)
+    held = held_media(session, [s for _, _, s in refs])
+    return [r for r in refs if r[2] not in held]
+
+
+def complete_waiting(session: Session, actor, sha256: str) -> list[Inspection]:
+    """After a file lands: every pending_evidence inspection that now holds all its files becomes submitted."""
+    ids = set(session.scalars(select(Photo.inspection_id).where(Photo.sha256 == sha256))) | set(
+        session.scalars(select(Signature.inspection_id).where(Signature.sha256 == sha256)))
+    done = []
+    for insp in session.scalars(select(Inspection).where(Inspection.id.in_(ids),
+                                                         Inspection.status == "pending_evidence")):
+        if not missing_media(session, insp.id):
+            insp.status, insp.completed_at, insp.changed_at = "submitted", utcnow(), utcnow()
+            audit.record(session, actor, "inspection.complete", insp, detail={"last_file": sha256,
+                                                                             "version": insp.version})
+            done.append(insp)
+    return done

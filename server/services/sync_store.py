@@ -1,0 +1,166 @@
+"""The SQL implementation of sync.store.SyncStore: applies mutations through services/fieldwork.py."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from server import vocab
+from server.errors import AppError
+from server.models.inspections import Inspection, InspectionMember
+from server.models.registry import Inspector
+from server.models.sync import MutationLog, SyncClient
+from server.models.types import utcnow
+from server.services import audit, field_records, fieldwork
+from server.services.bundles import bundle
+from sync.errors import CLIENT_MISMATCH, Rejected, SyncError
+from sync.merge import is_locked
+from sync.messages import STATUS_LABELS, Mutation, MutationResult, Vocabulary
+from sync.store import SyncStore
+
+APPLY = {
+    "inspection.start": fieldwork.start_inspection, "checkpoint.record": fieldwork.record_answer,
+    "finding.add": fieldwork.add_finding, "finding.amend": fieldwork.amend_finding,
+    "photo.attach": fieldwork.attach_photo, "signature.add": fieldwork.add_signature,
+    "party.record": fieldwork.record_party, "inspection.submit": fieldwork.submit_inspection,
+}
+# Service error codes that are the protocol's `invalid_args`.
+GENERIC_CODES = {"validation_error", "bad_request"}
+
+
+class SqlSyncStore(SyncStore):
+    """One push or pull on one SQLAlchemy session; the caller (the view) commits."""
+
+    def __init__(self, session: Session, config, token=None):
+        self.session, self.config, self.token = session, config, token
+        self._client: SyncClient | None = None
+        self._touched: dict[int, list] = defaultdict(list)
+
+    def now(self):
+        return utcnow()
+
+    def vocabulary(self) -> Vocabulary:
+        return Vocabulary(frozenset(m.value for m in vocab.ResultCategory), frozenset(m.value for m in vocab.Method),
+                          frozenset(m.value for m in vocab.FollowUp))
+
+    # ---- push -------------------------------------------------------------------------------------
+    def open_client(self, user, client_id: str) -> int:
+        # The UPDATE comes first so that this transaction holds the client's write lock (a PostgreSQL
+        # row lock, SQLite's database lock) before it reads the position: pushes of one client serialize.
+        self.session.execute(update(SyncClient).where(SyncClient.client_id == client_id)
+                             .values(last_push_at=utcnow()))
+        client = self.session.get(SyncClient, client_id, populate_existing=True)
+        if client is None:
+            client = SyncClient(client_id=client_id, user_id=user.id, last_mutation_id=0, last_push_at=utcnow())
+            self.session.add(client)
+            self.session.flush()
+        elif client.user_id != user.id:
+            raise SyncError(*CLIENT_MISMATCH, "此同步标识属于另一位用户：请重新登录，应用会生成新的同步标识",
+                            {"client_id": client_id})
+        if self.token is not None:
+            client.token_id, client.device_name = self.token.id, self.token.device_name
+        self._client = client
+        return client.last_mutation_id
+
+    def logged_digests(self, client_id: str, ids: list[int]) -> dict[int, str]:
+        rows = self.session.execute(select(MutationLog.mutation_id, MutationLog.digest).where(
+            MutationLog.client_id == client_id, MutationLog.mutation_id.in_(ids)))
+        return dict(rows.all())
+
+    def apply(self, user, mutation: Mutation) -> tuple[str, int | None]:
+        origin = fieldwork.Origin(user=user, client_id=mutation.client_id, mutation_id=mutation.id,
+                                  created_at=mutation.created_at, received_at=utcnow())
+        try:
+            status = APPLY[mutation.name](self.session, user, origin, **mutation.args)
+        except AppError as err:
+            code = "invalid_args" if err.code in GENERIC_CODES else err.code
+            raise Rejected(code, err.message, err.errors if isinstance(err.errors, dict) else {}) from None
+        return status, mutation.args["inspection_id"]
+
+    def log(self, user, mutation: Mutation, raw_args, result: MutationResult, digest: str, inspection_id) -> None:
+        exists = inspection_id is not None and self.session.get(Inspection, inspection_id) is not None
+        self.session.add(MutationLog(
+            client_id=mutation.client_id, mutation_id=mutation.id, name=mutation.name[:64],
+            args=raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}, digest=digest,
+            status=result.status, code=result.code, message=result.message or "", errors=result.errors,
+            inspection_id=inspection_id if exists else None, user_id=user.id,
+            device_name=self._client.device_name if self._client else "", created_at=mutation.created_at,
+            received_at=utcnow()))
+        if exists:
+            self._touched[inspection_id].append([mutation.id, mutation.name, result.status, result.code])
+
+    def advance(self, client_id: str, last_id: int) -> None:
+        self._client.last_mutation_id = last_id
+
+    def inspection_summaries(self, user, inspection_ids: list[int]) -> list[dict]:
+        self.session.flush()
+        for insp_id, entries in self._touched.items():  # one audit line per inspection per push
+            insp = self.session.get(Inspection, insp_id)
+            field_records.refresh_conflicts(self.session, insp)
+            audit.record(self.session, user, "sync.push", insp, detail={
+                "client_id": self._client.client_id, "device": self._client.device_name, "mutations": entries})
+        out = []
+        for insp_id in inspection_ids:
+            insp = self.session.get(Inspection, insp_id)
+            out.append({"id": insp.id, "status": insp.status, "version": insp.version,
+                        "locked": is_locked(insp.status), "has_conflicts": insp.has_conflicts,
+                        "missing_media": len(fieldwork.missing_media(self.session, insp.id))})
+        return out
+
+    # ---- pull -------------------------------------------------------------------------------------
+    def _mine(self, user, active: bool = True):
+        cond = [InspectionMember.inspection_id == Inspection.id, InspectionMember.inspector_id == user.inspector_id]
+        if active:
+            cond.append(InspectionMember.active.is_(True))
+        return select(Inspection.changed_at, Inspection.id).join(InspectionMember, and_(*cond))
+
+    def changed_inspections(self, user, since, after, limit):
+        q = self._mine(user).where(Inspection.status != "withdrawn")
+        if since is not None:
+            q = q.where(Inspection.changed_at > since)
+        if after is not None:
+            q = q.where(or_(Inspection.changed_at > after[0],
+                            and_(Inspection.changed_at == after[0], Inspection.id > after[1])))
+        return [tuple(r) for r in self.session.execute(q.order_by(Inspection.changed_at, Inspection.id)
+                                                        .limit(limit)).all()]
+
+    def bundles(self, user, inspection_ids: list[int]) -> list[dict]:
+        if not inspection_ids:
+            return []
+        rows = self.session.scalars(select(Inspection).where(Inspection.id.in_(inspection_ids)).options(
+            selectinload(Inspection.members).selectinload(InspectionMember.inspector)
+            .selectinload(Inspector.department), selectinload(Inspection.task))).all()
+        by_id = {i.id: i for i in rows}
+        records = field_records.load(self.session, inspection_ids)
+        return [bundle(by_id[i], records[i], user) for i in inspection_ids]
+
+    def tombstones(self, user, since) -> list[dict]:
+        if since is None or user.inspector_id is None:
+            return []
+        q = (select(Inspection.id, Inspection.status, InspectionMember.active)
+             .join(InspectionMember, and_(InspectionMember.inspection_id == Inspection.id,
+                                          InspectionMember.inspector_id == user.inspector_id))
+             .where(Inspection.changed_at > since,
+                    or_(Inspection.status == "withdrawn", InspectionMember.active.is_(False)))
+             .order_by(Inspection.id))
+        return [{"id": i, "reason": "withdrawn" if status == "withdrawn" else "unassigned"}
+                for i, status, _ in self.session.execute(q)]
+
+    def assigned_ids(self, user) -> list[int]:
+        q = self._mine(user).where(Inspection.status != "withdrawn").order_by(Inspection.id)
+        return [i for _, i in self.session.execute(q)]
+
+    def reference(self) -> dict:
+        cfg = self.config
+        return {
+            "result_categories": [{"code": m.value, "label": m.label, "negative": m in vocab.NEGATIVE_RESULTS}
+                                  for m in vocab.ResultCategory],
+            "methods": [{"code": m.value, "label": m.label} for m in vocab.Method],
+            "follow_ups": [{"code": m.value, "label": m.label} for m in vocab.FollowUp],
+            "checkpoint_answers": [{"code": m.value, "label": m.label} for m in vocab.CheckpointAnswer],
+            "statuses": [{"code": k, "label": v} for k, v in STATUS_LABELS.items()],
+            "photo": {"max_side_px": cfg["PHOTO_MAX_SIDE_PX"], "jpeg_quality": cfg["PHOTO_JPEG_QUALITY"],
+                      "max_bytes": cfg["MEDIA_MAX_BYTES"], "max_pixels": cfg["MEDIA_MAX_PIXELS"]},
+            "sync": {"max_batch": cfg["SYNC_MAX_BATCH"], "protocol": 1},
+        }

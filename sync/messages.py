@@ -1,0 +1,70 @@
+"""Message types of the protocol: mutations, their outcomes, and the protocol's vocabularies."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+MUTATION_NAMES = (
+    "inspection.start", "checkpoint.record", "finding.add", "finding.amend", "photo.attach",
+    "signature.add", "party.record", "inspection.submit",
+)
+
+# assigned → in_progress → pending_evidence → submitted → approved; returned/withdrawn by the office.
+STATUS_LABELS = {
+    "assigned": "待检查", "in_progress": "检查中", "pending_evidence": "待补传证据", "submitted": "已提交",
+    "returned": "已退回", "approved": "已通过", "withdrawn": "已撤回",
+}
+LOCKED_STATUSES = frozenset({"pending_evidence", "submitted", "approved"})
+OPEN_STATUSES = frozenset({"assigned", "in_progress", "returned"})
+
+APPLIED, LATE, REJECTED, DUPLICATE = "applied", "late", "rejected", "duplicate"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One validated mutation as the stores receive it."""
+
+    id: int
+    name: str
+    args: dict
+    created_at: dt.datetime
+    client_id: str
+
+
+@dataclass
+class MutationResult:
+    """What happened to one mutation; serialised into the push response's `results`."""
+
+    id: int
+    status: str
+    code: str | None = None
+    message: str | None = None
+    errors: dict = field(default_factory=dict)
+
+    def to_wire(self) -> dict:
+        """The JSON form (PROTOCOL.md §3)."""
+        out = {"id": self.id, "status": self.status}
+        if self.code:
+            out["code"] = self.code
+        if self.status == REJECTED:
+            out["message"] = self.message or ""
+            out["errors"] = self.errors
+        return out
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Codes the submit mutation may use (the server fills them from server/vocab.py)."""
+
+    result_categories: frozenset
+    methods: frozenset
+    follow_ups: frozenset
+
+
+def digest(raw_mutation: dict) -> str:
+    """A stable hash of a mutation's name, arguments and time, to spot a reused id."""
+    body = {k: raw_mutation.get(k) for k in ("name", "args", "created_at")}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,265 @@
+"""Wire schemas (marshmallow): the push envelope and the arguments of each mutation, with Chinese messages."""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from sync import PROTOCOL_VERSION
+from sync.errors import (BATCH_TOO_LARGE, MALFORMED_JSON, UNSUPPORTED_PROTOCOL, VALIDATION_ERROR, Rejected,
+                         SyncError)
+from sync.messages import Vocabulary
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+REQUIRED = {"required": "必填", "null": "不能为空"}
+
+
+class ChineseSchema(Schema):
+    """Refuses unknown fields with a Chinese message."""
+
+    error_messages = {"unknown": "不认识的字段", "type": "应为 JSON 对象"}
+
+
+class Text(fields.String):
+    """A trimmed string with a length range."""
+
+    default_error_messages = {**REQUIRED, "invalid": "应为文本"}
+
+    def __init__(self, max_len: int, min_len: int = 0, **kw):
+        if min_len:
+            kw.setdefault("required", True)
+        else:
+            kw.setdefault("load_default", "")
+        super().__init__(**kw)
+        self.min_len, self.max_len = min_len, max_len
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = (super()._deserialize(value, attr, data, **kwargs) or "").strip()
+        if len(value) < self.min_len:
+            raise ValidationError("必填" if self.min_len == 1 else f"至少 {self.min_len} 个字")
+        if len(value) > self.max_len:
+            raise ValidationError(f"不能超过 {self.max_len} 个字")
+        return value
+
+
+class UUIDStr(fields.String):
+    """A UUID, returned as its lowercase canonical string."""
+
+    default_error_messages = {**REQUIRED, "invalid": "应为 UUID"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return str(uuid.UUID(str(value)))
+        except (ValueError, AttributeError, TypeError):
+            raise self.make_error("invalid") from None
+
+
+class Sha256(fields.String):
+    default_error_messages = {**REQUIRED, "invalid": "应为 64 位小写十六进制 SHA-256"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not SHA256_RE.match(value):
+            raise self.make_error("invalid")
+        return value
+
+
+def _int(**kw):
+    return fields.Integer(strict=True, error_messages={**REQUIRED, "invalid": "应为整数"}, **kw)
+
+
+def _float(**kw):
+    return fields.Float(allow_none=True, load_default=None, allow_nan=False,
+                        error_messages={**REQUIRED, "invalid": "应为数字", "special": "应为数字"}, **kw)
+
+
+def _when(**kw):
+    return fields.AwareDateTime(error_messages={**REQUIRED, "invalid": "应为带时区的时间（ISO 8601）",
+                                                "invalid_awareness": "时间必须带时区"}, **kw)
+
+
+def _date(**kw):
+    return fields.Date(error_messages={**REQUIRED, "invalid": "应为日期（YYYY-MM-DD）"}, **kw)
+
+
+class MutationSchema(ChineseSchema):
+    id = _int(required=True, validate=validate.Range(min=1, error="应为从 1 开始的整数"))
+    name = fields.String(required=True, error_messages={**REQUIRED, "invalid": "应为文本"})
+    created_at = _when(required=True)
+    args = fields.Dict(required=True, error_messages={**REQUIRED, "invalid": "应为 JSON 对象"})
+
+
+class PushSchema(ChineseSchema):
+    protocol = _int(required=True)
+    client_id = UUIDStr(required=True)
+    mutations = fields.List(fields.Nested(MutationSchema), required=True,
+                            error_messages={**REQUIRED, "invalid": "应为列表"})
+
+    @validates_schema
+    def _consecutive(self, data, **kwargs):
+        ids = [m["id"] for m in data.get("mutations", [])]
+        if any(b != a + 1 for a, b in zip(ids, ids[1:])):
+            raise ValidationError("编号必须连续递增", "mutations")
+
+
+# ---- the arguments of each mutation -------------------------------------------------------------
+
+class _InspectionArgs(ChineseSchema):
+    inspection_id = _int(required=True)
+
+
+class StartArgs(_InspectionArgs):
+    started_at = _when(required=True)
+
+
+class CheckpointArgs(_InspectionArgs):
+    id = UUIDStr(required=True)
+    checkpoint_id = _int(required=True)
+    answer = fields.String(required=True, validate=validate.OneOf(
+        ["compliant", "noncompliant", "na"], error="应为 compliant（符合）、noncompliant（不符合）或 na（不涉及）"),
+        error_messages=REQUIRED)
+    note = Text(2000)
+    base = fields.List(UUIDStr(), load_default=list, error_messages={"invalid": "应为答案编号列表"})
+
+
+class FindingArgs(_InspectionArgs):
+    id = UUIDStr(required=True)
+    checkpoint_id = _int(allow_none=True, load_default=None)
+    description = Text(4000, 1)
+    legal_basis = Text(2000)
+    rectification = Text(2000)
+    rectify_by = _date(allow_none=True, load_default=None)
+
+
+class AmendArgs(FindingArgs):
+    checkpoint_id = _int(allow_none=True, load_default=None)
+    finding_id = UUIDStr(required=True)
+    reason = Text(500, 1)
+
+
+class PhotoArgs(_InspectionArgs):
+    id = UUIDStr(required=True)
+    sha256 = Sha256(required=True)
+    finding_id = UUIDStr(allow_none=True, load_default=None)
+    checkpoint_id = _int(allow_none=True, load_default=None)
+    caption = Text(500)
+    taken_at = _when(required=True)
+    latitude = _float(validate=validate.Range(-90, 90, error="纬度应在 -90 到 90 之间"))
+    longitude = _float(validate=validate.Range(-180, 180, error="经度应在 -180 到 180 之间"))
+    accuracy_m = _float(validate=validate.Range(min=0, error="不能为负数"))
+    width = _int(allow_none=True, load_default=None)
+    height = _int(allow_none=True, load_default=None)
+    bytes = _int(allow_none=True, load_default=None)
+    clock_offset_ms = _int(allow_none=True, load_default=None)
+
+
+class SignatureArgs(_InspectionArgs):
+    id = UUIDStr(required=True)
+    sha256 = Sha256(required=True)
+    signer_role = fields.String(required=True, validate=validate.OneOf(
+        ["inspector", "party", "witness"], error="应为 inspector（检查人员）、party（当事人）或 witness（见证人）"),
+        error_messages=REQUIRED)
+    signer_name = Text(64, 1)
+    inspector_id = _int(allow_none=True, load_default=None)
+    signed_at = _when(required=True)
+
+    @validates_schema
+    def _inspector_named(self, data, **kwargs):
+        if data.get("signer_role") == "inspector" and not data.get("inspector_id"):
+            raise ValidationError("检查人员签名须注明 inspector_id", "inspector_id")
+
+
+class PartyArgs(_InspectionArgs):
+    id = UUIDStr(required=True)
+    name = Text(64, 1)
+    position = Text(64)
+    id_number = Text(32)
+    phone = Text(32)
+    refused_to_sign = fields.Boolean(load_default=False, error_messages={"invalid": "应为 true 或 false"})
+    note = Text(500)
+
+
+class SubmitArgs(_InspectionArgs):
+    result_categories = fields.List(fields.String(), required=True, error_messages=REQUIRED)
+    methods = fields.List(fields.String(), required=True, error_messages=REQUIRED)
+    follow_ups = fields.List(fields.String(), required=True, error_messages=REQUIRED)
+    summary = Text(4000)
+
+
+ARGS_SCHEMAS = {
+    "inspection.start": StartArgs(), "checkpoint.record": CheckpointArgs(), "finding.add": FindingArgs(),
+    "finding.amend": AmendArgs(), "photo.attach": PhotoArgs(), "signature.add": SignatureArgs(),
+    "party.record": PartyArgs(), "inspection.submit": SubmitArgs(),
+}
+PUSH_SCHEMA = PushSchema()
+
+
+def parse_push(raw: bytes | str, max_batch: int) -> tuple[dict, list[dict]]:
+    """Decode and check a push body; returns (validated envelope, the raw mutation dicts)."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise SyncError(*MALFORMED_JSON, "同步数据格式错误（不是合法的 JSON），请重试；如持续出现请更新应用") from None
+    if not isinstance(body, dict):
+        raise SyncError(*VALIDATION_ERROR, "同步数据有误：应为 JSON 对象", {"_schema": ["应为 JSON 对象"]})
+    if body.get("protocol") != PROTOCOL_VERSION:
+        raise SyncError(*UNSUPPORTED_PROTOCOL, f"应用版本与服务器的同步协议不一致（服务器为第 {PROTOCOL_VERSION} 版），"
+                        "请更新应用后再同步", {"supported": [PROTOCOL_VERSION]})
+    mutations = body.get("mutations")
+    if isinstance(mutations, list) and len(mutations) > max_batch:
+        raise SyncError(*BATCH_TOO_LARGE, f"一次最多同步 {max_batch} 条操作，本次 {len(mutations)} 条，请分批发送",
+                        {"max_batch": max_batch})
+    try:
+        envelope = PUSH_SCHEMA.load(body)
+    except ValidationError as err:
+        raise SyncError(*VALIDATION_ERROR, "同步数据有误：" + _summary(err.messages), err.messages) from None
+    return envelope, mutations
+
+
+def load_args(name: str, args: dict, vocab: Vocabulary) -> dict:
+    """Validate one mutation's arguments; raises Rejected(invalid_args) with field errors."""
+    try:
+        data = ARGS_SCHEMAS[name].load(args)
+    except ValidationError as err:
+        errors = _flatten(err.messages)
+        raise Rejected("invalid_args", "操作数据有误：" + _summary(errors), errors) from None
+    if name == "inspection.submit":
+        _check_codes(data, vocab)
+    return data
+
+
+def _check_codes(data: dict, vocab: Vocabulary) -> None:
+    allowed = {"result_categories": vocab.result_categories, "methods": vocab.methods,
+               "follow_ups": vocab.follow_ups}
+    labels = {"result_categories": "检查结果", "methods": "检查方式", "follow_ups": "后续处置措施"}
+    errors = {}
+    for key, codes in allowed.items():
+        values = data[key]
+        if not values:
+            errors[key] = f"请至少选择一项{labels[key]}"
+        elif bad := [v for v in values if v not in codes]:
+            errors[key] = f"未知的{labels[key]}代码：{'、'.join(bad)}"
+        elif len(set(values)) != len(values):
+            errors[key] = f"{labels[key]}有重复"
+    if errors:
+        raise Rejected("invalid_args", "操作数据有误：" + _summary(errors), errors)
+
+
+def _flatten(messages) -> dict:
+    """Marshmallow's {field: [msg]} as {field: "msg；msg"} (nested keys joined with '.')."""
+    out = {}
+    for key, value in (messages or {}).items():
+        if isinstance(value, dict):
+            for sub, text in _flatten(value).items():
+                out[f"{key}.{sub}"] = text
+        elif isinstance(value, list):
+            out[str(key)] = "；".join(str(v) for v in value)
+        else:
+            out[str(key)] = str(value)
+    return out
+
+
+def _summary(messages) -> str:
+    flat = _flatten(messages) if any(isinstance(v, (list, dict)) for v in messages.values()) else messages
+    return "；".join(f"{k} {v}" for k, v in flat.items())

@@ -89,3 +89,4 @@ def init_app(app: Flask) -> None:
     from server.commands_demo import demo_logins_command, load_demo_command
     app.cli.add_command(load_demo_command)
     app.cli.add_command(demo_logins_command)
+    __import__("server.commands_registry").commands_registry.register(app)

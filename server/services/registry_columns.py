@@ -1,0 +1,448 @@
+"""The columns of the three registries as an office sheet has them, and how each cell is read.
+
+One definition serves the importer, the exporter, the template and the office edit forms, so a
+value is checked the same way wherever it is typed, and the Chinese messages are the same too.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.services import uscc as uscc_rules
+from server.vocab import (
+    RATING_LEVELS, InspectorStatus, ItemKind, ItemStatus, LabelledEnum, Method, RatingSource, RiskLevel,
+    TargetCategory, TargetStatus,
+)
+
+# Full-width digits and Latin letters (and the ideographic space) fold to ASCII even in free text;
+# full-width punctuation such as （） stays, because official names are written with it.
+_WIDTH = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B)) for c in range(*r)}
+_WIDTH[0x3000] = 0x20
+_SPLIT = re.compile(r"[、,，;；/\n\r]+")
+_EXCEL_WRAPPED = re.compile(r'^="(.*)"$', re.S)
+
+
+class CellError(Exception):
+    """A cell whose content cannot be used; the message is shown to the office as it is."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def cell_text(raw: Any, multiline: bool = False) -> str:
+    """A cell or form value as clean text: numbers without '.0', widths folded, spaces tidied."""
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if isinstance(raw, dt.datetime):
+        raw = raw.date() if raw.time() == dt.time() else raw
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    text = str(raw).translate(_WIDTH).replace("\u00a0", " ")
+    m = _EXCEL_WRAPPED.match(text.strip())
+    if m:
+        text = m.group(1)
+    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
+        text = text[1:]  # the export's guard against formula injection
+    if multiline:
+        lines = (re.sub(r"[ \t]+", " ", ln).strip() for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+        return "\n".join(ln for ln in lines if ln)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def split_list(text: str) -> list[str]:
+    """Split a cell of several values (separated by 、 , ； / or new lines), dropping repeats."""
+    out: list[str] = []
+    for part in _SPLIT.split(text):
+        part = part.strip()
+        if part and part not in out:
+            out.append(part)
+    return out
+
+
+class ColumnType:
+    """How one kind of cell is parsed and written back."""
+
+    multiline = False
+
+    def parse(self, raw: Any, ctx: dict) -> Any:
+        return cell_text(raw, self.multiline)
+
+    def is_blank(self, raw: Any) -> bool:
+        return cell_text(raw, self.multiline) == ""
+
+    def empty(self) -> Any:
+        return ""
+
+    def cell(self, value: Any) -> Any:
+        """The value as written to an .xlsx cell."""
+        return value if value is not None else ""
+
+    def text(self, value: Any) -> str:
+        """The value as text: CSV cells and form inputs."""
+        value = self.cell(value)
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return "" if value is None else str(value)
+
+
+class Text(ColumnType):
+    def __init__(self, max_len: int, multiline: bool = False):
+        self.max_len, self.multiline = max_len, multiline
+
+    def parse(self, raw, ctx):
+        text = cell_text(raw, self.multiline)
+        if len(text) > self.max_len:
+            raise CellError(f"内容过长：不能超过 {self.max_len} 个字，实际 {len(text)} 个字")
+        return text
+
+
+class Key(ColumnType):
+    """A registry key typed by people (执法证号, 事项编号): no spaces, half-width, upper-case."""
+
+    def __init__(self, max_len: int):
+        self.max_len = max_len
+
+    def parse(self, raw, ctx):
+        text = re.sub(r"\s+", "", nfkc(cell_text(raw))).upper()
+        if re.fullmatch(r"\d(\.\d+)?E\+\d+", text):
+            raise CellError(f"“{text}”被 Excel 显示成了科学计数法，原号码已丢失：请把该列设为“文本”格式后重新填写")
+        if len(text) > self.max_len:
+            raise CellError(f"不能超过 {self.max_len} 个字符，实际 {len(text)} 个")
+        return text
+
+
+class Uscc(ColumnType):
+    def parse(self, raw, ctx):
+        code = uscc_rules.normalize(cell_text(raw))
+        problem = uscc_rules.problem(code)
+        if problem:
+            raise CellError(problem)
+        return code
+
+
+def _lookup(enum: type[LabelledEnum], aliases: dict[str, LabelledEnum]) -> dict[str, LabelledEnum]:
+    table = {nfkc(k): v for k, v in aliases.items()}
+    for m in enum:
+        table[nfkc(m.label)] = m
+        table[m.value] = m
+    return table
+
+
+class Choice(ColumnType):
+    """One value of a vocabulary, typed as its Chinese label (or its code)."""
+
+    def __init__(self, enum: type[LabelledEnum], what: str, default: LabelledEnum | None = None,
+                 aliases: dict[str, LabelledEnum] | None = None):
+        self.enum, self.what, self.default = enum, what, default
+        self.table = _lookup(enum, aliases or {})
+
+    def allowed(self) -> str:
+        return "、".join(m.label for m in self.enum)
+
+    def parse(self, raw, ctx):
+        text = cell_text(raw)
+        if not text:
+            return self.default.value if self.default else ""
+        member = self.table.get(nfkc(text).replace(" ", ""))
+        if member is None:
+            raise CellError(f"“{text}”不是有效的{self.what}，可选：{self.allowed()}")
+        return member.value
+
+    def empty(self):
+        return self.default.value if self.default else ""
+
+    def cell(self, value):
+        member = self.enum.by_label(value) if value else None
+        return member.label if member else (value or "")
+
+
+class MultiChoice(Choice):
+    def parse(self, raw, ctx):
+        out = []
+        for part in split_list(cell_text(raw)):
+            member = self.table.get(nfkc(part).replace(" ", ""))
+            if member is None:
+                raise CellError(f"“{part}”不是有效的{self.what}，可选：{self.allowed()}")
+            if member.value not in out:
+                out.append(member.value)
+        return out
+
+    def empty(self):
+        return []
+
+    def cell(self, value):
+        return "、".join(super(MultiChoice, self).cell(v) for v in value or [])
+
+
+class Tags(ColumnType):
+    def parse(self, raw, ctx):
+        tags = split_list(cell_text(raw))
+        for t in tags:
+            if len(t) > 32:
+                raise CellError(f"标签“{t[:10]}…”过长：每个标签不能超过 32 个字")
+        return tags
+
+    def empty(self):
+        return []
+
+    def cell(self, value):
+        return "、".join(value or [])
+
+
+class Lines(ColumnType):
+    """One entry per line (检查要点); leading numbering such as “1.” or “（2）” is dropped."""
+
+    multiline = True
+    _NUMBERING = re.compile(r"^(?:\d{1,2}[.、．)）]|[（(]\d{1,2}[)）])\s*")
+
+    def parse(self, raw, ctx):
+        lines = [self._NUMBERING.sub("", ln).strip() for ln in cell_text(raw, True).split("\n")]
+        return [ln for ln in lines if ln]
+
+    def empty(self):
+        return []
+
+    def cell(self, value):
+        return "\n".join(value or [])
+
+
+class Date(ColumnType):
+    _PATTERN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+
+    def parse(self, raw, ctx):
+        if isinstance(raw, dt.datetime):
+            return raw.date()
+        if isinstance(raw, dt.date):
+            return raw
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            if 1 <= raw < 2958466:  # an Excel serial day number (cell not formatted as a date)
+                return dt.date(1899, 12, 30) + dt.timedelta(days=int(raw))
+            raise CellError(f"“{raw}”不是有效日期，请写成 2024-03-01 这样的格式")
+        text = nfkc(cell_text(raw))
+        m = self._PATTERN.match(text) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
+        try:
+            if not m:
+                raise ValueError
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            raise CellError(f"“{text}”不是有效日期，请写成 2024-03-01 这样的格式") from None
+
+    def empty(self):
+        return None
+
+
+class Number(ColumnType):
+    def __init__(self, lo: float, hi: float, hint: str):
+        self.lo, self.hi, self.hint = lo, hi, hint
+
+    def parse(self, raw, ctx):
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            value = float(raw)
+        else:
+            text = nfkc(cell_text(raw)).replace(" ", "")
+            if not text:
+                return None
+            try:
+                value = float(text)
+            except ValueError:
+                raise CellError(f"“{text}”不是数字，{self.hint}") from None
+        if not self.lo <= value <= self.hi:
+            raise CellError(f"{value:g} 超出范围，{self.hint}")
+        return round(value, 6)
+
+    def empty(self):
+        return None
+
+
+class Phone(ColumnType):
+    def parse(self, raw, ctx):
+        text = nfkc(cell_text(raw)).strip()
+        if not text:
+            return ""
+        if not re.fullmatch(r"[0-9+\-() 、,/转]+", text) or len(re.sub(r"\D", "", text)) < 7:
+            raise CellError(f"“{text}”不是有效的电话号码（只能包含数字、“-”和“+”，至少 7 位数字）")
+        if len(text) > 32:
+            raise CellError("电话号码过长：不能超过 32 个字符")
+        return text
+
+
+class DepartmentRef(ColumnType):
+    """A department typed by name (or code); ctx['departments'] maps names and codes to Department."""
+
+    def parse(self, raw, ctx):
+        text = cell_text(raw)
+        if not text:
+            return None
+        departments = ctx.get("departments") or {}
+        dept = departments.get(nfkc(text).replace(" ", ""))
+        if dept is None:
+            names = "、".join(sorted({d.name for d in departments.values() if d.is_active}))
+            hint = f"现有部门：{names}" if names else "系统中还没有部门，请先由管理员添加部门"
+            raise CellError(f"部门“{text}”不存在，{hint}")
+        if not dept.is_active:
+            raise CellError(f"部门“{dept.name}”已停用，请改填在用的部门")
+        return dept.id
+
+    def empty(self):
+        return None
+
+
+class Rating(ColumnType):
+    def __init__(self, source: RatingSource):
+        self.source = source
+
+    def parse(self, raw, ctx):
+        text = nfkc(cell_text(raw)).replace(" ", "").upper()
+        if text and text not in RATING_LEVELS[self.source]:
+            allowed = "、".join(RATING_LEVELS[self.source])
+            raise CellError(f"“{text}”不是有效的{self.source.label}信用等级，可选：{allowed}")
+        return text
+
+
+class Licences(ColumnType):
+    """Licence numbers, several separated by 、 or ；."""
+
+    def parse(self, raw, ctx):
+        nos = split_list(nfkc(cell_text(raw)).replace(",", "、"))
+        for no in nos:
+            if len(no) > 64:
+                raise CellError(f"许可证号“{no[:12]}…”过长：不能超过 64 个字符")
+        return nos
+
+    def empty(self):
+        return []
+
+    def cell(self, value):
+        return "、".join(value or [])
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    field: str
+    type: ColumnType
+    required: bool = False
+    note: str = ""
+    example: Any = ""
+    aliases: tuple[str, ...] = ()
+    export_only: bool = False  # written on export for reading, ignored on import
+    is_key: bool = False
+    text_format: bool = False  # the template formats the column as text so Excel keeps long numbers
+
+
+@dataclass(frozen=True)
+class RegistrySpec:
+    name: str  # targets | inspectors | items
+    label: str  # 检查对象 …
+    sheet_title: str
+    columns: tuple[Column, ...]
+    key_field: str
+    singular: str  # for audit actions: target.import …
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> Column:
+        return next(c for c in self.columns if c.field == self.key_field)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.field == name)
+
+    @property
+    def importable(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if not c.export_only)
+
+
+_EXAMPLE_USCC = "91140522MA0K00001" + uscc_rules.check_digit("91140522MA0K00001")
+_CN_LONGITUDE = Number(73, 136, "经度应为 73 到 136 之间的数字（中国境内，如 112.41）")
+_CN_LATITUDE = Number(3, 54, "纬度应为 3 到 54 之间的数字（中国境内，如 35.48）")
+_METHOD_ALIASES = {"现场检查": Method.ON_SITE, "实地核查": Method.ON_SITE, "实地（现场）检查": Method.ON_SITE}
+
+TARGETS = RegistrySpec("targets", "检查对象", "检查对象名录库", (
+    Column("统一社会信用代码", "uscc", Uscc(), True, "18 位，校验位按 GB 32100-2015 检查", _EXAMPLE_USCC,
+           ("统一社会信用代码（注册号）", "社会信用代码", "信用代码"), is_key=True, text_format=True),
+    Column("单位名称", "name", Text(200), True, "营业执照上的名称", "阳城县示例运输有限公司",
+           ("主体名称", "企业名称", "名称")),
+    Column("行业类别", "category", Choice(TargetCategory, "行业类别"), True,
+           "可选：" + "、".join(m.label for m in TargetCategory), TargetCategory.FREIGHT.label, ("类别", "行业")),
+    Column("标签", "tags", Tags(), False, "多个用“、”分隔，如 危货、重点企业", "重点企业"),
+    Column("所属乡镇", "region", Text(64), False, "乡镇或街道", "凤城镇", ("乡镇", "所属乡镇（街道）")),
+    Column("经营地址", "address", Text(300), False, "", "阳城县凤城镇示例路 1 号", ("注册地址", "地址", "住所")),
+    Column("经度", "longitude", _CN_LONGITUDE, False, "十进制度数，与纬度同时填写", 112.41),
+    Column("纬度", "latitude", _CN_LATITUDE, False, "十进制度数，与经度同时填写", 35.48),
+    Column("法定代表人", "legal_rep", Text(64), False, "", "张三", ("法定代表人（负责人）", "负责人")),
+    Column("联系人", "contact_name", Text(64), False, "", "李四", ("联络人", "联络员")),
+    Column("联系电话", "contact_phone", Phone(), False, "手机或固定电话", "13800000000",
+           ("联系方式", "电话", "手机号"), text_format=True),
+    Column("许可证号", "licences", Licences(), False, "道路运输经营许可证等，多个用“、”分隔", "晋交运管许可晋字140522000001号",
+           ("经营许可证号", "道路运输经营许可证号"), text_format=True),
+    Column("经营状态", "status", Choice(TargetStatus, "经营状态", TargetStatus.ACTIVE), False,
+           "可选：" + "、".join(m.label for m in TargetStatus) + "；不填为在营", TargetStatus.ACTIVE.label, ("状态",)),
+    Column("信用等级（交通）", "rating_transport", Rating(RatingSource.TRANSPORT), False,
+           "交通运输行业信用等级 AA、A、B、C、D；不填则不改变已有等级", "A", ("交通信用等级",)),
+    Column("信用等级（市场监管）", "rating_market", Rating(RatingSource.MARKET), False,
+           "市场监管信用风险分类 A、B、C、D；不填则不改变已有等级", "B", ("市场监管信用等级", "信用风险分类")),
+    Column("风险等级（系统计算）", "risk_level", Choice(RiskLevel, "风险等级"), False, "由信用等级计算，导入时忽略", "",
+           ("风险等级",), export_only=True),
+), "uscc", "target")
+
+INSPECTORS = RegistrySpec("inspectors", "执法检查人员", "执法检查人员名录库", (
+    Column("姓名", "name", Text(64), True, "", "王五"),
+    Column("执法证号", "cert_no", Key(32), True, "交通运输行政执法证号", "14052000001", ("执法证件号", "证件号"),
+           is_key=True, text_format=True),
+    Column("发证日期", "cert_issued_on", Date(), True, "如 2024-03-01、2024/3/1 或 2024年3月1日", dt.date(2023, 3, 1)),
+    Column("有效期至", "cert_expires_on", Date(), True, "不能早于发证日期", dt.date(2029, 2, 28), ("有效期", "证件有效期至")),
+    Column("所属部门", "department_id", DepartmentRef(), True, "须为系统中已有的部门", "", ("部门", "所在部门")),
+    Column("资质标签", "tags", Tags(), False, "多个用“、”分隔，如 危货、客运", "客运", ("标签", "执法领域")),
+    Column("在岗状态", "status", Choice(InspectorStatus, "在岗状态", InspectorStatus.ACTIVE), False,
+           "在岗 或 离岗；不填为在岗", InspectorStatus.ACTIVE.label, ("状态", "岗位状态")),
+    Column("联系电话", "phone", Phone(), False, "", "13900000000", ("手机号", "电话"), text_format=True),
+), "cert_no", "inspector")
+
+ITEMS = RegistrySpec("items", "抽查事项", "随机抽查事项清单", (
+    Column("事项编号", "code", Key(32), True, "清单中的编号，如 JT-001", "JT-001", ("编号",), is_key=True,
+           text_format=True),
+    Column("抽查事项", "name", Text(200), True, "", "道路货物运输经营行为检查", ("抽查事项名称", "事项名称")),
+    Column("事项类别（一般/重点）", "kind", Choice(ItemKind, "事项类别"), True, "一般 或 重点", ItemKind.GENERAL.label,
+           ("事项类别",)),
+    Column("检查依据", "legal_basis", Text(4000, True), False, "法律法规名称及条款", "《道路运输条例》第六十九条",
+           ("抽查依据",)),
+    Column("检查方式", "methods", MultiChoice(Method, "检查方式", aliases=_METHOD_ALIASES), False,
+           "可多选：" + "、".join(m.label for m in Method), "实地检查、书面检查", ("抽查方式",)),
+    Column("检查对象类别", "target_categories", MultiChoice(TargetCategory, "检查对象类别"), False,
+           "可多选，与检查对象的行业类别相同", TargetCategory.FREIGHT.label, ("检查对象", "抽查对象")),
+    Column("检查人员资质要求", "qualification_tags", Tags(), False, "执法人员须具备的资质标签，多个用“、”分隔", "",
+           ("检查人员要求", "资质要求")),
+    Column("检查要点", "checkpoints", Lines(), True, "每行一条（单元格内按 Alt+Enter 换行）",
+           "是否取得道路运输经营许可证\n车辆是否按规定进行年度审验", ("检查内容",)),
+    Column("实施部门", "department_id", DepartmentRef(), False, "牵头检查的部门，可不填", "", ("检查主体",)),
+    Column("状态", "status", Choice(ItemStatus, "事项状态", ItemStatus.PUBLISHED), False, "草稿、已发布 或 已停用；不填为已发布",
+           ItemStatus.PUBLISHED.label),
+    Column("备注", "note", Text(2000, True), False, "", ""),
+), "code", "item")
+
+REGISTRIES: dict[str, RegistrySpec] = {r.name: r for r in (TARGETS, INSPECTORS, ITEMS)}
+
+
+def header_key(text: Any) -> str:
+    """How a header cell is compared: NFKC, no spaces, no required-field asterisks."""
+    return re.sub(r"[\s*＊]", "", nfkc(cell_text(text)))
+
+
+def header_table(spec: RegistrySpec) -> dict[str, Column]:
+    """Every accepted header spelling of the registry, normalised, to its column."""
+    table: dict[str, Column] = {}
+    for col in spec.columns:
+        for name in (col.header,) + col.aliases:
+            table.setdefault(header_key(name), col)
+    return table
+

@@ -206,7 +206,7 @@ def plan_context(session: Session, plan: Plan, bureau: str, version: int | None 
         tasks.append({
             "no": no, "code": task.code, "name": task.name,
             "type_label": TASK_TYPE_LABELS.get(task.task_type, task.task_type),
-            "items": [f"{i.name}（{labels(vocab.ItemKind, [i.kind])[0]}）" for i in items if i],
+            "item_names": [f"{i.name}（{labels(vocab.ItemKind, [i.kind])[0]}）" for i in items if i],
             "categories": labels(vocab.TargetCategory, scope.get("categories")),
             "regions": [str(r) for r in scope.get("regions") or []],
             "ratios": [{"level": labels(vocab.RiskLevel, [k])[0], "percent": _percent(v)}

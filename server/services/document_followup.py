@@ -72,7 +72,7 @@ def publications_context(session: Session, task: Task, bureau: str) -> dict:
         c = pub.content or {}
         rows.append({"no": n, "target_name": c.get("target_name") or pub.target_name,
                      "target_uscc": c.get("target_uscc") or pub.target_uscc,
-                     "items": [{"seqno": i.get("seqno"), "item_name": i.get("item_name", ""),
+                     "item_results": [{"seqno": i.get("seqno"), "item_name": i.get("item_name", ""),
                                 "result": i.get("result", "")} for i in c.get("items") or []],
                      "completed_on": c.get("completed_on") or iso(pub.completed_on),
                      "published_on": iso(pub.published_at.date()) if pub.published_at else None,

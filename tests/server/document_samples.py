@@ -5,6 +5,7 @@ import hashlib
 import io
 import os
 import subprocess
+from pathlib import Path
 
 from PIL import Image, ImageDraw
 
@@ -12,6 +13,7 @@ from server import vocab
 from server.services import document_contexts as contexts
 
 BUREAU = "阳城县交通运输局"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pdf"
 
 
 def save_image(media_dir, image: Image.Image, fmt: str = "JPEG") -> str:
@@ -111,3 +113,14 @@ def pdftotext(data: bytes, tmp_path, *args: str) -> str:
 def squeeze(text: str) -> str:
     """Text with all whitespace removed, so CJK lines broken anywhere still match."""
     return "".join(text.split())
+
+
+def save_pages(name: str, data: bytes, resolution: int = 60) -> list[Path]:
+    """Keep the PDF and its pages as PNGs under test-artifacts/pdf/ for a visual check."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{name}.pdf").write_bytes(data)
+    for old in ARTIFACTS.glob(f"{name}-[0-9]*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", str(resolution), "-png", str(ARTIFACTS / f"{name}.pdf"), str(ARTIFACTS / name)],
+                   check=True)
+    return sorted(ARTIFACTS.glob(f"{name}-[0-9]*.png"))

@@ -15,7 +15,6 @@ import weasyprint
 from server import pdf
 from tests.server import document_samples as samples
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pdf"
 RIGHT_MARGIN_PT = 18 / 25.4 * 72  # @page margin-right 18mm
 
 
@@ -29,17 +28,6 @@ def media(tmp_path):
 def render(template, ctx, media_dir):
     from server.services.documents import media_paths
     return pdf.render_pdf(template, ctx, media_dir=media_dir, media=media_paths(str(media_dir), ctx))
-
-
-def save_pages(name: str, data: bytes, resolution: int = 60) -> list[Path]:
-    """Keep the PDF and its pages as PNGs under test-artifacts/pdf/ for a visual check."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / f"{name}.pdf").write_bytes(data)
-    for old in ARTIFACTS.glob(f"{name}-*.png"):
-        old.unlink()
-    subprocess.run(["pdftoppm", "-r", str(resolution), "-png", str(ARTIFACTS / f"{name}.pdf"), str(ARTIFACTS / name)],
-                   check=True)
-    return sorted(ARTIFACTS.glob(f"{name}-*.png"))
 
 
 def page_count(data: bytes, tmp_path) -> int:
@@ -89,12 +77,12 @@ def test_record_embeds_the_cjk_font_and_all_images(media, tmp_path):
         emb, sub, uni = line.split()[-5:-2]
         assert (emb, sub, uni) == ("yes", "yes", "yes"), line
     assert image_count(data, tmp_path) >= 4 + 3  # 4 photos + 3 signatures (PNG alpha adds soft masks)
-    save_pages("record", data)
+    samples.save_pages("record", data)
 
 
 def test_each_document_renders_to_pages_for_a_visual_check(media, tmp_path):
     data = render("record.html", samples.record_context(media, checkpoints=12), media)
-    pngs = save_pages("record-long", data)
+    pngs = samples.save_pages("record-long", data)
     assert len(pngs) == page_count(data, tmp_path) >= 3
     assert all(p.stat().st_size > 10_000 for p in pngs)
 
@@ -122,7 +110,7 @@ def test_a_2000_character_finding_wraps_inside_the_page(media, tmp_path):
     long_ascii = "X" * 2000  # one unbreakable run: must still wrap, not run off the page
     ctx = samples.record_context(media, finding=long_cjk + long_ascii)
     data = render("record.html", ctx, media)
-    save_pages("record-long-finding", data)
+    samples.save_pages("record-long-finding", data)
     text = samples.squeeze(samples.pdftotext(data, tmp_path))
     body = re.sub(r"第\d+页共\d+页|阳城县交通运输局|编号：T20240001-003", "", text)  # page header and footer
     assert long_cjk in body and long_ascii in body

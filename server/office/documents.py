@@ -1,0 +1,89 @@
+"""Document downloads for the office: 笔录, 告知书, task zips, the plan for 备案, referrals, result lists."""
+from __future__ import annotations
+
+import io
+
+from flask import current_app, g, render_template, request, send_file
+
+from server.extensions import db
+from server.http import login_required
+from server.office import bp
+from server.services import documents
+
+
+def settings() -> documents.Settings:
+    """Document settings from the app config (the bureau's name is configurable: BUREAU_NAME)."""
+    cfg = current_app.config
+    return documents.Settings(bureau=cfg.get("BUREAU_NAME", "阳城县交通运输局"), cache_dir=cfg["PDF_CACHE_DIR"],
+                              media_dir=cfg["MEDIA_DIR"], workers=int(cfg.get("PDF_BATCH_WORKERS", 2)))
+
+
+def send(doc: documents.Document, *, attachment: bool = False):
+    """Send a document; PDFs open in the browser (to print), zips download; ETag is the content key."""
+    mimetype = "application/zip" if doc.filename.endswith(".zip") else "application/pdf"
+    resp = send_file(io.BytesIO(doc.data), mimetype=mimetype, download_name=doc.filename,
+                     as_attachment=attachment or mimetype == "application/zip", etag=doc.key, max_age=0,
+                     conditional=True)
+    resp.headers["Cache-Control"] = "private, no-cache"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.get("/inspections/<int:inspection_id>/record.pdf")
+@login_required()
+def document_record(inspection_id: int):
+    return send(documents.inspection_record(db.session, g.user, inspection_id, settings()))
+
+
+@bp.get("/inspections/<int:inspection_id>/notice.pdf")
+@login_required()
+def document_notice(inspection_id: int):
+    return send(documents.inspection_notice(db.session, g.user, inspection_id, settings()))
+
+
+@bp.get("/tasks/<int:task_id>/records.zip")
+@login_required()
+def document_task_records(task_id: int):
+    return send(documents.task_zip(db.session, g.user, task_id, "record", settings()))
+
+
+@bp.get("/tasks/<int:task_id>/notices.zip")
+@login_required()
+def document_task_notices(task_id: int):
+    return send(documents.task_zip(db.session, g.user, task_id, "notice", settings()))
+
+
+@bp.get("/plans/<int:plan_id>/plan.pdf")
+@login_required()
+def document_plan(plan_id: int):
+    version = request.args.get("version", type=int)
+    return send(documents.plan_document(db.session, g.user, plan_id, settings(), version))
+
+
+@bp.get("/referrals/<int:referral_id>/letter.pdf")
+@login_required()
+def document_referral(referral_id: int):
+    return send(documents.referral_document(db.session, g.user, referral_id, settings()))
+
+
+@bp.get("/tasks/<int:task_id>/publications.pdf")
+@login_required()
+def document_publications(task_id: int):
+    return send(documents.publication_list(db.session, g.user, task_id, settings()))
+
+
+@bp.get("/documents")
+@login_required()
+def documents_index():
+    page = max(request.args.get("page", 1, type=int), 1)
+    per_page = current_app.config.get("PAGE_SIZE", 50)
+    rows, total = documents.tasks_with_documents(db.session, g.user, page=page, per_page=per_page)
+    return render_template("office/documents.html", rows=rows, total=total, page=page, per_page=per_page)
+
+
+@bp.get("/tasks/<int:task_id>/documents")
+@login_required()
+def task_documents(task_id: int):
+    task, inspections = documents.task_inspections(db.session, g.user, task_id)
+    return render_template("office/task_documents.html", task=task, inspections=inspections,
+                           staff=g.user.role != "inspector")

@@ -1,0 +1,316 @@
+"""Documents from the database: permissions, contexts, the content-hash cache, downloads and zips."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+
+from server.errors import Conflict, NotFound, PermissionDenied, Unauthorized
+from server.models.planning import Plan, PlanVersion
+from server.services import document_fieldwork, documents
+from tests import factories as f
+from tests.server import document_samples as samples
+
+BUREAU = "阳城县交通运输局"
+
+
+@pytest.fixture
+def settings(app):
+    return documents.Settings(bureau=BUREAU, cache_dir=app.config["PDF_CACHE_DIR"],
+                              media_dir=app.config["MEDIA_DIR"], workers=1)
+
+
+@pytest.fixture
+def inspection(session):
+    dept = f.create_department(session, name="运输执法一中队")
+    item = f.create_item(session, name="道路普通货物运输经营许可的监督检查", legal_basis="《道路运输条例》第五十九条",
+                         methods=["on_site", "document"], checkpoints=("是否取得道路运输经营许可证", "车辆技术档案是否齐全"))
+    task = f.create_task(session, items=[item], departments=[dept], code="T20240007", name="2024年普货运输双随机抽查")
+    target = f.create_target(session, name="阳城县顺达货物运输有限公司", legal_rep="李建国", address="阳城县凤城镇新阳东街88号")
+    inspectors = [f.create_inspector(session, dept, name="张伟", cert_no="14052200001", phone="13900000001"),
+                  f.create_inspector(session, dept, name="刘洋", cert_no="14052200002")]
+    return f.create_inspection(session, task=task, target=target, inspectors=inspectors, status="submitted",
+                               started_at=dt.datetime(2024, 5, 3, 1, 30, tzinfo=dt.timezone.utc),
+                               submitted_at=dt.datetime(2024, 5, 3, 2, 45, tzinfo=dt.timezone.utc),
+                               result_categories=["02"], methods=["on_site"], follow_ups=["rectify"],
+                               summary="车辆技术档案不全，已责令限期整改。")
+
+
+@pytest.fixture
+def office(session):
+    return f.create_user(session, role="office")
+
+
+def member_user(session, inspection):
+    return f.create_user(session, role="inspector", inspector_id=inspection.members[0].inspector_id)
+
+
+def text_of(doc, tmp_path, *args) -> str:
+    return samples.squeeze(samples.pdftotext(doc.data, tmp_path, *args))
+
+
+# --- permissions ------------------------------------------------------------------------------------
+
+def test_staff_and_group_members_get_the_record_others_do_not(session, inspection, office, settings, tmp_path):
+    assert documents.inspection_record(session, office, inspection.id, settings).data.startswith(b"%PDF")
+    member = member_user(session, inspection)
+    assert documents.inspection_record(session, member, inspection.id, settings).cached is True
+    outsider = f.create_user(session, role="inspector")
+    with pytest.raises(PermissionDenied, match="您不是该检查的检查组成员，无权查看其文书"):
+        documents.inspection_record(session, outsider, inspection.id, settings)
+    with pytest.raises(Unauthorized, match="请先登录"):
+        documents.inspection_notice(session, None, inspection.id, settings)
+    with pytest.raises(NotFound, match="找不到该检查记录"):
+        documents.inspection_record(session, office, 999999, settings)
+
+
+def test_a_replaced_member_no_longer_gets_the_documents(session, inspection, settings):
+    user = member_user(session, inspection)
+    inspection.members[0].active = False
+    session.flush()
+    with pytest.raises(PermissionDenied):
+        documents.inspection_notice(session, user, inspection.id, settings)
+
+
+def test_withdrawn_inspections_have_no_documents(session, inspection, office, settings):
+    inspection.status = "withdrawn"
+    session.flush()
+    with pytest.raises(Conflict, match="该检查已撤回，不再出具文书"):
+        documents.inspection_record(session, office, inspection.id, settings)
+
+
+def test_only_staff_get_task_zips_and_plans(session, inspection, settings):
+    member = member_user(session, inspection)
+    with pytest.raises(PermissionDenied, match="您没有执行此操作的权限"):
+        documents.task_zip(session, member, inspection.task_id, "record", settings)
+    with pytest.raises(PermissionDenied):
+        documents.plan_document(session, member, 1, settings)
+
+
+# --- the content-hash cache -------------------------------------------------------------------------
+
+def test_unchanged_inspection_comes_from_the_cache_and_a_change_gives_a_new_pdf(
+        session, inspection, office, settings, monkeypatch):
+    first = documents.inspection_record(session, office, inspection.id, settings)
+    assert first.cached is False
+    assert documents.cache_path(settings, "record", first.key).read_bytes() == first.data
+    renders = []
+    monkeypatch.setattr(documents.pdf, "render_pdf", lambda *a, **k: renders.append(a) or b"%PDF-new")
+    again = documents.inspection_record(session, office, inspection.id, settings)
+    assert (again.cached, again.key, again.data, renders) == (True, first.key, first.data, [])
+    inspection.summary = "补充：已现场整改完毕。"
+    session.flush()
+    changed = documents.inspection_record(session, office, inspection.id, settings)
+    assert (changed.cached, changed.data, len(renders)) == (False, b"%PDF-new", 1)
+    assert changed.key != first.key
+
+
+def test_a_replaced_photo_changes_the_key(session, inspection, office, settings, monkeypatch):
+    record = {"photos": [{"id": "p1", "sha256": "a" * 64, "taken_at": None}]}
+    monkeypatch.setattr(document_fieldwork, "load_record", lambda s, i: record)
+    key1 = documents.record_job(session, office, inspection.id, settings).key
+    record["photos"][0]["sha256"] = "b" * 64
+    assert documents.record_job(session, office, inspection.id, settings).key != key1
+
+
+# --- contexts and their text ------------------------------------------------------------------------
+
+def test_record_from_the_models_prints_header_group_and_conclusion(session, inspection, office, settings, tmp_path):
+    text = text_of(documents.inspection_record(session, office, inspection.id, settings), tmp_path)
+    for expected in ["阳城县交通运输局", "现场检查笔录", "T20240007-001", "阳城县顺达货物运输有限公司", inspection.target.uscc,
+                     "李建国", "2024年5月3日09时30分至10时45分", "张伟（执法证号：14052200001，运输执法一中队）",
+                     "刘洋（执法证号：14052200002", "是否取得道路运输经营许可证", "■发现问题已责令改正", "■实地检查",
+                     "车辆技术档案不全，已责令限期整改。", "文书状态：已提交，待审核", "本次检查未发现问题。"]:
+        assert expected in text, expected
+
+
+def test_an_inspection_not_started_prints_a_blank_record(session, inspection, office, settings, tmp_path):
+    inspection.status, inspection.started_at, inspection.submitted_at = "assigned", None, None
+    inspection.result_categories, inspection.methods, inspection.follow_ups = [], [], []
+    session.flush()
+    text = text_of(documents.inspection_record(session, office, inspection.id, settings), tmp_path)
+    assert "空白笔录，可打印后手工填写" in text
+    assert "____年__月__日__时__分至____年__月__日__时__分" in text
+    assert "■" not in text
+
+
+def test_the_synced_field_record_fills_answers_findings_party_signatures_and_photos(
+        session, inspection, office, settings, monkeypatch, tmp_path):
+    media = settings.media_dir
+    shas = [samples.photo(media, 1), samples.photo(media, 2)]
+    sig = samples.signature(media, 1)
+    cps = [cp["id"] for cp in inspection.checklist_snapshot[0]["checkpoints"]]
+    record = {
+        "started_at": "2024-05-03T01:20:00+00:00",
+        "registers": [{"checkpoint_id": cps[0], "answer": "compliant", "note": "", "conflict": False},
+                      {"checkpoint_id": cps[1], "answer": "noncompliant", "note": "缺2辆车档案", "conflict": True}],
+        "findings": [
+            {"id": "f1", "checkpoint_id": cps[1], "description": "旧的描述", "legal_basis": "旧依据",
+             "rectification": "", "rectify_by": None, "supersedes": None, "superseded_by": ["f2"]},
+            {"id": "f2", "checkpoint_id": cps[1], "description": "2辆营运货车缺少二级维护记录",
+             "legal_basis": "《道路运输车辆技术管理规定》第二十条", "rectification": "责令补齐车辆技术档案",
+             "rectify_by": "2024-05-18", "supersedes": "f1", "superseded_by": []}],
+        "photos": [{"id": "p1", "sha256": shas[0], "finding_id": "f1", "caption": "档案柜", "taken_at":
+                    "2024-05-03T01:40:00+00:00", "latitude": 35.4864, "longitude": 112.4157, "accuracy_m": 6.0},
+                   {"id": "p2", "sha256": shas[1], "finding_id": None, "caption": "", "taken_at": None,
+                    "latitude": None, "longitude": None, "accuracy_m": None}],
+        "signatures": [{"id": "s1", "sha256": sig, "signer_role": "party", "signer_name": "王小红",
+                        "signed_at": "2024-05-03T02:44:00+00:00"}],
+        "party": [{"name": "路人甲", "position": ""}, {"name": "王小红", "position": "安全主管", "phone": "13800001234",
+                                                       "id_number": "", "refused_to_sign": False, "note": ""}],
+        "result": {"result_categories": ["02"], "methods": ["on_site", "document"], "follow_ups": ["rectify"],
+                   "summary": "已责令整改", "submitted_at": "2024-05-03T02:50:00+00:00"},
+        "late_evidence": 1,
+    }
+    monkeypatch.setattr(document_fieldwork, "load_record", lambda s, i: record)
+    doc = documents.inspection_record(session, office, inspection.id, settings)
+    samples.save_pages("record-synced", doc.data)
+    text = text_of(doc, tmp_path)
+    for expected in ["2024年5月3日09时20分至10时50分", "■符合□不符合□不涉及", "□符合■不符合□不涉及",
+                     "缺2辆车档案；组内答案不一致，待审核", "问题1（道路普通货物运输经营许可的监督检查/车辆技术档案是否齐全）",
+                     "2辆营运货车缺少二级维护记录", "整改期限至2024年5月18日", "证据照片：见附件照片1",
+                     "王小红，安全主管", "现场人员签名：王小红", "照片1（问题1）：档案柜", "GPS：未记录", "拍摄时间：未记录",
+                     f"SHA-256：{shas[0][:12]}", f"SHA-256：{shas[1][:12]}", "■书面检查", "另有1项证据在提交后送达"]:
+        assert expected in text, expected
+    assert "旧的描述" not in text and "路人甲" not in text and "问题2" not in text
+    assert samples.pdftotext(doc.data, tmp_path).count("照片文件尚未上传") == 0
+
+
+def test_notice_lists_items_methods_inspectors_materials_and_consequences(
+        session, inspection, office, settings, tmp_path):
+    doc = documents.inspection_notice(session, office, inspection.id, settings)
+    samples.save_pages("notice", doc.data)
+    text = text_of(doc, tmp_path)
+    for expected in ["随机抽查告知书", "阳城县顺达货物运输有限公司", "2024年普货运输双随机抽查", "T20240007",
+                     "2024年4月1日至2024年10月31日", "一、抽查事项", "道路普通货物运输经营许可的监督检查",
+                     "1.是否取得道路运输经营许可证；2.车辆技术档案是否齐全", "《道路运输条例》第五十九条",
+                     "检查方式：实地检查、书面检查", "14052200001", "14052200002", "运输执法一中队",
+                     "四、需要准备的资料", "道路运输经营许可证", "营业执照（副本）", "不配合检查情节严重",
+                     "依法向社会公开", "联系人：张伟联系电话：13900000001", "送达回执", "国办发〔2015〕58号"]:
+        assert expected in text, expected
+
+
+def test_plan_for_filing_lists_tasks_ratios_and_versions(session, inspection, office, settings, tmp_path):
+    plan = Plan(code="140522202401", year=2024, name="阳城县交通运输局2024年度双随机抽查工作计划", status="published",
+                current_version=2)
+    plan.versions = [PlanVersion(version=1, status="superseded", content={}),
+                     PlanVersion(version=2, status="published", content={}, reason="增加客运站抽查任务",
+                                 approved_at=dt.datetime(2024, 6, 1, 2, tzinfo=dt.timezone.utc))]
+    session.add(plan)
+    session.flush()
+    inspection.task.plan_id = plan.id
+    session.flush()
+    session.expire(plan)
+    doc = documents.plan_document(session, office, plan.id, settings)
+    samples.save_pages("plan", doc.data)
+    text = text_of(doc, tmp_path, "-raw")  # table cells in drawing order
+    for expected in ["2024年度“双随机、一公开”抽查工作计划", "140522202401（第2版）", "2024年普货运输双随机抽查",
+                     "T20240007", "低风险3%", "一般风险5%", "较高风险20%", "高风险50%", "增加客运站抽查任务", "第1版",
+                     "首次制定", "2024年6月1日", "备案回执"]:
+        assert expected in text, expected
+    assert "第2版.pdf" in doc.filename
+    with pytest.raises(NotFound, match="该计划没有第 7 版"):
+        documents.plan_document(session, office, plan.id, settings, version=7)
+
+
+# --- the field record merge, without a database -----------------------------------------------------
+
+def test_fill_from_record_keeps_the_context_when_nothing_was_synced():
+    ctx = {"time": {"start": None, "end": None}, "findings": [], "photos": []}
+    document_fieldwork.fill_from_record(ctx, {})
+    assert ctx == {"time": {"start": None, "end": None}, "findings": [], "photos": []}
+
+
+def test_a_refusal_to_sign_is_printed():
+    party = document_fieldwork._party([{"name": "王小红", "refused_to_sign": True, "note": ""}])
+    assert party["refusal_note"] == "现场人员拒绝签名"
+
+
+# --- office downloads -------------------------------------------------------------------------------
+
+def test_office_download_is_an_inline_pdf_with_a_chinese_name_and_an_etag(app, session, inspection, office, login):
+    session.commit()
+    client = login(office)
+    resp = client.get(f"/office/inspections/{inspection.id}/record.pdf")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    assert resp.data.startswith(b"%PDF")
+    disposition = resp.headers["Content-Disposition"]
+    assert disposition.startswith("inline") and "filename*=UTF-8''%E7%8E%B0%E5%9C%BA" in disposition  # 现场…
+    assert resp.headers["Cache-Control"] == "private, no-cache"
+    again = client.get(f"/office/inspections/{inspection.id}/record.pdf", headers={"If-None-Match": resp.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    notice = client.get(f"/office/inspections/{inspection.id}/notice.pdf")
+    assert notice.status_code == 200 and notice.data.startswith(b"%PDF")
+
+
+def test_office_download_refuses_outsiders_and_anonymous_users(app, session, inspection, login):
+    outsider = f.create_user(session, role="inspector")
+    session.commit()
+    anonymous = app.test_client().get(f"/office/inspections/{inspection.id}/record.pdf")
+    assert anonymous.status_code == 302 and "/office/login" in anonymous.headers["Location"]
+    client = login(outsider, c=app.test_client())
+    resp = client.get(f"/office/inspections/{inspection.id}/record.pdf")
+    assert resp.status_code == 403
+    assert "您不是该检查的检查组成员，无权查看其文书" in resp.get_data(as_text=True)
+    assert client.get("/office/inspections/999999/notice.pdf").status_code == 404
+    assert client.get(f"/office/tasks/{inspection.task_id}/records.zip").status_code == 403
+
+
+def test_task_zip_holds_every_record_and_an_index(app, session, inspection, office, login, tmp_path):
+    for n in range(2):
+        f.create_inspection(session, task=inspection.task, target=f.create_target(session, name=f"阳城县第{n}运输公司"))
+    session.commit()
+    resp = login(office).get(f"/office/tasks/{inspection.task_id}/records.zip")
+    assert resp.status_code == 200 and resp.mimetype == "application/zip"
+    assert resp.headers["Content-Disposition"].startswith("attachment")
+    zf = zipfile.ZipFile(io.BytesIO(resp.data))
+    pdfs = sorted(n for n in zf.namelist() if n.endswith(".pdf"))
+    assert [p.split("_")[1] for p in pdfs] == ["T20240007-001", "T20240007-002", "T20240007-003"]
+    assert all(zf.read(p).startswith(b"%PDF") for p in pdfs)
+    index = list(csv.reader(io.StringIO(zf.read("现场检查笔录目录.csv").decode("utf-8-sig"))))
+    assert index[0][:3] == ["文件名", "文书编号", "检查对象"]
+    assert {row[2] for row in index[1:]} == {"阳城县顺达货物运输有限公司", "阳城县第0运输公司", "阳城县第1运输公司"}
+    assert "空白" in samples.squeeze(samples.pdftotext(zf.read(pdfs[1]), tmp_path))
+
+
+def test_task_zip_renders_with_a_process_pool_and_then_reads_the_cache(session, inspection, office, settings):
+    for n in range(4):
+        f.create_inspection(session, task=inspection.task, target=f.create_target(session))
+    pooled = documents.Settings(settings.bureau, settings.cache_dir, settings.media_dir, workers=2)
+    first = documents.task_zip(session, office, inspection.task_id, "notice", pooled)
+    jobs = [documents.notice_job(session, office, i.id, pooled) for i in _task_inspections(session, inspection.task_id)]
+    assert len(jobs) == 5
+    assert all(documents.cache_path(pooled, "notice", j.key).is_file() for j in jobs)
+    again = documents.task_zip(session, office, inspection.task_id, "notice", pooled)
+    assert zipfile.ZipFile(io.BytesIO(again.data)).namelist() == zipfile.ZipFile(io.BytesIO(first.data)).namelist()
+    assert again.key == first.key
+
+
+def _task_inspections(session, task_id):
+    from sqlalchemy import select
+
+    from server.models.inspections import Inspection
+    return session.scalars(select(Inspection).where(Inspection.task_id == task_id)).all()
+
+
+def test_a_task_without_inspections_has_no_zip(session, office, settings):
+    task = f.create_task(session)
+    with pytest.raises(Conflict, match="该任务还没有检查对象（尚未抽取），没有可下载的文书"):
+        documents.task_zip(session, office, task.id, "record", settings)
+
+
+def test_documents_pages_list_tasks_and_inspectors_see_only_their_own(app, session, inspection, office, login):
+    other = f.create_inspection(session, task=f.create_task(session, name="另一个抽查任务"))
+    member = member_user(session, inspection)
+    session.commit()
+    page = login(office).get("/office/documents").get_data(as_text=True)
+    assert "2024年普货运输双随机抽查" in page and "另一个抽查任务" in page
+    mine = login(member, c=app.test_client())
+    page = mine.get("/office/documents").get_data(as_text=True)
+    assert "2024年普货运输双随机抽查" in page and "另一个抽查任务" not in page and "批量 zip" not in page
+    detail = mine.get(f"/office/tasks/{inspection.task_id}/documents").get_data(as_text=True)
+    assert "阳城县顺达货物运输有限公司" in detail and f"/office/inspections/{inspection.id}/record.pdf" in detail
+    assert mine.get(f"/office/tasks/{other.task_id}/documents").status_code == 403

@@ -1,0 +1,222 @@
+"""An in-memory SyncStore: the reference model of the push rules, used by the shared store test suite.
+
+It holds inspections as plain dicts and applies the same rules as the SQL store (membership, lock and
+late evidence, registers, append-only evidence, pending evidence). Transactions are snapshots:
+`snapshot()` before a push and `restore()` when it raised.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sync.errors import CLIENT_MISMATCH, Rejected, SyncError
+from sync.merge import Answer, is_locked, resolve
+from sync.messages import APPLIED, LATE, STATUS_LABELS, Mutation, MutationResult, Vocabulary
+from sync.store import SyncStore
+
+KINDS = {"finding.add": "findings", "finding.amend": "findings", "photo.attach": "photos",
+         "signature.add": "signatures", "party.record": "party", "checkpoint.record": "answers"}
+
+
+@dataclass
+class MemoryInspection:
+    id: int
+    members: set
+    checkpoints: list
+    status: str = "assigned"
+    version: int = 1
+    has_conflicts: bool = False
+    started_at: dt.datetime | None = None
+    result: dict = field(default_factory=dict)
+    changed_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    records: dict = field(default_factory=lambda: {k: {} for k in ("answers", "findings", "photos", "signatures",
+                                                                   "party")})
+    late: list = field(default_factory=list)
+    former_members: set = field(default_factory=set)
+
+
+class MemoryStore(SyncStore):
+    """Everything in dicts; `clock` can be replaced to make time deterministic."""
+
+    def __init__(self, vocabulary: Vocabulary, clock=None):
+        self._vocab = vocabulary
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.inspections: dict[int, MemoryInspection] = {}
+        self.media: set[str] = set()
+        self.clients: dict[str, dict] = {}
+        self.log_rows: dict[tuple, dict] = {}
+
+    # ---- test set-up and transactions ----
+    def add_inspection(self, inspection_id: int, members, checkpoints) -> MemoryInspection:
+        insp = MemoryInspection(inspection_id, set(members), list(checkpoints), changed_at=self.clock())
+        self.inspections[inspection_id] = insp
+        return insp
+
+    def snapshot(self):
+        return copy.deepcopy((self.inspections, self.media, self.clients, self.log_rows))
+
+    def restore(self, snap) -> None:
+        self.inspections, self.media, self.clients, self.log_rows = snap
+
+    def hold_media(self, sha256: str) -> None:
+        """A file landed: complete the inspections that waited for it."""
+        self.media.add(sha256)
+        for insp in self.inspections.values():
+            if insp.status == "pending_evidence" and not self._missing(insp):
+                insp.status, insp.changed_at = "submitted", self.clock()
+
+    # ---- SyncStore ----
+    def now(self):
+        return self.clock()
+
+    def vocabulary(self) -> Vocabulary:
+        return self._vocab
+
+    def open_client(self, user, client_id: str) -> int:
+        client = self.clients.setdefault(client_id, {"user_id": user.id, "last": 0})
+        if client["user_id"] != user.id:
+            raise SyncError(*CLIENT_MISMATCH, "此同步标识属于另一位用户：请重新登录，应用会生成新的同步标识",
+                            {"client_id": client_id})
+        return client["last"]
+
+    def logged_digests(self, client_id, ids):
+        return {i: self.log_rows[(client_id, i)]["digest"] for i in ids if (client_id, i) in self.log_rows}
+
+    def log(self, user, mutation: Mutation, raw_args, result: MutationResult, digest, inspection_id):
+        self.log_rows[(mutation.client_id, mutation.id)] = {
+            "name": mutation.name, "args": raw_args, "status": result.status, "code": result.code,
+            "digest": digest, "inspection_id": inspection_id if inspection_id in self.inspections else None}
+
+    def advance(self, client_id, last_id):
+        self.clients[client_id]["last"] = last_id
+
+    def inspection_summaries(self, user, inspection_ids):
+        out = []
+        for i in inspection_ids:
+            insp = self.inspections[i]
+            insp.has_conflicts = any(r.conflict for r in self.registers(i).values())
+            out.append({"id": i, "status": insp.status, "version": insp.version, "locked": is_locked(insp.status),
+                        "has_conflicts": insp.has_conflicts, "missing_media": len(self._missing(insp))})
+        return out
+
+    def apply(self, user, mutation: Mutation):
+        args = mutation.args
+        insp = self.inspections.get(args["inspection_id"])
+        if insp is None:
+            raise Rejected("not_found", f"检查 {args['inspection_id']} 不存在")
+        if user.inspector_id not in insp.members:
+            raise Rejected("forbidden", "该检查不属于您所在的检查组")
+        if insp.status == "withdrawn":
+            raise Rejected("inspection_withdrawn", "该检查已被撤回，此操作未生效（数据已留存，审核人员可见）")
+        if is_locked(insp.status):
+            if mutation.name != "inspection.start":
+                insp.late.append({"name": mutation.name, "args": args, "client_id": mutation.client_id,
+                                  "mutation_id": mutation.id})
+            return (APPLIED if mutation.name == "inspection.start" else LATE), insp.id
+        getattr(self, "_" + mutation.name.replace(".", "_"))(insp, mutation)
+        return APPLIED, insp.id
+
+    def _touch(self, insp, mutation):
+        insp.status = "in_progress" if insp.status == "assigned" else insp.status
+        insp.started_at = insp.started_at or mutation.created_at
+        insp.changed_at = self.clock()
+
+    def _inspection_start(self, insp, mutation):
+        if insp.status == "assigned":
+            insp.started_at = insp.started_at or mutation.args["started_at"]
+            self._touch(insp, mutation)
+
+    def _append(self, insp, mutation, row: dict):
+        args = mutation.args
+        if args.get("checkpoint_id") is not None and args["checkpoint_id"] not in insp.checkpoints:
+            raise Rejected("unknown_checkpoint", f"检查要点 {args['checkpoint_id']} 不在本次检查的清单中",
+                           {"checkpoint_id": args["checkpoint_id"]})
+        ref = args.get("finding_id")
+        if ref is not None and ref not in insp.records["findings"]:
+            raise Rejected("unknown_finding", f"发现问题 {ref} 不属于本次检查", {"finding_id": ref})
+        table = insp.records[KINDS[mutation.name]]
+        owner = next((i for i in self.inspections.values() if args["id"] in i.records[KINDS[mutation.name]]), None)
+        if owner is not None:
+            if owner is not insp or table[args["id"]]["content"] != row:
+                raise Rejected("id_conflict", f"编号 {args['id']} 已被另一条内容不同的记录使用", {"id": args["id"]})
+            return
+        table[args["id"]] = {"content": row, "created_at": mutation.created_at}
+        self._touch(insp, mutation)
+
+    def _checkpoint_record(self, insp, m):
+        self._append(insp, m, {k: m.args[k] for k in ("checkpoint_id", "answer", "note")} | {"base": tuple(m.args["base"])})
+
+    def _finding_add(self, insp, m):
+        self._append(insp, m, {k: m.args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification",
+                                                      "rectify_by")})
+
+    def _finding_amend(self, insp, m):
+        self._append(insp, m, {k: m.args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification",
+                                                      "rectify_by", "reason", "finding_id")})
+
+    def _photo_attach(self, insp, m):
+        self._append(insp, m, {k: v for k, v in m.args.items() if k not in ("id", "inspection_id")})
+
+    def _signature_add(self, insp, m):
+        if m.args["signer_role"] == "inspector" and m.args["inspector_id"] not in insp.members:
+            raise Rejected("invalid_args", "签名的检查人员不在本检查组中", {"inspector_id": m.args["inspector_id"]})
+        self._append(insp, m, {k: v for k, v in m.args.items() if k not in ("id", "inspection_id")})
+
+    def _party_record(self, insp, m):
+        self._append(insp, m, {k: v for k, v in m.args.items() if k not in ("id", "inspection_id")})
+
+    def _inspection_submit(self, insp, m):
+        answered = {a["content"]["checkpoint_id"] for a in insp.records["answers"].values()}
+        unanswered = [c for c in insp.checkpoints if c not in answered]
+        if unanswered:
+            raise Rejected("incomplete_submission", f"还有 {len(unanswered)} 个检查要点未作答，不能提交；请逐项检查后再提交",
+                           {"checkpoints": unanswered})
+        if insp.status == "returned":
+            insp.version += 1
+        insp.result = {k: m.args[k] for k in ("result_categories", "methods", "follow_ups", "summary")}
+        insp.started_at = insp.started_at or m.created_at
+        insp.status = "pending_evidence" if self._missing(insp) else "submitted"
+        insp.changed_at = self.clock()
+
+    def _missing(self, insp) -> list[str]:
+        hashes = [r["content"]["sha256"] for k in ("photos", "signatures") for r in insp.records[k].values()]
+        return [h for h in hashes if h not in self.media]
+
+    def registers(self, inspection_id: int) -> dict:
+        """checkpoint id -> Register, by the rules of sync/merge.py."""
+        by_cp: dict = {}
+        for aid, a in self.inspections[inspection_id].records["answers"].items():
+            c = a["content"]
+            by_cp.setdefault(c["checkpoint_id"], []).append(Answer(aid, c["answer"], c["note"], c["base"], a["created_at"]))
+        return {cp: resolve(items) for cp, items in sorted(by_cp.items())}
+
+    # ---- pull ----
+    def _visible(self, user):
+        return [i for i in self.inspections.values() if user.inspector_id in i.members and i.status != "withdrawn"]
+
+    def changed_inspections(self, user, since, after, limit):
+        rows = sorted((i.changed_at, i.id) for i in self._visible(user) if since is None or i.changed_at > since)
+        return [r for r in rows if after is None or r > tuple(after)][:limit]
+
+    def bundles(self, user, inspection_ids):
+        out = []
+        for i in inspection_ids:
+            insp = self.inspections[i]
+            out.append({"id": i, "status": insp.status, "status_label": STATUS_LABELS[insp.status],
+                        "version": insp.version, "locked": is_locked(insp.status), "has_conflicts": insp.has_conflicts,
+                        "record": {"answers": sorted(insp.records["answers"]), "late_evidence": len(insp.late)}})
+        return out
+
+    def tombstones(self, user, since):
+        if since is None:
+            return []
+        return [{"id": i.id, "reason": "withdrawn" if i.status == "withdrawn" else "unassigned"}
+                for i in sorted(self.inspections.values(), key=lambda x: x.id) if i.changed_at > since and (
+                    (user.inspector_id in i.members and i.status == "withdrawn") or user.inspector_id in i.former_members)]
+
+    def assigned_ids(self, user):
+        return sorted(i.id for i in self._visible(user))
+
+    def reference(self):
+        return {"statuses": [{"code": k, "label": v} for k, v in STATUS_LABELS.items()]}

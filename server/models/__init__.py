@@ -4,7 +4,7 @@ from server.models.audit import AuditEntry, AuditHead  # noqa: F401
 from server.models.registry import (  # noqa: F401
     Checkpoint, CreditRating, Department, InspectionItem, Inspector, Recusal, Target,
 )
-from server.models.planning import Draw, Plan, PlanVersion, Task  # noqa: F401
+from server.models.planning import Draw, DrawRequest, Plan, PlanVersion, Task  # noqa: F401
 from server.models.inspections import Inspection, InspectionMember  # noqa: F401
 from server.models.approvals import Approval  # noqa: F401
 from server.models.fieldwork import CheckpointAnswer, Finding, LateEvidence, MediaFile, PartyRecord, Photo, Signature  # noqa: F401,E501

@@ -75,6 +75,7 @@ class InspectionMember(db.Model):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     replaced_by_draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+    added_by_draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))  # the draw that chose them
     note: Mapped[str] = mapped_column(Text, default="")
 
     inspection: Mapped[Inspection] = relationship(back_populates="members")

@@ -26,6 +26,8 @@ class Plan(db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft/approved/published/adjusting
     current_version: Mapped[int] = mapped_column(Integer, default=1)
+    published_version: Mapped[int | None] = mapped_column(Integer)  # the version in force (last published)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     versions: Mapped[list[PlanVersion]] = relationship(back_populates="plan", order_by="PlanVersion.version",
@@ -77,6 +79,8 @@ class Task(db.Model):
     reveal_seed_at_once: Mapped[bool] = mapped_column(Boolean, default=False)
     targeted_reason: Mapped[str] = mapped_column(Text, default="")  # 靶向: complaint / referral / data alert
     targeted_source_doc: Mapped[str] = mapped_column(Text, default="")
+    target_usccs: Mapped[list] = mapped_column(JSONType, default=list)  # 靶向: the explicitly chosen targets
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     server_seed_hex: Mapped[str | None] = mapped_column(String(64))  # secret until revealed
     commitment: Mapped[str | None] = mapped_column(String(64))
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -104,3 +108,30 @@ class Draw(db.Model):
     drawn_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     task: Mapped[Task] = relationship(back_populates="draws")
+
+
+class DrawRequest(db.Model):
+    """A request for a supplementary draw (补抽 replace_target / 递补 replace_inspector).
+
+    Its own server seed is made and committed to when it is requested, before the leader decides,
+    so the seed cannot be chosen after the fact; it is revealed together with the task's.
+    """
+
+    __tablename__ = "draw_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # replace_target / replace_inspector
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_members.id"))  # 递补: who leaves
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/approved/rejected/drawn
+    server_seed_hex: Mapped[str] = mapped_column(String(64))  # secret until revealed
+    commitment: Mapped[str] = mapped_column(String(64))
+    approval_id: Mapped[int | None] = mapped_column(ForeignKey("approvals.id"))
+    draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    task: Mapped[Task] = relationship()
+    draw: Mapped[Draw | None] = relationship()

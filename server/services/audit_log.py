@@ -28,6 +28,11 @@ VERB_LABELS = {
 }
 
 
+# Detail keys that the foundation and several areas write in English.
+DETAIL_LABELS = {"username": "用户名", "role": "角色", "revoked_tokens": "吊销的设备令牌", "minutes": "锁定分钟数",
+                 "name": "名称", "code": "编号", "status": "状态", "reason": "原因", "count": "数量"}
+
+
 def action_label(action: str) -> str:
     """A 中文 reading of an action code such as `user.create` → 用户·新建 (the code itself when unknown)."""
     noun, _, verb = (action or "").partition(".")
@@ -42,7 +47,8 @@ def detail_text(detail) -> str:
         return ""
     if not isinstance(detail, dict):
         return json.dumps(detail, ensure_ascii=False)
-    parts = [f"{k}：{v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}" for k, v in detail.items()]
+    parts = [f"{DETAIL_LABELS.get(k, k)}：{v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
+             for k, v in detail.items()]
     return "；".join(parts)
 
 

@@ -93,6 +93,8 @@ def test_admin_creates_an_inspector_account(session, as_admin, admin):
     assert user.department_id == inspector.department_id
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "user.create").order_by(AuditEntry.seq.desc()))
     assert entry.actor_id == admin.id and entry.detail["username"] == "guoxiaodong"
+    log = _text(as_admin.get("/office/audit-log?action=user.create"))
+    assert "用户·新建" in log and "用户名：guoxiaodong；角色：inspector" in log
 
 
 @pytest.mark.parametrize("data,status,message", [

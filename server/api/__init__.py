@@ -9,8 +9,8 @@ from server.extensions import csrf
 
 def register(app: Flask, api: Api) -> None:
     """Register every API blueprint; the API authenticates with bearer tokens, so no CSRF."""
-    from server.api import auth, inspections, media, meta, sync
+    from server.api import auth, documents, inspections, media, meta, sync
 
-    for module in (meta, auth, sync, media, inspections):
+    for module in (meta, auth, sync, media, inspections, documents):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)

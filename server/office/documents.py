@@ -12,10 +12,7 @@ from server.services import documents
 
 
 def settings() -> documents.Settings:
-    """Document settings from the app config (the bureau's name is configurable: BUREAU_NAME)."""
-    cfg = current_app.config
-    return documents.Settings(bureau=cfg.get("BUREAU_NAME", "阳城县交通运输局"), cache_dir=cfg["PDF_CACHE_DIR"],
-                              media_dir=cfg["MEDIA_DIR"], workers=int(cfg.get("PDF_BATCH_WORKERS", 2)))
+    return documents.settings_from(current_app.config)
 
 
 def send(doc: documents.Document, *, attachment: bool = False):

@@ -1,14 +1,15 @@
 """The field records of an inspection as the 笔录's context.
 
-The sync area exposes an inspection's record in the shape of the sync bundle's `record`
-(sync/PROTOCOL.md §2.1: registers, findings, photos, signatures, party, result, late_evidence)
-through `record_of(session, inspection)`; this module turns that record into the parts of the
-笔录 context. Before any field work is synced the record is empty and the 笔录 prints blank lines.
+The sync area reads an inspection's records back in the shape of the sync bundle's `record`
+(sync/PROTOCOL.md §2.1: registers, findings, photos, signatures, party, result, late_evidence);
+this module turns that record into the parts of the 笔录 context. Before any field work is synced
+the record is empty and the 笔录 prints blank lines and empty check boxes.
 """
 from __future__ import annotations
 
-import importlib
+import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.services.document_contexts import iso
@@ -17,26 +18,19 @@ ROLE_LABELS = {"party": "现场人员签名", "inspector": "执法人员", "witn
 
 
 def load_record(session: Session, inspection) -> dict:
-    """The inspection's record from the sync area (empty when it has none or the area is absent)."""
-    for module_name in ("server.services.fieldwork", "server.services.sync_store"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        builder = getattr(module, "record_of", None)
-        if builder is not None:
-            return builder(session, inspection) or {}
-    return {}
+    """The inspection's record as the sync area reads it back (PROTOCOL §2.1 shape)."""
+    from server.services import bundles, field_records
+    rec = field_records.load(session, [inspection.id])[inspection.id]
+    names = {m.inspector_id: m.inspector.name for m in inspection.members}
+    return bundles.record_state(inspection, rec, names)
 
 
 def load_receipt(session: Session, inspection) -> dict | None:
-    """The latest receipt the server issued for the inspection, if the sync area keeps one."""
-    try:
-        module = importlib.import_module("server.services.receipts")
-    except ImportError:
-        return None
-    latest = getattr(module, "latest_receipt", None)
-    return latest(session, inspection) if latest is not None else None
+    """The body of the latest signed receipt the server issued for the inspection, if any."""
+    from server.models.sync import Receipt
+    row = session.scalars(select(Receipt).where(Receipt.inspection_id == inspection.id)
+                          .order_by(Receipt.issued_at.desc(), Receipt.id.desc()).limit(1)).first()
+    return dict(row.body) if row is not None else None
 
 
 def fill_record(session: Session, inspection, context: dict) -> None:
@@ -53,7 +47,10 @@ def fill_from_record(context: dict, record: dict) -> None:
         return
     context["time"]["start"] = record.get("started_at") or context["time"]["start"]
     result = record.get("result") or {}
-    context["time"]["end"] = result.get("submitted_at") or context["time"]["end"]
+    # Signing on site ends the inspection; the submission may reach the server much later (offline).
+    signed = sorted((s["signed_at"] for s in record.get("signatures") or [] if s.get("signed_at")),
+                    key=lambda v: dt.datetime.fromisoformat(v) if isinstance(v, str) else v)
+    context["time"]["end"] = (signed[-1] if signed else None) or result.get("submitted_at") or context["time"]["end"]
     checkpoints = _answer_checkpoints(context, record.get("registers") or [])
     photos = _photos(record.get("photos") or [])
     findings = _findings(record.get("findings") or [], checkpoints, photos)

@@ -46,6 +46,12 @@ class Settings:
     workers: int = 2
 
 
+def settings_from(config) -> Settings:
+    """Settings from the app's config mapping (the bureau's name is configurable as BUREAU_NAME)."""
+    return Settings(bureau=config.get("BUREAU_NAME") or "阳城县交通运输局", cache_dir=config["PDF_CACHE_DIR"],
+                    media_dir=config["MEDIA_DIR"], workers=int(config.get("PDF_BATCH_WORKERS") or 2))
+
+
 @dataclass(frozen=True)
 class Document:
     """A rendered document: its bytes, a download name, its content key, and whether the cache had it."""
@@ -88,7 +94,7 @@ def cache_path(settings: Settings, kind: str, key: str) -> Path:
 
 
 def media_paths(media_dir: str, context: dict) -> dict[str, str]:
-    """Map every image SHA-256 named in the context to its file in the media folder (a thumbnail first)."""
+    """Map every image SHA-256 named in the context to its file in the media folder."""
     found: dict[str, str] = {}
     for sha in _image_hashes(context):
         for candidate in _media_candidates(media_dir, sha):
@@ -104,13 +110,10 @@ def _image_hashes(context: dict) -> list[str]:
 
 
 def _media_candidates(media_dir: str, sha: str) -> list[str]:
-    try:
-        from server.services import media_store  # the sync area's store, when present
-        paths = media_store.local_paths(media_dir, sha)
-    except (ImportError, AttributeError):
-        paths = []
-    return list(paths) + [os.path.join(media_dir, "thumbs", sha[:2], sha), os.path.join(media_dir, sha[:2], sha),
-                          os.path.join(media_dir, sha)]
+    """The original first (print quality), then the upload thumbnail, in the media store's layout."""
+    from server.services.media_store import FilesystemMediaStore
+    store = FilesystemMediaStore(media_dir)
+    return [store.path(sha), store.path(sha, thumb=True)]
 
 
 def render_job(job: Job, settings: Settings) -> bytes:

@@ -169,7 +169,7 @@ def test_the_synced_field_record_fills_answers_findings_party_signatures_and_pho
     doc = documents.inspection_record(session, office, inspection.id, settings)
     samples.save_pages("record-synced", doc.data)
     text = text_of(doc, tmp_path)
-    for expected in ["2024年5月3日09时20分至10时50分", "■符合□不符合□不涉及", "□符合■不符合□不涉及",
+    for expected in ["2024年5月3日09时20分至10时44分", "■符合□不符合□不涉及", "□符合■不符合□不涉及",
                      "缺2辆车档案；组内答案不一致，待审核", "问题1（道路普通货物运输经营许可的监督检查/车辆技术档案是否齐全）",
                      "2辆营运货车缺少二级维护记录", "整改期限至2024年5月18日", "证据照片：见附件照片1",
                      "王小红，安全主管", "现场人员签名：王小红", "照片1（问题1）：档案柜", "GPS：未记录", "拍摄时间：未记录",
@@ -314,3 +314,91 @@ def test_documents_pages_list_tasks_and_inspectors_see_only_their_own(app, sessi
     detail = mine.get(f"/office/tasks/{inspection.task_id}/documents").get_data(as_text=True)
     assert "阳城县顺达货物运输有限公司" in detail and f"/office/inspections/{inspection.id}/record.pdf" in detail
     assert mine.get(f"/office/tasks/{other.task_id}/documents").status_code == 403
+
+
+# --- the phone's download, after a real sync --------------------------------------------------------
+
+def _sync_a_whole_inspection(client, inspection, token, media_dir):
+    """Upload 4 photos and 2 signatures, then push a complete inspection, as the phone does."""
+    import hashlib
+    import uuid
+    auth = {"Authorization": f"Bearer {token}"}
+    photos, sigs = [], []
+    for n in range(4):
+        photos.append(samples.photo(media_dir + "-phone", n))
+    for n in range(2):
+        sigs.append(samples.signature(media_dir + "-phone", n))
+    for sha in photos + sigs:
+        data = open(f"{media_dir}-phone/{sha[:2]}/{sha}", "rb").read()
+        assert hashlib.sha256(data).hexdigest() == sha
+        resp = client.put(f"/api/v1/media/{sha}", data=data, headers=auth)
+        assert resp.status_code in (200, 201), resp.get_data(as_text=True)
+    cps = [cp["id"] for it in inspection.checklist_snapshot for cp in it["checkpoints"]]
+    when = "2024-05-03T01:30:00+00:00"
+    fid = str(uuid.uuid4())
+    args = [("inspection.start", {"inspection_id": inspection.id, "started_at": when})]
+    args += [("checkpoint.record", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "checkpoint_id": cp,
+                                    "answer": "compliant" if n == 0 else "noncompliant", "note": "", "base": []})
+             for n, cp in enumerate(cps)]
+    args.append(("finding.add", {"id": fid, "inspection_id": inspection.id, "checkpoint_id": cps[1],
+                                 "description": "2辆营运货车缺少二级维护记录<script>", "rectify_by": "2024-05-18",
+                                 "legal_basis": "《道路运输车辆技术管理规定》第二十条", "rectification": "限期补齐"}))
+    args += [("photo.attach", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "sha256": sha,
+                               "finding_id": fid if n < 2 else None, "checkpoint_id": cps[1], "caption": f"照片说明{n}",
+                               "taken_at": when, "latitude": 35.4864, "longitude": 112.4157, "accuracy_m": 5.0,
+                               "width": 1600, "height": 1200, "bytes": 1000, "clock_offset_ms": 0})
+             for n, sha in enumerate(photos)]
+    args.append(("party.record", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "name": "赵志强",
+                                  "position": "经理", "id_number": "", "phone": "13900000009",
+                                  "refused_to_sign": False, "note": ""}))
+    args.append(("signature.add", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "sha256": sigs[0],
+                                   "signer_role": "party", "signer_name": "赵志强", "inspector_id": None,
+                                   "signed_at": when}))
+    args.append(("signature.add", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "sha256": sigs[1],
+                                   "signer_role": "inspector", "signer_name": "张伟",
+                                   "inspector_id": inspection.members[0].inspector_id, "signed_at": when}))
+    args.append(("inspection.submit", {"inspection_id": inspection.id, "result_categories": ["02"],
+                                       "methods": ["on_site"], "follow_ups": ["rectify"], "summary": "已责令改正"}))
+    mutations = [{"id": n, "name": name, "args": a, "created_at": when} for n, (name, a) in enumerate(args, start=1)]
+    resp = client.post("/api/v1/sync/push", json={"protocol": 1, "client_id": str(uuid.uuid4()),
+                                                  "mutations": mutations}, headers=auth)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert client.get(f"/api/v1/inspections/{inspection.id}/receipt", headers=auth).get_json()["complete"] is True
+    return photos
+
+
+def test_the_inspector_downloads_the_record_of_a_synced_inspection(app, session, inspection, tmp_path):
+    inspection.status, inspection.started_at, inspection.submitted_at = "assigned", None, None
+    member = member_user(session, inspection)
+    outsider = f.create_user(session, role="inspector")
+    session.commit()
+    client = app.test_client()
+    token = client.post("/api/v1/auth/token", json={"username": member.username, "password": "password123",
+                                                    "device_name": "测试手机"}).get_json()["token"]
+    url = f"/api/v1/inspections/{inspection.id}/record.pdf"
+    early = client.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert early.status_code == 409 and early.get_json()["code"] == "not_synced"
+    assert early.get_json()["message"] == "该检查尚未同步任何现场记录，请先在手机上完成同步后再下载笔录"
+    photos = _sync_a_whole_inspection(client, inspection, token, str(tmp_path / "m"))
+    resp = client.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    samples.save_pages("record-api", resp.data)
+    text = samples.squeeze(samples.pdftotext(resp.data, tmp_path))
+    for expected in ["文书状态：已提交，待审核", "□符合■不符合□不涉及", "2辆营运货车缺少二级维护记录<script>",
+                     "整改要求：限期补齐，整改期限至2024年5月18日", "证据照片：见附件照片1、2", "赵志强，经理",
+                     "现场人员签名：赵志强", "执法人员：张伟", "证据已全部上传", "■发现问题已责令改正", "已责令改正"]:
+        assert expected in text, expected
+    for sha in photos:
+        assert f"SHA-256：{sha[:12]}" in text
+    pdf_path = tmp_path / "api.pdf"
+    pdf_path.write_bytes(resp.data)
+    import subprocess
+    images = subprocess.run(["pdfimages", "-list", str(pdf_path)], capture_output=True, check=True).stdout.decode()
+    assert images.count("jpeg") == 4  # the four photos, embedded from the media store
+    cached = client.get(url, headers={"Authorization": f"Bearer {token}", "If-None-Match": resp.headers["ETag"]})
+    assert cached.status_code == 304
+    other = client.post("/api/v1/auth/token", json={"username": outsider.username, "password": "password123",
+                                                    "device_name": "另一部手机"}).get_json()["token"]
+    refused = client.get(url, headers={"Authorization": f"Bearer {other}"})
+    assert refused.status_code == 403 and refused.get_json()["message"] == "您不是该检查的检查组成员，无权查看其文书"
+    assert client.get(url).status_code == 401

@@ -56,7 +56,7 @@ def build(session: Session, actor, inspection_id: int, secret_key: str) -> dict:
                 + [_media("signature", s.id, s.sha256, rec.held) for s in rec.signatures]
                 + [{"kind": "party", "id": p.id} for p in rec.party])
     for late in rec.late:
-        entry = {"kind": "late", "id": late.id, "name": late.name}
+        entry = {"kind": "late", "id": late.id, "name": late.name, "record_id": (late.args or {}).get("id")}
         if late.sha256:
             entry.update({k: v for k, v in _media("late", late.id, late.sha256, rec.held).items()
                           if k in ("sha256", "held", "bytes")})

@@ -1,0 +1,110 @@
+"""The reference client against the real server (Flask test client): journey, faults, revoked tokens."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from server.models.accounts import ApiToken
+from server.models.fieldwork import CheckpointAnswer, Photo
+from server.models.inspections import Inspection
+from server.services import receipts, tokens
+from sync.client import AuthRequired, SyncClient
+from tests import factories
+from tests.sync.scenario import one_inspection
+from tests.sync.transports import FaultyTransport, FlaskTransport, jpeg, png_signature
+
+
+@pytest.fixture
+def phone(client, session, tmp_path):
+    one_inspection(session)
+    made = []
+
+    def make(username="wangjg", faults=(), name="phone"):
+        transport = FaultyTransport(FlaskTransport(client), faults)
+        c = SyncClient(transport, str(tmp_path / f"{name}.sqlite"), sleep=lambda s: None, rng=random.Random(7))
+        c.login(username, "password123", f"{username} 的手机")
+        made.append(c)
+        return c
+    yield make
+    for c in made:
+        c.store.close()
+
+
+def record_everything(c: SyncClient, insp: int = 1) -> None:
+    bundle = c.pull()[insp]
+    me = next(m for m in bundle["members"] if m["is_me"])
+    c.start(insp)
+    for item in bundle["checklist"]:
+        for cp in item["checkpoints"]:
+            c.answer(insp, cp["id"], "compliant" if cp["seq"] == 1 else "noncompliant", note="现场核查")
+    fid = c.add_finding(insp, "车辆技术档案不全", checkpoint_id=2, legal_basis="《道路运输车辆技术管理规定》",
+                        rectification="限期补齐", rectify_by="2024-06-30")
+    for n in range(3):
+        c.attach_photo(insp, jpeg(n), width=64, height=48, caption=f"照片{n}", finding_id=fid, latitude=35.5,
+                       longitude=112.4, accuracy_m=6.0)
+    c.record_party(insp, "赵志强", position="安全主管", phone="13903560000")
+    c.sign(insp, png_signature(1), role="party", name="赵志强")
+    c.sign(insp, png_signature(2), role="inspector", name=me["name"], inspector_id=me["inspector_id"])
+    c.submit(insp, result_categories=["02"], methods=["on_site"], follow_ups=["rectify"], summary="已责令改正")
+
+
+def test_a_whole_inspection_syncs_and_the_receipt_proves_it(phone, session, app):
+    c = phone()
+    record_everything(c)
+    report = c.sync()
+    assert report.media_uploaded == 5 and report.rejected == [] and report.applied == c.store.get("next_id") - 1
+    receipt, problems = c.receipt(1)
+    assert problems == [] and receipt["complete"] and receipt["status"] == "submitted"
+    assert receipts.verify(receipt, app.config["SECRET_KEY"])
+    calls = c.transport.inner.calls
+    assert calls.index(("POST", "/api/v1/sync/push")) > max(i for i, call in enumerate(calls) if call[0] == "PUT")
+
+
+def test_a_lost_answer_after_commit_is_retried_without_duplicates(phone, session):
+    c = phone()
+    c.pull()
+    for cp in (1, 2):
+        c.answer(1, cp, "compliant")
+    c.add_finding(1, "消防器材过期", checkpoint_id=1)
+    # The push commits but its answer is lost, then a proxy error page, then no connection at all.
+    c.transport.faults = ["drop_response", "html_502", "drop_request"]
+    report = c.sync()
+    assert (report.applied, report.duplicates, report.rejected) == (0, 3, [])
+    assert session.query(CheckpointAnswer).count() == 2 and c.store.pending_count() == 0
+    receipt, problems = c.receipt(1)
+    assert problems == [] and receipt["counts"] == {"answers": 2, "findings": 1, "photos": 0, "signatures": 0,
+                                                    "party": 0, "late": 0}
+    assert len(c.delays) == 3 and len(set(c.delays)) == 3 and all(0 <= d <= 2 ** k for k, d in enumerate(c.delays))
+
+
+def test_a_revoked_token_keeps_the_queue_until_the_next_login(phone, session):
+    c = phone()
+    record_everything(c)
+    admin = factories.create_user(session, role="admin")
+    token = session.query(ApiToken).filter_by(device_name="wangjg 的手机").one()
+    tokens.revoke_token(session, admin, token.id, reason="手机遗失")
+    session.commit()
+    queued = c.store.pending_count()
+    with pytest.raises(AuthRequired, match="重新登录"):
+        c.sync()
+    assert c.store.pending_count() == queued and session.query(CheckpointAnswer).count() == 0
+    client_id = c.client_id
+    c.login("wangjg", "password123", "wangjg 的手机")
+    assert c.client_id == client_id
+    c.sync()
+    assert c.receipt(1)[1] == [] and session.get(Inspection, 1).status == "submitted"
+
+
+def test_two_members_see_each_others_work_and_conflicts(phone, session):
+    a, b = phone("wangjg", name="a"), phone("lim", name="b")
+    a.pull(), b.pull()
+    a.answer(1, 1, "compliant")
+    b.answer(1, 1, "noncompliant", note="许可证已过期")
+    a.sync(), b.sync()
+    bundle = a.pull()[1]
+    reg = bundle["record"]["registers"][0]
+    assert bundle["has_conflicts"] and reg["conflict"] and len(reg["heads"]) == 2
+    a.answer(1, 1, "noncompliant", note="复核：许可证已过期")  # a saw both heads: this resolves it
+    a.sync()
+    assert not b.pull()[1]["has_conflicts"]

@@ -1,0 +1,55 @@
+"""Transports for the reference client in tests: over the Flask test client, with injectable faults."""
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from sync.client import NetworkError, Response
+
+
+class FlaskTransport:
+    """Sends the client's requests through a Flask test client; records every call."""
+
+    def __init__(self, client):
+        self.client, self.calls = client, []
+
+    def request(self, method, path, *, headers=None, body=None):
+        self.calls.append((method, path.split("?")[0]))
+        resp = self.client.open(path, method=method, headers=headers or {}, data=body)
+        return Response(resp.status_code, dict(resp.headers), resp.get_data())
+
+
+class FaultyTransport:
+    """Wraps a transport; `faults` is a list consumed per request: None, "drop_request" (never arrives),
+    "drop_response" (the server acts, the answer is lost), "html_502" (a proxy's HTML error page)."""
+
+    def __init__(self, inner, faults=()):
+        self.inner, self.faults = inner, list(faults)
+
+    def request(self, method, path, *, headers=None, body=None):
+        fault = self.faults.pop(0) if self.faults else None
+        if fault == "drop_request":
+            raise NetworkError("connection refused")
+        if fault == "html_502":
+            return Response(502, {"Content-Type": "text/html"}, b"<html><body>502 Bad Gateway</body></html>")
+        resp = self.inner.request(method, path, headers=headers, body=body)
+        if fault == "drop_response":
+            raise NetworkError("connection reset after the request was sent")
+        return resp
+
+
+def jpeg(seed: int = 0, size=(64, 48)) -> bytes:
+    """A small real JPEG, different for each seed."""
+    im = Image.new("RGB", size, ((seed * 37) % 256, (seed * 91) % 256, 120))
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def png_signature(seed: int = 0) -> bytes:
+    im = Image.new("L", (40, 16), 255)
+    im.putpixel((seed % 40, 8), 0)
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    return out.getvalue()

@@ -29,4 +29,4 @@ def inject_nav():
     return {"office_nav": office_nav}
 
 
-from server.office import admin, auth, dashboard, documents  # noqa: E402,F401  (views register on bp)
+from server.office import admin, auth, dashboard, documents, registries  # noqa: E402,F401  (views register on bp)

@@ -17,6 +17,8 @@ from server.services.document_contexts import TASK_TYPE_LABELS, doc_number, iso,
 CRIMINAL_MATERIALS = ["涉嫌犯罪案件移送书", "涉嫌犯罪案件情况的调查报告", "涉案物品清单", "有关检验报告或者鉴定结论",
                       "其他有关涉嫌犯罪的材料"]
 DRAFT_STATUSES = {"administrative": {"draft"}, "notify": {"draft"}, "criminal": {"draft", "reported"}}
+DRAFT_LABELS = {"criminal": "文书状态：待负责人审批，批准前不得移送", "administrative": "文书状态：草稿（尚未发送）",
+                "notify": "文书状态：草稿（尚未发送）"}
 TITLES = {"administrative": "案件移送函", "notify": "案件线索抄告函", "criminal": "涉嫌犯罪案件移送书"}
 
 
@@ -30,7 +32,8 @@ def referral_context(session: Session, referral, bureau: str) -> dict:
     return {
         "bureau": bureau,
         "doc": {"kind": "criminal_referral" if referral.kind == "criminal" else "referral",
-                "title": TITLES.get(referral.kind, "案件移送函"), "number": referral.doc_no, "status_label": "",
+                "title": TITLES.get(referral.kind, "案件移送函"), "number": referral.doc_no,
+                "status_label": DRAFT_LABELS.get(referral.kind, "") if draft else "",
                 "draft": draft, "draft_label": "待审批" if referral.kind == "criminal" else "草稿"},
         "referral": {
             "kind": referral.kind, "party": referral.party, "cause": referral.cause, "reason": referral.reason,

@@ -344,6 +344,53 @@ def summary(counts: dict[str, int]) -> dict[str, int]:
     return {label: counts[key] for key, label in COUNT_LABELS if key in counts}
 
 
+def _actors(session: Session) -> tuple[User | None, User | None]:
+    """The demo's office and leader accounts, when they exist with those roles."""
+    found = {u.role: u for u in session.scalars(select(User).where(User.username.in_(("office", "leader")),
+                                                                   User.is_active.is_(True)))}
+    return found.get("office"), found.get("leader")
+
+
+def _task_data(spec: dict, items: dict, depts: dict, today: dt.date) -> dict:
+    year_end = dt.date(today.year, 12, 31)
+    return {"name": spec["name"].format(year=today.year), "task_type": spec["task_type"],
+            "item_ids": [items[c] for c in spec["items"]], "scope": spec["scope"], "ratios": spec["ratios"],
+            "lead_department_id": depts[spec["departments"][0]].id,
+            "cooperating_department_ids": [depts[c].id for c in spec["departments"][1:]], "group_size": 2,
+            "period_start": today, "period_end": min(today + dt.timedelta(days=spec["days"]), year_end),
+            "exclusion_months": 12, "reveal_seed_at_once": spec["reveal_seed_at_once"]}
+
+
 def extend_with_draw(session: Session, today: dt.date) -> dict[str, int]:
-    """A published plan, a task and its completed draw, once the draw area's services exist."""
-    return {}
+    """A published plan with three published tasks, two of them drawn, so the inspectors have work.
+
+    Everything goes through the planning and draw services, as office staff and the leader would do it;
+    the draws use fresh server seeds, so which targets they pick differs from one load to the next.
+    """
+    from server.services import approvals, draw, plans, tasks  # the draw area's services
+
+    office, leader = _actors(session)
+    if office is None or leader is None:
+        return {}
+    spec = _json("plan.json")
+    depts = {d.code: d for d in session.scalars(select(Department))}
+    items = dict(session.execute(select(InspectionItem.code, InspectionItem.id)).all())
+    names = {c: n for c, n in session.execute(select(InspectionItem.code, InspectionItem.name))}
+    entries = [{**t["plan_entry"], "name": t["name"].format(year=today.year),
+                "task_type": tasks.TASK_TYPES[t["task_type"]], "items": "、".join(names[c] for c in t["items"]),
+                "departments": "、".join(depts[c].name for c in t["departments"])} for t in spec["tasks"]]
+    plan = plans.create_plan(session, office, year=today.year, name=spec["plan"]["name"].format(year=today.year),
+                             department_id=depts[spec["plan"]["department"]].id,
+                             description=spec["plan"]["description"], entries=entries)
+    approval = plans.submit_plan(session, office, plan.id)
+    approvals.decide(session, leader, approval.id, approve=True, note="同意，按计划组织实施")
+    plans.publish_plan(session, office, plan.id)
+    inspections = 0
+    for t in spec["tasks"]:
+        task = tasks.create_task(session, office, plan.id, _task_data(t, items, depts, today))
+        tasks.publish_task(session, office, task.id)
+        if t["draw"]:
+            record = draw.run_draw(session, office, task.id, witness_entropy=t["witness"].format(year=today.year),
+                                   confirmed=True).record
+            inspections += len(record["assignments"])
+    return {"plans": 1, "tasks": len(spec["tasks"]), "inspections": inspections}

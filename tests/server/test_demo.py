@@ -85,11 +85,37 @@ def test_demo_users_log_in_and_inspectors_form_a_group(session):
     assert all(i.status == "active" and i.cert_valid_through(DAY, DAY + dt.timedelta(days=365)) for i in group)
 
 
+def test_demo_plan_is_published_and_the_inspector_users_have_work(session):
+    from server.models.inspections import Inspection, InspectionMember
+    from server.models.planning import Plan, Task
+    from server.services import draw_records
+
+    counts = demo.load(session, today=DAY)
+    plan = session.scalar(select(Plan))
+    assert plan.status == "published" and plan.year == DAY.year and counts["plans"] == 1
+    statuses = sorted(session.scalars(select(Task.status)))
+    assert statuses == ["drawn", "drawn", "published"]
+    assert counts["inspections"] == session.scalar(select(func.count(Inspection.id))) > 0
+    for d in demo.DEMO_USERS:
+        if d.role != "inspector":
+            continue
+        user = session.scalar(select(User).where(User.username == d.username))
+        assigned = session.scalar(select(func.count(InspectionMember.id)).join(Inspection).where(
+            InspectionMember.inspector_id == user.inspector_id, InspectionMember.active.is_(True),
+            Inspection.status == "assigned"))
+        assert assigned >= 1, d.username
+    for task in session.scalars(select(Task).where(Task.status == "drawn")):
+        record = task.draws[0].record
+        assert record["unstaffed"] == [] and draw_records.verify(record) == []
+    assert audit.verify(session) == []
+
+
 def test_load_demo_if_empty_is_idempotent(app, session):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["load-demo", "--if-empty"])
     assert first.exit_code == 0, first.output
-    assert "已加载阳城县演示数据：部门 3，抽查事项 12，检查对象 300，执法检查人员 25" in first.output
+    assert "已加载阳城县演示数据：部门 3，抽查事项 12，检查对象 300，执法检查人员 25，回避声明 2，用户 6，" \
+           "抽查计划 1，抽查任务 3，已分派的检查" in first.output
     audit_count = session.scalar(select(func.count(AuditEntry.id)))
     second = runner.invoke(args=["load-demo", "--if-empty"])
     assert second.exit_code == 0 and "数据库中已有检查对象，跳过演示数据" in second.output

@@ -1,0 +1,70 @@
+// @ts-check
+/** The one map of error codes and messages the inspector reads (简体中文). */
+
+/** Messages by error code: the app's own codes and fallbacks for the server's. */
+export const MESSAGES = {
+  network: '无法连接服务器：记录已保存在手机上，联网后会自动同步',
+  offline: '当前没有网络：记录已保存在手机上，联网后会自动同步',
+  server_error_page: '服务器暂时无法处理（返回了错误页面）：记录仍在手机上，稍后会自动重试',
+  server_error: '服务器暂时出错：记录仍在手机上，稍后会自动重试',
+  transient: '服务器繁忙：记录仍在手机上，稍后会自动重试',
+  bad_response: '服务器的回答无法识别：记录仍在手机上，稍后会自动重试',
+  login_needs_network: '首次登录需要联网：请连接网络后再登录',
+  login_required: '登录已失效：请重新登录后同步（未同步的记录会保留在手机上）',
+  token_missing: '请先登录',
+  token_invalid: '登录已失效：请重新登录（未同步的记录会保留在手机上）',
+  token_expired: '登录已过期：请重新登录（未同步的记录会保留在手机上）',
+  token_revoked: '此设备的登录已被注销：请重新登录（未同步的记录会保留在手机上）',
+  bad_credentials: '用户名或密码错误',
+  too_many_requests: '登录失败次数过多，账号已暂时锁定，请稍后再试',
+  forbidden: '您没有权限进行此操作',
+  quota_exceeded: '手机存储空间已满，本条记录没有保存（之前的记录都还在）：请先联网同步，或清理手机存储后重试',
+  storage_failed: '无法写入手机存储，本条记录没有保存：请重试；如持续出现请重启应用',
+  db_blocked: '应用的另一个页面仍在使用旧版本数据：请关闭其他已打开的检查页面',
+  image_not_image: '所选文件不是照片：请用相机拍摄',
+  image_corrupt: '无法读取这张照片（文件可能已损坏）：请重新拍摄',
+  image_too_large: '照片像素过大，超过允许的上限：请在相机设置中降低分辨率后重拍',
+  image_file_too_large: '照片文件过大，超过允许的上限：请在相机设置中降低分辨率后重拍',
+  image_failed: '照片处理失败：请重新拍摄',
+  signature_empty: '请先在框内签名',
+  media_rejected: '服务器拒收了一个文件',
+  required: '此项必填',
+  reason_required: '请填写修改原因',
+  answer_required: '请先选择符合、不符合或不涉及',
+  locked: '该检查已提交，不能再修改；如需补充照片请使用“补充证据”',
+  not_found: '找不到该检查：可能已被撤回，请同步后查看',
+  client_mismatch: '同步标识属于另一位用户：已生成新的同步标识并重新排队',
+  mutation_gap: '同步编号不连续：已按服务器期望的编号重新发送',
+  batch_too_large: '一次同步的记录过多：已自动分批重试',
+  validation_error: '提交的数据有误',
+  unknown: '出现未知错误：记录仍在手机上，请稍后重试',
+};
+
+/** The message for an error code, preferring a server-provided text. */
+export function messageFor(code, serverMessage) {
+  if (serverMessage) return serverMessage;
+  return MESSAGES[code] || MESSAGES.unknown;
+}
+
+/** An error the app can show: a stable code and a Chinese message. */
+export class AppError extends Error {
+  /** @param {string} code @param {string} [message] @param {object} [extra] */
+  constructor(code, message, extra = {}) {
+    super(messageFor(code, message));
+    this.code = code;
+    this.status = extra.status || 0;
+    this.errors = extra.errors || {};
+    this.transient = Boolean(extra.transient);
+  }
+}
+
+/** Labels the app shows for values the server does not label itself. */
+export const LABELS = {
+  answers: { compliant: '符合', noncompliant: '不符合', na: '不涉及' },
+  risk: { low: '低风险', general: '一般风险', higher: '较高风险', high: '高风险' },
+  roles: { inspector: '检查人员', party: '当事人', witness: '见证人' },
+  statuses: {
+    assigned: '待检查', in_progress: '检查中', pending_evidence: '待补传证据', submitted: '已提交',
+    approved: '已通过', returned: '已退回', withdrawn: '已撤回',
+  },
+};

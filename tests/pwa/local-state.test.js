@@ -1,0 +1,82 @@
+// The pure view of an inspection: registers as the server computes them, amendments, the submit lock,
+// and the review screen's list of what is still missing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { examples, concrete } from './helpers.js';
+import * as ls from '../../pwa/js/local-state.js';
+
+const EX = examples();
+const BUNDLE = concrete(EX.pull_first.response.body.inspections[0]);
+let n = 0;
+const entry = (name, args, at = `2024-05-06T09:0${n}:00+08:00`) => ({ id: ++n, name, args: { inspection_id: 1, ...args }, created_at: at, by: '王建国' });
+const answer = (id, cp, value, base = [], at) => entry('checkpoint.record', { id, checkpoint_id: cp, answer: value, note: '', base }, at);
+
+test('two answers given without seeing each other are a conflict; seeing both resolves it', () => {
+  let v = ls.inspectionView(BUNDLE, [answer('a1', 1, 'compliant', [], '2024-05-06T09:00:00+08:00'),
+    answer('a2', 1, 'noncompliant', [], '2024-05-06T09:01:00+08:00')]);
+  let reg = ls.registerFor(v, 1);
+  assert.equal(reg.conflict, true);
+  assert.equal(reg.answer, 'noncompliant', 'the later head is current');
+  assert.deepEqual(reg.heads, ['a1', 'a2']);
+  v = ls.applyMutation(v, answer('a3', 1, 'noncompliant', ['a1', 'a2'], '2024-05-06T09:02:00+08:00'));
+  reg = ls.registerFor(v, 1);
+  assert.equal(reg.conflict, false);
+  assert.deepEqual(reg.heads, ['a3']);
+});
+
+test('the current answer is ordered by time across offsets, not by text', () => {
+  const v = ls.inspectionView(BUNDLE, [answer('b', 2, 'na', [], '2024-05-06T09:00:00+08:00'),
+    answer('a', 2, 'compliant', [], '2024-05-06T02:00:00+00:00')]);
+  assert.equal(ls.registerFor(v, 2).answer, 'compliant');
+});
+
+test('an amendment supersedes the finding it corrects and keeps it', () => {
+  const v = ls.inspectionView(BUNDLE, [
+    entry('finding.add', { id: 'f1', checkpoint_id: 2, description: '档案不全', legal_basis: '', rectification: '', rectify_by: null }),
+    entry('finding.amend', { id: 'f2', finding_id: 'f1', checkpoint_id: 2, description: '两车档案不全', legal_basis: '',
+      rectification: '限期补齐', rectify_by: '2024-06-30', reason: '补充车牌' }),
+  ]);
+  assert.equal(v.record.findings.length, 2);
+  assert.deepEqual(v.record.findings[0].superseded_by, ['f2']);
+  assert.deepEqual(ls.currentFindings(v).map((f) => f.id), ['f2']);
+});
+
+test('the review screen lists everything still missing, then nothing', () => {
+  const v0 = ls.inspectionView(BUNDLE, []);
+  const missing = ls.missingForSubmit(v0, {}).map((m) => m.text);
+  assert.deepEqual(missing, [
+    '检查要点未作判定：1. 是否取得道路运输经营许可证', '检查要点未作判定：2. 车辆技术档案是否齐全',
+    '未选择检查结果', '未选择检查方式', '未选择后续处置措施', '检查人员 王建国 未签名', '检查人员 李明 未签名',
+    '未登记现场当事人',
+  ]);
+  const sig = (id, role, inspectorId, name) => entry('signature.add', { id, sha256: 'a'.repeat(64), signer_role: role,
+    signer_name: name, inspector_id: inspectorId, signed_at: '2024-05-06T09:07:00+08:00' });
+  const v = ls.inspectionView(BUNDLE, [answer('x1', 1, 'compliant'), answer('x2', 2, 'na'),
+    entry('party.record', { id: 'p1', name: '赵志强', position: '', id_number: '', phone: '', refused_to_sign: false, note: '' }),
+    sig('s1', 'inspector', 1, '王建国'), sig('s2', 'inspector', 2, '李明')]);
+  const draft = { result_categories: ['01'], methods: ['on_site'], follow_ups: ['none'] };
+  assert.deepEqual(ls.missingForSubmit(v, draft).map((m) => m.text), ['当事人 赵志强 未签名（拒绝签名的请在当事人处注明）']);
+  const done = ls.applyMutation(v, sig('s3', 'party', null, '赵志强'));
+  assert.deepEqual(ls.missingForSubmit(done, draft), []);
+  assert.deepEqual(ls.warningsForSubmit(done), ['没有现场照片']);
+});
+
+test('an unreachable target needs no party on site', () => {
+  const v = ls.inspectionView(BUNDLE, []);
+  const texts = ls.missingForSubmit(v, { result_categories: ['05'] }).map((m) => m.text);
+  assert.ok(!texts.includes('未登记现场当事人'));
+});
+
+test('submitting locks the inspection on the phone; a photo after it is late evidence', () => {
+  let v = ls.inspectionView(BUNDLE, [entry('inspection.submit', { result_categories: ['01'], methods: ['on_site'],
+    follow_ups: ['none'], summary: '未发现问题' })]);
+  assert.equal(v.status, 'submitted');
+  assert.equal(v.locked, true);
+  assert.equal(ls.isEditable(v), false);
+  v = ls.applyMutation(v, entry('photo.attach', { id: 'p9', sha256: 'b'.repeat(64) }));
+  assert.equal(v.record.photos[0].late, true);
+});
+
+test('a returned inspection is editable again', () => {
+  assert.equal(ls.isEditable({ ...BUNDLE, status: 'returned', locked: false }), true);
+});

@@ -1,0 +1,229 @@
+// The sync client against the golden examples of sync/examples (the server's real answers), replayed by a
+// scripted fake server: uploads before pushes, FIFO batches, rejections kept, gaps recovered, token errors
+// and 500/HTML pages keep the queue, receipts decide “证据已全部上传”.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  freshFactory, examples, concrete, exampleBlob, exampleResponse, jsonResponse, fakeServer, fakeTimers, SERVER_TIME,
+} from './helpers.js';
+import * as db from '../../pwa/js/db.js';
+import * as outbox from '../../pwa/js/outbox.js';
+import { createApi } from '../../pwa/js/api.js';
+import { createSyncClient, backoffDelay, receiptStatus, BACKOFF } from '../../pwa/js/sync-client.js';
+
+const EX = examples();
+const PULL = () => exampleResponse(EX.pull_first);
+const DEVICE_NOW = new Date(Date.parse(SERVER_TIME) + 90_000); // the phone is 90 s fast
+
+async function setup(routes, { random = () => 0.5 } = {}) {
+  const handle = await db.openUserDb(freshFactory(), 1);
+  const server = fakeServer(routes);
+  const api = createApi({ fetchFn: server.fetchFn, getToken: () => 'T'.repeat(43) });
+  const timers = fakeTimers();
+  const events = [];
+  const client = createSyncClient({ db: handle, api, timers, random, now: () => DEVICE_NOW, onEvent: (t, d) => events.push([t, d]) });
+  return { handle, server, client, timers, events };
+}
+
+async function enqueueExample(handle, example, blobs = {}) {
+  for (const m of example.request.json.mutations) {
+    const sha = m.args.sha256;
+    const blob = sha && blobs[sha] ? { sha256: sha, blob: blobs[sha], type: 'image/png', kind: m.name === 'signature.add' ? 'signature' : 'photo' } : null;
+    const entry = await outbox.enqueue(handle, m.name, m.args, { blob, now: new Date(m.created_at) });
+    assert.equal(entry.id, m.id, 'the phone numbers its queue as the example does');
+  }
+}
+
+function setupBlobs(example) {
+  return Object.fromEntries(example.setup.filter((r) => r.method === 'PUT')
+    .map((r) => [r.path.split('/').pop(), exampleBlob(r)]));
+}
+
+test('first pull stores the bundles, the reference data, the cursor and the clock offset', async () => {
+  const { handle, client } = await setup({ 'GET /api/v1/sync/pull': PULL });
+  await client.flush('start');
+  const bundle = await db.get(handle, db.S.INSPECTIONS, 1);
+  assert.equal(bundle.target.name, '阳城县宏达物流有限公司');
+  assert.equal(bundle.checklist[0].checkpoints.length, 2);
+  assert.equal((await db.getMeta(handle, 'reference')).photo.max_side_px, 1600);
+  assert.equal(await db.getMeta(handle, 'cursor'), 'cursor-1');
+  assert.equal((await db.getMeta(handle, 'clock')).offset_ms, 90_000);
+  assert.equal(client.state.error, null);
+});
+
+test('a full inspection: files go up first (HEAD, then PUT), then one push, then the receipt proves it', async () => {
+  const ex = EX.push_full_inspection;
+  const blobs = setupBlobs(ex);
+  const submitted = { ...concrete(EX.pull_first.response.body), inspections: [{ ...concrete(EX.pull_first.response.body.inspections[0]), status: 'submitted', locked: true }] };
+  const { handle, server, client } = await setup({
+    'HEAD /api/v1/media/51c3439cc972c28473cfa8d9f38c406f8e9ad8ec837ff1dbec9c1bb65d6d49b3': () => exampleResponse(EX.media_head_missing),
+    'HEAD /api/v1/media/dfc686d592d08983c1b0ffd813ade621dbf6725c39e724dd2dff97fbcb838833': () => new Response(null, { status: 200 }),
+    'PUT /api/v1/media/51c3439cc972c28473cfa8d9f38c406f8e9ad8ec837ff1dbec9c1bb65d6d49b3': () => exampleResponse(EX.media_put),
+    'POST /api/v1/sync/push': () => exampleResponse(ex),
+    'GET /api/v1/sync/pull': () => jsonResponse(200, submitted),
+    'GET /api/v1/inspections/1/receipt': () => exampleResponse(EX.receipt_complete),
+  });
+  await db.put(handle, db.S.INSPECTIONS, concrete(EX.pull_first.response.body.inspections[0]));
+  await db.setMeta(handle, 'client', { client_id: ex.request.json.client_id, next_id: 1 });
+  await enqueueExample(handle, ex, blobs);
+  await client.flush('manual');
+  assert.deepEqual(server.calls.map((c) => c.key.split(' ')[0] + ' ' + c.url.pathname.split('/').slice(3, 5).join('/')), [
+    'HEAD media/51c3439cc972c28473cfa8d9f38c406f8e9ad8ec837ff1dbec9c1bb65d6d49b3',
+    'PUT media/51c3439cc972c28473cfa8d9f38c406f8e9ad8ec837ff1dbec9c1bb65d6d49b3',
+    'HEAD media/dfc686d592d08983c1b0ffd813ade621dbf6725c39e724dd2dff97fbcb838833',
+    'POST sync/push', 'GET sync/pull', 'GET inspections/1',
+  ]);
+  const push = server.calls.find((c) => c.key === 'POST /api/v1/sync/push').body;
+  const sameTime = (m) => ({ ...m, created_at: Date.parse(m.created_at) });
+  assert.deepEqual({ ...push, mutations: push.mutations.map(sameTime) },
+    { ...ex.request.json, mutations: ex.request.json.mutations.map(sameTime) }, 'the push body is the golden request');
+  assert.equal((await outbox.pending(handle)).length, 0);
+  const stored = await db.get(handle, db.S.RECEIPTS, 1);
+  assert.equal(stored.status.ok, true);
+  assert.equal((await db.get(handle, db.S.BLOBS, '51c3439cc972c28473cfa8d9f38c406f8e9ad8ec837ff1dbec9c1bb65d6d49b3')).uploaded, true);
+});
+
+test('rejected mutations are shown with the server reason and their data, and the queue moves on', async () => {
+  const ex = EX.push_rejections;
+  const { handle, client, events } = await setup({ 'POST /api/v1/sync/push': () => exampleResponse(ex), 'GET /api/v1/sync/pull': PULL });
+  await enqueueExample(handle, ex);
+  await client.flush('manual');
+  assert.equal((await outbox.pending(handle)).length, 0);
+  const att = (await outbox.attentionList(handle)).reverse();
+  assert.deepEqual(att.map((a) => a.message), [
+    '该检查不属于您所在的检查组', '检查要点 99 不在本次检查的清单中', '未知的同步操作“inspection.teleport”，请更新应用',
+    '操作数据有误：answer 应为 compliant（符合）、noncompliant（不符合）或 na（不涉及）',
+  ]);
+  assert.equal(att[3].mutation.args.answer, 'maybe');
+  assert.ok(events.some(([t, d]) => t === 'rejected' && d.count === 4));
+});
+
+test('a gap the server reports (it expects 1, the phone sent 5) is resent from the expected id', async () => {
+  const ex = EX.push_gap;
+  let pushes = 0;
+  const { handle, server, client } = await setup({
+    'POST /api/v1/sync/push': [() => { pushes += 1; return exampleResponse(ex); },
+      (call) => { pushes += 1; return jsonResponse(200, { protocol: 1, client_id: call.body.client_id, last_applied_id: 1, server_time: SERVER_TIME,
+        results: [{ id: 1, status: 'applied' }], inspections: [] }); }],
+    'GET /api/v1/sync/pull': PULL,
+  });
+  await db.setMeta(handle, 'client', { client_id: ex.request.json.client_id, next_id: 5 });
+  await outbox.enqueue(handle, 'inspection.start', ex.request.json.mutations[0].args);
+  await client.flush('manual');
+  assert.equal(pushes, 2);
+  const second = server.calls.filter((c) => c.key === 'POST /api/v1/sync/push')[1].body;
+  assert.deepEqual(second.mutations.map((m) => m.id), [1]);
+  assert.equal((await outbox.pending(handle)).length, 0);
+});
+
+test('a lost acknowledgement (expected id ahead) drops what the server already applied', async () => {
+  const { handle, server, client } = await setup({
+    'POST /api/v1/sync/push': [
+      () => jsonResponse(409, { status: 409, code: 'mutation_gap', message: '同步编号不连续', errors: { expected_id: 3, last_applied_id: 2 } }),
+      (call) => jsonResponse(200, { protocol: 1, client_id: call.body.client_id, last_applied_id: 3, server_time: SERVER_TIME,
+        results: [{ id: 3, status: 'applied' }], inspections: [] })],
+    'GET /api/v1/sync/pull': PULL,
+  });
+  for (let i = 0; i < 3; i += 1) await outbox.enqueue(handle, 'inspection.start', { inspection_id: 1, started_at: SERVER_TIME });
+  await client.flush('manual');
+  assert.deepEqual(server.calls.filter((c) => c.key === 'POST /api/v1/sync/push')[1].body.mutations.map((m) => m.id), [3]);
+  assert.equal((await outbox.pending(handle)).length, 0);
+});
+
+test('a revoked token asks for a login and keeps every queued mutation', async () => {
+  const { handle, client, timers } = await setup({ 'POST /api/v1/sync/push': () => exampleResponse(EX.auth_token_revoked) });
+  await outbox.enqueue(handle, 'inspection.start', { inspection_id: 1, started_at: SERVER_TIME });
+  await client.flush('manual');
+  assert.equal(client.state.needsLogin, true);
+  assert.equal(client.state.error.message, '此设备的登录已被注销，请重新登录（未同步的记录会保留）');
+  assert.equal((await outbox.pending(handle)).length, 1);
+  assert.equal(timers.scheduled.length, 0, 'no retry loop against a dead token');
+});
+
+for (const [label, response] of [
+  ['an HTML 500 error page', () => new Response('<html><body><h1>502 Bad Gateway</h1></body></html>', { status: 502, headers: { 'Content-Type': 'text/html' } })],
+  ['a JSON 500', () => jsonResponse(500, { status: 500, code: 'internal_error', message: '服务器内部错误，请稍后再试；如持续出现请联系管理员', errors: {} })],
+  ['a 503 transient', () => jsonResponse(503, { status: 503, code: 'transient', message: '服务器繁忙，请稍后重试', errors: {} }, { 'Retry-After': '2' })],
+  ['a 200 HTML page from a captive portal', () => new Response('<html>请登录 Wi-Fi</html>', { status: 200, headers: { 'Content-Type': 'text/html' } })],
+  ['a dropped connection', () => { throw new TypeError('Failed to fetch'); }],
+]) {
+  test(`${label} in the middle of a sync keeps the queue and retries with back-off`, async () => {
+    const ok = (call) => jsonResponse(200, { protocol: 1, client_id: call.body.client_id, last_applied_id: 2, server_time: SERVER_TIME,
+      results: [{ id: 1, status: 'applied' }, { id: 2, status: 'applied' }], inspections: [] });
+    const { handle, client, timers } = await setup({ 'POST /api/v1/sync/push': [response, ok], 'GET /api/v1/sync/pull': PULL }, { random: () => 0.999 });
+    await outbox.enqueue(handle, 'inspection.start', { inspection_id: 1, started_at: SERVER_TIME });
+    await outbox.enqueue(handle, 'party.record', { id: outbox.newId(), inspection_id: 1, name: '赵志强' });
+    await client.flush('manual');
+    assert.equal((await outbox.pending(handle)).length, 2, 'nothing was dropped');
+    assert.ok(client.state.error.message.length > 0);
+    assert.equal(timers.scheduled.length, 1);
+    assert.ok(timers.scheduled[0].ms >= 0 && timers.scheduled[0].ms < BACKOFF.base);
+    await timers.scheduled[0].fn();
+    assert.equal((await outbox.pending(handle)).length, 0, 'the retry delivered both');
+    assert.equal(client.state.error, null);
+  });
+}
+
+test('a file the server refuses goes to “需要处理” and does not block the queue', async () => {
+  const sha = '5464533c9647b67eb320c40ccc5959537c09102ae75388f6a7675b433e745c9d';
+  const { handle, client } = await setup({
+    [`HEAD /api/v1/media/${sha}`]: () => new Response(null, { status: 404 }),
+    [`PUT /api/v1/media/${sha}`]: () => exampleResponse(EX.media_bad_image),
+    'POST /api/v1/sync/push': (call) => jsonResponse(200, { protocol: 1, client_id: call.body.client_id, last_applied_id: 1,
+      server_time: SERVER_TIME, results: [{ id: 1, status: 'applied' }], inspections: [] }),
+    'GET /api/v1/sync/pull': PULL,
+  });
+  await outbox.enqueue(handle, 'photo.attach', { id: outbox.newId(), inspection_id: 1, sha256: sha },
+    { blob: { sha256: sha, blob: new Blob(['not an image']), type: 'image/jpeg', kind: 'photo' } });
+  await client.flush('manual');
+  assert.equal((await outbox.pending(handle)).length, 0);
+  const [att] = await outbox.attentionList(handle);
+  assert.equal(att.kind, 'media');
+  assert.equal(att.message, '文件不是有效的图片（仅支持 JPEG、PNG、WebP），请重新拍摄');
+});
+
+test('an unreadable cursor is dropped and the pull starts over', async () => {
+  const { handle, server, client } = await setup({ 'GET /api/v1/sync/pull': [() => exampleResponse(EX.pull_bad_cursor), PULL] });
+  await db.setMeta(handle, 'cursor', 'not-a-cursor');
+  await client.flush('start');
+  const pulls = server.calls.filter((c) => c.key === 'GET /api/v1/sync/pull');
+  assert.equal(pulls[0].url.searchParams.get('cursor'), 'not-a-cursor');
+  assert.equal(pulls[1].url.searchParams.get('cursor'), null);
+  assert.equal((await db.get(handle, db.S.INSPECTIONS, 1)).id, 1);
+});
+
+test('an inspection withdrawn from the inspector leaves the list but its unsynced work stays visible', async () => {
+  const body = concrete(EX.pull_first.response.body);
+  const { handle, client } = await setup({
+    'POST /api/v1/sync/push': () => jsonResponse(503, { status: 503, code: 'transient', message: '服务器繁忙', errors: {} }),
+    'GET /api/v1/sync/pull': () => jsonResponse(200, { ...body, inspections: [], assigned: [], tombstones: [{ id: 1, reason: 'withdrawn' }] }),
+  });
+  await db.put(handle, db.S.INSPECTIONS, body.inspections[0]);
+  await outbox.enqueue(handle, 'inspection.start', { inspection_id: 1, started_at: SERVER_TIME });
+  await client.flush('manual'); // the push fails for now; the pull still brings the withdrawal
+  assert.equal(await db.get(handle, db.S.INSPECTIONS, 1), undefined);
+  assert.equal((await outbox.pending(handle)).length, 1);
+  const [att] = await outbox.attentionList(handle);
+  assert.equal(att.message, '阳城县宏达物流有限公司：该检查已被撤回；本机未同步的 1 条记录仍会提交，服务器会保留给审核人员');
+  assert.equal(client.state.error.code, 'transient');
+});
+
+test('the receipt decides “证据已全部上传”: complete, and listing everything this phone sent', () => {
+  const complete = concrete(EX.receipt_complete.response.body);
+  const sent = EX.push_full_inspection.request.json.mutations.map((m) => ({ ...m, inspection_id: 1, status: 'applied' }));
+  assert.equal(receiptStatus(complete, sent).ok, true);
+  assert.equal(receiptStatus(complete, sent, 1).ok, false, 'not while something is still queued');
+  const missingSig = concrete(EX.receipt_missing.response.body);
+  const st = receiptStatus(missingSig, sent);
+  assert.equal(st.ok, false);
+  assert.ok(st.missing.some((m) => m.sha256 === 'dfc686d592d08983c1b0ffd813ade621dbf6725c39e724dd2dff97fbcb838833'));
+  const extra = [...sent, { id: 9, name: 'photo.attach', inspection_id: 1, status: 'applied', args: { id: 'zz', sha256: 'e'.repeat(64) } }];
+  assert.equal(receiptStatus(complete, extra).ok, false, 'a photo the receipt does not list');
+});
+
+test('back-off: full jitter over 1 s × 2^n, capped at 5 minutes', () => {
+  assert.equal(backoffDelay(0, () => 0.999), 999);
+  assert.equal(backoffDelay(3, () => 0.5), 4000);
+  assert.equal(backoffDelay(30, () => 0.999), Math.floor(0.999 * 300000));
+  assert.equal(backoffDelay(2, () => 0), 0);
+});

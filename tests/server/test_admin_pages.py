@@ -84,10 +84,13 @@ def test_admin_lists_and_searches_users(session, as_admin):
 def test_admin_creates_an_inspector_account(session, as_admin, admin):
     inspector = create_inspector(session, name="郭晓东")
     session.commit()
+    option = f">郭晓东（{inspector.cert_no}）</option>"
+    assert option in _text(as_admin.get("/office/users"))
     resp = as_admin.post("/office/users", data={"username": "guoxiaodong", "password": "inspect123",
                                                 "role": "inspector", "inspector_id": str(inspector.id)})
     assert resp.status_code == 302
-    assert "已创建用户 guoxiaodong" in _text(as_admin.get("/office/users"))
+    page = _text(as_admin.get("/office/users"))
+    assert "已创建用户 guoxiaodong" in page and option not in page  # an inspector has one account at most
     user = _user(session, "guoxiaodong")
     assert user.inspector_id == inspector.id and user.display_name == "郭晓东"
     assert user.department_id == inspector.department_id
@@ -175,6 +178,7 @@ def test_reset_password_unlocks_and_replaces_the_old_one(session, client, as_adm
     user = create_user(session, role="office", username="forgot", password="old-password")
     user.locked_until = utcnow() + dt.timedelta(minutes=10)
     session.commit()
+    assert "锁定至" in _text(as_admin.get("/office/users?q=forgot"))
     as_admin.post(f"/office/users/{user.id}/password", data={"password": "short"})
     assert "新密码至少 8 位" in _text(as_admin.get("/office/users"))
     as_admin.post(f"/office/users/{user.id}/password", data={"password": "new-password"})

@@ -25,4 +25,5 @@ def panels(session: Session, actor) -> list[dict]:
                 Inspector.cert_expires_on < today)), "office.inspectors"),
         ],
     }
-    return [registry]
+    from server.services import followup_dashboard  # the follow-up area's panels
+    return [registry] + followup_dashboard.panels(session, actor)

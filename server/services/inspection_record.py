@@ -31,12 +31,30 @@ def _builder():
     return None
 
 
+def _from_field_records(session: Session, inspection: Inspection) -> dict | None:
+    """Build the record from the sync area's readers (field_records + bundles), if installed."""
+    try:
+        bundles = importlib.import_module("server.services.bundles")
+        field_records = importlib.import_module("server.services.field_records")
+    except ImportError:
+        return None
+    rec = field_records.load(session, [inspection.id])[inspection.id]
+    names = {m.inspector_id: m.inspector.name for m in inspection.members}
+    record = bundles.record_state(inspection, rec, names)
+    record["late"] = [{"id": e.id, "name": e.name, "args": e.args, "sha256": e.sha256,
+                       "status_at_arrival": e.status_at_arrival, "created_at": e.created_at,
+                       "received_at": e.received_at} for e in rec.late]
+    return record
+
+
 def load(session: Session, inspection: Inspection) -> dict:
     """The inspection's field record (empty lists when nothing was recorded or the sync area is absent)."""
     builder = _builder()
-    record = dict(EMPTY)
+    record = dict(EMPTY, late=[])
     if builder is not None:
         record.update(builder(session, inspection) or {})
+    else:
+        record.update(_from_field_records(session, inspection) or {})
     return record
 
 

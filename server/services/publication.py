@@ -71,6 +71,28 @@ def draft_for(session: Session, actor, inspection: Inspection, item_results: lis
     return pub
 
 
+def _missing_stmt():
+    return select(Inspection).where(Inspection.status == "approved", ~select(Publication.id).where(
+        Publication.inspection_id == Inspection.id).exists())
+
+
+def count_missing(session: Session) -> int:
+    """Approved inspections without a publication record."""
+    return session.scalar(select(func.count()).select_from(_missing_stmt().subquery())) or 0
+
+
+def draft_missing(session: Session, actor, authority: str = DEFAULT_AUTHORITY) -> int:
+    """Create the draft of every approved inspection that has none; returns how many were made."""
+    from server.services import inspection_record
+    require_staff(actor)
+    done = 0
+    for insp in session.scalars(_missing_stmt()).all():
+        record = inspection_record.load(session, insp)
+        draft_for(session, actor, insp, inspection_record.item_results(insp, record), authority)
+        done += 1
+    return done
+
+
 def clock(pub: Publication, on: dt.date | None = None):
     """The 20-working-day publication clock of a record."""
     done = local_date(pub.first_published_at) if pub.first_published_at else None

@@ -42,6 +42,8 @@ STEP_LABELS = {
 DUE_LABELS = {"feedback": "反馈期限", "decision": "负责人审批期限（3日）", "transfer": "移送期限（批准后24小时）",
               "police_decision": "公安机关审查期限（3日）", "reconsider_window": "可提请复议至（3日）",
               "reconsideration_decision": "复议决定期限（3日）", "handover": "移交涉案物品期限（立案后3日）"}
+DATA_LABELS = {"referral_date": "移送日期", "feedback_due": "反馈期限", "receiver": "签收人",
+               "police": "受移送的公安机关", "materials": "随案材料"}
 OPEN_ADMIN = ("draft", "sent", "acknowledged", "feedback")
 DONE = ("closed", "refused", "cancelled")
 CLOCK_STEPS_NOT_DUTIES = ("reconsider_window",)  # a right, not a duty: never listed as overdue

@@ -115,6 +115,8 @@ def detail(session: Session, actor, inspection_id: int, *, max_distance_m: float
         "credit_records": list(session.scalars(select(CreditRecord).where(CreditRecord.inspection_id == inspection.id)
                                                .order_by(CreditRecord.id))),
         "can_review": inspection.status == "submitted",
+        "checkpoint_text": {cp["id"]: f'{item.get("name", "")}：{cp.get("text", "")}'
+                            for item in inspection.checklist_snapshot or [] for cp in item.get("checkpoints", [])},
     }
 
 

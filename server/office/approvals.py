@@ -1,0 +1,44 @@
+"""领导审批: pending approvals of every kind, approved or refused one by one or in a batch."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, url_for
+from sqlalchemy import select
+
+from server.errors import AppError, ValidationError
+from server.extensions import db
+from server.http import login_required
+from server.models.approvals import Approval
+from server.office import bp
+from server.office.followup_forms import form, ids
+from server.services import approvals, publication, referrals  # noqa: F401  (register their approval kinds)
+
+
+@bp.get("/approvals", endpoint="approvals")
+@login_required("leader", "admin", "office")
+def approvals_inbox():
+    pending = approvals.pending(db.session, g.user)
+    decided = db.session.scalars(select(Approval).where(Approval.status != "pending")
+                                 .order_by(Approval.decided_at.desc(), Approval.id.desc()).limit(30)).all()
+    return render_template("office/approvals.html", pending=pending, decided=decided,
+                           kinds=approvals.KIND_LABELS, can_decide=g.user.role in ("leader", "admin"))
+
+
+@bp.post("/approvals/decide")
+@login_required("leader", "admin")
+def approvals_decide():
+    """Approve or refuse the chosen approvals together: all of them take effect, or none."""
+    chosen, verdict, note = ids("approval_id"), form("decision"), form("note")
+    try:
+        if not chosen:
+            raise ValidationError("请至少选择一项待审批事项")
+        if verdict not in ("approve", "reject"):
+            raise ValidationError("请选择批准或不批准")
+        for approval_id in chosen:
+            approvals.decide(db.session, g.user, approval_id, approve=verdict == "approve", note=note)
+    except AppError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("office.approvals"))
+    db.session.commit()
+    flash(f"已{'批准' if verdict == 'approve' else '不批准'} {len(chosen)} 项")
+    return redirect(url_for("office.approvals"))

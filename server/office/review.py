@@ -1,0 +1,88 @@
+"""结果审核: the queue of submitted inspections and the review detail page (approve / return)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, g, render_template, url_for
+
+from server.extensions import db
+from server.http import login_required
+from server.office import bp
+from server.office.followup_forms import STAFF_ROLES, form, page_arg, run
+from server.services import credit, publication, referrals, review
+from server.services.workdays import LOCAL_TZ
+
+
+@bp.get("/review")
+@login_required(*STAFF_ROLES)
+def review_queue():
+    page = page_arg()
+    per_page = current_app.config.get("PAGE_SIZE", 50)
+    rows, total = review.queue(db.session, g.user, page=page, per_page=per_page)
+    return render_template("office/review_queue.html", rows=rows, total=total, page=page, per_page=per_page,
+                           modes=review.MODE_LABELS)
+
+
+@bp.get("/review/<int:inspection_id>")
+@login_required(*STAFF_ROLES)
+def review_detail(inspection_id: int):
+    max_m = float(current_app.config.get("REVIEW_PHOTO_MAX_DISTANCE_M", review.MAX_PHOTO_DISTANCE_M))
+    data = review.detail(db.session, g.user, inspection_id, max_distance_m=max_m)
+    return render_template("office/review_detail.html", **data, statuses=review.STATUS_LABELS,
+                           modes=review.MODE_LABELS, pub_statuses=publication.STATUS_LABELS,
+                           referral_status=referrals.status_label, referral_kinds=referrals.KINDS,
+                           credit_kinds=credit.KINDS, severities=credit.SEVERITIES,
+                           default_years=credit.DEFAULT_YEARS)
+
+
+@bp.post("/review/<int:inspection_id>/approve")
+@login_required(*STAFF_ROLES)
+def review_approve(inspection_id: int):
+    authority = current_app.config.get("BUREAU_NAME", publication.DEFAULT_AUTHORITY)
+    return run(lambda: review.approve(db.session, g.user, inspection_id, version=form("version") or None,
+                                      note=form("note"), authority=authority),
+               "审核通过：已生成公示记录，请在“公示”中提交领导审批",
+               url_for("office.review_detail", inspection_id=inspection_id))
+
+
+@bp.post("/review/<int:inspection_id>/return")
+@login_required(*STAFF_ROLES)
+def review_return(inspection_id: int):
+    return run(lambda: review.return_for_fix(db.session, g.user, inspection_id, version=form("version") or None,
+                                             note=form("note")),
+               "已退回：退回意见将在检查人员下次同步时送达手机",
+               url_for("office.review_detail", inspection_id=inspection_id))
+
+
+@bp.app_template_global("review_link")
+def review_link(inspection_id: int) -> str | None:
+    """The review page of an inspection, for other areas' pages (staff only)."""
+    user = g.get("user")
+    if user is None or user.role not in STAFF_ROLES:
+        return None
+    return url_for("office.review_detail", inspection_id=inspection_id)
+
+
+
+@bp.app_template_filter("local_dt")
+def local_dt(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC timestamp (or ISO string) shown in Beijing time."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(LOCAL_TZ).strftime(fmt)
+
+
+CLOCK_BADGES = {"running": "ok", "warning": "warn", "overdue": "bad", "done": "ok", "done_late": "warn"}
+
+
+@bp.app_template_filter("clock_badge")
+def clock_badge(clock) -> str:
+    """The badge class of a working-day clock's state."""
+    return CLOCK_BADGES.get(getattr(clock, "state", ""), "")

@@ -31,8 +31,21 @@ class ImageInfo:
         return ALLOWED_FORMATS[self.format]
 
 
+def _sniff(data: bytes) -> str | None:
+    if data[:3] == b"\xff\xd8\xff":
+        return "JPEG"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "PNG"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     """Open and check the header only: format and dimensions, before any pixel is decoded."""
+    fmt = _sniff(data)
+    if fmt and not _complete(data, fmt):
+        raise ImageRejected("truncated_image", "图片数据不完整（上传可能被中断），请重新上传")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -64,6 +77,55 @@ def _decode(im: Image.Image) -> Image.Image:
             raise ImageRejected("truncated_image", "图片数据不完整（上传可能被中断），请重新上传") from None
         raise ImageRejected("bad_image", "图片数据已损坏，无法读取，请重新拍摄") from None
     return im
+
+
+def _jpeg_complete(data: bytes) -> bool:
+    """Walk the JPEG's segments to its end-of-image marker; a cut file never reaches it."""
+    pos, n = 2, len(data)
+    while pos + 2 <= n:
+        if data[pos] != 0xFF:
+            return False
+        marker = data[pos + 1]
+        if marker == 0xD9:
+            return True
+        if marker == 0xFF or 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            pos += 1 if marker == 0xFF else 2
+            continue
+        if pos + 4 > n:
+            return False
+        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+        if marker == 0xDA:  # entropy-coded data runs to the next marker that is not stuffing or a restart
+            while True:
+                pos = data.find(b"\xff", pos)
+                if pos < 0 or pos + 1 >= n:
+                    return False
+                nxt = data[pos + 1]
+                if nxt == 0 or 0xD0 <= nxt <= 0xD7:
+                    pos += 2
+                    continue
+                break
+    return False
+
+
+def _png_complete(data: bytes) -> bool:
+    """Walk the PNG's chunks; the file is whole when IEND arrives within the data."""
+    pos = 8
+    while pos + 12 <= len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        if data[pos + 4:pos + 8] == b"IEND":
+            return True
+        pos += 12 + length
+    return False
+
+
+def _complete(data: bytes, fmt: str) -> bool:
+    """Whether the file is whole. Checked here because Pillow's own truncation check is a process-wide
+    switch that other libraries turn off (WeasyPrint sets ImageFile.LOAD_TRUNCATED_IMAGES = True)."""
+    if fmt == "JPEG":
+        return _jpeg_complete(data)
+    if fmt == "PNG":
+        return _png_complete(data)
+    return len(data) >= 12 and int.from_bytes(data[4:8], "little") + 8 <= len(data)  # WebP's RIFF size
 
 
 def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:

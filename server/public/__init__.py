@@ -21,3 +21,4 @@ def inject_nav():
 
 from server.public import pages  # noqa: E402,F401
 from server.public import results  # noqa: E402,F401
+from server.public import draws  # noqa: E402,F401

@@ -163,3 +163,73 @@ def test_command_says_an_unrevealed_record_cannot_be_checked_yet(app, tmp_path, 
 def test_command_reports_a_missing_file(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["verify-draw", str(tmp_path / "nope.json")])
     assert result.exit_code == 2 and "无法读取文件" in result.stderr
+
+
+# --- the public portal ------------------------------------------------------------------------------------
+
+def _public_task(session, *, at_once: bool):
+    import datetime as dt
+    kit = drawkit.setup(session, targets_per_level=(3, 3, 3, 3), reveal_seed_at_once=at_once,
+                        period_start=dt.date(2029, 4, 1), period_end=dt.date(2029, 10, 31),
+                        ratios={"low": "0.5", "general": "0.5", "higher": "0.5", "high": "0.5"})
+    for i in kit.inspectors:
+        i.phone = "13900001111"
+    for t in kit.targets:
+        t.contact_phone = "13800002222"
+    made = draw.run_draw(session, kit.office, kit.task.id, witness_entropy="公开见证", confirmed=True)
+    session.commit()
+    return kit, made
+
+
+def test_before_the_reveal_the_portal_shows_the_commitment_but_no_seed_or_results(client, session):
+    kit, made = _public_task(session, at_once=False)
+    listing = client.get("/public/tasks").get_data(as_text=True)
+    assert kit.task.commitment in listing and "未公开" in listing
+    page = client.get(f"/public/tasks/{kit.task.code}").get_data(as_text=True)
+    assert kit.task.commitment in page and made.record["population_hash"] in page and made.record_sha256 in page
+    assert kit.task.server_seed_hex not in page and made.record["selections"][0]["uscc"] not in page
+    assert "任务结束（2029-10-31）后公开" in page
+    assert client.get(f"/public/tasks/{kit.task.code}/draws/{made.id}.json").status_code == 404
+
+
+def test_after_the_reveal_the_portal_publishes_a_record_that_verifies(client, session):
+    kit, made = _public_task(session, at_once=True)
+    page = client.get(f"/public/tasks/{kit.task.code}").get_data(as_text=True)
+    assert kit.task.server_seed_hex in page and made.record["draw_seed"] in page
+    assert "本页已按公开记录重新计算：抽中对象与检查组与记录一致" in page
+    first = made.record["assignments"][0]["inspectors"][0]
+    assert f"{first['name']}（{first['cert_no']}）" in page
+    assert "13900001111" not in page and "13800002222" not in page  # no phone numbers
+    assert "如何自己核对" in page
+    resp = client.get(f"/public/tasks/{kit.task.code}/draws/{made.id}.json")
+    record = draw_records.load(resp.data)
+    assert draw_records.verify(record) == [] and record["server_seed"] == kit.task.server_seed_hex
+    listing = client.get(f"/public/tasks/{kit.task.code}/draws/{made.id}/listing.txt").data
+    assert __import__("hashlib").sha256(listing).hexdigest() == record["population_hash"]
+
+
+def test_a_tampered_record_is_flagged_on_the_public_page(client, session):
+    kit, made = _public_task(session, at_once=True)
+    record = copy.deepcopy(made.record)
+    record["selections"][0]["score"] = "0" * 64
+    made.record = record  # someone edited the stored record behind the system's back
+    session.commit()
+    page = client.get(f"/public/tasks/{kit.task.code}").get_data(as_text=True)
+    assert "本页按公开记录重新计算，发现不一致" in page and "第 1 个抽中对象不一致" in page
+
+
+def test_draft_tasks_are_not_public(client, session):
+    kit = drawkit.setup(session, publish=False)
+    session.commit()
+    assert client.get(f"/public/tasks/{kit.task.code}").status_code == 404
+    assert kit.task.code not in client.get("/public/tasks").get_data(as_text=True)
+
+
+def test_draw_method_page_explains_the_algorithm_with_a_worked_example_that_verifies(client, session):
+    from server.public.draws import worked_example
+    page = client.get("/public/draw-method").get_data(as_text=True)
+    example = worked_example()["record"]
+    assert "抽取方法说明（算法 spotcheck-draw-v1）" in page
+    assert example["draw_seed"] in page and example["selections"][0]["score"] in page
+    assert "⌈100 × 0.07⌉ = 7" in page and "风险等级的确定" in page and "AA → 低" in page
+    assert draw_records.verify(example) == []

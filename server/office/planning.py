@@ -1,0 +1,290 @@
+"""Office pages for annual plans (with versions, approval and 备案 export) and their tasks."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from server.errors import AppError
+from server.extensions import db
+from server.http import login_required
+from server.models.approvals import Approval
+from server.models.inspections import Inspection
+from server.models.registry import Department, InspectionItem
+from server.office import bp
+from server.services import approvals, draw, plan_export, plans, supplementary, tasks  # noqa: F401  (approval kinds)
+from server.services.workdays import LOCAL_TZ
+from server.vocab import TargetCategory
+
+STAFF = ("admin", "office", "leader")
+ENTRY_ROWS_EXTRA = 3
+
+
+def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time in 北京时间."""
+    return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
+
+
+def _act(action, *args, done: str, back: str, **kwargs):
+    """Run one service call for a POST button: commit and say so, or roll back and show why."""
+    try:
+        action(db.session, g.user, *args, **kwargs)
+    except AppError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        flash(done)
+    return redirect(back)
+
+
+# --- plans ------------------------------------------------------------------------------------------
+
+@bp.get("/plans", endpoint="plans")
+@login_required(*STAFF)
+def plans_list():
+    return _plans_page()
+
+
+def _plans_page(form=None, errors=None, status=200):
+    rows = plans.list_plans(db.session, g.user)
+    departments = db.session.scalars(select(Department).where(Department.is_active).order_by(Department.code)).all()
+    return render_template("office/plans.html", plans=rows, form=form or {}, errors=errors or {},
+                           departments=departments, statuses=plans.PLAN_STATUSES,
+                           pending={p.id: plans.pending_approval(db.session, p) for p in rows}), status
+
+
+
+@bp.post("/plans")
+@login_required("admin", "office")
+def plan_create():
+    form = request.form
+    try:
+        plan = plans.create_plan(db.session, g.user, year=form.get("year", ""), name=form.get("name", ""),
+                                 code=form.get("code", ""), department_id=_int(form.get("department_id")),
+                                 description=form.get("description", ""))
+    except AppError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return _plans_page(form, err.errors if isinstance(err.errors, dict) else {}, err.status)
+    db.session.commit()
+    flash(f"已新建计划 {plan.code}，请填写计划内容后提交领导审批")
+    return redirect(url_for("office.plan_detail", plan_id=plan.id))
+
+
+def _int(value) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/plans/<int:plan_id>")
+@login_required(*STAFF)
+def plan_detail(plan_id: int):
+    plan = plans.get_plan(db.session, plan_id)
+    version = plans.current(plan)
+    entries = list(version.content.get("entries", []))
+    editable = version.status in ("draft", "adjusting")
+    pending = plans.pending_approval(db.session, plan)
+    return render_template(
+        "office/plan_detail.html", plan=plan, version=version, in_force=plans.in_force(plan),
+        entries=entries + [{}] * (ENTRY_ROWS_EXTRA if editable and not pending else 0), editable=editable,
+        pending=pending, tasks=tasks.plan_tasks(db.session, plan), plan_statuses=plans.PLAN_STATUSES,
+        version_statuses=plans.VERSION_STATUSES, entry_fields=plans.ENTRY_FIELDS, entry_labels=plans.ENTRY_LABELS,
+        task_types=tasks.TASK_TYPES, task_statuses=tasks.TASK_STATUSES, local_time=local_time)
+
+
+def _entries(form) -> list[dict]:
+    count = int(form.get("entry_count") or 0)
+    return [{k: form.get(f"entry-{n}-{k}", "") for k in plans.ENTRY_FIELDS} for n in range(count)]
+
+
+@bp.post("/plans/<int:plan_id>/edit")
+@login_required("admin", "office")
+def plan_edit(plan_id: int):
+    return _act(plans.update_plan, plan_id, name=request.form.get("name"),
+                description=request.form.get("description", ""), entries=_entries(request.form),
+                done="计划内容已保存", back=url_for("office.plan_detail", plan_id=plan_id))
+
+
+@bp.post("/plans/<int:plan_id>/submit")
+@login_required("admin", "office")
+def plan_submit(plan_id: int):
+    return _act(plans.submit_plan, plan_id, request.form.get("reason", ""), done="已提交领导审批",
+                back=url_for("office.plan_detail", plan_id=plan_id))
+
+
+@bp.post("/plans/<int:plan_id>/publish")
+@login_required("admin", "office")
+def plan_publish(plan_id: int):
+    return _act(plans.publish_plan, plan_id, done="计划已公布，公众可在门户“抽查计划”栏目查看",
+                back=url_for("office.plan_detail", plan_id=plan_id))
+
+
+@bp.post("/plans/<int:plan_id>/adjust")
+@login_required("admin", "office")
+def plan_adjust(plan_id: int):
+    return _act(plans.start_adjustment, plan_id, done="已新建调整版本；修改后填写调整理由并提交领导审批",
+                back=url_for("office.plan_detail", plan_id=plan_id))
+
+
+@bp.post("/approvals/<int:approval_id>/decide-here")
+@login_required("leader", "admin")
+def decide_here(approval_id: int):
+    """A leader decides from the plan or task page itself (the inbox is office.approvals)."""
+    approve = request.form.get("decision") == "approve"
+    back = request.form.get("back", "")
+    if not back.startswith("/office/") or "//" in back:
+        back = url_for("office.plans")
+    return _act(approvals.decide, approval_id, approve=approve, note=request.form.get("note", ""),
+                done="已批准" if approve else "已不批准", back=back)
+
+
+@bp.get("/plans/<int:plan_id>/export.xlsx")
+@login_required(*STAFF)
+def plan_export_xlsx(plan_id: int):
+    plan = plans.get_plan(db.session, plan_id)
+    data = plan_export.plan_workbook(db.session, plan)
+    filename = f"{plan.code}-年度抽查计划备案.xlsx"
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(filename)}"})
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+    return quote(name)
+
+
+# --- tasks ------------------------------------------------------------------------------------------
+
+def _task_form_data(form) -> dict:
+    """The task service's input from the form; ratios are typed as percentages."""
+    def split(text):
+        return [p.strip() for p in (text or "").replace("，", ",").replace("、", ",").replace("\n", ",").split(",")
+                if p.strip()]
+    return {"name": form.get("name", ""), "code": form.get("code", ""), "task_type": form.get("task_type", ""),
+            "item_ids": form.getlist("item_ids"), "group_size": form.get("group_size", ""),
+            "ratios": {k: _fraction(form.get(f"ratio_{k}", "")) for k in ("low", "general", "higher", "high")},
+            "exclusion_months": form.get("exclusion_months", ""),
+            "lead_department_id": form.get("lead_department_id", ""),
+            "cooperating_department_ids": form.getlist("cooperating_department_ids"),
+            "period_start": form.get("period_start", ""), "period_end": form.get("period_end", ""),
+            "reveal_seed_at_once": form.get("reveal_seed_at_once") == "1",
+            "scope": {"categories": form.getlist("scope_categories"), "tags": split(form.get("scope_tags")),
+                      "regions": split(form.get("scope_regions"))},
+            "targeted_reason": form.get("targeted_reason", ""), "targeted_source_doc": form.get("targeted_source_doc", ""),
+            "target_usccs": split(form.get("target_usccs"))}
+
+
+def _fraction(percent: str) -> str:
+    text = (percent or "").strip().rstrip("%").strip()
+    try:
+        return format(Decimal(text) / 100, "f") if text else ""
+    except InvalidOperation:
+        return percent
+
+
+def _form_values(task, form) -> dict:
+    """What the task form shows: the posted values after an error, else the task's, else the defaults."""
+    strata = ("low", "general", "higher", "high")
+    if form is not None:
+        values = {k: form.get(k, "") for k in ("name", "code", "task_type", "group_size", "exclusion_months",
+                                                "lead_department_id", "period_start", "period_end", "scope_tags",
+                                                "scope_regions", "targeted_reason", "targeted_source_doc",
+                                                "target_usccs", "reveal_seed_at_once")}
+        values.update({f"ratio_{k}": form.get(f"ratio_{k}", "") for k in strata})
+        values.update({k: form.getlist(k) for k in ("item_ids", "cooperating_department_ids", "scope_categories")})
+        return values
+    if task is None:
+        defaults = current_app.config["DRAW_DEFAULT_RATIOS"]
+        values = {"task_type": "undirected", "group_size": "2", "item_ids": [], "cooperating_department_ids": [],
+                  "scope_categories": [], "exclusion_months": str(current_app.config["DRAW_EXCLUSION_MONTHS"])}
+        values.update({f"ratio_{k}": tasks.percent(defaults[k]).rstrip("%") for k in strata})
+        return values
+    scope = task.scope or {}
+    values = {"name": task.name, "code": task.code, "task_type": task.task_type, "group_size": str(task.group_size),
+              "exclusion_months": str(task.exclusion_months), "lead_department_id": str(task.lead_department_id),
+              "period_start": task.period_start.isoformat(), "period_end": task.period_end.isoformat(),
+              "scope_tags": "、".join(scope.get("tags", [])), "scope_regions": "、".join(scope.get("regions", [])),
+              "targeted_reason": task.targeted_reason, "targeted_source_doc": task.targeted_source_doc,
+              "target_usccs": "\n".join(task.target_usccs), "reveal_seed_at_once": "1" if task.reveal_seed_at_once else "",
+              "item_ids": [str(i) for i in task.item_ids],
+              "cooperating_department_ids": [str(i) for i in task.department_ids[1:]],
+              "scope_categories": scope.get("categories", []) if task.task_type == "directed" else []}
+    values.update({f"ratio_{k}": tasks.percent(task.ratios[k]).rstrip("%") if k in task.ratios else "" for k in strata})
+    return values
+
+
+def _task_form(plan, task=None, form=None, errors=None, status=200):
+    items = db.session.scalars(select(InspectionItem).where(InspectionItem.status == "published")
+                               .order_by(InspectionItem.code)).all()
+    departments = db.session.scalars(select(Department).where(Department.is_active).order_by(Department.code)).all()
+    return render_template("office/task_form.html", plan=plan, task=task, v=_form_values(task, form),
+                           errors=errors or {}, items=items, departments=departments, task_types=tasks.TASK_TYPES,
+                           categories=TargetCategory.choices(), strata=tasks.STRATUM_LABELS), status
+
+
+@bp.route("/plans/<int:plan_id>/tasks/new", methods=["GET", "POST"])
+@login_required("admin", "office")
+def task_new(plan_id: int):
+    plan = plans.get_plan(db.session, plan_id)
+    if request.method == "GET":
+        return _task_form(plan)
+    try:
+        task = tasks.create_task(db.session, g.user, plan.id, _task_form_data(request.form))
+    except AppError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return _task_form(plan, None, request.form, err.errors if isinstance(err.errors, dict) else {}, err.status)
+    db.session.commit()
+    flash(f"已保存任务草稿 {task.code}；核对总体抽查比例后即可发布")
+    return redirect(url_for("office.task_detail", task_id=task.id))
+
+
+@bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])
+@login_required("admin", "office")
+def task_edit(task_id: int):
+    task = tasks.get_task(db.session, task_id)
+    plan = plans.get_plan(db.session, task.plan_id)
+    if request.method == "GET":
+        return _task_form(plan, task)
+    try:
+        tasks.update_task(db.session, g.user, task.id, _task_form_data(request.form))
+    except AppError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return _task_form(plan, task, request.form, err.errors if isinstance(err.errors, dict) else {}, err.status)
+    db.session.commit()
+    flash("任务已保存")
+    return redirect(url_for("office.task_detail", task_id=task.id))
+
+
+@bp.post("/tasks/<int:task_id>/publish")
+@login_required("admin", "office")
+def task_publish(task_id: int):
+    return _act(tasks.publish_task, task_id, done="任务已发布，承诺值已在门户公开；现在可以组织抽取",
+                back=url_for("office.task_detail", task_id=task_id))
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required(*STAFF)
+def task_detail(task_id: int):
+    task = tasks.get_task(db.session, task_id)
+    inspections = db.session.scalars(select(Inspection).where(Inspection.task_id == task.id)
+                                     .order_by(Inspection.id)).all()
+    requests = supplementary.requests_for(db.session, task)
+    pending = {r.id: db.session.get(Approval, r.approval_id) for r in requests if r.approval_id}
+    return render_template(
+        "office/task_detail.html", task=task, plan=plans.get_plan(db.session, task.plan_id),
+        items=tasks.task_items(db.session, task), departments=tasks.task_departments(db.session, task),
+        preview=tasks.preview(db.session, task) if task.status in ("draft", "published") else None,
+        main=draw.main_draw(db.session, task), draws=task.draws, inspections=inspections, requests=requests,
+        approvals_by_request=pending, task_types=tasks.TASK_TYPES, task_statuses=tasks.TASK_STATUSES,
+        strata=tasks.STRATUM_LABELS, percent=tasks.percent, kind_labels=draw.KIND_LABELS, local_time=local_time,
+        inspection_statuses=INSPECTION_STATUSES)
+
+
+INSPECTION_STATUSES = {"assigned": "已派发", "in_progress": "检查中", "pending_evidence": "待上传证据",
+                       "submitted": "已提交", "returned": "已退回", "approved": "已审核", "withdrawn": "已撤回"}
+
+from server.office import planning_draws  # noqa: E402,F401  (the draw pages register on bp too)

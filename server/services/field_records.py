@@ -92,3 +92,38 @@ def refresh_conflicts(session: Session, insp: Inspection) -> bool:
     if insp.has_conflicts != flag:
         insp.has_conflicts = flag
     return flag
+
+
+@dataclass
+class CheckpointRow:
+    """One checkpoint of the checklist with its register and every answer given to it."""
+
+    item: dict
+    checkpoint: dict
+    answers: list
+    register: Register | None
+    heads: list
+
+
+def detail(session: Session, insp: Inspection) -> dict:
+    """Everything the office shows about an inspection's field work and its sync history."""
+    from server.models.sync import MutationLog
+
+    rec = load(session, [insp.id])[insp.id]
+    regs = rec.registers()
+    by_cp: dict[int, list] = defaultdict(list)
+    for a in rec.answers:
+        by_cp[a.checkpoint_id].append(a)
+    by_id = {a.id: a for a in rec.answers}
+    rows = []
+    for item in insp.checklist_snapshot or []:
+        for cp in item.get("checkpoints", []):
+            reg = regs.get(cp["id"])
+            rows.append(CheckpointRow(item, cp, by_cp.get(cp["id"], []), reg,
+                                      [by_id[h] for h in reg.heads] if reg else []))
+    history = session.scalars(select(MutationLog).where(MutationLog.inspection_id == insp.id)
+                              .order_by(MutationLog.received_at, MutationLog.id)).all()
+    return {"records": rec, "checkpoints": rows, "conflicts": [r for r in rows if r.register and r.register.conflict],
+            "superseded_by": rec.superseded_by(), "party": rec.party[-1] if rec.party else None,
+            "history": history, "rejected": [h for h in history if h.status == "rejected"],
+            "findings_by_id": {f.id: f for f in rec.findings}}

@@ -117,3 +117,21 @@ def ingest(session: Session, actor, store: MediaStore, sha256: str, data: bytes,
                      detail={"bytes": len(data), "format": info.format, "size": [info.width, info.height]})
     fieldwork.complete_waiting(session, actor, sha256)
     return row, created
+
+
+def require_readable(session: Session, actor, sha256: str) -> None:
+    """Staff read any file; an inspector only files of inspections of their groups (PermissionDenied)."""
+    from sqlalchemy import select
+
+    from server.errors import PermissionDenied
+    from server.models.fieldwork import LateEvidence, Photo, Signature
+    from server.models.inspections import Inspection
+    from server.services.permissions import STAFF
+
+    if actor is not None and actor.is_active and actor.role in STAFF:
+        return
+    ids = set()
+    for model in (Photo, Signature, LateEvidence):
+        ids |= set(session.scalars(select(model.inspection_id).where(model.sha256 == sha256)))
+    if not any(fieldwork.can_view(actor, session.get(Inspection, i)) for i in ids):
+        raise PermissionDenied("您无权查看此文件：它不属于您所在检查组的检查")

@@ -1,0 +1,35 @@
+"""Office (admin): every device token, with its user and last sync, and revocation per device."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from server.extensions import db
+from server.http import login_required
+from server.models.sync import SyncClient
+from server.models.types import utcnow
+from server.office import bp
+from server.services import tokens
+
+
+@bp.get("/devices")
+@login_required("admin")
+def devices():
+    rows = tokens.list_tokens(db.session, g.user)
+    clients = {}
+    for c in db.session.scalars(select(SyncClient).where(SyncClient.token_id.in_([t.id for t in rows]))):
+        clients.setdefault(c.token_id, []).append(c)
+    return render_template("office/devices.html", rows=rows, clients=clients, now=utcnow())
+
+
+@bp.post("/devices/<int:token_id>/revoke")
+@login_required("admin")
+def revoke_device(token_id):
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        flash("请填写注销原因（如：手机遗失、人员调离）", "error")
+        return redirect(url_for("office.devices"))
+    token = tokens.revoke_token(db.session, g.user, token_id, reason=reason)
+    db.session.commit()
+    flash(f"已注销 {token.user.display_name} 的设备“{token.device_name}”：该设备须重新登录，未同步的记录仍保留在设备上")
+    return redirect(url_for("office.devices"))

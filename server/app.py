@@ -74,6 +74,8 @@ def _register_doors(app: Flask) -> None:
     register_api(app, api)
     app.register_blueprint(office_bp)
     app.register_blueprint(public_bp)
+    from server.pwa_routes import bp as pwa_bp
+    app.register_blueprint(pwa_bp)
 
     @app.get("/")
     def root():

@@ -63,6 +63,10 @@ export const LABELS = {
   answers: { compliant: '符合', noncompliant: '不符合', na: '不涉及' },
   risk: { low: '低风险', general: '一般风险', higher: '较高风险', high: '高风险' },
   roles: { inspector: '检查人员', party: '当事人', witness: '见证人' },
+  categories: {
+    freight: '道路普通货物运输', passenger: '道路旅客运输', bus: '城市公共汽车客运', taxi: '出租汽车客运',
+    driving_school: '机动车驾驶员培训', repair: '机动车维修', station: '道路客运站（场）',
+  },
   statuses: {
     assigned: '待检查', in_progress: '检查中', pending_evidence: '待补传证据', submitted: '已提交',
     approved: '已通过', returned: '已退回', withdrawn: '已撤回',

@@ -138,8 +138,11 @@ export function renumber(db, clientId = newId(), startAt = 1) {
   });
 }
 
-/** The files the queued entries name that the server may not hold yet, in queue order. */
-export async function mediaToUpload(db, entries) {
+/**
+ * The files the server may not hold yet: those the given entries name, in queue order, then (with
+ * `all`) any other stored file not yet uploaded, so a file is never left behind on the phone.
+ */
+export async function mediaToUpload(db, entries, { all: everything = false } = {}) {
   const seen = new Set();
   const files = [];
   for (const e of entries) {
@@ -147,6 +150,11 @@ export async function mediaToUpload(db, entries) {
     seen.add(e.media);
     const blob = await get(db, S.BLOBS, e.media);
     if (blob && !blob.uploaded && !blob.error) files.push(blob);
+  }
+  if (everything) {
+    for (const blob of await all(db, S.BLOBS)) {
+      if (!seen.has(blob.sha256) && !blob.uploaded && !blob.error) files.push(blob);
+    }
   }
   return files;
 }

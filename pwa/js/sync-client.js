@@ -54,8 +54,9 @@ export function createSyncClient({
     if (Number.isFinite(server)) await setMeta(db, 'clock', { offset_ms: Math.round(now().getTime() - server), measured_at: now().toISOString() });
   }
 
-  async function uploadMedia() {
-    const files = await outbox.mediaToUpload(db, await outbox.pending(db));
+  async function uploadMedia(entries, everything = false) {
+    const files = await outbox.mediaToUpload(db, entries, { all: everything });
+    if (!files.length) return;
     const label = files.some((f) => f.kind === 'signature') ? '照片与签名' : '照片';
     for (const [i, file] of files.entries()) {
       progress({ phase: 'media', done: i, total: files.length, text: `${label} ${i + 1}/${files.length}` });
@@ -88,6 +89,7 @@ export function createSyncClient({
       if (!entries.length) return;
       const client = await outbox.clientState(db);
       const batch = entries.slice(0, batchSize);
+      await uploadMedia(batch); // entries queued while an earlier round ran name files not uploaded yet
       progress({ phase: 'push', done: 0, total: entries.length, text: `提交记录 ${entries.length} 条` });
       let resp;
       try {
@@ -182,7 +184,7 @@ export function createSyncClient({
   async function once() {
     let pushError = null;
     try {
-      await uploadMedia();
+      await uploadMedia(await outbox.pending(db), true);
       await pushAll();
     } catch (err) {
       // Without a connection or a login nothing else can work; otherwise still pull (a withdrawn

@@ -227,3 +227,38 @@ test('back-off: full jitter over 1 s × 2^n, capped at 5 minutes', () => {
   assert.equal(backoffDelay(30, () => 0.999), Math.floor(0.999 * 300000));
   assert.equal(backoffDelay(2, () => 0), 0);
 });
+
+test('a photo queued while a push is in flight is uploaded before the push that names it', async () => {
+  const sha = 'd'.repeat(64);
+  let handle;
+  const ok = (call) => jsonResponse(200, { protocol: 1, client_id: call.body.client_id, server_time: SERVER_TIME, inspections: [],
+    last_applied_id: call.body.mutations.at(-1).id, results: call.body.mutations.map((m) => ({ id: m.id, status: 'applied' })) });
+  const env = await setup({
+    'POST /api/v1/sync/push': [async (call) => {
+      await outbox.enqueue(handle, 'photo.attach', { id: outbox.newId(), inspection_id: 1, sha256: sha },
+        { blob: { sha256: sha, blob: new Blob(['jpeg']), type: 'image/jpeg', kind: 'photo' } });
+      return ok(call);
+    }, ok],
+    [`HEAD /api/v1/media/${sha}`]: () => new Response(null, { status: 404 }),
+    [`PUT /api/v1/media/${sha}`]: () => jsonResponse(201, { sha256: sha, created: true }),
+    'GET /api/v1/sync/pull': PULL,
+  });
+  handle = env.handle;
+  await outbox.enqueue(handle, 'inspection.start', { inspection_id: 1, started_at: SERVER_TIME });
+  await env.client.flush('manual');
+  const order = env.server.calls.map((c) => c.key.split(' ')[0]);
+  assert.deepEqual(order.slice(0, 4), ['POST', 'HEAD', 'PUT', 'POST']);
+  assert.equal((await db.get(handle, db.S.BLOBS, sha)).uploaded, true);
+});
+
+test('a stored file whose mutation was already acknowledged is still uploaded', async () => {
+  const sha = 'e'.repeat(64);
+  const env = await setup({
+    [`HEAD /api/v1/media/${sha}`]: () => new Response(null, { status: 404 }),
+    [`PUT /api/v1/media/${sha}`]: () => jsonResponse(201, { sha256: sha, created: true }),
+    'GET /api/v1/sync/pull': PULL,
+  });
+  await db.put(env.handle, db.S.BLOBS, { sha256: sha, blob: new Blob(['x']), type: 'image/png', kind: 'signature', uploaded: false, inspection_id: 1 });
+  await env.client.flush('start');
+  assert.equal((await db.get(env.handle, db.S.BLOBS, sha)).uploaded, true);
+});

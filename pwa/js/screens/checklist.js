@@ -1,0 +1,66 @@
+// @ts-check
+/** 逐项检查: each checkpoint answered 符合 / 不符合 / 不涉及 with a note; conflicts between members shown. */
+import { h, nextId } from '../dom.js';
+import { LABELS } from '../messages.js';
+import * as ls from '../local-state.js';
+import { load } from './inspection.js';
+
+const ANSWERS = ['compliant', 'noncompliant', 'na'];
+
+function conflictNote(v, reg) {
+  const heads = v.record.answers.filter((a) => reg.heads.includes(a.id));
+  return h('div', { class: 'banner warn', role: 'note' },
+    h('strong', {}, '检查人员意见不一致：'),
+    heads.map((a) => `${a.by || '检查人员'}判定“${LABELS.answers[a.answer]}”`).join('；'),
+    '。请共同核对后重新判定（重新选择即视为已看到双方意见）。');
+}
+
+function checkpointCard(ctx, v, cp, editable) {
+  const reg = ls.registerFor(v, cp.id);
+  const noteId = nextId('note');
+  const note = h('textarea', { id: noteId, rows: 2, maxlength: 2000, disabled: !editable, placeholder: '可填写检查情况说明' });
+  note.value = reg ? reg.note || '' : '';
+  const choose = async (answer) => {
+    try {
+      await ctx.store.answer(v, cp.id, answer, note.value.trim());
+      ctx.refresh();
+    } catch (err) { ctx.toast(err.message, 'error'); }
+  };
+  note.addEventListener('change', () => {
+    if (reg && note.value.trim() !== (reg.note || '')) choose(reg.answer);
+  });
+  const labelId = nextId('cp');
+  return h('li', { class: `checkpoint ${reg ? `answered ${reg.answer}` : ''}`, 'aria-labelledby': labelId },
+    h('p', { class: 'cp-text', id: labelId }, h('span', { class: 'seq' }, `${cp.seq}.`), ' ', cp.text),
+    cp.legal_basis ? h('p', { class: 'muted small' }, `依据：${cp.legal_basis}`) : null,
+    h('div', { class: 'answer-group', role: 'group', 'aria-label': `第 ${cp.seq} 项判定` },
+      ANSWERS.map((a) => h('button', {
+        type: 'button', class: `answer ${a}`, 'aria-pressed': String(Boolean(reg && reg.answer === a)), disabled: !editable,
+        onclick: () => choose(a),
+      }, LABELS.answers[a]))),
+    reg && reg.conflict ? conflictNote(v, reg) : null,
+    h('label', { for: noteId, class: 'small-label' }, `第 ${cp.seq} 项说明`), note,
+    reg && reg.pending ? h('p', { class: 'muted small' }, '待同步') : null,
+    reg && reg.answer === 'noncompliant' && editable
+      ? h('div', { class: 'actions' },
+        h('a', { class: 'btn small', href: `#/i/${v.id}/finding/new?cp=${cp.id}` }, '记录问题'),
+        h('a', { class: 'btn small', href: `#/i/${v.id}/photos?cp=${cp.id}` }, '拍照取证'))
+      : null);
+}
+
+/** The checklist screen. */
+export async function render(ctx) {
+  const v = await load(ctx);
+  const editable = ls.isEditable(v);
+  const cps = ls.checkpoints(v);
+  const answered = cps.filter((cp) => ls.registerFor(v, cp.id)).length;
+  const body = h('div', {},
+    h('p', { class: 'summary', role: 'status' }, `已判定 ${answered}/${cps.length} 项`),
+    editable ? null : h('p', { class: 'banner info' }, '该检查已提交，判定不能再修改。'),
+    (v.checklist || []).map((item) => h('section', { class: 'item', 'aria-label': item.name },
+      h('h2', {}, `${item.code} ${item.name}`),
+      item.legal_basis ? h('p', { class: 'muted small' }, `法律依据：${item.legal_basis}`) : null,
+      h('ol', { class: 'checkpoints' }, item.checkpoints.map((cp) => checkpointCard(ctx, v, cp, editable))))),
+    h('a', { class: 'btn block', href: `#/i/${v.id}` }, '返回检查详情'));
+  return { title: '逐项检查', body, back: `#/i/${v.id}` };
+}

@@ -1,0 +1,33 @@
+// @ts-check
+/* The service worker only wires events: precache the shell under a versioned cache, serve the shell
+ * cache-first (offline reload works), delete old caches on activate, wait for the user's “更新”.
+ * API calls and media are never served from a cache. The server fills in VERSION and SHELL. */
+const VERSION = "__VERSION__";
+const SHELL = ["__SHELL__"];
+const CACHE = `spotcheck-shell-${VERSION}`;
+const SCOPE = new URL('./', self.location.href).pathname; // "/app/"
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL.map((p) => new Request(p, { cache: 'reload' })))));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(caches.keys()
+    .then((names) => Promise.all(names.filter((n) => n.startsWith('spotcheck-shell-') && n !== CACHE).map((n) => caches.delete(n))))
+    .then(() => self.clients.claim()));
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data && event.data.type === 'SKIP_WAITING') self.skipWaiting();
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin || !url.pathname.startsWith(SCOPE)) return;
+  if (request.mode === 'navigate') {
+    event.respondWith(caches.open(CACHE).then((cache) => cache.match(SCOPE)).then((hit) => hit || fetch(request)));
+    return;
+  }
+  event.respondWith(caches.open(CACHE).then((cache) => cache.match(request, { ignoreSearch: true })).then((hit) => hit || fetch(request)));
+});

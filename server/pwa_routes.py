@@ -1,0 +1,92 @@
+"""Serves the inspector's PWA (the build-free files in pwa/) at /app/.
+
+Every shell file is served with `Cache-Control: no-cache` so the service worker's precache always revalidates;
+the service worker itself gets `Service-Worker-Allowed: /app/`, and its `__VERSION__` / `__SHELL__`
+placeholders are filled with a content hash of the shell and the list of files to precache, so any change
+to any shell file is a new version that the phone offers as “更新”.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, redirect, send_from_directory
+
+PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
+SHELL_SUFFIXES = {".html", ".js", ".css", ".webmanifest", ".png", ".svg"}
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+       "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+bp = Blueprint("pwa", __name__, url_prefix="/app")
+_cache: dict[tuple, tuple[str, list[str]]] = {}
+
+
+def shell_files() -> list[str]:
+    """The files the service worker precaches, relative to pwa/ (sw.js itself excluded)."""
+    return sorted(p.relative_to(PWA_DIR).as_posix() for p in PWA_DIR.rglob("*")
+                  if p.is_file() and p.suffix in SHELL_SUFFIXES and p.name != "sw.js")
+
+
+def shell_version() -> tuple[str, list[str]]:
+    """A short content hash over every shell file and sw.js (plus PWA_VERSION from the config, if set)."""
+    files = shell_files()
+    stamp = tuple((f, (PWA_DIR / f).stat().st_mtime_ns) for f in files + ["sw.js"])
+    extra = str(current_app.config.get("PWA_VERSION") or "")
+    key = (stamp, extra)
+    if key not in _cache:
+        digest = hashlib.sha256(extra.encode())
+        for name in files + ["sw.js"]:
+            digest.update(name.encode() + b"\0" + (PWA_DIR / name).read_bytes())
+        _cache.clear()
+        _cache[key] = (digest.hexdigest()[:12], files)
+    return _cache[key]
+
+
+def _no_cache(resp: Response) -> Response:
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.get("")
+def root_redirect():
+    return redirect("/app/", code=301)
+
+
+@bp.get("/")
+def index():
+    """The app shell (hash routing: every screen lives under /app/)."""
+    resp = _no_cache(send_from_directory(PWA_DIR, "index.html", max_age=0))
+    resp.headers["Content-Security-Policy"] = CSP
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    return resp
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, stamped with the shell's version and file list."""
+    version, files = shell_version()
+    source = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
+    source = source.replace('"__VERSION__"', json.dumps(version)).replace(
+        '["__SHELL__"]', json.dumps(["./"] + [f for f in files if f != "index.html"]))
+    resp = _no_cache(Response(source, mimetype="text/javascript"))
+    resp.headers["Service-Worker-Allowed"] = "/app/"
+    return resp
+
+
+@bp.get("/version.json")
+def version():
+    """The version the server would install now (the app compares it with its own in 我的)."""
+    return _no_cache(Response(json.dumps({"version": shell_version()[0]}), mimetype="application/json"))
+
+
+@bp.get("/<path:filename>")
+def asset(filename: str):
+    """A shell file: scripts, styles, icons and the manifest."""
+    if Path(filename).suffix not in SHELL_SUFFIXES or filename == "index.html":
+        abort(404)
+    mimetype = "application/manifest+json" if filename.endswith(".webmanifest") else None
+    resp = send_from_directory(PWA_DIR, filename, max_age=0, mimetype=mimetype)
+    return _no_cache(resp)

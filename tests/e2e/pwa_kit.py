@@ -1,0 +1,258 @@
+"""Shared steps for the PWA's end-to-end tests and its benchmark: seeding an inspection for two inspector
+accounts, a standalone live server (for the benchmark, outside pytest), and what a user does on the phone."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from server.extensions import db
+from server.services import accounts
+from tests.factories import create_department, create_inspection, create_inspector, create_item, create_target, create_task
+
+PASSWORD = "password123"
+TARGET = "阳城县宏达物流有限公司"
+CHECKPOINTS = ("是否取得道路运输经营许可证", "车辆技术档案是否齐全", "是否按规定开展安全生产教育培训")
+
+
+def seed_group(session, people=(("wangjg", "王建国"), ("lim", "李明")), *, department=None) -> list:
+    """Inspectors with their inspector accounts (username, name); returns the Inspector rows."""
+    department = department or create_department(session, name="执法一中队")
+    rows = []
+    for username, name in people:
+        inspector = create_inspector(session, department, name=name)
+        accounts.create_user(session, None, username=username, password=PASSWORD, role="inspector",
+                             inspector_id=inspector.id)
+        rows.append(inspector)
+    return rows
+
+
+def seed_inspection(session, inspectors, *, target_name: str = TARGET, checkpoints=CHECKPOINTS,
+                    due_date: dt.date | None = None, task=None) -> int:
+    """An assigned inspection of `inspectors` with a full target card; returns its id."""
+    department = inspectors[0].department
+    task = task or create_task(session, items=[create_item(session, name="道路货物运输经营行为检查",
+                                                           checkpoints=checkpoints)],
+                               departments=[department], name="2024年道路货运企业双随机抽查",
+                               period_end=due_date or dt.date.today() + dt.timedelta(days=20))
+    target = create_target(session, name=target_name, address="阳城县凤城镇凤鸣路88号", risk_level="general",
+                           contact_name="赵志强", contact_phone="13903560000", legal_rep="赵大海",
+                           latitude=35.4862, longitude=112.4153)
+    insp = create_inspection(session, task=task, target=target, inspectors=inspectors,
+                             due_date=due_date or task.period_end)
+    insp.target_snapshot = {**insp.target_snapshot, "contact_name": target.contact_name,
+                            "contact_phone": target.contact_phone, "legal_rep": target.legal_rep,
+                            "latitude": target.latitude, "longitude": target.longitude}
+    session.flush()
+    return insp.id
+
+
+def jpeg_bytes(width: int = 1200, height: int = 900, *, orientation: int | None = None, seed: int = 1) -> bytes:
+    """A photo-like JPEG (gradients, shapes and texture, so it compresses like a real one)."""
+    from PIL import Image, ImageDraw, ImageFilter
+    import random
+    rnd = random.Random(seed)
+    img = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    draw = ImageDraw.Draw(img)
+    for _ in range(60):
+        x, y = rnd.randrange(width), rnd.randrange(height)
+        r = rnd.randrange(max(4, width // 40), max(8, width // 8))
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+    noise = Image.effect_noise((width, height), 40).convert("RGB")
+    img = Image.blend(img.filter(ImageFilter.GaussianBlur(2)), noise, 0.25)
+    out = io.BytesIO()
+    exif = None
+    if orientation:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+    img.save(out, "JPEG", quality=92, **({"exif": exif} if exif else {}))
+    return out.getvalue()
+
+
+# ---- on the phone -------------------------------------------------------------------------------------
+
+def phone_login(page, username: str, password: str = PASSWORD, *, expect_list: bool = True):
+    """Open /app/ and log in through the form, as an inspector would."""
+    if "/app/" not in page.url:
+        page.goto("/app/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    if expect_list:
+        page.get_by_role("heading", name="我的检查任务").wait_for()
+
+
+def wait_for_controller(page, timeout: float = 15.0):
+    """Wait until the service worker controls the page (offline reload works from then on).
+
+    Polled with evaluate(): the app's Content-Security-Policy forbids the eval behind wait_for_function."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate("() => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)"):
+        if time.monotonic() > deadline:
+            raise AssertionError("service worker never took control of the page")
+        page.wait_for_timeout(100)
+
+
+def sync_bar(page):
+    """The status line under the top bar."""
+    return page.get_by_role("status").filter(has_text="同步").first
+
+
+def wait_synced(page, timeout: float = 15_000):
+    """Tap 同步 and wait for “全部已同步”."""
+    page.get_by_role("button", name="同步", exact=True).click()
+    page.locator("#syncbar").filter(has_text="全部已同步").wait_for(timeout=timeout)
+
+
+# ---- a live server outside pytest (the benchmark) -------------------------------------------------------
+
+@contextlib.contextmanager
+def standalone_server():
+    """A spotcheck server on a fresh SQLite file in a temporary folder; yields (app, url)."""
+    from werkzeug.serving import make_server
+    from server import create_app
+    tmp = Path(tempfile.mkdtemp(prefix="spotcheck-pwa-"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.db'}", "SECRET_KEY": "bench",
+                      "MEDIA_DIR": str(tmp / "media"), "PDF_CACHE_DIR": str(tmp / "pdf")})
+    with app.app_context():
+        db.create_all()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---- recording an inspection on the phone, through what the inspector sees ---------------------------
+
+def open_inspection(page, target: str = TARGET):
+    """From the list, open an inspection by its target's name."""
+    page.goto("/app/#/")
+    page.get_by_role("link", name=target).click()
+    page.get_by_role("heading", name="检查详情").wait_for()
+
+
+def open_section(page, name: str):
+    """Open a step of the inspection overview ("逐项检查", "现场照片", …)."""
+    import re
+    page.get_by_role("link", name=re.compile(name)).click()
+
+
+def start_inspection(page):
+    """Show the notice and start."""
+    open_section(page, "出示检查告知")
+    page.get_by_role("heading", name="随机抽查告知").wait_for()
+    page.get_by_role("button", name="已出示告知，开始检查").click()
+    page.get_by_role("heading", name="逐项检查").wait_for()
+
+
+def answer(page, seq: int, label: str):
+    """Answer checkpoint `seq` with 符合 / 不符合 / 不涉及."""
+    group = page.get_by_role("group", name=f"第 {seq} 项判定")
+    group.get_by_role("button", name=label, exact=True).click()
+    group.get_by_role("button", name=label, exact=True).and_(page.locator("[aria-pressed=true]")).wait_for()
+
+
+def back_to_overview(page):
+    page.get_by_role("link", name="返回", exact=True).click()
+    page.get_by_role("heading", name="检查详情").wait_for()
+
+
+def add_finding(page, description: str, rectification: str = "责令限期补齐", deadline: str | None = None):
+    """Fill and save the 新增问题 form (already open)."""
+    page.get_by_label("问题描述").fill(description)
+    page.get_by_label("责令改正内容").fill(rectification)
+    if deadline:
+        page.get_by_label("整改期限").fill(deadline)
+    page.get_by_role("button", name="保存问题").click()
+    page.get_by_role("heading", name="发现的问题").wait_for()
+
+
+def take_photo(page, data: bytes | None = None, caption: str = "", name: str = "IMG_0001.jpg"):
+    """Take a photo with the camera input; waits for it to be listed."""
+    before = page.locator("ul.photos > li").count()
+    if caption:
+        page.get_by_label("照片说明").fill(caption)
+    page.get_by_label("拍照").set_input_files([{"name": name, "mimeType": "image/jpeg", "buffer": data or jpeg_bytes()}])
+    page.locator("ul.photos > li").nth(before).wait_for()
+
+
+def record_party(page, name: str = "赵志强", position: str = "安全主管"):
+    page.get_by_label("姓名").fill(name)
+    page.get_by_label("职务").fill(position)
+    page.get_by_role("button", name="保存当事人信息").click()
+    page.get_by_role("heading", name="检查详情").wait_for()
+
+
+def sign(page, who: str):
+    """Sign for `who` (e.g. "检查人员 王建国", "当事人 赵志强") from the 签名 screen."""
+    row = page.locator("li.signer").filter(has_text=who)
+    row.get_by_role("link", name="签名").click()
+    pad = page.get_by_role("img", name=f"{who}的签名区域")
+    pad.wait_for()
+    box = pad.bounding_box()
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + w * 0.2, y + h * 0.6)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(x + w * (0.2 + i * 0.06), y + h * (0.6 - (i % 3) * 0.12))
+    page.mouse.up()
+    page.get_by_role("button", name="确认签名").click()
+    page.get_by_role("heading", name="签名").wait_for()
+    page.locator("li.signer.done").filter(has_text=who).wait_for()
+
+
+def choose_result(page, categories=("发现问题已责令改正",), methods=("实地检查",), follow_ups=("责令限期整改",), summary=""):
+    for label in (*categories, *methods):
+        page.get_by_label(label, exact=True).check()
+    for label in follow_ups:
+        page.get_by_label(label).check()
+    if summary:
+        page.get_by_label("检查情况综述").fill(summary)
+        page.get_by_label("检查情况综述").blur()
+    page.get_by_text("已保存在手机上").wait_for()
+
+
+def submit(page):
+    """From the review screen: submit and confirm."""
+    page.get_by_role("button", name="提交检查结果").click()
+    page.get_by_role("button", name="确认提交").click()
+    page.get_by_role("heading", name="回执").wait_for()
+
+
+def record_complete_inspection(page, *, photo: bytes | None = None, party: str = "赵志强",
+                               members=("王建国", "李明")):
+    """The whole on-site work for the seeded 3-checkpoint inspection, ending on the receipt screen."""
+    start_inspection(page)
+    answer(page, 1, "符合")
+    answer(page, 2, "不符合")
+    answer(page, 3, "不涉及")
+    page.get_by_role("link", name="记录问题").click()
+    add_finding(page, "晋E12345 车辆技术档案缺少 2023 年度审验记录")
+    back_to_overview(page)
+    open_section(page, "现场照片")
+    take_photo(page, photo, caption="车辆技术档案（晋E12345）")
+    back_to_overview(page)
+    open_section(page, "现场当事人")
+    record_party(page, party)
+    open_section(page, "签名")
+    for name in members:
+        sign(page, f"检查人员 {name}")
+    sign(page, f"当事人 {party}")
+    back_to_overview(page)
+    open_section(page, "检查结论")
+    choose_result(page, summary="车辆技术档案不全，已责令限期改正")
+    page.get_by_role("button", name="下一步：核对并提交").click()
+    page.get_by_text("必填内容已齐全，可以提交。").wait_for()
+    submit(page)

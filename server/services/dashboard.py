@@ -26,4 +26,5 @@ def panels(session: Session, actor) -> list[dict]:
         ],
     }
     from server.services import followup_dashboard  # the follow-up area's panels
-    return [registry] + followup_dashboard.panels(session, actor)
+    from server.services import tasks as planning  # the draw area's panel
+    return [registry, planning.dashboard_panel(session)] + followup_dashboard.panels(session, actor)

@@ -11,7 +11,7 @@ from server.errors import Conflict, ValidationError
 from server.models.inspections import Inspection
 from server.models.planning import Draw, Task
 from server.services import tasks
-from tests.factories import create_department, create_inspector, create_item, create_target
+from tests.factories import create_department, create_inspector, create_item
 from tests.server import drawkit
 
 
@@ -195,3 +195,13 @@ def test_supplementary_draws_through_the_pages(client, login, session):
     page = client.post(f"/office/draw-requests/{req.id}/draw", data={"witness_entropy": "王五", "confirmed": "1"},
                        follow_redirects=True).get_data(as_text=True)
     assert "补抽（替换检查对象）已完成，记录已锁定" in page and "已撤回" in page
+
+
+def test_dashboard_shows_tasks_waiting_for_their_draw(client, login, session):
+    kit = drawkit.setup(session)
+    session.commit()
+    login(kit.office)
+    page = client.get("/office/").get_data(as_text=True)
+    assert "计划与抽取" in page
+    row = page[page.index("已发布待抽取的任务"):]
+    assert row[:row.index("</tr>")].endswith("<td>1</td>")

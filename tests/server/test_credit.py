@@ -121,3 +121,19 @@ def test_public_list_has_only_flagged_records_in_effect(session):
     repaired, _ = _mark(session, office, insp, severity="minor")
     credit.repair(session, office, repaired.id, "已整改")
     assert [r.id for r in credit.published_records(session, [insp.target_id])[insp.target_id]] == [shown.id]
+
+
+def test_refresh_risk_command_lowers_levels_of_expired_records(app, session):
+    office = create_user(session, role="office")
+    insp = _approved(session, office)
+    record, _ = _mark(session, office, insp)
+    record.effective_to = today() - dt.timedelta(days=1)  # time has passed
+    session.commit()
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["refresh-risk", "--dry-run"])
+    assert "高 → 一般" in dry.output and "未保存" in dry.output
+    assert session.get(type(insp.target), insp.target_id).risk_level == "high"
+    result = runner.invoke(args=["refresh-risk"])
+    assert result.exit_code == 0 and "已重算风险等级：1 个检查对象发生变化" in result.output
+    session.expire_all()
+    assert session.get(type(insp.target), insp.target_id).risk_level == "general"

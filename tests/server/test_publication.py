@@ -147,3 +147,44 @@ def test_export_is_one_row_per_item_in_xlsx_and_csv(session, people):
 def test_export_neutralises_spreadsheet_formulas():
     data = publication_export.to_csv([["=HYPERLINK(\"x\")", "+1", "a"]])
     assert "'=HYPERLINK" in data.decode("utf-8-sig") and "'+1" in data.decode("utf-8-sig")
+
+
+PUB_ALLOWED = {"draft": {"request", "decline"}, "pending": set(), "published": {"flag", "correct", "withdraw"},
+               "withdrawn": set(), "not_published": set()}
+
+
+def test_publication_state_machine(session, people):
+    o = people["office"]
+    steps = {
+        "request": lambda p: publication.request_approval(session, o, [p.id]),
+        "decline": lambda p: publication.decline(session, o, p.id, "理由"),
+        "flag": lambda p: publication.flag(session, o, p.id, "correct", "有误", today()),
+        "correct": lambda p: publication.correct(session, o, p.id, {1: ["02"], 2: ["02"]}, "有误", since=today()),
+        "withdraw": lambda p: publication.withdraw(session, o, p.id, "撤销", since=today()),
+    }
+    reach = {"draft": [], "pending": ["request"], "published": ["request", "approve"],
+             "withdrawn": ["request", "approve", "withdraw"], "not_published": ["decline"]}
+    for status, ok in PUB_ALLOWED.items():
+        pub = _approved_pub(session, o)
+        for step in reach[status]:
+            if step == "approve":
+                _publish_pending(session, people)
+            else:
+                steps[step](pub)
+        assert pub.status == status
+        session.commit()
+        for step, call in steps.items():
+            nested = session.begin_nested()
+            try:
+                call(pub)
+                done = True
+            except Conflict:
+                done = False
+            finally:
+                nested.rollback()
+            assert done == (step in ok), (status, step)
+
+
+def _publish_pending(session, people):
+    for a in session.scalars(select(approvals.Approval).where(approvals.Approval.status == "pending")).all():
+        approvals.decide(session, people["leader"], a.id, approve=True)

@@ -215,3 +215,86 @@ def test_inspector_cannot_open_a_referral(session, people):
         referrals.create(session, create_user(session, role="inspector"), kind="notify",
                          inspection_id=_insp(session).id, **LETTER)
     assert session.scalar(select(func.count(Referral.id))) == 0
+
+
+# --- every state × every step: allowed ones succeed, the others are refused with a 409 -----------------
+
+ADMIN_PATH = ["draft", "sent", "acknowledged", "feedback", "closed"]
+ADMIN_ALLOWED = {"draft": {"send", "cancel"}, "sent": {"acknowledge", "feedback"}, "acknowledged": {"feedback"},
+                 "feedback": {"close"}, "closed": set(), "cancelled": set()}
+CRIMINAL_ALLOWED = {"draft": {"report", "cancel"}, "reported": set(), "approved": {"transfer"}, "refused": set(),
+                    "transferred": {"receipt"}, "received": {"filed", "not_filed"}, "filed": {"handover"},
+                    "not_filed": {"reconsider", "close"}, "reconsidering": {"reconsideration_result"},
+                    "closed": set()}
+
+
+def _steps(session, people):
+    o = people["office"]
+    return {
+        "send": lambda r: referrals.send(session, o, r.id),
+        "acknowledge": lambda r: referrals.acknowledge(session, o, r.id, receiver="甲"),
+        "feedback": lambda r: referrals.feedback(session, o, r.id, content="已处理"),
+        "close": lambda r: referrals.close(session, o, r.id, note="办结"),
+        "cancel": lambda r: referrals.cancel(session, o, r.id, reason="错误"),
+        "report": lambda r: crim.report(session, o, r.id),
+        "transfer": lambda r: crim.transfer(session, o, r.id, materials=FIVE),
+        "receipt": lambda r: crim.receipt(session, o, r.id, receiver="张警官"),
+        "filed": lambda r: crim.police_decision(session, o, r.id, filed=True),
+        "not_filed": lambda r: crim.police_decision(session, o, r.id, filed=False, reason="证据不足"),
+        "reconsider": lambda r: crim.reconsider(session, o, r.id, reason="不服"),
+        "reconsideration_result": lambda r: crim.reconsideration_result(session, o, r.id, filed=True),
+        "handover": lambda r: crim.handover(session, o, r.id, items="物品"),
+    }
+
+
+def _reach(session, people, kind, status):
+    steps = _steps(session, people)
+    if kind != "criminal":
+        r = referrals.create(session, people["office"], kind=kind, inspection_id=_insp(session).id,
+                             **{**LETTER, "doc_no": f"阳交移〔2024〕{status}"})
+        if status == "cancelled":
+            steps["cancel"](r)
+            return r
+        for step in ("send", "acknowledge", "feedback", "close")[:ADMIN_PATH.index(status)]:
+            steps[step](r)
+        return r
+    r = _criminal(session, people["office"], doc_no=f"阳交刑移〔2024〕{status}")
+    path = {"draft": [], "reported": ["report"], "approved": ["report", "approve"],
+            "refused": ["report", "refuse"], "transferred": ["report", "approve", "transfer"],
+            "received": ["report", "approve", "transfer", "receipt"],
+            "filed": ["report", "approve", "transfer", "receipt", "filed"],
+            "not_filed": ["report", "approve", "transfer", "receipt", "not_filed"],
+            "reconsidering": ["report", "approve", "transfer", "receipt", "not_filed", "reconsider"],
+            "closed": ["report", "approve", "transfer", "receipt", "filed", "handover"]}[status]
+    for step in path:
+        if step in ("approve", "refuse"):
+            approvals.decide(session, people["leader"], r.approval_id, approve=step == "approve", note="决定")
+        else:
+            steps[step](r)
+    return r
+
+
+def _matrix(session, people, kind, allowed):
+    steps = _steps(session, people)
+    for status, ok in allowed.items():
+        r = _reach(session, people, kind, status)
+        assert r.status == status
+        session.commit()
+        for step, call in steps.items():
+            nested = session.begin_nested()
+            try:
+                call(r)
+                done = True
+            except Conflict:
+                done = False
+            finally:
+                nested.rollback()
+            assert done == (step in ok), (kind, status, step)
+
+
+def test_administrative_state_machine(session, people):
+    _matrix(session, people, "administrative", ADMIN_ALLOWED)
+
+
+def test_criminal_state_machine(session, people):
+    _matrix(session, people, "criminal", CRIMINAL_ALLOWED)

@@ -229,3 +229,14 @@ def test_desk_pages_for_the_assigned_inspector(client, login, session):
                                                                "follow_ups": ["none"]}, follow_redirects=True)
     assert "已提交审核" in resp.get_data(as_text=True)
     assert client.get("/office/review").status_code == 403
+
+
+@pytest.mark.parametrize("status", ["assigned", "in_progress", "pending_evidence", "returned", "approved", "withdrawn"])
+def test_only_submitted_inspections_can_be_approved_or_returned(session, status):
+    office = create_user(session, role="office")
+    insp = create_submitted_inspection(session, status=status)
+    for decide in (lambda: review.approve(session, office, insp.id),
+                   lambda: review.return_for_fix(session, office, insp.id, note="补正")):
+        with pytest.raises(Conflict, match=f"当前为“{review.STATUS_LABELS[status]}”，不能审核"):
+            decide()
+    assert insp.status == status and review.history(session, insp.id) == []

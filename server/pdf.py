@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import mimetypes
 import os
 from pathlib import Path
@@ -17,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 import weasyprint
+from PIL import Image, ImageOps
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
 SERVER_DIR = Path(__file__).resolve().parent
@@ -27,6 +29,7 @@ CSS_PATH = STATIC_DIR / "css" / "pdf.css"
 # Bump when a change outside the template and CSS files alters the output (e.g. context formatting).
 LAYOUT_REVISION = 1
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")  # China has no daylight saving time
+PRINT_MAX_SIDE_PX = 1000
 ALLOWED_TYPES = {"text/css", "image/jpeg", "image/png", "image/webp", "image/gif", "image/svg+xml"}
 
 
@@ -139,7 +142,7 @@ ENV = _environment()
 
 def template_version() -> str:
     """A digest of every template and the stylesheet, so that a layout change invalidates the cache."""
-    h = hashlib.sha256(f"{LAYOUT_REVISION}|weasyprint {weasyprint.__version__}".encode())
+    h = hashlib.sha256(f"{LAYOUT_REVISION}|weasyprint {weasyprint.__version__}|print {PRINT_MAX_SIDE_PX}".encode())
     for path in sorted(TEMPLATE_DIR.glob("*.html")) + [CSS_PATH]:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
@@ -155,15 +158,25 @@ def render_html(template: str, context: dict, media: Mapping[str, str] | None = 
     return ENV.get_template(template).render(**context, media_src=media_src)
 
 
-def html_to_pdf(html: str, *, media_dir: str | os.PathLike | None = None,
-                fetcher: SafeFetcher | None = None) -> bytes:
-    """Render HTML to PDF, reading resources only from the static folder and `media_dir`."""
-    fetcher = fetcher or SafeFetcher([STATIC_DIR, media_dir])
+def html_to_pdf(html: str, *, roots: Iterable[str | os.PathLike] = (), fetcher: SafeFetcher | None = None) -> bytes:
+    """Render HTML to PDF, reading resources only from the static folder and the given folders."""
+    fetcher = fetcher or SafeFetcher([STATIC_DIR, *roots])
     document = weasyprint.HTML(string=html, base_url=path2url(str(STATIC_DIR)), url_fetcher=fetcher)
     return document.write_pdf()
 
 
-def render_pdf(template: str, context: dict, *, media_dir: str | os.PathLike | None = None,
-               media: Mapping[str, str] | None = None) -> bytes:
-    """Template + context → PDF bytes; images come from `media` (SHA-256 → file inside `media_dir`)."""
-    return html_to_pdf(render_html(template, context, media), media_dir=media_dir)
+def render_pdf(template: str, context: dict, *, media: Mapping[str, str] | None = None,
+               roots: Iterable[str | os.PathLike] = ()) -> bytes:
+    """Template + context → PDF bytes; images come from `media` (SHA-256 → a file inside one of `roots`)."""
+    return html_to_pdf(render_html(template, context, media), roots=roots)
+
+
+def print_copy(data: bytes, *, max_side: int = PRINT_MAX_SIDE_PX, quality: int = 82) -> bytes:
+    """A JPEG of a photo sized for print (≈ 240 dpi in the 84 mm appendix), upright, without metadata."""
+    with Image.open(io.BytesIO(data)) as im:
+        im.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale, much faster
+        im = ImageOps.exif_transpose(im).convert("RGB")
+        im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        im.save(out, "JPEG", quality=quality)
+    return out.getvalue()

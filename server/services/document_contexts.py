@@ -87,7 +87,8 @@ def inspectors_part(session: Session, inspection: Inspection) -> list[dict]:
     """The active members of the group with their 执法证号 and department."""
     out = []
     for m in inspection.active_members:
-        dept = session.get(Department, m.department_id)
+        dept = m.inspector.department if m.inspector.department_id == m.department_id \
+            else session.get(Department, m.department_id)
         out.append({"inspector_id": m.inspector_id, "name": m.inspector.name, "cert_no": m.inspector.cert_no,
                     "department": dept.name if dept else "", "phone": m.inspector.phone or ""})
     return out
@@ -95,9 +96,12 @@ def inspectors_part(session: Session, inspection: Inspection) -> list[dict]:
 
 def items_part(session: Session, inspection: Inspection) -> list[dict]:
     """The checklist the inspection was given (snapshot), with each item's kind and methods from the list."""
+    snapshot = inspection.checklist_snapshot or []
+    ids = [s.get("item_id") for s in snapshot if s.get("item_id")]
+    known = {i.id: i for i in session.scalars(select(InspectionItem).where(InspectionItem.id.in_(ids)))} if ids else {}
     items = []
-    for no, snap in enumerate(inspection.checklist_snapshot or [], start=1):
-        live = session.get(InspectionItem, snap.get("item_id")) if snap.get("item_id") else None
+    for no, snap in enumerate(snapshot, start=1):
+        live = known.get(snap.get("item_id"))
         items.append({
             "no": no, "item_id": snap.get("item_id"), "code": snap.get("code", ""), "name": snap.get("name", ""),
             "legal_basis": snap.get("legal_basis", "") or (live.legal_basis if live else ""),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.services.document_contexts import iso
@@ -17,12 +17,54 @@ from server.services.document_contexts import iso
 ROLE_LABELS = {"party": "现场人员签名", "inspector": "执法人员", "witness": "见证人"}
 
 
+def _rows(session: Session, model, inspection_id: int, *columns):
+    """Plain rows (no ORM objects: this runs on every cached download) in arrival order."""
+    return session.execute(select(*columns).where(model.inspection_id == inspection_id)
+                           .order_by(model.received_at, model.id)).all()
+
+
 def load_record(session: Session, inspection) -> dict:
-    """The inspection's record as the sync area reads it back (PROTOCOL §2.1 shape)."""
-    from server.services import bundles, field_records
-    rec = field_records.load(session, [inspection.id])[inspection.id]
-    names = {m.inspector_id: m.inspector.name for m in inspection.members}
-    return bundles.record_state(inspection, rec, names)
+    """The inspection's field records in the shape of the sync bundle's `record` (PROTOCOL §2.1).
+
+    Answers resolve to registers by the sync area's merge rule (field_records.registers).
+    """
+    from server.models.fieldwork import (CheckpointAnswer as A, Finding as F, LateEvidence, MediaFile, PartyRecord as P,
+                                         Photo, Signature as S)
+    from server.services.field_records import registers
+    i = inspection.id
+    answers = _rows(session, A, i, A.id, A.checkpoint_id, A.answer, A.note, A.base, A.created_at)
+    findings = _rows(session, F, i, F.id, F.checkpoint_id, F.description, F.legal_basis, F.rectification,
+                     F.rectify_by, F.supersedes_id)
+    photos = _rows(session, Photo, i, Photo.id, Photo.sha256, Photo.finding_id, Photo.caption, Photo.taken_at,
+                   Photo.latitude, Photo.longitude, Photo.accuracy_m)
+    signatures = _rows(session, S, i, S.sha256, S.signer_role, S.signer_name, S.signed_at)
+    party = _rows(session, P, i, P.name, P.position, P.id_number, P.phone, P.refused_to_sign, P.note)
+    late = session.scalar(select(func.count(LateEvidence.id)).where(LateEvidence.inspection_id == i))
+    hashes = {r.sha256 for r in photos} | {r.sha256 for r in signatures}
+    held = set(session.scalars(select(MediaFile.sha256).where(MediaFile.sha256.in_(hashes)))) if hashes else set()
+    amended: dict[str, list[str]] = {}
+    for f in findings:
+        if f.supersedes_id:
+            amended.setdefault(f.supersedes_id, []).append(f.id)
+    return {
+        "started_at": iso(inspection.started_at),
+        "registers": [{"checkpoint_id": cp, "answer": r.winner.answer, "note": r.winner.note, "conflict": r.conflict}
+                      for cp, r in registers(answers).items()],
+        "findings": [{"id": f.id, "checkpoint_id": f.checkpoint_id, "description": f.description,
+                      "legal_basis": f.legal_basis, "rectification": f.rectification, "rectify_by": iso(f.rectify_by),
+                      "supersedes": f.supersedes_id, "superseded_by": amended.get(f.id, [])}
+                     for f in findings],
+        "photos": [{"id": p.id, "sha256": p.sha256, "finding_id": p.finding_id, "caption": p.caption,
+                    "taken_at": iso(p.taken_at), "latitude": p.latitude, "longitude": p.longitude,
+                    "accuracy_m": p.accuracy_m, "held": p.sha256 in held} for p in photos],
+        "signatures": [{"sha256": s.sha256, "signer_role": s.signer_role, "signer_name": s.signer_name,
+                        "signed_at": iso(s.signed_at), "held": s.sha256 in held} for s in signatures],
+        "party": [dict(p._mapping) for p in party],
+        "result": {"result_categories": list(inspection.result_categories or []),
+                   "methods": list(inspection.methods or []), "follow_ups": list(inspection.follow_ups or []),
+                   "summary": inspection.summary or "", "submitted_at": iso(inspection.submitted_at)},
+        "late_evidence": late or 0,
+    }
 
 
 def load_receipt(session: Session, inspection) -> dict | None:

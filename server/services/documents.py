@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server import pdf
 from server.errors import Conflict, NotFound, PermissionDenied
-from server.models.inspections import Inspection
+from server.models.inspections import Inspection, InspectionMember
 from server.models.planning import Plan, Task
+from server.models.registry import Inspector
 from server.services import document_contexts as contexts
 from server.services.permissions import STAFF, require_role
 
@@ -93,40 +94,51 @@ def cache_path(settings: Settings, kind: str, key: str) -> Path:
     return Path(settings.cache_dir) / kind / key[:2] / f"{key}.pdf"
 
 
-def media_paths(media_dir: str, context: dict) -> dict[str, str]:
-    """Map every image SHA-256 named in the context to its file in the media folder."""
+def print_dir(settings: Settings) -> Path:
+    return Path(settings.cache_dir) / "print"
+
+
+def media_paths(settings: Settings, context: dict) -> dict[str, str]:
+    """Map every image SHA-256 named in the context to a file: photos as print copies, signatures as stored."""
+    from server.services.media_store import FilesystemMediaStore
+    store = FilesystemMediaStore(settings.media_dir)
     found: dict[str, str] = {}
-    for sha in _image_hashes(context):
-        for candidate in _media_candidates(media_dir, sha):
-            if os.path.isfile(candidate):
-                found[sha] = candidate
-                break
+    for key in ("photos", "signatures"):
+        for item in context.get(key) or []:
+            sha = str(item.get("sha256") or "")
+            if not SHA256_RE.match(sha) or sha in found:
+                continue
+            original = store.path(sha)
+            if not os.path.isfile(original):
+                continue
+            found[sha] = _print_copy(settings, sha, original) if key == "photos" else original
     return found
 
 
-def _image_hashes(context: dict) -> list[str]:
-    return [item["sha256"] for key in ("photos", "signatures") for item in context.get(key) or []
-            if SHA256_RE.match(str(item.get("sha256") or ""))]
-
-
-def _media_candidates(media_dir: str, sha: str) -> list[str]:
-    """The original first (print quality), then the upload thumbnail, in the media store's layout."""
-    from server.services.media_store import FilesystemMediaStore
-    store = FilesystemMediaStore(media_dir)
-    return [store.path(sha), store.path(sha, thumb=True)]
+def _print_copy(settings: Settings, sha: str, original: str) -> str:
+    """The photo's print copy in the cache (made once; the original stays the evidence)."""
+    path = print_dir(settings) / sha[:2] / f"{sha}-{pdf.PRINT_MAX_SIDE_PX}.jpg"
+    if not path.is_file():
+        with open(original, "rb") as fh:
+            try:
+                data = pdf.print_copy(fh.read())
+            except (OSError, ValueError):
+                return original  # not decodable here: embed the stored file as it is
+        _store(path, data)
+    return str(path)
 
 
 def render_job(job: Job, settings: Settings) -> bytes:
     """Render one job (in this process or a worker) and store it in the cache."""
-    data = pdf.render_pdf(TEMPLATES[job.kind], job.context, media_dir=settings.media_dir,
-                          media=media_paths(settings.media_dir, job.context))
+    data = pdf.render_pdf(TEMPLATES[job.kind], job.context, media=media_paths(settings, job.context),
+                          roots=[settings.media_dir, print_dir(settings)])
     _store(cache_path(settings, job.kind, job.key), data)
     return data
 
 
 def _store(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pdf")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -161,7 +173,10 @@ def safe_name(text: str) -> str:
 def _inspection_for(session: Session, actor, inspection_id: int) -> Inspection:
     """The inspection if the actor is staff or an active member of its group."""
     require_role(actor, *STAFF, "inspector")
-    inspection = session.get(Inspection, inspection_id)
+    inspection = session.scalars(select(Inspection).where(Inspection.id == inspection_id).options(
+        joinedload(Inspection.task), joinedload(Inspection.target),
+        selectinload(Inspection.members).joinedload(InspectionMember.inspector)
+        .joinedload(Inspector.department))).first()
     if inspection is None:
         raise NotFound("找不到该检查记录")
     if actor.role == "inspector" and actor.inspector_id not in {m.inspector_id for m in inspection.active_members}:
@@ -271,7 +286,11 @@ def produce_many(jobs: list[Job], settings: Settings) -> list[bytes]:
             out.append(None)
             todo.append(n)
     if len(todo) >= 4 and settings.workers > 1:
+        # Workers fork from a fork server that imported the renderer once (it lives as long as this
+        # process), so only the first batch pays for the imports; forking this possibly threaded
+        # process itself would not be safe.
         ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
         with concurrent.futures.ProcessPoolExecutor(min(settings.workers, len(todo)), mp_context=ctx) as pool:
             for n, data in zip(todo, pool.map(render_job, [jobs[n] for n in todo], [settings] * len(todo))):
                 out[n] = data
@@ -299,7 +318,6 @@ def _zip(jobs: list[Job], pdfs: list[bytes], inspections: list[Inspection], titl
 
 def _visible(query, actor):
     """Restrict an Inspection query to the actor's groups when the actor is an inspector."""
-    from server.models.inspections import InspectionMember
     if actor.role == "inspector":
         query = query.where(Inspection.id.in_(select(InspectionMember.inspection_id).where(
             InspectionMember.inspector_id == actor.inspector_id, InspectionMember.active.is_(True))))

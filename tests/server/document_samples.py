@@ -5,6 +5,7 @@ import hashlib
 import io
 import os
 import subprocess
+import uuid
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -28,9 +29,12 @@ def save_image(media_dir, image: Image.Image, fmt: str = "JPEG") -> str:
     return sha
 
 
-def photo(media_dir, n: int, size=(1600, 1200)) -> str:
-    """A striped test photo, different for each n."""
+def photo(media_dir, n: int, size=(1600, 1200), *, grain: int = 0) -> str:
+    """A striped test photo, different for each n; `grain` adds sensor-like noise (a phone-sized JPEG)."""
     im = Image.new("RGB", size, (40 + 45 * n % 200, 110, 150))
+    if grain:
+        noise = Image.effect_noise(size, grain).convert("RGB")
+        im = Image.blend(im, noise, 0.35)
     d = ImageDraw.Draw(im)
     for x in range(0, size[0], 90):
         d.line([(x, 0), (size[0] - x, size[1])], fill=(255, 255, 255), width=4)
@@ -124,3 +128,48 @@ def save_pages(name: str, data: bytes, resolution: int = 60) -> list[Path]:
     subprocess.run(["pdftoppm", "-r", str(resolution), "-png", str(ARTIFACTS / f"{name}.pdf"), str(ARTIFACTS / name)],
                    check=True)
     return sorted(ARTIFACTS.glob(f"{name}-[0-9]*.png"))
+
+
+def sync_a_whole_inspection(client, inspection, token: str, media_dir: str, photos: list[str] | None = None,
+                            sigs: list[str] | None = None) -> list[str]:
+    """Upload 4 photos and 2 signatures (unless given, already uploaded), then push a complete inspection."""
+    auth = {"Authorization": f"Bearer {token}"}
+    if photos is None:
+        photos = [photo(media_dir, n) for n in range(4)]
+        sigs = [signature(media_dir, n) for n in range(2)]
+        for sha in photos + sigs:
+            with open(os.path.join(media_dir, sha[:2], sha), "rb") as fh:
+                resp = client.put(f"/api/v1/media/{sha}", data=fh.read(), headers=auth)
+            assert resp.status_code in (200, 201), resp.get_data(as_text=True)
+    cps = [cp["id"] for it in inspection.checklist_snapshot for cp in it["checkpoints"]]
+    when = "2024-05-03T01:30:00+00:00"
+    fid = str(uuid.uuid4())
+    args = [("inspection.start", {"inspection_id": inspection.id, "started_at": when})]
+    args += [("checkpoint.record", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "checkpoint_id": cp,
+                                    "answer": "compliant" if n == 0 else "noncompliant", "note": "", "base": []})
+             for n, cp in enumerate(cps)]
+    args.append(("finding.add", {"id": fid, "inspection_id": inspection.id, "checkpoint_id": cps[1],
+                                 "description": "2辆营运货车缺少二级维护记录<script>", "rectify_by": "2024-05-18",
+                                 "legal_basis": "《道路运输车辆技术管理规定》第二十条", "rectification": "限期补齐"}))
+    args += [("photo.attach", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "sha256": sha,
+                               "finding_id": fid if n < 2 else None, "checkpoint_id": cps[1], "caption": f"照片说明{n}",
+                               "taken_at": when, "latitude": 35.4864, "longitude": 112.4157, "accuracy_m": 5.0,
+                               "width": 1600, "height": 1200, "bytes": 1000, "clock_offset_ms": 0})
+             for n, sha in enumerate(photos)]
+    args.append(("party.record", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "name": "赵志强",
+                                  "position": "经理", "id_number": "", "phone": "13900000009",
+                                  "refused_to_sign": False, "note": ""}))
+    args.append(("signature.add", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "sha256": sigs[0],
+                                   "signer_role": "party", "signer_name": "赵志强", "inspector_id": None,
+                                   "signed_at": when}))
+    args.append(("signature.add", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "sha256": sigs[1],
+                                   "signer_role": "inspector", "signer_name": "张伟",
+                                   "inspector_id": inspection.members[0].inspector_id, "signed_at": when}))
+    args.append(("inspection.submit", {"inspection_id": inspection.id, "result_categories": ["02"],
+                                       "methods": ["on_site"], "follow_ups": ["rectify"], "summary": "已责令改正"}))
+    mutations = [{"id": n, "name": name, "args": a, "created_at": when} for n, (name, a) in enumerate(args, start=1)]
+    resp = client.post("/api/v1/sync/push", json={"protocol": 1, "client_id": str(uuid.uuid4()),
+                                                  "mutations": mutations}, headers=auth)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert client.get(f"/api/v1/inspections/{inspection.id}/receipt", headers=auth).get_json()["complete"] is True
+    return photos

@@ -318,55 +318,6 @@ def test_documents_pages_list_tasks_and_inspectors_see_only_their_own(app, sessi
 
 # --- the phone's download, after a real sync --------------------------------------------------------
 
-def _sync_a_whole_inspection(client, inspection, token, media_dir):
-    """Upload 4 photos and 2 signatures, then push a complete inspection, as the phone does."""
-    import hashlib
-    import uuid
-    auth = {"Authorization": f"Bearer {token}"}
-    photos, sigs = [], []
-    for n in range(4):
-        photos.append(samples.photo(media_dir + "-phone", n))
-    for n in range(2):
-        sigs.append(samples.signature(media_dir + "-phone", n))
-    for sha in photos + sigs:
-        data = open(f"{media_dir}-phone/{sha[:2]}/{sha}", "rb").read()
-        assert hashlib.sha256(data).hexdigest() == sha
-        resp = client.put(f"/api/v1/media/{sha}", data=data, headers=auth)
-        assert resp.status_code in (200, 201), resp.get_data(as_text=True)
-    cps = [cp["id"] for it in inspection.checklist_snapshot for cp in it["checkpoints"]]
-    when = "2024-05-03T01:30:00+00:00"
-    fid = str(uuid.uuid4())
-    args = [("inspection.start", {"inspection_id": inspection.id, "started_at": when})]
-    args += [("checkpoint.record", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "checkpoint_id": cp,
-                                    "answer": "compliant" if n == 0 else "noncompliant", "note": "", "base": []})
-             for n, cp in enumerate(cps)]
-    args.append(("finding.add", {"id": fid, "inspection_id": inspection.id, "checkpoint_id": cps[1],
-                                 "description": "2辆营运货车缺少二级维护记录<script>", "rectify_by": "2024-05-18",
-                                 "legal_basis": "《道路运输车辆技术管理规定》第二十条", "rectification": "限期补齐"}))
-    args += [("photo.attach", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "sha256": sha,
-                               "finding_id": fid if n < 2 else None, "checkpoint_id": cps[1], "caption": f"照片说明{n}",
-                               "taken_at": when, "latitude": 35.4864, "longitude": 112.4157, "accuracy_m": 5.0,
-                               "width": 1600, "height": 1200, "bytes": 1000, "clock_offset_ms": 0})
-             for n, sha in enumerate(photos)]
-    args.append(("party.record", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "name": "赵志强",
-                                  "position": "经理", "id_number": "", "phone": "13900000009",
-                                  "refused_to_sign": False, "note": ""}))
-    args.append(("signature.add", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "sha256": sigs[0],
-                                   "signer_role": "party", "signer_name": "赵志强", "inspector_id": None,
-                                   "signed_at": when}))
-    args.append(("signature.add", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "sha256": sigs[1],
-                                   "signer_role": "inspector", "signer_name": "张伟",
-                                   "inspector_id": inspection.members[0].inspector_id, "signed_at": when}))
-    args.append(("inspection.submit", {"inspection_id": inspection.id, "result_categories": ["02"],
-                                       "methods": ["on_site"], "follow_ups": ["rectify"], "summary": "已责令改正"}))
-    mutations = [{"id": n, "name": name, "args": a, "created_at": when} for n, (name, a) in enumerate(args, start=1)]
-    resp = client.post("/api/v1/sync/push", json={"protocol": 1, "client_id": str(uuid.uuid4()),
-                                                  "mutations": mutations}, headers=auth)
-    assert resp.status_code == 200, resp.get_data(as_text=True)
-    assert client.get(f"/api/v1/inspections/{inspection.id}/receipt", headers=auth).get_json()["complete"] is True
-    return photos
-
-
 def test_the_inspector_downloads_the_record_of_a_synced_inspection(app, session, inspection, tmp_path):
     inspection.status, inspection.started_at, inspection.submitted_at = "assigned", None, None
     member = member_user(session, inspection)
@@ -379,7 +330,7 @@ def test_the_inspector_downloads_the_record_of_a_synced_inspection(app, session,
     early = client.get(url, headers={"Authorization": f"Bearer {token}"})
     assert early.status_code == 409 and early.get_json()["code"] == "not_synced"
     assert early.get_json()["message"] == "该检查尚未同步任何现场记录，请先在手机上完成同步后再下载笔录"
-    photos = _sync_a_whole_inspection(client, inspection, token, str(tmp_path / "m"))
+    photos = samples.sync_a_whole_inspection(client, inspection, token, str(tmp_path / "m"))
     resp = client.get(url, headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     samples.save_pages("record-api", resp.data)
@@ -394,7 +345,10 @@ def test_the_inspector_downloads_the_record_of_a_synced_inspection(app, session,
     pdf_path.write_bytes(resp.data)
     import subprocess
     images = subprocess.run(["pdfimages", "-list", str(pdf_path)], capture_output=True, check=True).stdout.decode()
-    assert images.count("jpeg") == 4  # the four photos, embedded from the media store
+    jpegs = [line.split() for line in images.splitlines() if " jpeg " in line]
+    assert len(jpegs) == 4  # the four photos, as print copies of the stored 1600×1200 originals
+    assert all((row[3], row[4]) == ("1000", "750") for row in jpegs), jpegs
+    _same_record_as_the_sync_area_reads_it(session, inspection)
     cached = client.get(url, headers={"Authorization": f"Bearer {token}", "If-None-Match": resp.headers["ETag"]})
     assert cached.status_code == 304
     other = client.post("/api/v1/auth/token", json={"username": outsider.username, "password": "password123",
@@ -499,3 +453,23 @@ def test_result_list_shows_only_published_records(session, inspection, office, s
                      "已更正", "不定向抽查"]:
         assert expected in text, expected
     assert "未公示运输公司" not in text
+
+
+def _same_record_as_the_sync_area_reads_it(session, inspection):
+    """document_fieldwork reads rows without the ORM; it must agree with the sync area's bundle record."""
+    from server.services import bundles, field_records
+    session.expire_all()
+    rec = field_records.load(session, [inspection.id])[inspection.id]
+    theirs = bundles.record_state(inspection, rec, {})
+    ours = document_fieldwork.load_record(session, inspection)
+    for key, fields in {"registers": ("checkpoint_id", "answer", "note", "conflict"),
+                        "findings": ("id", "checkpoint_id", "description", "legal_basis", "rectification", "rectify_by",
+                                     "supersedes", "superseded_by"),
+                        "photos": ("id", "sha256", "finding_id", "caption", "taken_at", "latitude", "longitude",
+                                   "accuracy_m", "held"),
+                        "signatures": ("sha256", "signer_role", "signer_name", "signed_at", "held"),
+                        "party": ("name", "position", "id_number", "phone", "refused_to_sign", "note")}.items():
+        assert [{k: r[k] for k in fields} for r in ours[key]] == [{k: r[k] for k in fields} for r in theirs[key]], key
+        assert ours[key], key
+    assert (ours["started_at"], ours["result"], ours["late_evidence"]) == \
+        (theirs["started_at"], theirs["result"], theirs["late_evidence"])

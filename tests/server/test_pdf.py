@@ -26,8 +26,10 @@ def media(tmp_path):
 
 
 def render(template, ctx, media_dir):
-    from server.services.documents import media_paths
-    return pdf.render_pdf(template, ctx, media_dir=media_dir, media=media_paths(str(media_dir), ctx))
+    """Render with every image of the context taken from media_dir/ab/<sha256> (the store's layout)."""
+    media = {i["sha256"]: str(media_dir / i["sha256"][:2] / i["sha256"])
+             for key in ("photos", "signatures") for i in ctx.get(key) or []}
+    return pdf.render_pdf(template, ctx, media=media, roots=[media_dir])
 
 
 def page_count(data: bytes, tmp_path) -> int:
@@ -170,7 +172,7 @@ def test_fetcher_reads_nothing_from_the_network_or_outside_static_and_media(medi
       <img src="http://127.0.0.1:{port}/a.png"><img src="file:///etc/passwd">
       <img src="{outside.as_uri()}"><p>正文</p></body></html>"""
     fetcher = pdf.SafeFetcher([pdf.STATIC_DIR, media])
-    data = pdf.html_to_pdf(html, media_dir=media, fetcher=fetcher)
+    data = pdf.html_to_pdf(html, fetcher=fetcher)
     server.shutdown()
     assert hits == []
     assert image_count(data, tmp_path) == 0
@@ -215,7 +217,7 @@ def test_fetcher_refuses_non_image_files_inside_media(media):
 def test_relative_urls_resolve_against_static_and_cannot_climb_out(media, tmp_path):
     html = '<link rel="stylesheet" href="css/pdf.css"><img src="../../../../../../etc/passwd"><p>文字</p>'
     fetcher = pdf.SafeFetcher([pdf.STATIC_DIR, media])
-    pdf.html_to_pdf(html, media_dir=media, fetcher=fetcher)
+    pdf.html_to_pdf(html, fetcher=fetcher)
     assert fetcher.fetched == [pdf.CSS_PATH.as_uri()]
     assert fetcher.refused == ["file:///etc/passwd"]
 
@@ -228,6 +230,23 @@ def test_template_version_changes_with_a_template(tmp_path, monkeypatch):
     assert before == pdf.template_version()
     (copy / "record.html").write_text((copy / "record.html").read_text() + "\n{# changed #}\n")
     assert pdf.template_version() != before
+
+
+def test_print_copies_are_upright_print_sized_jpegs():
+    import io
+
+    from PIL import Image
+    im = Image.new("RGB", (1600, 1200), (10, 120, 200))
+    exif = im.getexif()
+    exif[0x0112] = 6  # stored sideways: the camera says rotate 90° to show it
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", exif=exif)
+    copy = Image.open(io.BytesIO(pdf.print_copy(buf.getvalue())))
+    assert (copy.format, copy.size) == ("JPEG", (750, 1000))
+    assert 0x0112 not in copy.getexif()
+    small = io.BytesIO()
+    Image.new("RGB", (400, 300)).save(small, "PNG")
+    assert Image.open(io.BytesIO(pdf.print_copy(small.getvalue()))).size == (400, 300)  # never enlarged
 
 
 def test_dates_print_in_china_time():

@@ -42,3 +42,14 @@ def approvals_decide():
     db.session.commit()
     flash(f"已{'批准' if verdict == 'approve' else '不批准'} {len(chosen)} 项")
     return redirect(url_for("office.approvals"))
+
+
+OBJECT_PAGES = {"publications": ("office.publication_detail", "pub_id"),
+                "referrals": ("office.referral_detail", "referral_id")}
+
+
+@bp.app_template_global("approval_link")
+def approval_link(approval: Approval) -> str | None:
+    """The page of the object an approval is about, where this area has one."""
+    endpoint, arg = OBJECT_PAGES.get(approval.object_type, (None, None))
+    return url_for(endpoint, **{arg: int(approval.object_id)}) if endpoint else None

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from server.errors import NotFound, PermissionDenied, ValidationError
 from server.models.inspections import Inspection, InspectionMember
-from server.services import field_records, fieldwork, media_store
+from server.services import audit, field_records, fieldwork, media_store
 from server.services.permissions import require_role
 from server.services.workdays import parse_date
 from server.vocab import CheckpointAnswer, FollowUp, Method, ResultCategory
@@ -78,6 +78,8 @@ def save_answers(session: Session, actor, inspection_id: int, answers: dict[int,
         recorded += 1
     session.flush()
     field_records.refresh_conflicts(session, inspection)
+    if recorded:
+        audit.record(session, actor, "desk.answers", inspection, detail={"answers": recorded})
     return recorded
 
 
@@ -94,6 +96,7 @@ def add_finding(session: Session, actor, inspection_id: int, *, description: str
                           legal_basis=(legal_basis or "").strip()[:2000],
                           rectification=(rectification or "").strip()[:2000],
                           rectify_by=parse_date(rectify_by, "rectify_by", "改正期限", required=False))
+    audit.record(session, actor, "desk.finding", inspection, detail={"finding": finding_id})
     return finding_id
 
 
@@ -109,6 +112,7 @@ def upload_evidence(session: Session, actor, inspection_id: int, data: bytes, ca
                            finding_id=None, checkpoint_id=None, caption=(caption or "").strip()[:500],
                            taken_at=None, latitude=None, longitude=None, accuracy_m=None, width=media.width,
                            height=media.height, bytes=media.byte_size, clock_offset_ms=None)
+    audit.record(session, actor, "desk.evidence", inspection, detail={"photo": photo_id, "sha256": sha256})
     return photo_id
 
 

@@ -245,3 +245,24 @@ def test_forms_need_a_csrf_token(csrf_app, session):
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
     resp = client.post(f"/office/review/{insp.id}/approve", data={"version": "1", "csrf_token": token})
     assert resp.status_code == 302
+
+
+def test_inspector_dashboard_lists_their_desk_inspections(client, login, session):
+    from tests.factories import create_inspection
+    insp = create_inspection(session, mode="online")
+    create_inspection(session, mode="on_site", inspectors=[insp.members[0].inspector])
+    user = create_user(session, role="inspector", inspector_id=insp.members[0].inspector_id)
+    _commit()
+    html = _page(login(user), "/office/")
+    assert "我的书面检查 / 网络监测" in html
+    assert '<a href="/office/desk">待录入的检查</a></th><td>1</td>' in html
+
+
+def test_approval_inbox_links_to_the_record_to_decide(client, login, session, office, leader):
+    insp = create_submitted_inspection(session)
+    review.approve(session, office, insp.id)
+    pub_id = session.scalar(select(Publication.id))
+    publication.request_approval(session, office, [pub_id])
+    _commit()
+    html = _page(login(leader), "/office/approvals")
+    assert f'href="/office/publications/{pub_id}"' in html

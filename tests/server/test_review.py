@@ -174,6 +174,9 @@ def test_desk_inspection_is_recorded_submitted_and_reviewed(session, tmp_path):
     assert [p["caption"] for p in data["photos"]] == ["经营台账扫描件"]
     review.approve(session, office, insp.id)
     assert insp.status == "approved"
+    actions = session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(insp.id),
+                                                              AuditEntry.action.like("desk.%"))).all()
+    assert actions == ["desk.answers", "desk.finding", "desk.evidence"]
 
 
 def test_desk_returned_inspection_comes_back_as_a_new_version(session):

@@ -357,3 +357,19 @@ def task_inspections(session: Session, actor, task_id: int) -> tuple[Task, list[
     if actor.role == "inspector" and not inspections:
         raise PermissionDenied("您不是该任务任何检查组的成员，无权查看其文书")
     return task, list(inspections)
+
+
+def dashboard_panel(session: Session, actor) -> dict:
+    """The 工作台 panel: tasks with printable documents and the 笔录 by state (the actor's own, for inspectors)."""
+    from sqlalchemy import func
+    counts = dict(session.execute(_visible(select(Inspection.status, func.count(Inspection.id))
+                                           .where(Inspection.status != "withdrawn")
+                                           .group_by(Inspection.status), actor)).all())
+    tasks = session.scalar(_visible(select(func.count(func.distinct(Inspection.task_id)))
+                                    .where(Inspection.status != "withdrawn"), actor))
+    return {"title": "文书打印", "rows": [
+        ("有文书可打印的抽查任务", tasks or 0, "office.documents_index"),
+        ("待检查（可打印告知书、空白笔录）", counts.get("assigned", 0), "office.documents_index"),
+        ("已提交待审核的笔录", counts.get("submitted", 0), "office.documents_index"),
+        ("已审核的笔录", counts.get("approved", 0), "office.documents_index"),
+    ]}

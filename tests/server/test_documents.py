@@ -473,3 +473,14 @@ def _same_record_as_the_sync_area_reads_it(session, inspection):
         assert ours[key], key
     assert (ours["started_at"], ours["result"], ours["late_evidence"]) == \
         (theirs["started_at"], theirs["result"], theirs["late_evidence"])
+
+
+def test_the_dashboard_shows_the_documents_panel(app, session, inspection, office, login):
+    f.create_inspection(session, task=inspection.task, target=f.create_target(session), status="approved")
+    session.commit()
+    page = login(office).get("/office/").get_data(as_text=True)
+    assert "文书打印" in page and "已提交待审核的笔录" in page and "/office/documents" in page
+    panel = documents.dashboard_panel(session, office)
+    assert [row[1] for row in panel["rows"]] == [1, 0, 1, 1]
+    member = member_user(session, inspection)
+    assert [row[1] for row in documents.dashboard_panel(session, member)["rows"]] == [1, 0, 1, 0]

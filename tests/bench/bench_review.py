@@ -151,25 +151,28 @@ def main() -> None:
                 assert resp.status_code == 200, resp.status_code
             return get
 
-        bare = text("SELECT i.id, i.version, i.mode, i.has_conflicts, i.submitted_at, i.completed_at, t.code, t.name, "
-                    "g.name, g.uscc FROM inspections i JOIN tasks t ON t.id = i.task_id "
-                    "JOIN targets g ON g.id = i.target_id WHERE i.status = 'submitted' "
-                    "ORDER BY i.submitted_at, i.id LIMIT 50")
-        count = text("SELECT count(id) FROM inspections WHERE status = 'submitted'")
+        def bare_sql(offset: int):
+            stmt = text("SELECT i.id, i.version, i.mode, i.has_conflicts, i.submitted_at, i.completed_at, t.code, "
+                        "t.name, g.name, g.uscc FROM inspections i JOIN tasks t ON t.id = i.task_id "
+                        "JOIN targets g ON g.id = i.target_id WHERE i.status = 'submitted' "
+                        f"ORDER BY i.submitted_at, i.id LIMIT 50 OFFSET {offset}")
+            count = text("SELECT count(id) FROM inspections WHERE status = 'submitted'")
 
-        def bare_sql():
-            with db.engine.connect() as conn:
-                conn.execute(count).scalar()
-                conn.execute(bare).all()
+            def run():
+                with db.engine.connect() as conn:
+                    conn.execute(count).scalar()
+                    conn.execute(stmt).all()
+            return run
 
-        baseline = _median_ms(bare_sql)
-        figures = [("review queue page 1", _median_ms(page("/office/review"))),
-                   ("review queue page 100", _median_ms(page("/office/review?page=100"))),
-                   ("review detail page (30 answers, 2 findings, 4 photos)", _median_ms(page(f"/office/review/{first}")))]
-        for name, ms in figures:
+        figures = [("review queue page 1", page("/office/review"), bare_sql(0)),
+                   ("review queue page 100", page("/office/review?page=100"), bare_sql(4950)),
+                   ("review detail page (30 answers, 2 findings, 4 photos)", page(f"/office/review/{first}"),
+                    bare_sql(0))]
+        for name, fn, base in figures:
+            ms, baseline = _median_ms(fn), _median_ms(base)
             verdict = "OK" if ms <= BUDGET_MS else "OVER BUDGET"
-            print(f"{name}, {N_INSPECTIONS:,} inspections: {ms:.1f} ms (baseline bare SQL of the queue page: "
-                  f"{baseline:.1f} ms; budget ≤ {BUDGET_MS} ms) {verdict}")
+            print(f"{name}, {N_INSPECTIONS:,} inspections: {ms:.1f} ms (baseline bare SQL of that queue page: "
+                  f"{baseline:.1f} ms; budget ≤ {BUDGET_MS} ms) {verdict}", flush=True)
         db.session.remove()
         db.engine.dispose()
     shutil.rmtree(tmp, ignore_errors=True)

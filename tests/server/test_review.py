@@ -243,3 +243,20 @@ def test_only_submitted_inspections_can_be_approved_or_returned(session, status)
         with pytest.raises(Conflict, match=f"当前为“{review.STATUS_LABELS[status]}”，不能审核"):
             decide()
     assert insp.status == status and review.history(session, insp.id) == []
+
+
+def test_return_note_reaches_the_phone_through_sync_pull(client, session):
+    insp = create_submitted_inspection(session)
+    phone_user = create_user(session, role="inspector", inspector_id=insp.members[0].inspector_id)
+    office = create_user(session, role="office")
+    session.commit()
+    token = client.post("/api/v1/auth/token", json={"username": phone_user.username, "password": "password123",
+                                                    "device_name": "测试手机"}).get_json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    first = client.get("/api/v1/sync/pull", headers=auth).get_json()
+    cursor = first["cursor"]
+    review.return_for_fix(session, office, insp.id, note="请补拍营业执照")
+    session.commit()
+    later = client.get(f"/api/v1/sync/pull?cursor={cursor}", headers=auth).get_json()
+    [bundle] = [b for b in later["inspections"] if b["id"] == insp.id]
+    assert (bundle["status"], bundle["reviewer_note"], bundle["locked"]) == ("returned", "请补拍营业执照", False)

@@ -91,5 +91,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_logins_command)
     __import__("server.commands_registry").commands_registry.register(app)
     app.cli.add_command(__import__("server.commands_draw").commands_draw.verify_draw_command)
+    app.cli.add_command(__import__("server.commands_documents").commands_documents.prune_pdf_cache_command)
     app.cli.add_command(__import__("server.commands_followup").commands_followup.refresh_risk_command)
     app.cli.add_command(__import__("server.commands_device").commands_device.device_group)

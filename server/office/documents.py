@@ -8,7 +8,7 @@ from flask import current_app, g, render_template, request, send_file
 from server.extensions import db
 from server.http import login_required
 from server.office import bp
-from server.services import documents
+from server.services import document_lists, documents
 
 
 def settings() -> documents.Settings:
@@ -74,13 +74,13 @@ def document_publications(task_id: int):
 def documents_index():
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = current_app.config.get("PAGE_SIZE", 50)
-    rows, total = documents.tasks_with_documents(db.session, g.user, page=page, per_page=per_page)
+    rows, total = document_lists.tasks_with_documents(db.session, g.user, page=page, per_page=per_page)
     return render_template("office/documents.html", rows=rows, total=total, page=page, per_page=per_page)
 
 
 @bp.get("/tasks/<int:task_id>/documents")
 @login_required()
 def task_documents(task_id: int):
-    task, inspections = documents.task_inspections(db.session, g.user, task_id)
+    task, inspections = document_lists.task_inspections(db.session, g.user, task_id)
     return render_template("office/task_documents.html", task=task, inspections=inspections,
                            staff=g.user.role != "inspector")

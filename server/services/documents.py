@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server import pdf
-from server.errors import Conflict, NotFound, PermissionDenied
+from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from server.models.inspections import Inspection, InspectionMember
 from server.models.planning import Plan, Task
 from server.models.registry import Inspector
@@ -118,7 +118,9 @@ def media_paths(settings: Settings, context: dict) -> dict[str, str]:
 def _print_copy(settings: Settings, sha: str, original: str) -> str:
     """The photo's print copy in the cache (made once; the original stays the evidence)."""
     path = print_dir(settings) / sha[:2] / f"{sha}-{pdf.PRINT_MAX_SIDE_PX}.jpg"
-    if not path.is_file():
+    if path.is_file():
+        _mark_used(path)
+    else:
         with open(original, "rb") as fh:
             try:
                 data = pdf.print_copy(fh.read())
@@ -153,9 +155,34 @@ def produce(job: Job, settings: Settings) -> Document:
     """The job's PDF from the cache, or rendered now and cached."""
     path = cache_path(settings, job.kind, job.key)
     try:
-        return Document(path.read_bytes(), job.filename, job.key, True)
+        data = path.read_bytes()
     except FileNotFoundError:
         return Document(render_job(job, settings), job.filename, job.key, False)
+    _mark_used(path)
+    return Document(data, job.filename, job.key, True)
+
+
+def _mark_used(path: Path) -> None:
+    """Touch a cache file when it is served, so pruning removes only files nobody asked for lately."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # read-only or just pruned: the bytes were already read
+
+
+def prune_cache(cache_dir: str, *, older_than_days: int, now: float | None = None) -> tuple[int, int]:
+    """Delete cached PDFs and print copies not used for `older_than_days` days; returns (files, bytes)."""
+    import time
+    if older_than_days < 1:
+        raise ValidationError("保留天数至少为 1 天", errors={"older_than_days": "至少 1"})
+    limit = (now or time.time()) - older_than_days * 86400
+    files = size = 0
+    for path in Path(cache_dir).rglob("*"):
+        if path.is_file() and path.suffix in (".pdf", ".jpg") and path.stat().st_mtime < limit:
+            size += path.stat().st_size
+            path.unlink(missing_ok=True)
+            files += 1
+    return files, size
 
 
 def _job(kind: str, context: dict, filename: str) -> Job:
@@ -314,54 +341,11 @@ def _zip(jobs: list[Job], pdfs: list[bytes], inspections: list[Inspection], titl
     return buf.getvalue()
 
 
-# --- what the office's document pages list ---------------------------------------------------------
-
-def _visible(query, actor):
-    """Restrict an Inspection query to the actor's groups when the actor is an inspector."""
-    if actor.role == "inspector":
-        query = query.where(Inspection.id.in_(select(InspectionMember.inspection_id).where(
-            InspectionMember.inspector_id == actor.inspector_id, InspectionMember.active.is_(True))))
-    return query
-
-
-def tasks_with_documents(session: Session, actor, *, page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
-    """Tasks with at least one inspection the actor may see, newest first, with counts by status."""
-    from sqlalchemy import func
-    require_role(actor, *STAFF, "inspector")
-    counts = _visible(select(Inspection.task_id, Inspection.status, func.count(Inspection.id))
-                      .where(Inspection.status != "withdrawn")
-                      .group_by(Inspection.task_id, Inspection.status), actor)
-    by_task: dict[int, dict[str, int]] = {}
-    for task_id, status, n in session.execute(counts):
-        by_task.setdefault(task_id, {})[status] = n
-    if not by_task:
-        return [], 0
-    ids = list(by_task)
-    tasks = session.scalars(select(Task).where(Task.id.in_(ids))
-                            .order_by(Task.period_start.desc(), Task.id.desc())
-                            .offset((page - 1) * per_page).limit(per_page)).all()
-    rows = [{"task": t, "total": sum(by_task[t.id].values()),
-             "done": by_task[t.id].get("submitted", 0) + by_task[t.id].get("approved", 0),
-             "approved": by_task[t.id].get("approved", 0)} for t in tasks]
-    return rows, len(ids)
-
-
-def task_inspections(session: Session, actor, task_id: int) -> tuple[Task, list[Inspection]]:
-    """A task and the inspections in it the actor may see, in draw order."""
-    require_role(actor, *STAFF, "inspector")
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFound("找不到该抽查任务")
-    inspections = session.scalars(_visible(select(Inspection).where(
-        Inspection.task_id == task_id, Inspection.status != "withdrawn"), actor).order_by(Inspection.id)).all()
-    if actor.role == "inspector" and not inspections:
-        raise PermissionDenied("您不是该任务任何检查组的成员，无权查看其文书")
-    return task, list(inspections)
-
-
 def dashboard_panel(session: Session, actor) -> dict:
     """The 工作台 panel: tasks with printable documents and the 笔录 by state (the actor's own, for inspectors)."""
     from sqlalchemy import func
+
+    from server.services.document_lists import visible as _visible
     counts = dict(session.execute(_visible(select(Inspection.status, func.count(Inspection.id))
                                            .where(Inspection.status != "withdrawn")
                                            .group_by(Inspection.status), actor)).all())

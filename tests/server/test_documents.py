@@ -484,3 +484,25 @@ def test_the_dashboard_shows_the_documents_panel(app, session, inspection, offic
     assert [row[1] for row in panel["rows"]] == [1, 0, 1, 1]
     member = member_user(session, inspection)
     assert [row[1] for row in documents.dashboard_panel(session, member)["rows"]] == [1, 0, 1, 0]
+
+
+# --- pruning the cache ------------------------------------------------------------------------------
+
+def test_prune_removes_only_documents_unused_for_the_given_days(app, session, inspection, office, settings):
+    import os
+    import time
+    old = documents.inspection_record(session, office, inspection.id, settings)
+    fresh = documents.inspection_notice(session, office, inspection.id, settings)
+    old_path = documents.cache_path(settings, "record", old.key)
+    fresh_path = documents.cache_path(settings, "notice", fresh.key)
+    month_ago = time.time() - 31 * 86400
+    os.utime(old_path, (month_ago, month_ago))
+    os.utime(fresh_path, (month_ago, month_ago))
+    assert documents.inspection_notice(session, office, inspection.id, settings).cached  # a download marks it used
+    result = app.test_cli_runner().invoke(args=["prune-pdf-cache", "--older-than-days", "30"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("已删除 1 个缓存文件")
+    assert not old_path.exists() and fresh_path.exists()
+    assert documents.inspection_record(session, office, inspection.id, settings).cached is False  # made again
+    refused = app.test_cli_runner().invoke(args=["prune-pdf-cache", "--older-than-days", "0"])
+    assert refused.exit_code != 0 and "保留天数至少为 1 天" in refused.output

@@ -41,10 +41,14 @@ export function bytes(n) {
 /** “快 3 小时 5 分” / “慢 40 秒” for a clock offset in ms (device − server). */
 export function offsetLabel(ms) {
   const abs = Math.abs(ms);
-  const h = Math.floor(abs / 3600000);
-  const m = Math.floor((abs % 3600000) / 60000);
-  const s = Math.round((abs % 60000) / 1000);
-  const text = h ? `${h} 小时${m ? ` ${m} 分` : ''}` : m ? `${m} 分${s ? ` ${s} 秒` : ''}` : `${s} 秒`;
+  let text;
+  if (abs < 60000) text = `${Math.round(abs / 1000)} 秒`;
+  else {
+    const minutes = Math.round(abs / 60000);
+    const h = Math.floor(minutes / 60);
+    const m = minutes % 60;
+    text = h ? `${h} 小时${m ? ` ${m} 分` : ''}` : `${m} 分`;
+  }
   return `${ms >= 0 ? '快' : '慢'} ${text}`;
 }
 

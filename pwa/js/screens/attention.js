@@ -31,7 +31,7 @@ export async function render(ctx) {
       h('h3', {}, what(row)),
       h('p', { class: 'server-reason' }, h('strong', {}, '原因：'), row.message || row.code),
       h('p', { class: 'muted small' }, `检查 ${row.inspection_id ?? ''} · ${dateTime(row.at)}${row.handled ? ' · 已读' : ''}`),
-      h('p', { class: 'muted small' }, '记录内容保留在手机上，服务器也保存了一份供审核人员查看。'),
+      row.kind === 'rejected' ? h('p', { class: 'muted small' }, '记录内容保留在手机上，服务器也保存了一份供审核人员查看。') : null,
       row.handled ? null : h('button', { type: 'button', class: 'btn small', onclick: () => ctx.store.markHandled(row.key) }, '知道了')))) 
       : h('p', { class: 'empty' }, '没有被拒收的记录。'));
   return { title: '需要处理', body, live: true };

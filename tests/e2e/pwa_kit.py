@@ -20,9 +20,9 @@ TARGET = "阳城县宏达物流有限公司"
 CHECKPOINTS = ("是否取得道路运输经营许可证", "车辆技术档案是否齐全", "是否按规定开展安全生产教育培训")
 
 
-def seed_group(session, people=(("wangjg", "王建国"), ("lim", "李明")), *, department=None) -> list:
-    """Inspectors with their inspector accounts (username, name); returns the Inspector rows."""
-    department = department or create_department(session, name="执法一中队")
+def seed_group(session, people=(("wangjg", "王建国"), ("lim", "李明")), *, department: str = "执法一中队") -> list:
+    """Inspectors with their inspector accounts (username, name) in a new department; returns the Inspectors."""
+    department = create_department(session, name=department)
     rows = []
     for username, name in people:
         inspector = create_inspector(session, department, name=name)

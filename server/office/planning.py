@@ -172,7 +172,8 @@ def _task_form_data(form) -> dict:
             "reveal_seed_at_once": form.get("reveal_seed_at_once") == "1",
             "scope": {"categories": form.getlist("scope_categories"), "tags": split(form.get("scope_tags")),
                       "regions": split(form.get("scope_regions"))},
-            "targeted_reason": form.get("targeted_reason", ""), "targeted_source_doc": form.get("targeted_source_doc", ""),
+            "targeted_reason": form.get("targeted_reason", ""),
+            "targeted_source_doc": form.get("targeted_source_doc", ""),
             "target_usccs": split(form.get("target_usccs"))}
 
 
@@ -207,7 +208,8 @@ def _form_values(task, form) -> dict:
               "period_start": task.period_start.isoformat(), "period_end": task.period_end.isoformat(),
               "scope_tags": "、".join(scope.get("tags", [])), "scope_regions": "、".join(scope.get("regions", [])),
               "targeted_reason": task.targeted_reason, "targeted_source_doc": task.targeted_source_doc,
-              "target_usccs": "\n".join(task.target_usccs), "reveal_seed_at_once": "1" if task.reveal_seed_at_once else "",
+              "target_usccs": "\n".join(task.target_usccs),
+              "reveal_seed_at_once": "1" if task.reveal_seed_at_once else "",
               "item_ids": [str(i) for i in task.item_ids],
               "cooperating_department_ids": [str(i) for i in task.department_ids[1:]],
               "scope_categories": scope.get("categories", []) if task.task_type == "directed" else []}

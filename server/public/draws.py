@@ -125,14 +125,15 @@ def worked_example() -> dict:
                  "departments": [{"code": "ZFD", "name": "执法大队"}]},
         "population_listing": draw_v1.canonical_listing(pairs), "server_seed": server_seed.hex(),
         "witness_entropy": witness, "recusals": [],
-        "inspectors": [{"cert_no": f"1405220{n}", "name": name, "department": "ZFD"}
-                       for n, name in ((1, "王一"), (2, "李二"), (3, "赵三"))]})
+        "inspectors": [{"cert_no": f"1405220{n}", "department": "ZFD"} for n in (1, 2, 3)]},
+        names={"14052201": "王一", "14052202": "李二", "14052203": "赵三"})
     seed = bytes.fromhex(record["draw_seed"])
     scores = sorted(((draw_v1.target_score(seed, u), u, k) for u, k in pairs),
                     key=lambda s: (draw_v1.STRATA.index(s[2]), s[0]))
     first = record["selections"][0]["uscc"]
-    inspector_scores = sorted((draw_v1.inspector_score(seed, first, i["cert_no"]), i["cert_no"], i["name"])
-                              for i in record["inspectors"])
+    names = {i["cert_no"]: i["name"] for a in record["assignments"] for i in a["inspectors"]}
+    inspector_scores = sorted((draw_v1.inspector_score(seed, first, i["cert_no"]), i["cert_no"],
+                               names.get(i["cert_no"], "")) for i in record["inspectors"])
     return {"record": record, "ratios": ratios, "scores": scores, "first": first,
             "inspector_scores": inspector_scores, "witness": witness,
             "selected": {s["uscc"] for s in record["selections"]}}

@@ -49,8 +49,8 @@ def coverage_problems(session: Session, departments: list[Department], items: li
 
 
 def pool_entries(pool: list[Inspector], dept_codes: dict[int, str]) -> list[dict]:
-    """The record's inspector pool: 执法证号, name and department code (no phone or ID numbers)."""
-    return [{"cert_no": i.cert_no, "name": i.name, "department": dept_codes[i.department_id]} for i in pool]
+    """The record's inspector pool: 执法证号 and department code only (names are published for groups)."""
+    return [{"cert_no": i.cert_no, "department": dept_codes[i.department_id]} for i in pool]
 
 
 def recusal_entries(session: Session, pool: list[Inspector], usccs: list[str]) -> list[dict]:

@@ -89,12 +89,12 @@ def run_draw(session: Session, actor, task_id: int, *, witness_entropy: str, con
     pool, pool_record = eligible_pool(session, task, departments)
     targeted = task.task_type == "targeted"
     inputs = {"kind": "targeted" if targeted else "main", "selection_rule": "all" if targeted else "ratios",
-              "task": task_block(session, task, departments), "population_listing": draw_v1.canonical_listing(pairs),
+              "task": task_block(session, task, departments), "population_listing": listing_of(pairs),
               "excluded_recently_inspected": excluded, "server_seed": task.server_seed_hex,
               "witness_entropy": entropy, "inspectors": pool_record,
               "recusals": assignment.recusal_entries(session, pool, [u for u, _ in pairs]),
               "drawn_at": utcnow().isoformat(timespec="seconds")}
-    record = draw_records.complete(inputs)
+    record = complete_record(inputs, {i.cert_no: i.name for i in pool})
     if record["commitment"] != task.commitment:
         raise Conflict("服务器种子与已公开的承诺值不符，已停止抽取；请联系管理员")
     draw = save_draw(session, actor, task, record, kind=inputs["kind"])
@@ -104,6 +104,22 @@ def run_draw(session: Session, actor, task_id: int, *, witness_entropy: str, con
         "task": task.code, "population": record["population_size"], "selected": len(record["selections"]),
         "inspections": len(created), "unstaffed": len(record["unstaffed"]), "record_sha256": record["record_sha256"]})
     return draw
+
+
+def listing_of(pairs: list[tuple[str, str]]) -> str:
+    """The canonical population listing, or a message for the office if the registry has bad data."""
+    try:
+        return draw_v1.canonical_listing(pairs)
+    except draw_v1.DrawInputError as err:
+        raise ValidationError(f"无法抽取：{err}") from None
+
+
+def complete_record(inputs: dict, names: dict[str, str]) -> dict:
+    """draw_records.complete, with input the algorithm refuses turned into a message for the office."""
+    try:
+        return draw_records.complete(inputs, names=names)
+    except draw_v1.DrawInputError as err:
+        raise ValidationError(f"无法抽取：{err}") from None
 
 
 def save_draw(session: Session, actor, task: Task, record: dict, *, kind: str, parent: Draw | None = None,

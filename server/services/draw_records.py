@@ -9,12 +9,14 @@ A record is a JSON object of strings, integers, booleans, null, lists and object
 inputs  algorithm, kind, selection_rule ("ratios" | "all" | "counts"), counts (for "counts"),
         task {code, name, type, items, scope, ratios, exclusion_months, group_size,
         departments [{code, name}] (lead first), period_start, period_end, reveal_seed_at_once},
-        population_listing, server_seed (hex), witness_entropy (NFC), inspectors [{cert_no, name,
-        department}], recusals [{cert_no, uscc}], existing_members [{uscc, inspectors}] (递补),
-        drawn_at and, for supplementary draws, parent_record_sha256, replaces, reason.
+        population_listing, server_seed (hex), witness_entropy (NFC), inspectors [{cert_no,
+        department}] (the eligible pool: 执法证号 only, no names), recusals [{cert_no, uscc}],
+        existing_members [{uscc, inspectors}] (递补), drawn_at and, for supplementary draws,
+        parent_record_sha256, replaces, reason.
 outputs commitment, population_hash, population_size, draw_seed (hex), strata [{stratum,
         population, ratio, selected}], selections [{uscc, stratum, score}], assignments [{uscc,
-        inspectors [{cert_no, name, department}]}], unstaffed [{uscc, reason}].
+        inspectors [{cert_no, name, department}]}] (names of the group members, as published in the
+        inspection notice; a re-run compares cert_no and department), unstaffed [{uscc, reason}].
 seal    record_sha256 = hex SHA-256 of the canonical JSON (keys sorted, no spaces, UTF-8, not
         ASCII-escaped) of the record without record_sha256.
 """
@@ -66,7 +68,7 @@ def compute_outputs(record: dict) -> dict:
     counts, ratios = _counts(record, sizes)
     selections = algo.select_targets(seed, pairs, counts)
     task = record["task"]
-    pool, names = _pool(record["inspectors"])
+    pool = [algo.InspectorRef(i["cert_no"], i["department"]) for i in record["inspectors"]]
     departments = [d["code"] for d in task["departments"]]
     dept_names = {d["code"]: d["name"] for d in task["departments"]}
     recusals = [(r["cert_no"], r["uscc"]) for r in record["recusals"]]
@@ -88,9 +90,8 @@ def compute_outputs(record: dict) -> dict:
         "strata": [{"stratum": k, "population": sizes[k], "ratio": ratios.get(k), "selected": picked[k]}
                    for k in algo.STRATA],
         "selections": [{"uscc": u, "stratum": k, "score": score} for u, k, score in selections],
-        "assignments": [{"uscc": uscc, "inspectors": [{"cert_no": r.cert_no, "name": names.get(r.cert_no, ""),
-                                                       "department": r.department} for r in group]}
-                        for uscc, group in assignments],
+        "assignments": [{"uscc": uscc, "inspectors": [{"cert_no": r.cert_no, "department": r.department}
+                                                      for r in group]} for uscc, group in assignments],
         "unstaffed": [{"uscc": u.uscc, "reason": u.reason} for u in unstaffed],
     }
 
@@ -114,19 +115,27 @@ def _counts(record: dict, sizes: dict) -> tuple[dict, dict]:
     raise algo.DrawInputError(f"未知的抽取规则“{rule}”")
 
 
-def _pool(inspectors) -> tuple[list[algo.InspectorRef], dict[str, str]]:
-    pool = [algo.InspectorRef(i["cert_no"], i["department"]) for i in inspectors]
-    return pool, {i["cert_no"]: i.get("name", "") for i in inspectors}
-
-
-def complete(inputs: dict) -> dict:
-    """The sealed record: the inputs, every output computed from them, and record_sha256."""
+def complete(inputs: dict, names: dict[str, str] | None = None) -> dict:
+    """The sealed record: the inputs, every output computed from them, the group members' names
+    (from `names`, 执法证号 → 姓名, as the inspection notice shows them) and record_sha256."""
     record = dict(inputs)
     record["algorithm"] = algo.ALGORITHM
     record["witness_entropy"] = algo.normalize_entropy(record.get("witness_entropy", ""))
     record.update(compute_outputs(record))
+    for group in record["assignments"]:
+        group["inspectors"] = [{"cert_no": i["cert_no"], "name": (names or {}).get(i["cert_no"], ""),
+                                "department": i["department"]} for i in group["inspectors"]]
     record["record_sha256"] = seal(record)
     return record
+
+
+def _without_names(groups):
+    """Groups as a re-run computes them: names are not an output of the algorithm."""
+    if not isinstance(groups, list):
+        return groups
+    return [{**g, "inspectors": [{k: v for k, v in i.items() if k != "name"} if isinstance(i, dict) else i
+                                 for i in g["inspectors"]]}
+            if isinstance(g, dict) and isinstance(g.get("inspectors"), list) else g for g in groups]
 
 
 def public_view(record: dict, revealed: bool) -> dict:
@@ -182,7 +191,7 @@ def verify(record: dict) -> list[str]:
     _scalar(problems, record, outputs, "draw_seed", "抽取种子")
     _strata(problems, record.get("strata"), outputs["strata"])
     _selections(problems, record.get("selections"), outputs["selections"])
-    _assignments(problems, record.get("assignments"), outputs["assignments"])
+    _assignments(problems, _without_names(record.get("assignments")), outputs["assignments"])
     _unstaffed(problems, record.get("unstaffed"), outputs["unstaffed"])
     expected_seal = seal(record)
     if record.get("record_sha256") != expected_seal:
@@ -233,8 +242,7 @@ def _selections(problems, recorded, computed):
 def _describe_group(g) -> str:
     if not isinstance(g, dict) or not isinstance(g.get("inspectors"), list):
         return str(g)
-    people = "、".join(f"{i.get('name', '')}（{i.get('cert_no')}）" if isinstance(i, dict) else str(i)
-                      for i in g["inspectors"])
+    people = "、".join(f"执法证号 {i.get('cert_no')}" if isinstance(i, dict) else str(i) for i in g["inspectors"])
     return f"对象 {g.get('uscc')}：{people}"
 
 

@@ -108,6 +108,9 @@ def canonical_listing(pairs: Iterable[tuple[str, str]]) -> str:
     if any(map(eq, usccs, usccs[1:])):
         dup = next(a for a, b in zip(usccs, usccs[1:]) if a == b)
         raise DrawInputError(f"检查对象名单中统一社会信用代码 {dup} 重复")
+    if not set(map(itemgetter(1), rows)) <= set(STRATA):
+        bad = next(r for r in rows if r[1] not in STRATA)
+        raise DrawInputError(f"检查对象 {bad[0]} 的风险等级“{bad[1]}”无效，应为 {'/'.join(STRATA)} 之一")
     if not rows:
         return ""
     return "\n".join(map("\t".join, rows)) + "\n"
@@ -188,23 +191,26 @@ Selection = tuple[str, str, str]
 def select_targets(seed: bytes, pairs: Sequence[tuple[str, str]], counts: Mapping[str, int]) -> list[Selection]:
     """The n_k lowest-scoring targets of each stratum, all together in walk order (score, uscc)."""
     inner, outer = HmacSha256(seed).states(b"target|")
+    members: dict[str, list[str]] = {k: [] for k in STRATA}
+    for uscc, stratum in pairs:
+        members[stratum].append(uscc)
     chosen: list[bytes] = []
     for stratum in STRATA:
-        members = [u.encode("utf-8") for u, k in pairs if k == stratum]
-        n = min(int(counts.get(stratum, 0)), len(members))
+        n = min(int(counts.get(stratum, 0)), len(members[stratum]))
         if n <= 0:
             continue
-        tail = b"\t" + stratum.encode("ascii")
         keys: list[bytes] = []
         append = keys.append
-        for raw in members:  # inlined HMAC: this loop runs once per target in the stratum
+        for uscc in members[stratum]:  # inlined HMAC: this loop runs once per target in the population
+            raw = uscc.encode("utf-8")
             i = inner()
             i.update(raw)
             o = outer()
             o.update(i.digest())
-            # 32 digest bytes, the uscc, TAB, stratum: bytes order = (hex score, uscc) order.
-            append(o.digest() + raw + tail)
-        chosen.extend(heapq.nsmallest(n, keys) if n * 8 < len(keys) else sorted(keys)[:n])
+            append(o.digest() + raw)  # 32 digest bytes then the uscc: bytes order = (hex score, uscc) order
+        picked = heapq.nsmallest(n, keys) if n * 8 < len(keys) else sorted(keys)[:n]
+        tail = b"\t" + stratum.encode("ascii")
+        chosen.extend([k + tail for k in picked])
     chosen.sort()
     return [(*k[32:].decode("utf-8").split("\t"), k[:32].hex()) for k in chosen]
 

@@ -20,8 +20,11 @@ from server.models.inspections import Inspection, InspectionMember
 from server.models.planning import Draw, DrawRequest, Task
 from server.models.registry import Inspector, Target
 from server.models.types import utcnow
-from server.services import approvals, assignment, audit, draw_records, draw_v1, tasks
-from server.services.draw import KIND_LABELS, OPERATORS, check_operator, eligible_pool, save_draw, task_block, main_draw
+from server.services import approvals, assignment, audit, draw_v1, tasks
+from server.services.draw import (
+    KIND_LABELS, OPERATORS, check_operator, complete_record, eligible_pool, listing_of, main_draw, save_draw,
+    task_block,
+)
 from server.services.permissions import require_role
 
 REPLACEABLE = ("assigned", "in_progress", "returned")
@@ -108,11 +111,11 @@ def run_supplementary(session: Session, actor, request_id: int, *, witness_entro
     parent = main_draw(session, task)
     departments = tasks.task_departments(session, task)
     build = _replace_target_inputs if request.kind == "replace_target" else _replace_inspector_inputs
-    inputs = build(session, task, parent, inspection, request, departments)
+    inputs, names = build(session, task, parent, inspection, request, departments)
     inputs.update({"kind": request.kind, "task": task_block(session, task, departments),
                    "server_seed": request.server_seed_hex, "witness_entropy": entropy, "reason": request.reason,
                    "parent_record_sha256": parent.record_sha256, "drawn_at": utcnow().isoformat(timespec="seconds")})
-    record = draw_records.complete(inputs)
+    record = complete_record(inputs, names)
     if record["commitment"] != request.commitment:
         raise Conflict("服务器种子与已公开的承诺值不符，已停止抽取；请联系管理员")
     if request.kind == "replace_inspector" and record["unstaffed"]:
@@ -153,9 +156,10 @@ def _replace_target_inputs(session: Session, task: Task, parent: Draw, inspectio
         raise ValidationError(f"风险等级“{STRATUM_LABELS.get(stratum, stratum)}”中已没有可补抽的检查对象，"
                               f"未进行补抽（本次申请仍可在补充对象后再抽取）")
     pool, pool_record = eligible_pool(session, task, departments)
-    return {"selection_rule": "counts", "counts": {stratum: 1}, "population_listing": draw_v1.canonical_listing(pairs),
+    return {"selection_rule": "counts", "counts": {stratum: 1}, "population_listing": listing_of(pairs),
             "inspectors": pool_record, "recusals": assignment.recusal_entries(session, pool, [u for u, _ in pairs]),
-            "replaces": {"uscc": inspection.target_snapshot.get("uscc"), "inspection_id": inspection.id}}
+            "replaces": {"uscc": inspection.target_snapshot.get("uscc"), "inspection_id": inspection.id}}, \
+        {i.cert_no: i.name for i in pool}
 
 
 def _replace_inspector_inputs(session: Session, task: Task, parent: Draw, inspection: Inspection,
@@ -165,12 +169,14 @@ def _replace_inspector_inputs(session: Session, task: Task, parent: Draw, inspec
     leaving = session.get(InspectionMember, request.member_id)
     staying = [m for m in inspection.members if m.active and m.id != leaving.id]
     pool, pool_record = eligible_pool(session, task, departments, exclude={m.inspector_id for m in inspection.members})
-    existing = [{"cert_no": m.inspector.cert_no, "name": m.inspector.name, "department": codes.get(m.department_id, "")}
-                for m in staying]
-    return {"selection_rule": "all", "population_listing": draw_v1.canonical_listing([(uscc, _stratum_of(parent, inspection))]),
+    existing = [{"cert_no": m.inspector.cert_no, "name": m.inspector.name,
+                 "department": codes.get(m.department_id, "")} for m in staying]
+    listing = listing_of([(uscc, _stratum_of(parent, inspection))])
+    return {"selection_rule": "all", "population_listing": listing,
             "inspectors": pool_record, "recusals": assignment.recusal_entries(session, pool, [uscc]),
             "existing_members": [{"uscc": uscc, "inspectors": existing}],
-            "replaces": {"cert_no": leaving.inspector.cert_no, "inspection_id": inspection.id, "uscc": uscc}}
+            "replaces": {"cert_no": leaving.inspector.cert_no, "inspection_id": inspection.id, "uscc": uscc}}, \
+        {i.cert_no: i.name for i in pool}
 
 
 def _apply_replace_target(session: Session, task: Task, draw: Draw, inspection: Inspection, record: dict) -> None:

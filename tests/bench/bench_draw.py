@@ -81,7 +81,8 @@ def bench_draw() -> None:
             mib = peak_mib(run_draw, pairs)
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"draw, peak memory traced inside the draw: {mib:.0f} MiB (process peak RSS incl. the "
-                  f"{N_TARGETS:,}-pair input: {rss:.0f} MiB; budget ≤ 1024 MiB) {'OK' if mib <= 1024 else 'OVER BUDGET'}",
+                  f"{N_TARGETS:,}-pair input: {rss:.0f} MiB; budget ≤ 1024 MiB) "
+                  f"{'OK' if mib <= 1024 else 'OVER BUDGET'}",
                   flush=True)
         del pairs
 

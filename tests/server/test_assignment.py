@@ -133,7 +133,8 @@ def test_only_inspectors_valid_for_the_whole_period_qualified_active_and_in_the_
 
 def test_drawn_groups_never_include_a_recused_expired_or_unqualified_inspector(session):
     kit = drawkit.setup(session, targets_per_level=(0, 6, 0, 0), inspectors_per_dept=4, tags=["危货"],
-                        item_tags=["危货"], departments=2, ratios={"low": "1", "general": "1", "higher": "1", "high": "1"})
+                        item_tags=["危货"], departments=2,
+                        ratios={"low": "1", "general": "1", "higher": "1", "high": "1"})
     expired = create_inspector(session, kit.depts[0], tags=["危货"], cert_expires_on=dt.date(2024, 6, 30))
     unqualified = create_inspector(session, kit.depts[0], tags=[])
     recused = kit.inspectors[0]

@@ -354,3 +354,13 @@ def test_replace_inspector_with_nobody_left_changes_nothing(session):
     session.rollback()
     assert leaving.active and req.status == "approved"
     assert session.scalar(select(func.count(Draw.id))) == 1
+
+
+def test_a_target_with_an_unknown_risk_level_stops_the_draw_and_nothing_is_kept(session):
+    kit = drawkit.setup(session, targets_per_level=(0, 2, 0, 0))
+    kit.targets[0].risk_level = "medium"
+    session.commit()
+    with pytest.raises(ValidationError, match=f"无法抽取：检查对象 {kit.targets[0].uscc} 的风险等级“medium”无效"):
+        _run(session, kit)
+    session.rollback()
+    assert kit.task.status == "published" and session.scalar(select(func.count(Draw.id))) == 0

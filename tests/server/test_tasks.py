@@ -163,7 +163,8 @@ def test_office_drafts_publishes_and_draws_a_task_with_a_witness(client, login, 
     assert session.scalar(select(func.count(Draw.id))) == 1
     resp = client.get(f"/office/draws/{session.scalars(select(Draw.id)).one()}/record.json")
     # the task period (2024) is over, so the seed is public and the record complete
-    assert resp.status_code == 200 and resp.json["revealed"] is True and resp.json["server_seed"] == task.server_seed_hex
+    assert resp.status_code == 200 and resp.json["revealed"] is True
+    assert resp.json["server_seed"] == task.server_seed_hex
 
 
 def test_supplementary_draws_through_the_pages(client, login, session):
@@ -205,3 +206,25 @@ def test_dashboard_shows_tasks_waiting_for_their_draw(client, login, session):
     assert "计划与抽取" in page
     row = page[page.index("已发布待抽取的任务"):]
     assert row[:row.index("</tr>")].endswith("<td>1</td>")
+
+
+def test_the_draw_form_needs_its_csrf_token(csrf_app):
+    import re
+
+    from server.extensions import db
+    kit = drawkit.setup(db.session)
+    db.session.commit()
+    client = csrf_app.test_client()
+
+    def request(method, path, **kw):  # each request in its own app context, as on a real server
+        with csrf_app.app_context():
+            return getattr(client, method)(path, **kw)
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', request("get", "/office/login").get_data(as_text=True))
+    request("post", "/office/login", data={"username": kit.office.username, "password": "password123",
+                                            "csrf_token": token.group(1)})
+    page = request("get", f"/office/tasks/{kit.task.id}/draw").get_data(as_text=True)
+    assert "监督人输入的随机字符串" in page and 'name="csrf_token"' in page
+    resp = request("post", f"/office/tasks/{kit.task.id}/draw", data={"witness_entropy": "x", "confirmed": "1"})
+    assert resp.status_code == 400 and "CSRF 校验失败" in resp.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Draw.id))) == 0

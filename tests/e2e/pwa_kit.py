@@ -256,3 +256,40 @@ def record_complete_inspection(page, *, photo: bytes | None = None, party: str =
     page.get_by_role("button", name="下一步：核对并提交").click()
     page.get_by_text("必填内容已齐全，可以提交。").wait_for()
     submit(page)
+
+
+# ---- accessibility -------------------------------------------------------------------------------------
+
+AXE = Path(__file__).resolve().parents[1] / "pwa" / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page, impacts=SERIOUS) -> list[dict]:
+    """Run axe-core in the page (evaluated, not injected as a tag: the app's CSP allows no inline script)
+    and return the violations of the given impacts as {id, impact, help, targets}."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("""async () => {
+      const r = await axe.run(document, { resultTypes: ['violations'] });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                                       targets: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
+    }""")
+    return [v for v in result if v["impact"] in impacts]
+
+
+def visit_every_screen(page, iid: int):
+    """Yield (name, page) at every screen of the app, with data on each (the inspection is recorded)."""
+    base = f"/app/#/i/{iid}"
+    for name, hash_, heading in [
+        ("任务列表", "/app/#/", "我的检查任务"), ("检查详情", base, "检查详情"), ("检查告知", f"{base}/notice", "检查告知"),
+        ("逐项检查", f"{base}/checklist", "逐项检查"), ("发现的问题", f"{base}/findings", "发现的问题"),
+        ("新增问题", f"{base}/finding/new", "新增问题"), ("现场照片", f"{base}/photos", "现场照片"),
+        ("现场当事人", f"{base}/party", "现场当事人"), ("签名", f"{base}/signatures", "签名"),
+        ("签名板", f"{base}/sign/party", "签名"), ("检查结论", f"{base}/result", "检查结论"),
+        ("核对并提交", f"{base}/review", "核对并提交"), ("笔录预览", f"{base}/preview", "笔录预览"),
+        ("回执", f"{base}/receipt", "回执"), ("需要处理", "/app/#/attention", "需要处理"), ("我的", "/app/#/me", "我的"),
+    ]:
+        page.goto(hash_)
+        page.get_by_role("heading", name=heading, exact=True).first.wait_for()
+        page.wait_for_timeout(50)
+        yield name, page

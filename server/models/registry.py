@@ -67,6 +67,7 @@ class Target(db.Model):
     __table_args__ = (
         Index("ix_targets_category_status", "category", "status"),
         Index("ix_targets_risk_level", "risk_level"),
+        Index("ix_targets_region", "region"),  # the office list's 乡镇 filter and its DISTINCT option list
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,19 +12,20 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from server.errors import NotFound
+from server.errors import Conflict, NotFound
 from server.models.registry import InspectionItem, Target
 from server.services import audit
 from server.services.registry import department_lookup, require_editor
 from server.services.registry_columns import (
     REGISTRIES, CellError, Column, RegistrySpec, header_key, header_table,
 )
-from server.services.registry_records import MODELS, RATING_FIELDS, apply, check_row, describe, diff, new_record
+from server.services.registry_records import MODELS, apply, bulk_create, check_row, describe, diff
 from server.services.spreadsheets import FileProblem, Table, find_table
 
-_LOAD_CHUNK = 500
+_LOAD_CHUNK = 2000
 
 
 @dataclass
@@ -136,18 +137,13 @@ def _load_existing(session: Session, spec: RegistrySpec, keys: list[str]) -> dic
 def _upsert(session: Session, actor, spec: RegistrySpec, rows: list[_Row], report: ImportReport,
             today: dt.date) -> list[str]:
     existing = _load_existing(session, spec, [r.values[spec.key_field] for r in rows])
-    created_keys: list[str] = []
+    new_rows: list[dict[str, Any]] = []
     for row in rows:
         key = row.values[spec.key_field]
         obj = existing.get(key)
         if obj is None:
             report.created += 1
-            created_keys.append(key)
-            if not report.dry_run:
-                obj = new_record(spec)
-                apply(session, spec, obj, {f: (None, v) for f, v in row.values.items()
-                                           if not (f in RATING_FIELDS and not v)}, today)
-                session.add(obj)
+            new_rows.append(row.values)
             continue
         changes = diff(obj, row.values, today)
         if not changes:
@@ -159,7 +155,13 @@ def _upsert(session: Session, actor, spec: RegistrySpec, rows: list[_Row], repor
             audit.record(session, actor, f"{spec.singular}.update", obj, detail={
                 "key": key, "source": "import", "file": report.filename, "row": row.number,
                 "changes": {f: [describe(o), describe(n)] for f, (o, n) in changes.items()}})
-    return created_keys
+    if not report.dry_run:
+        try:  # the caller rolls the whole import back on this error
+            bulk_create(session, spec, new_rows, today)
+        except IntegrityError:
+            raise Conflict(f"导入期间{spec.label}名录被其他人修改（有相同的{spec.key.header}），未导入任何数据，请重新导入") \
+                from None
+    return [r[spec.key_field] for r in new_rows]
 
 
 def import_file(session: Session, actor, registry: str, data: bytes, filename: str, *, dry_run: bool = False,

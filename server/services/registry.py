@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal_column, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from server.errors import NotFound, PermissionDenied
@@ -73,8 +73,34 @@ def _page_number(page: Any) -> int:
 def _paginate(session: Session, model, conds: list, order: list, page: Any, per_page: int, options=()) -> Page:
     total = session.scalar(select(func.count()).select_from(model).where(*conds)) or 0
     page = min(_page_number(page), max(1, math.ceil(total / per_page)))
-    stmt = select(model).where(*conds).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    # LIMIT/OFFSET as literals (they are ints computed here): with bound ones SQLite's planner walks the
+    # ORDER BY index through all 100,000 rows instead of using the filter's index (0.5 s against 30 ms).
+    stmt = (select(model).where(*conds).order_by(*order).limit(literal_column(str(int(per_page))))
+            .offset(literal_column(str(int((page - 1) * per_page)))))
     return Page(session.scalars(stmt.options(*options)).all(), total, page, per_page)
+
+
+def _uscc_prefix(prefix: str):
+    """USCCs starting with `prefix` as an index range (LIKE 'p%' cannot use the index on either database).
+
+    The upper bound steps the last character to its successor in 0-9A-Z, so it stays alphanumeric and
+    sorts the same under the C collation and the usual linguistic ones."""
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    head = prefix
+    while head and head[-1] == "Z":
+        head = head[:-1]
+    if not head:
+        return Target.uscc >= prefix
+    upper = head[:-1] + alphabet[alphabet.index(head[-1]) + 1]
+    return (Target.uscc >= prefix) & (Target.uscc < upper)
+
+
+def text_contains(column, q: str):
+    """Case-insensitive substring match; plain LIKE when the text has no letters with case (Chinese),
+    which both databases run much faster than ILIKE / lower() LIKE."""
+    if q.lower() == q.upper():
+        return column.contains(q, autoescape=True)
+    return column.icontains(q, autoescape=True)
 
 
 def target_conditions(q: str = "", category: str = "", status: str = "", risk_level: str = "",
@@ -85,9 +111,9 @@ def target_conditions(q: str = "", category: str = "", status: str = "", risk_le
     if q:
         code = uscc_rules.normalize(q)
         if _USCC_PREFIX.fullmatch(code) and sum(c.isdigit() for c in code) >= 4:
-            conds.append(Target.uscc == code if len(code) == 18 else Target.uscc.startswith(code, autoescape=True))
+            conds.append(Target.uscc == code if len(code) == 18 else _uscc_prefix(code))
         else:
-            conds.append(Target.name.icontains(q, autoescape=True))
+            conds.append(text_contains(Target.name, q))
     for column, value in ((Target.category, category), (Target.status, status),
                           (Target.risk_level, risk_level), (Target.region, region)):
         if value:
@@ -103,9 +129,19 @@ def search_targets(session: Session, actor, *, q: str = "", category: str = "", 
     return _paginate(session, Target, conds, [Target.name, Target.id], page, per_page)
 
 
+# A "loose index scan": one index probe per distinct 乡镇 instead of reading all 100,000 rows.
+_REGIONS = text("""
+WITH RECURSIVE r(region) AS (
+  SELECT min(region) FROM targets
+  UNION ALL
+  SELECT (SELECT min(t.region) FROM targets t WHERE t.region > r.region) FROM r WHERE r.region IS NOT NULL
+)
+SELECT region FROM r WHERE region IS NOT NULL AND region <> ''""")
+
+
 def target_regions(session: Session) -> list[str]:
     """The 乡镇 that occur in the registry, for the region filter."""
-    return [r for r in session.scalars(select(Target.region).distinct().order_by(Target.region)) if r]
+    return list(session.scalars(_REGIONS))
 
 
 def get_target(session: Session, actor, target_id: int) -> Target:
@@ -145,8 +181,8 @@ def search_inspectors(session: Session, actor, *, q: str = "", department_id: An
     conds = []
     q = (q or "").strip()
     if q:
-        conds.append(or_(Inspector.name.icontains(q, autoescape=True),
-                         Inspector.cert_no.icontains(nfkc(q).replace(" ", "").upper(), autoescape=True)))
+        conds.append(or_(text_contains(Inspector.name, q),
+                         text_contains(Inspector.cert_no, nfkc(q).replace(" ", "").upper())))
     if str(department_id or "").isdigit():
         conds.append(Inspector.department_id == int(department_id))
     if status:
@@ -184,8 +220,8 @@ def search_items(session: Session, actor, *, q: str = "", kind: str = "", status
     conds = []
     q = (q or "").strip()
     if q:
-        conds.append(or_(InspectionItem.name.icontains(q, autoescape=True),
-                         InspectionItem.code.icontains(nfkc(q).replace(" ", "").upper(), autoescape=True)))
+        conds.append(or_(text_contains(InspectionItem.name, q),
+                         text_contains(InspectionItem.code, nfkc(q).replace(" ", "").upper())))
     if kind:
         conds.append(InspectionItem.kind == kind)
     if status:

@@ -21,6 +21,10 @@ from server.vocab import (
 # full-width punctuation such as （） stays, because official names are written with it.
 _WIDTH = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B)) for c in range(*r)}
 _WIDTH[0x3000] = 0x20
+_WIDTH[0x00A0] = 0x20
+_SPACES = re.compile(r"\s+")
+_BLANKS = re.compile(r"[ \t]+")
+_NEWLINES = re.compile(r"\r\n|\r|\n")
 _SPLIT = re.compile(r"[、,，;；/\n\r]+")
 _EXCEL_WRAPPED = re.compile(r'^="(.*)"$', re.S)
 
@@ -41,22 +45,25 @@ def cell_text(raw: Any, multiline: bool = False) -> str:
     """A cell or form value as clean text: numbers without '.0', widths folded, spaces tidied."""
     if raw is None:
         return ""
-    if isinstance(raw, float) and raw.is_integer():
-        raw = int(raw)
-    if isinstance(raw, dt.datetime):
-        raw = raw.date() if raw.time() == dt.time() else raw
-    if isinstance(raw, dt.date):
-        return raw.isoformat()
-    text = str(raw).translate(_WIDTH).replace("\u00a0", " ")
-    m = _EXCEL_WRAPPED.match(text.strip())
-    if m:
-        text = m.group(1)
-    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
-        text = text[1:]  # the export's guard against formula injection
+    if type(raw) is not str:
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        if isinstance(raw, dt.datetime):
+            raw = raw.date() if raw.time() == dt.time() else raw
+        if isinstance(raw, dt.date):
+            return raw.isoformat()
+        raw = str(raw)
+    text = raw.translate(_WIDTH).strip()
+    if text[:1] in ("=", "'"):
+        m = _EXCEL_WRAPPED.match(text)
+        if m:
+            text = m.group(1)
+        if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
+            text = text[1:]  # the export's guard against formula injection
     if multiline:
-        lines = (re.sub(r"[ \t]+", " ", ln).strip() for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+        lines = (_BLANKS.sub(" ", ln).strip() for ln in _NEWLINES.split(text))
         return "\n".join(ln for ln in lines if ln)
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 def split_list(text: str) -> list[str]:

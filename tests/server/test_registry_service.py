@@ -51,6 +51,19 @@ def test_uscc_search_by_full_code_or_prefix_full_width_allowed(session, office, 
     assert registry.search_targets(session, office, q=code[:16] + "99").total == 0
 
 
+def test_uscc_prefix_search_stops_exactly_at_the_prefix(session, office):
+    from server.services.uscc import check_digit
+
+    def make(body):
+        return f.create_target(session, uscc=body + check_digit(body), name=body)
+    inside = [make("91140522MA0K90001"), make("91140522MA0K9Y999")]
+    make("91140522MA0KA0001")
+    make("91140522MA0K8Y999")
+    assert sorted(names(registry.search_targets(session, office, q="91140522MA0K9"))) == [t.name for t in inside]
+    make("91140522MA0KY0001")
+    assert names(registry.search_targets(session, office, q="91140522ma0ky")) == ["91140522MA0KY0001"]
+
+
 def test_filters_combine(session, office, targets):
     page = registry.search_targets(session, office, risk_level="high", region="凤城镇")
     assert names(page) == ["阳城县通达客运有限公司"]

@@ -316,6 +316,17 @@ def test_documents_pages_list_tasks_and_inspectors_see_only_their_own(app, sessi
     assert mine.get(f"/office/tasks/{other.task_id}/documents").status_code == 403
 
 
+def test_document_pages_escape_names(app, session, inspection, office, login):
+    inspection.target_snapshot = dict(inspection.target_snapshot, name='<script>alert(1)</script>顺达')
+    inspection.task.name = "<img src=x onerror=alert(1)>任务"
+    session.commit()
+    client = login(office)
+    for url in ("/office/documents", f"/office/tasks/{inspection.task_id}/documents"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;顺达" in page
+
+
 # --- the phone's download, after a real sync --------------------------------------------------------
 
 def test_the_inspector_downloads_the_record_of_a_synced_inspection(app, session, inspection, tmp_path):

@@ -254,3 +254,9 @@ def test_dates_print_in_china_time():
     assert pdf.cn_date("2024-12-31") == "2024年12月31日"
     assert pdf.cn_date(None) == "____年__月__日"
     assert pdf.coord(-12.5, "N", "S") == "12.500000°S"
+
+
+def test_font_subsetting_uses_harfbuzz():
+    """Without libharfbuzz-subset0 WeasyPrint falls back to fontTools and every render is ~10× slower."""
+    import weasyprint.pdf.fonts as fonts
+    assert fonts.harfbuzz_subset is not None, "请安装 libharfbuzz-subset0（apt-get install -y libharfbuzz-subset0）"

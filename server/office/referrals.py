@@ -11,10 +11,11 @@ from server.http import login_required
 from server.models.followup import Referral
 from server.models.inspections import Inspection
 from server.models.registry import Inspector
+from server.models.types import utcnow
 from server.office import bp
 from server.office.followup_forms import STAFF_ROLES, form, page_arg, run
-from server.services import referrals, referrals_criminal as crim
-from server.models.types import utcnow
+from server.services import referrals
+from server.services import referrals_criminal as crim
 from server.services.workdays import today
 
 

@@ -46,12 +46,16 @@ def queue(session: Session, actor, *, page: int = 1, per_page: int = 50) -> tupl
     """Submitted inspections, oldest submission first, each with its publication clock; (rows, total)."""
     require_staff(actor)
     total = session.scalar(select(func.count(Inspection.id)).where(Inspection.status == "submitted"))
+    # Page through the (status, submitted_at) index alone, then join only the rows shown: a deep page
+    # skips index entries instead of joined rows.
+    page_ids = (select(Inspection.id).where(Inspection.status == "submitted")
+                .order_by(Inspection.submitted_at, Inspection.id)
+                .limit(per_page).offset((max(page, 1) - 1) * per_page)).subquery()
     stmt = (select(Inspection.id, Inspection.version, Inspection.mode, Inspection.has_conflicts,
                    Inspection.submitted_at, Inspection.completed_at, Task.code, Task.name, Target.name, Target.uscc)
+            .join(page_ids, page_ids.c.id == Inspection.id)
             .join(Task, Task.id == Inspection.task_id).join(Target, Target.id == Inspection.target_id)
-            .where(Inspection.status == "submitted")
-            .order_by(Inspection.submitted_at, Inspection.id)
-            .limit(per_page).offset((max(page, 1) - 1) * per_page))
+            .order_by(Inspection.submitted_at, Inspection.id))
     rows = []
     for r in session.execute(stmt):
         done = r.completed_at or r.submitted_at

@@ -7,7 +7,6 @@ bare SQL of the queue page. Run: python -m tests.bench.bench_review
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 import statistics

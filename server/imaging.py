@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -79,6 +80,9 @@ def _decode(im: Image.Image) -> Image.Image:
     return im
 
 
+_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+
+
 def _jpeg_complete(data: bytes) -> bool:
     """Walk the JPEG's segments to its end-of-image marker; a cut file never reaches it."""
     pos, n = 2, len(data)
@@ -95,15 +99,10 @@ def _jpeg_complete(data: bytes) -> bool:
             return False
         pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
         if marker == 0xDA:  # entropy-coded data runs to the next marker that is not stuffing or a restart
-            while True:
-                pos = data.find(b"\xff", pos)
-                if pos < 0 or pos + 1 >= n:
-                    return False
-                nxt = data[pos + 1]
-                if nxt == 0 or 0xD0 <= nxt <= 0xD7:
-                    pos += 2
-                    continue
-                break
+            found = _MARKER.search(data, pos)
+            if found is None:
+                return False
+            pos = found.start()
     return False
 
 
@@ -128,17 +127,25 @@ def _complete(data: bytes, fmt: str) -> bool:
     return len(data) >= 12 and int.from_bytes(data[4:8], "little") + 8 <= len(data)  # WebP's RIFF size
 
 
+def _open_scaled(data: bytes, max_pixels: int, side: int) -> tuple[Image.Image, ImageInfo]:
+    """Open, check, and decode — a JPEG at a reduced DCT scale near `side`: every entropy-coded byte is
+    still decoded (so corrupt data still fails) at a fraction of the cost of full-size pixels."""
+    im = _open(data, max_pixels)
+    info = ImageInfo(im.format, im.size[0], im.size[1])
+    if im.format == "JPEG":
+        im.draft("RGB", (side, side))
+    return _decode(im), info
+
+
 def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
     """Verify that `data` is a whole JPEG/PNG/WebP within the limits; raise ImageRejected otherwise."""
-    im = _decode(_open(data, max_pixels))
-    return ImageInfo(im.format, im.size[0], im.size[1])
+    return _open_scaled(data, max_pixels, THUMB_SIDE_PX)[1]
 
 
 def verify_and_thumbnail(data: bytes, *, max_pixels: int, side: int = THUMB_SIDE_PX,
                          quality: int = 75) -> tuple[ImageInfo, bytes]:
     """Verify the image and make a JPEG thumbnail (EXIF orientation applied) from one decode."""
-    im = _decode(_open(data, max_pixels))
-    info = ImageInfo(im.format, im.size[0], im.size[1])
+    im, info = _open_scaled(data, max_pixels, side)
     return info, thumbnail_of(im, side=side, quality=quality)
 
 

@@ -33,6 +33,8 @@ def resolve(answers: Iterable[Answer]) -> Register | None:
     answers = list(answers)
     if not answers:
         return None
+    if len(answers) == 1:
+        return Register(winner=answers[0], heads=(answers[0].id,), conflict=False)
     dominated = {b for a in answers for b in a.base}
     heads = sorted((a for a in answers if a.id not in dominated), key=_order)
     if not heads:  # only possible with a cycle of bases, which honest clients cannot make

@@ -16,6 +16,13 @@ def handle_push(store: SyncStore, user, raw_body: bytes | str, *, max_batch: int
 
 def process_push(store: SyncStore, user, envelope: dict, raw_mutations: list[dict]) -> dict:
     """Apply a validated envelope; raises SyncError (mutation_gap, client_mismatch) or Transient."""
+    try:
+        return _process(store, user, envelope, raw_mutations)
+    finally:
+        store.finish()
+
+
+def _process(store: SyncStore, user, envelope: dict, raw_mutations: list[dict]) -> dict:
     client_id = envelope["client_id"]
     last = store.open_client(user, client_id)
     mutations = envelope["mutations"]
@@ -26,6 +33,7 @@ def process_push(store: SyncStore, user, envelope: dict, raw_mutations: list[dic
         raise SyncError(*MUTATION_GAP, f"同步编号不连续：服务器期望编号 {expected}，收到 {new[0][0]['id']}。"
                         f"请从编号 {expected} 起重新发送", {"expected_id": expected, "last_applied_id": last})
     results = _duplicates(store, client_id, old)
+    store.prepare([raw for _, raw in new])
     touched: list[int] = []
     for m, raw in new:
         mutation = Mutation(id=m["id"], name=m["name"], args=m["args"], created_at=m["created_at"],

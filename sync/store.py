@@ -23,6 +23,12 @@ class SyncStore(ABC):
         """Codes an inspection.submit may use."""
 
     # ---- push ----
+    def prepare(self, raw_mutations: list[dict]) -> None:
+        """Called once with the new mutations before any is applied (a store may prefetch)."""
+
+    def finish(self) -> None:
+        """Called once when the push is over, whether it succeeded or raised."""
+
     @abstractmethod
     def open_client(self, user, client_id: str) -> int:
         """Bind `client_id` to `user` (creating it) and return its last applied mutation id.

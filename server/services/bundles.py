@@ -32,10 +32,10 @@ def bundle(insp: Inspection, rec: Records, user) -> dict:
     }
 
 
-def _by(row, names: dict) -> str:
+def _by(row, names: dict, user_names: dict) -> str:
     if row.author_inspector_id in names:
         return names[row.author_inspector_id]
-    return row.user.display_name if row.user is not None else ""
+    return user_names.get(row.user_id, "")
 
 
 def record_state(insp: Inspection, rec: Records, names: dict) -> dict:
@@ -44,7 +44,7 @@ def record_state(insp: Inspection, rec: Records, names: dict) -> dict:
     return {
         "started_at": _iso(insp.started_at),
         "answers": [{"id": a.id, "checkpoint_id": a.checkpoint_id, "answer": a.answer, "note": a.note,
-                     "base": list(a.base or []), "by": _by(a, names), "created_at": _iso(a.created_at)}
+                     "base": list(a.base or []), "by": _by(a, names, rec.user_names), "created_at": _iso(a.created_at)}
                     for a in rec.answers],
         "registers": [{"checkpoint_id": cp, "answer": r.winner.answer, "note": r.winner.note,
                        "winner": r.winner.id, "heads": list(r.heads), "conflict": r.conflict}
@@ -52,12 +52,12 @@ def record_state(insp: Inspection, rec: Records, names: dict) -> dict:
         "findings": [{"id": f.id, "checkpoint_id": f.checkpoint_id, "description": f.description,
                       "legal_basis": f.legal_basis, "rectification": f.rectification,
                       "rectify_by": _iso(f.rectify_by), "supersedes": f.supersedes_id,
-                      "superseded_by": amended.get(f.id, []), "reason": f.reason, "by": _by(f, names),
+                      "superseded_by": amended.get(f.id, []), "reason": f.reason, "by": _by(f, names, rec.user_names),
                       "created_at": _iso(f.created_at)} for f in rec.findings],
         "photos": [{"id": p.id, "sha256": p.sha256, "finding_id": p.finding_id, "checkpoint_id": p.checkpoint_id,
                     "caption": p.caption, "taken_at": _iso(p.taken_at), "latitude": p.latitude,
                     "longitude": p.longitude, "accuracy_m": p.accuracy_m, "width": p.width, "height": p.height,
-                    "held": p.sha256 in rec.held, "by": _by(p, names)} for p in rec.photos],
+                    "held": p.sha256 in rec.held, "by": _by(p, names, rec.user_names)} for p in rec.photos],
         "signatures": [{"id": s.id, "sha256": s.sha256, "signer_role": s.signer_role, "signer_name": s.signer_name,
                         "inspector_id": s.signer_inspector_id, "signed_at": _iso(s.signed_at),
                         "held": s.sha256 in rec.held} for s in rec.signatures],

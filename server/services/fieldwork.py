@@ -8,6 +8,7 @@ protocol's rejection code. Checks happen before any write, so a refused mutation
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -112,10 +113,58 @@ def _check_checkpoint(insp: Inspection, checkpoint_id: int | None) -> None:
                               errors={"checkpoint_id": checkpoint_id})
 
 
+class RecordIndex:
+    """Records by (model, id) for one push: those that existed before it (prefetched in one query per
+    kind) and those it added. With it in session.info["record_index"], the appliers look records up
+    without a query — and so without an autoflush — per mutation."""
+
+    KINDS = {"checkpoint.record": CheckpointAnswer, "finding.add": Finding, "finding.amend": Finding,
+             "photo.attach": Photo, "signature.add": Signature, "party.record": PartyRecord}
+
+    def __init__(self, session: Session, mutations: list[dict]):
+        wanted: dict = {}
+        for m in mutations:
+            args = m.get("args") if isinstance(m.get("args"), dict) else {}
+            model = self.KINDS.get(m.get("name"))
+            if model is not None and _canonical(args.get("id")):
+                wanted.setdefault(model, set()).add(_canonical(args["id"]))
+            if _canonical(args.get("finding_id")):
+                wanted.setdefault(Finding, set()).add(_canonical(args["finding_id"]))
+        self.rows: dict = {}
+        for model, ids in wanted.items():
+            for row in session.scalars(select(model).where(model.id.in_(sorted(ids)))):
+                self.rows[(model, row.id)] = row
+
+    def get(self, model, record_id):
+        return self.rows.get((model, record_id))
+
+    def add(self, row) -> None:
+        self.rows[(type(row), row.id)] = row
+
+
+def _canonical(value) -> str | None:
+    try:
+        return str(uuid.UUID(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _get(session: Session, model, record_id):
+    index = session.info.get("record_index")
+    return index.get(model, record_id) if index is not None else session.get(model, record_id)
+
+
+def _add(session: Session, row) -> None:
+    session.add(row)
+    index = session.info.get("record_index")
+    if index is not None:
+        index.add(row)
+
+
 def _check_finding(session: Session, insp: Inspection, finding_id: str | None) -> None:
     if finding_id is None:
         return
-    finding = session.get(Finding, finding_id)
+    finding = _get(session, Finding, finding_id)
     if finding is None or finding.inspection_id != insp.id:
         raise ValidationError(f"发现问题 {finding_id} 不属于本次检查", code="unknown_finding",
                               errors={"finding_id": finding_id})
@@ -123,7 +172,7 @@ def _check_finding(session: Session, insp: Inspection, finding_id: str | None) -
 
 def _existing(session: Session, model, args: dict, fields: dict) -> bool:
     """True when a record with this id already holds the same content; id_conflict when it differs."""
-    row = session.get(model, args["id"])
+    row = _get(session, model, args["id"])
     if row is None:
         return False
     for column, value in {"inspection_id": args["inspection_id"], **fields}.items():
@@ -158,7 +207,7 @@ def record_answer(session: Session, actor, origin: Origin, **args) -> str:
     _check_checkpoint(insp, args["checkpoint_id"])
     fields = {k: args[k] for k in ("checkpoint_id", "answer", "note")} | {"base": list(args["base"])}
     if not _existing(session, CheckpointAnswer, args, fields):
-        session.add(CheckpointAnswer(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _add(session, CheckpointAnswer(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
         _touch(insp, origin)
     return APPLIED
 
@@ -171,7 +220,7 @@ def add_finding(session: Session, actor, origin: Origin, **args) -> str:
     _check_checkpoint(insp, args["checkpoint_id"])
     fields = {k: args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification", "rectify_by")}
     if not _existing(session, Finding, args, fields):
-        session.add(Finding(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _add(session, Finding(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
         _touch(insp, origin)
     return APPLIED
 
@@ -186,7 +235,7 @@ def amend_finding(session: Session, actor, origin: Origin, **args) -> str:
     fields = {k: args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification", "rectify_by",
                                    "reason")} | {"supersedes_id": args["finding_id"]}
     if not _existing(session, Finding, args, fields):
-        session.add(Finding(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _add(session, Finding(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
         _touch(insp, origin)
     return APPLIED
 
@@ -202,7 +251,7 @@ def attach_photo(session: Session, actor, origin: Origin, **args) -> str:
                                    "longitude", "accuracy_m", "width", "height", "clock_offset_ms")}
     fields["byte_size"] = args["bytes"]
     if not _existing(session, Photo, args, fields):
-        session.add(Photo(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _add(session, Photo(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
         _touch(insp, origin)
     return APPLIED
 
@@ -218,7 +267,7 @@ def add_signature(session: Session, actor, origin: Origin, **args) -> str:
     fields = {"sha256": args["sha256"], "signer_role": args["signer_role"], "signer_name": args["signer_name"],
               "signer_inspector_id": signer, "signed_at": args["signed_at"]}
     if not _existing(session, Signature, args, fields):
-        session.add(Signature(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _add(session, Signature(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
         _touch(insp, origin)
     return APPLIED
 
@@ -230,7 +279,7 @@ def record_party(session: Session, actor, origin: Origin, **args) -> str:
         return LATE
     fields = {k: args[k] for k in ("name", "position", "id_number", "phone", "refused_to_sign", "note")}
     if not _existing(session, PartyRecord, args, fields):
-        session.add(PartyRecord(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _add(session, PartyRecord(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
         _touch(insp, origin)
     return APPLIED
 

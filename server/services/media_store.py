@@ -56,8 +56,9 @@ class FilesystemMediaStore(MediaStore):
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if not thumb:  # a thumbnail can be made again; the evidence itself must be on disk
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.replace(tmp, target)
         except BaseException:
             if os.path.exists(tmp):

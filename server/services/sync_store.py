@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from server import vocab
@@ -25,6 +25,8 @@ APPLY = {
     "photo.attach": fieldwork.attach_photo, "signature.add": fieldwork.add_signature,
     "party.record": fieldwork.record_party, "inspection.submit": fieldwork.submit_inspection,
 }
+VOCABULARY = Vocabulary(frozenset(m.value for m in vocab.ResultCategory), frozenset(m.value for m in vocab.Method),
+                        frozenset(m.value for m in vocab.FollowUp))
 # Service error codes that are the protocol's `invalid_args`.
 GENERIC_CODES = {"validation_error", "bad_request"}
 
@@ -36,13 +38,13 @@ class SqlSyncStore(SyncStore):
         self.session, self.config, self.token = session, config, token
         self._client: SyncClient | None = None
         self._touched: dict[int, list] = defaultdict(list)
+        self._log_rows: list[dict] = []
 
     def now(self):
         return utcnow()
 
     def vocabulary(self) -> Vocabulary:
-        return Vocabulary(frozenset(m.value for m in vocab.ResultCategory), frozenset(m.value for m in vocab.Method),
-                          frozenset(m.value for m in vocab.FollowUp))
+        return VOCABULARY
 
     # ---- push -------------------------------------------------------------------------------------
     def open_client(self, user, client_id: str) -> int:
@@ -63,6 +65,17 @@ class SqlSyncStore(SyncStore):
         self._client = client
         return client.last_mutation_id
 
+    def prepare(self, raw_mutations: list[dict]) -> None:
+        # One query per record kind instead of one per mutation, and no autoflush between mutations:
+        # the appliers check everything before they add anything, and look records up in the index.
+        self.session.info["record_index"] = fieldwork.RecordIndex(self.session, raw_mutations)
+        self._autoflush, self.session.autoflush = self.session.autoflush, False
+
+    def finish(self) -> None:
+        self.session.info.pop("record_index", None)
+        if hasattr(self, "_autoflush"):
+            self.session.autoflush = self._autoflush
+
     def logged_digests(self, client_id: str, ids: list[int]) -> dict[int, str]:
         rows = self.session.execute(select(MutationLog.mutation_id, MutationLog.digest).where(
             MutationLog.client_id == client_id, MutationLog.mutation_id.in_(ids)))
@@ -80,7 +93,7 @@ class SqlSyncStore(SyncStore):
 
     def log(self, user, mutation: Mutation, raw_args, result: MutationResult, digest: str, inspection_id) -> None:
         exists = inspection_id is not None and self.session.get(Inspection, inspection_id) is not None
-        self.session.add(MutationLog(
+        self._log_rows.append(dict(
             client_id=mutation.client_id, mutation_id=mutation.id, name=mutation.name[:64],
             args=raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}, digest=digest,
             status=result.status, code=result.code, message=result.message or "", errors=result.errors,
@@ -95,6 +108,9 @@ class SqlSyncStore(SyncStore):
 
     def inspection_summaries(self, user, inspection_ids: list[int]) -> list[dict]:
         self.session.flush()
+        if self._log_rows:  # one executemany for the whole push
+            self.session.execute(insert(MutationLog), self._log_rows)
+            self._log_rows = []
         for insp_id, entries in self._touched.items():  # one audit line per inspection per push
             insp = self.session.get(Inspection, insp_id)
             field_records.refresh_conflicts(self.session, insp)
@@ -132,7 +148,7 @@ class SqlSyncStore(SyncStore):
             selectinload(Inspection.members).selectinload(InspectionMember.inspector)
             .selectinload(Inspector.department), selectinload(Inspection.task))).all()
         by_id = {i.id: i for i in rows}
-        records = field_records.load(self.session, inspection_ids)
+        records = field_records.load(self.session, inspection_ids, light=True)
         return [bundle(by_id[i], records[i], user) for i in inspection_ids]
 
     def tombstones(self, user, since) -> list[dict]:

@@ -12,8 +12,9 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.services.document_contexts import iso
+from server.services.document_contexts import iso, labels
 
+RESULT_STATUSES = ("pending_evidence", "submitted", "approved")  # results are chosen at submission
 ROLE_LABELS = {"party": "现场人员签名", "inspector": "执法人员", "witness": "见证人"}
 
 
@@ -76,11 +77,22 @@ def load_receipt(session: Session, inspection) -> dict | None:
 
 
 def fill_record(session: Session, inspection, context: dict) -> None:
-    """Add answers, findings, party, signatures, photos and the receipt to a 笔录 context."""
-    fill_from_record(context, load_record(session, inspection))
+    """Add answers, findings, party, signatures, photos, per-item results and the receipt to a 笔录 context."""
+    record = load_record(session, inspection)
+    fill_from_record(context, record)
+    if inspection.status in RESULT_STATUSES:
+        fill_item_results(context, inspection, record)
     receipt = load_receipt(session, inspection)
     if receipt:
         context["receipt"] = receipt_part(receipt)
+
+
+def fill_item_results(context: dict, inspection, record: dict) -> None:
+    """Each item's result in the terms it is published in (services.inspection_record.item_results)."""
+    from server.services.inspection_record import item_results
+    from server.vocab import ResultCategory
+    for item, result in zip(context["items"], item_results(inspection, record)):
+        item["result_labels"] = labels(ResultCategory, result["codes"])
 
 
 def fill_from_record(context: dict, record: dict) -> None:

@@ -173,6 +173,7 @@ def test_the_synced_field_record_fills_answers_findings_party_signatures_and_pho
                      "缺2辆车档案；组内答案不一致，待审核", "问题1（道路普通货物运输经营许可的监督检查/车辆技术档案是否齐全）",
                      "2辆营运货车缺少二级维护记录", "整改期限至2024年5月18日", "证据照片：见附件照片1",
                      "王小红，安全主管", "现场人员签名：王小红", "照片1（问题1）：档案柜", "GPS：未记录", "拍摄时间：未记录",
+                     "本事项检查结果：发现问题已责令改正",
                      f"SHA-256：{shas[0][:12]}", f"SHA-256：{shas[1][:12]}", "■书面检查", "另有1项证据在提交后送达"]:
         assert expected in text, expected
     assert "旧的描述" not in text and "路人甲" not in text and "问题2" not in text

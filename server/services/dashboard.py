@@ -28,5 +28,7 @@ def panels(session: Session, actor) -> list[dict]:
     from server.services import followup_dashboard  # the follow-up area's panels
     from server.services import tasks as planning  # the draw area's panel
     from server.services import documents  # the documents area's panel
+    from server.services import field_records  # the sync area's panel
     return ([registry, planning.dashboard_panel(session)] + followup_dashboard.panels(session, actor)
-            + [documents.dashboard_panel(session, actor)])
+            + [documents.dashboard_panel(session, actor)]
+            + [field_records.dashboard_panel(session)])

@@ -139,3 +139,29 @@ def detail(session: Session, insp: Inspection) -> dict:
             "superseded_by": rec.superseded_by(), "party": rec.party[-1] if rec.party else None,
             "history": history, "rejected": [h for h in history if h.status == "rejected"],
             "findings_by_id": {f.id: f for f in rec.findings}}
+
+
+def dashboard_panel(session: Session) -> dict:
+    """The 工作台 panel of the sync area: what waits on phones and what needs a reviewer's eye."""
+    import datetime as dt
+
+    from sqlalchemy import func
+
+    from server.models.accounts import ApiToken
+    from server.models.sync import MutationLog
+    from server.models.types import utcnow
+
+    week = utcnow() - dt.timedelta(days=7)
+    count = lambda q: session.scalar(q)  # noqa: E731
+    return {"title": "现场检查与同步", "rows": [
+        ("等待补传照片或签名的检查", count(select(func.count(Inspection.id)).where(
+            Inspection.status == "pending_evidence")), "office.inspections"),
+        ("检查组判定不一致的检查", count(select(func.count(Inspection.id)).where(
+            Inspection.has_conflicts.is_(True))), "office.inspections"),
+        ("7 天内提交后到达的补充证据", count(select(func.count(LateEvidence.id)).where(
+            LateEvidence.received_at >= week)), "office.inspections"),
+        ("7 天内被拒绝的同步操作", count(select(func.count(MutationLog.id)).where(
+            MutationLog.status == "rejected", MutationLog.received_at >= week)), "office.inspections"),
+        ("有效的移动设备登录", count(select(func.count(ApiToken.id)).where(
+            ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow())), "office.devices"),
+    ]}

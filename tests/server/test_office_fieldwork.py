@@ -101,3 +101,12 @@ def test_an_admin_revokes_a_device_and_it_must_log_in_again(client, session, log
     assert "已注销" in resp.get_data(as_text=True)
     session.expire_all()
     assert session.get(ApiToken, token.id).revoked_at is not None
+
+
+def test_the_dashboard_counts_what_needs_attention(client, session, login, synced):
+    page = login(staff(session)).get("/office/").get_data(as_text=True)
+    assert "现场检查与同步" in page and "7 天内被拒绝的同步操作" in page
+    from server.services.field_records import dashboard_panel
+    rows = {label: value for label, value, _ in dashboard_panel(session)["rows"]}
+    assert rows["7 天内被拒绝的同步操作"] == 1 and rows["7 天内提交后到达的补充证据"] == 1
+    assert rows["有效的移动设备登录"] == 2

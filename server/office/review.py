@@ -10,7 +10,7 @@ from server.http import login_required
 from server.office import bp
 from server.office.followup_forms import STAFF_ROLES, form, page_arg, run
 from server.services import credit, publication, referrals, review
-from server.services.workdays import LOCAL_TZ
+from server.services.workdays import LOCAL_TZ, deadline_text
 
 
 @bp.get("/review")
@@ -86,3 +86,9 @@ CLOCK_BADGES = {"running": "ok", "warning": "warn", "overdue": "bad", "done": "o
 def clock_badge(clock) -> str:
     """The badge class of a working-day clock's state."""
     return CLOCK_BADGES.get(getattr(clock, "state", ""), "")
+
+
+@bp.app_template_filter("deadline")
+def deadline(value) -> str:
+    """A deadline in Beijing time ("… 当日内" for the end of a day)."""
+    return deadline_text(value) if value else ""

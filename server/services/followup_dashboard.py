@@ -13,7 +13,7 @@ from server.models.inspections import Inspection, InspectionMember
 from server.models.planning import Task
 from server.models.registry import Target
 from server.services import credit, publication, referrals
-from server.services.workdays import (LOCAL_TZ, ONE_DAY, earliest_start_not_overdue, local_date,
+from server.services.workdays import (ONE_DAY, deadline_text, earliest_start_not_overdue, local_date,
                                       local_midnight_utc, today, workdays_between)
 
 WAITING = ("pending_evidence", "submitted", "returned")
@@ -69,9 +69,8 @@ def referral_panel(session: Session) -> dict:
     rows = [("办理中的移送", open_refs, "office.referrals"), ("移送步骤已超期", len(overdue), "office.referrals"),
             ("未办结的违法行为", open_violations, "office.referrals")]
     for r in overdue[:SHOWN]:
-        due = r.due_at.astimezone(LOCAL_TZ)
         rows.append((f"超期：{r.doc_no} {referrals.DUE_LABELS.get(r.due_step, r.due_step)}",
-                     f"期限 {due:%Y-%m-%d %H:%M}", "office.referrals"))
+                     f"期限 {deadline_text(r.due_at)}", "office.referrals"))
     return {"title": "移送与违法行为处置", "rows": rows}
 
 

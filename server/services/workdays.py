@@ -187,3 +187,11 @@ def parse_moment(value, field: str, label: str) -> dt.datetime:
 def end_of_day_utc(day: dt.date) -> dt.datetime:
     """The UTC instant at which the Beijing-time `day` ends (a deadline "by the end of `day`")."""
     return local_midnight_utc(day + ONE_DAY)
+
+
+def deadline_text(moment: dt.datetime) -> str:
+    """A deadline as users read it: "2024-09-30 当日内" for the end of a day, else the Beijing time."""
+    local = moment.astimezone(LOCAL_TZ)
+    if local.time() == dt.time(0):
+        return f"{(local - ONE_DAY).date().isoformat()} 当日内"
+    return local.strftime("%Y-%m-%d %H:%M 前")

@@ -266,3 +266,15 @@ def test_approval_inbox_links_to_the_record_to_decide(client, login, session, of
     _commit()
     html = _page(login(leader), "/office/approvals")
     assert f'href="/office/publications/{pub_id}"' in html
+
+
+def test_dashboard_lists_overdue_referral_steps(client, login, session, office):
+    from server.services import referrals
+    insp = create_submitted_inspection(session, result_categories=["03"])
+    r = referrals.create(session, office, kind="notify", inspection_id=insp.id, doc_no="阳交移〔2024〕77号",
+                         party="某公司", cause="案由", reason="理由", legal_basis="依据", receiving_dept="市场监管局")
+    referrals.send(session, office, r.id, referral_date=dt.date(2024, 9, 2), feedback_due=dt.date(2024, 9, 30))
+    _commit()
+    html = _page(login(office), "/office/")
+    assert "移送步骤已超期</a></th><td>1</td>" in html
+    assert "超期：阳交移〔2024〕77号 反馈期限" in html and "期限 2024-09-30 当日内" in html

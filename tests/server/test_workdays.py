@@ -76,3 +76,8 @@ def test_counting_back_the_working_days_added_gives_n(start, n):
 def test_overdue_boundary_matches_the_deadline(start, on):
     boundary = wd.earliest_start_not_overdue(on, 20)
     assert (wd.add_workdays(start, 20) >= on) == (start >= boundary)
+
+
+def test_deadlines_read_as_the_day_they_end_on():
+    assert wd.deadline_text(wd.end_of_day_utc(D(2024, 10, 8))) == "2024-10-08 当日内"
+    assert wd.deadline_text(dt.datetime(2024, 10, 8, 1, 30, tzinfo=dt.timezone.utc)) == "2024-10-08 09:30 前"

@@ -11,6 +11,12 @@ MUTATION_NAMES = (
     "signature.add", "party.record", "inspection.submit",
 )
 
+MUTATION_LABELS = {
+    "inspection.start": "开始检查", "checkpoint.record": "检查要点判定", "finding.add": "记录发现问题",
+    "finding.amend": "更正发现问题", "photo.attach": "附加照片", "signature.add": "签名",
+    "party.record": "记录现场当事人", "inspection.submit": "提交检查结果",
+}
+
 # assigned → in_progress → pending_evidence → submitted → approved; returned/withdrawn by the office.
 STATUS_LABELS = {
     "assigned": "待检查", "in_progress": "检查中", "pending_evidence": "待补传证据", "submitted": "已提交",

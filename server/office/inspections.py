@@ -14,7 +14,7 @@ from server.models.planning import Task
 from server.models.registry import Target
 from server.office import bp
 from server.services import field_records, fieldwork, media_store
-from sync.messages import STATUS_LABELS
+from sync.messages import MUTATION_LABELS, STATUS_LABELS
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 STAFF = ("admin", "office", "leader")
@@ -31,7 +31,7 @@ def inject_fieldwork():
     def fieldwork_view(inspection):
         """The field-work view of an inspection, for office/_inspection_record.html and _sync_history.html."""
         return field_records.detail(db.session, inspection)
-    return {"fieldwork_view": fieldwork_view, "inspection_statuses": STATUS_LABELS}
+    return {"fieldwork_view": fieldwork_view, "inspection_statuses": STATUS_LABELS, "mutation_labels": MUTATION_LABELS}
 
 
 @bp.get("/inspections")

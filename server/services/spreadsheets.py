@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from server.errors import ValidationError
+from server.services import xlsx_reader
 
 HEADER_SCAN_ROWS = 30
 MAX_DATA_ROWS = 100_000
@@ -49,8 +50,6 @@ def _xlsx_sheets(data: bytes) -> Iterable[tuple[str, list[tuple[int, tuple]]]]:
         raise FileProblem("无法读取该 Excel 文件：文件可能已损坏，或不是 .xlsx 格式，请用 Excel 打开后另存为 .xlsx 再导入") from err
     try:
         for ws in wb.worksheets:
-            if ws.title.strip() in SKIP_SHEETS:
-                continue
             ws.reset_dimensions()  # some generators write a wrong <dimension>; read what is there
             yield ws.title, ((n, row) for n, row in enumerate(ws.iter_rows(values_only=True), start=1))
     finally:
@@ -99,30 +98,43 @@ def _kind(data: bytes, filename: str) -> str:
     raise FileProblem(f"不支持的文件类型“{shown}”，请上传 Excel（.xlsx）或 CSV 文件")
 
 
+def _scan(sheets, known: dict[str, Any], key_headers: set[str], header_key) -> Table | None:
+    """The first table whose header row names the key column and one more known column."""
+    for title, rows in sheets:
+        if title.strip() in SKIP_SHEETS:
+            continue
+        for scanned, (n, row) in enumerate(rows, start=1):
+            keys = [header_key(v) for v in row]
+            if any(k in key_headers for k in keys) and sum(k in known for k in keys) >= 2:
+                headers = {i: str(v).strip() for i, v in enumerate(row) if v is not None and str(v).strip()}
+                return Table(n, headers, _data_rows(rows), title or None)
+            if scanned >= HEADER_SCAN_ROWS:
+                break
+    return None
+
+
 def find_table(data: bytes, filename: str, known: dict[str, Any], key_headers: set[str], header_key,
                key_label: str) -> Table:
     """The first sheet's table whose header row names the key column; FileProblem otherwise."""
     kind = _kind(data, filename)
-    sheets = _xlsx_sheets(data) if kind == "xlsx" else iter([("", iter(_csv_rows(data)))])
-    try:
-        for title, rows in sheets:
-            scanned = 0
-            for n, row in rows:
-                keys = [header_key(v) for v in row]
-                if any(k in key_headers for k in keys) and sum(k in known for k in keys) >= 2:
-                    headers = {i: str(v).strip() for i, v in enumerate(row) if v is not None and str(v).strip()}
-                    return Table(n, headers, _data_rows(rows), title or None)
-                scanned += 1
-                if scanned >= HEADER_SCAN_ROWS:
-                    break
-    finally:
-        close = getattr(sheets, "close", None)
-        if close:
-            close()
-    if kind == "csv" and all(_is_blank(r) for _, r in _csv_rows(data)):
-        raise FileProblem("文件是空的，请选择填好数据的文件")
-    raise FileProblem(f"找不到表头行：请确认表格前 {HEADER_SCAN_ROWS} 行中有一行列名，且包含“{key_label}”列"
-                      "（可下载导入模板对照）")
+    if kind == "xlsx":
+        try:
+            table = _scan(xlsx_reader.sheets(data), known, key_headers, header_key)
+        except xlsx_reader.XlsxUnreadable:  # laid out in a way the fast reader does not know
+            sheets = _xlsx_sheets(data)
+            try:
+                table = _scan(sheets, known, key_headers, header_key)
+            finally:
+                sheets.close()
+    else:
+        rows = _csv_rows(data)
+        if all(_is_blank(r) for _, r in rows):
+            raise FileProblem("文件是空的，请选择填好数据的文件")
+        table = _scan([("", iter(rows))], known, key_headers, header_key)
+    if table is None:
+        raise FileProblem(f"找不到表头行：请确认表格前 {HEADER_SCAN_ROWS} 行中有一行列名，且包含“{key_label}”列"
+                          "（可下载导入模板对照）")
+    return table
 
 
 def _data_rows(rows: Iterable[tuple[int, tuple]]) -> list[tuple[int, list]]:

@@ -182,7 +182,7 @@ def _party(parties: list[dict]) -> dict | None:
     p = parties[-1]
     refused = bool(p.get("refused_to_sign"))
     return {"name": p.get("name") or "", "title": p.get("position") or "", "relation": "",
-            "id_no": p.get("id_number") or "", "phone": p.get("phone") or "", "recusal_requested": False,
+            "id_no": p.get("id_number") or "", "phone": p.get("phone") or "",
             "refusal_note": ((p.get("note") or "现场人员拒绝签名") if refused else "")}
 
 

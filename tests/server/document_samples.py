@@ -69,7 +69,7 @@ def record_context(media_dir, *, photos: int = 4, finding: str | None = None, ch
             {"inspector_id": 1, "name": "张伟", "cert_no": "14052200001", "department": "运输执法一中队", "phone": ""},
             {"inspector_id": 2, "name": "刘洋", "cert_no": "14052200002", "department": "运输执法一中队", "phone": ""}],
         "party": {"name": "王小红", "title": "安全主管", "relation": "员工", "id_no": "", "phone": "13800001234",
-                  "recusal_requested": False, "refusal_note": ""},
+                  "refusal_note": ""},
         "answer_options": vocab.CheckpointAnswer.choices(),
         "items": [
             {"no": 1, "item_id": 1, "code": "JT-001", "name": "道路普通货物运输经营许可的监督检查",

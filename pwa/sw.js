@@ -21,13 +21,16 @@ self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'SKIP_WAITING') self.skipWaiting();
 });
 
+let shell = null; // the open cache, reused by every fetch of a page load
+const openShell = () => (shell = shell || caches.open(CACHE));
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin || !url.pathname.startsWith(SCOPE)) return;
   if (request.mode === 'navigate') {
-    event.respondWith(caches.open(CACHE).then((cache) => cache.match(SCOPE)).then((hit) => hit || fetch(request)));
+    event.respondWith(openShell().then((cache) => cache.match(SCOPE)).then((hit) => hit || fetch(request)));
     return;
   }
-  event.respondWith(caches.open(CACHE).then((cache) => cache.match(request, { ignoreSearch: true })).then((hit) => hit || fetch(request)));
+  event.respondWith(openShell().then((cache) => cache.match(request)).then((hit) => hit || fetch(request)));
 });

@@ -163,7 +163,6 @@ function wireTriggers() {
 
 async function boot() {
   wireTriggers();
-  registerServiceWorker().catch(() => {});
   try {
     await store.init();
   } catch (err) {
@@ -171,6 +170,7 @@ async function boot() {
     return;
   }
   await render();
+  registerServiceWorker().catch(() => {}); // after the first screen: it competes with the cold start
   if (store.user()) store.sync('start');
 }
 

@@ -15,7 +15,7 @@ export const DB_VERSION = 2;
 /** Store names. */
 export const S = Object.freeze({
   META: 'meta', INSPECTIONS: 'inspections', OUTBOX: 'outbox', BLOBS: 'blobs', ATTENTION: 'attention',
-  RECEIPTS: 'receipts', DRAFTS: 'drafts', JOURNAL: 'journal', ACCOUNTS: 'accounts', SESSION: 'session',
+  RECEIPTS: 'receipts', DRAFTS: 'drafts', JOURNAL: 'journal', ACCOUNTS: 'accounts',
 });
 
 /** Stores that may hold data the server does not have yet: no upgrade step may drop them. */
@@ -44,7 +44,6 @@ export const USER_LADDER = [
 const DEVICE_LADDER = [
   (db) => {
     db.createObjectStore(S.ACCOUNTS, { keyPath: 'user_id' });
-    db.createObjectStore(S.SESSION, { keyPath: 'key' });
   },
 ];
 
@@ -82,7 +81,7 @@ function open(factory, name, version, ladder, onBlocked) {
   });
 }
 
-/** Opens the device database (accounts and the current session). */
+/** Opens the device database (the accounts that used this phone). */
 export function openDeviceDb(factory = globalThis.indexedDB, onBlocked = undefined) {
   return open(factory, DEVICE_DB, DEVICE_DB_VERSION, DEVICE_LADDER, onBlocked);
 }

@@ -10,7 +10,6 @@ import * as ls from './local-state.js';
 import { createApi } from './api.js';
 import { createSyncClient } from './sync-client.js';
 import { AppError } from './messages.js';
-import { processPhoto, currentPosition } from './photos.js';
 import { photoCaption } from './format.js';
 
 /** Creates the store; call init() before anything else. */
@@ -23,6 +22,8 @@ export function createStore({ factory = globalThis.indexedDB, fetchFn = undefine
   const emit = (type, detail = {}) => listeners.forEach((fn) => fn(type, detail));
   const api = createApi({ fetchFn, getToken: () => (auth ? auth.token : null) });
   let debounce = null;
+  const SESSION_KEY = 'spotcheck-current-user';
+  const deviceDb = async () => (device = device || await db.openDeviceDb(factory, onBlocked));
 
   async function openUser(userId) {
     if (userDb) { userDb.close(); userDb = null; }
@@ -51,12 +52,11 @@ export function createStore({ factory = globalThis.indexedDB, fetchFn = undefine
   }
 
   const store = {
-    /** Opens the device database and restores the session (works offline); returns the user or null. */
+    /** Restores the session from this phone (works offline); returns the user or null. */
     async init() {
-      device = await db.openDeviceDb(factory, onBlocked);
-      const session = await db.get(device, db.S.SESSION, 'current');
-      if (!session) return null;
-      await openUser(session.user_id);
+      const userId = globalThis.localStorage ? localStorage.getItem(SESSION_KEY) : null;
+      if (!userId) return null;
+      await openUser(Number(userId));
       return auth ? auth.user : null;
     },
     /** The signed-in user (or null). */
@@ -80,8 +80,8 @@ export function createStore({ factory = globalThis.indexedDB, fetchFn = undefine
       auth = { token: resp.token, expires_at: resp.expires_at, user: resp.user };
       await db.setMeta(userDb, 'auth', auth);
       await db.setMeta(userDb, 'clock', { offset_ms: Date.now() - Date.parse(resp.server_time), measured_at: new Date().toISOString() });
-      await db.put(device, db.S.ACCOUNTS, { user_id: resp.user.id, username: resp.user.username, display_name: resp.user.display_name });
-      await db.put(device, db.S.SESSION, { key: 'current', user_id: resp.user.id });
+      await db.put(await deviceDb(), db.S.ACCOUNTS, { user_id: resp.user.id, username: resp.user.username, display_name: resp.user.display_name });
+      localStorage.setItem(SESSION_KEY, String(resp.user.id));
       emit('login');
       return resp.user;
     },
@@ -108,9 +108,9 @@ export function createStore({ factory = globalThis.indexedDB, fetchFn = undefine
       userDb = null;
       if (!queued && userId !== null) {
         await db.deleteUserDb(factory, userId);
-        await db.del(device, db.S.ACCOUNTS, userId);
+        await db.del(await deviceDb(), db.S.ACCOUNTS, userId);
       }
-      await db.del(device, db.S.SESSION, 'current');
+      localStorage.removeItem(SESSION_KEY);
       auth = null;
       emit('logout');
       return { loggedOut: true, kept: queued };
@@ -119,7 +119,7 @@ export function createStore({ factory = globalThis.indexedDB, fetchFn = undefine
     /** Other accounts on this phone with unsynced work: [{display_name, queued}]. */
     async otherAccounts() {
       const out = [];
-      for (const acc of await db.all(device, db.S.ACCOUNTS)) {
+      for (const acc of await db.all(await deviceDb(), db.S.ACCOUNTS)) {
         if (auth && auth.user && acc.user_id === auth.user.id) continue;
         const handle = await db.openUserDb(factory, acc.user_id);
         const queued = await db.count(handle, db.S.OUTBOX);
@@ -129,15 +129,14 @@ export function createStore({ factory = globalThis.indexedDB, fetchFn = undefine
       return out;
     },
 
-    /** The inspection list as the phone shows it, returned ones first. */
+    /** The inspection list as the phone shows it, returned ones first (one read transaction). */
     async inspections() {
-      const counts = await outbox.pendingCounts(userDb);
-      const receipts = new Map((await db.all(userDb, db.S.RECEIPTS)).map((r) => [r.inspection_id, r]));
-      const rows = [];
-      for (const bundle of await db.all(userDb, db.S.INSPECTIONS)) {
-        const v = ls.inspectionView(bundle, await outbox.pendingFor(userDb, bundle.id));
-        rows.push({ ...v, pending: counts.get(bundle.id) || 0, receipt: receipts.get(bundle.id) || null });
-      }
+      const [bundles, queue, receipts] = await db.run(userDb, [db.S.INSPECTIONS, db.S.OUTBOX, db.S.RECEIPTS], 'readonly',
+        (s) => Promise.all([db.req(s[db.S.INSPECTIONS].getAll()), db.req(s[db.S.OUTBOX].getAll()), db.req(s[db.S.RECEIPTS].getAll())]));
+      const byInspection = new Map();
+      for (const e of queue) byInspection.set(e.inspection_id, [...(byInspection.get(e.inspection_id) || []), e]);
+      const receiptOf = new Map(receipts.map((r) => [r.inspection_id, r]));
+      const rows = bundles.map((b) => ({ ...ls.inspectionView(b, byInspection.get(b.id) || []), receipt: receiptOf.get(b.id) || null }));
       const rank = (v) => ({ returned: 0, in_progress: 1, assigned: 2, pending_evidence: 3, submitted: 4, approved: 5 }[v.status] ?? 6);
       return rows.sort((a, b) => rank(a) - rank(b) || String(a.due_date).localeCompare(String(b.due_date)) || a.id - b.id);
     },
@@ -195,6 +194,7 @@ export function createStore({ factory = globalThis.indexedDB, fetchFn = undefine
       const takenAt = new Date();
       const clock = await db.getMeta(userDb, 'clock');
       const reference = await store.reference();
+      const { processPhoto, currentPosition } = await import('./photos.js'); // not needed for a cold start
       const pos = await currentPosition({ timeout: 6000 });
       const lines = photoCaption({ takenAt, pos, view: v, clockOffsetMs: clock ? clock.offset_ms : null });
       const photo = await processPhoto(file, reference.photo, lines);

@@ -47,3 +47,10 @@ def test_assets_have_their_types_and_other_paths_are_not_served(client):
     assert client.get("/app/js/nothing.js").status_code == 404
     assert client.get("/app/../server/config.py").status_code == 404
     assert client.get("/app/index.html").status_code == 404  # the shell lives at /app/ only
+
+
+def test_the_modules_preloaded_by_the_shell_exist_and_are_precached(client):
+    html = client.get("/app/").get_data(as_text=True)
+    preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    assert "js/app.js" in preloaded and "js/screens/list.js" in preloaded
+    assert set(preloaded) <= set(pwa_routes.shell_files())

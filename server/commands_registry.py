@@ -67,7 +67,7 @@ def _run_export(registry: str, path: str) -> None:
         _fail(err.message)
     with open(path, "wb") as fh:
         fh.write(data)
-    click.echo(f"已导出{REGISTRIES[registry]}名录到 {path}")
+    click.echo(f"已导出{exports.REGISTRIES[registry].sheet_title}到 {path}")
 
 
 def _import_command(registry: str) -> click.Command:

@@ -158,8 +158,10 @@ def _form_values(name: str, obj) -> dict:
             value = current(obj, col.field, dt.date.today())
             if isinstance(col.type, DepartmentRef):
                 out[col.field] = obj.department.name if getattr(obj, "department", None) else ""
+            elif isinstance(col.type, Choice):  # the <select>/checkboxes carry codes, not labels
+                out[col.field] = list(value or []) if isinstance(col.type, MultiChoice) else (value or "")
             else:
-                out[col.field] = list(value or []) if isinstance(col.type, MultiChoice) else col.type.text(value)
+                out[col.field] = col.type.text(value)
     return out
 
 

@@ -141,10 +141,12 @@ def test_inspector_account_reads_but_may_not_export(session, login):
 
 
 def test_edit_form_shows_field_messages_then_saves(session, office):
-    target = f.create_target(session, name="原名称有限公司")
+    target = f.create_target(session, name="原名称有限公司", category="station", status="suspended", tags=["二级客运站"])
     session.commit()
     form = html(office.get(f"/office/targets/{target.id}/edit"))
-    assert 'value="原名称有限公司"' in form and "创建后不可修改" in form
+    assert 'value="原名称有限公司"' in form and "创建后不可修改" in form and 'value="二级客运站"' in form
+    assert '<option value="station" selected>道路客运站（场）</option>' in form
+    assert '<option value="suspended" selected>停业</option>' in form
     bad = office.post(f"/office/targets/{target.id}/edit", data={"name": "", "category": "freight", "status": "active",
                                                                  "longitude": "东经112", "latitude": "35.5"})
     assert bad.status_code == 422
@@ -165,6 +167,10 @@ def test_new_item_with_checkboxes_and_checkpoint_lines(session, office):
     assert resp.status_code == 302
     page = text(office.get(resp.headers["Location"]))
     assert "JT-020 机动车维修经营检查" in page and "实地检查、书面检查" in page and "检查要点（2 条）" in page
+    item_id = resp.headers["Location"].rstrip("/").split("/")[-1]
+    form = html(office.get(f"/office/items/{item_id}/edit"))
+    assert 'value="on_site" checked' in form and 'value="document" checked' in form and 'value="online" checked' not in form
+    assert '<option value="key" selected>重点</option>' in form and "是否备案\n维修档案是否齐全</textarea>" in form
 
 
 def test_target_detail_shows_ratings_licences_recusals_and_adds_a_rating(session, office):

@@ -11,7 +11,8 @@ from server.extensions import db
 from server.http import login_required
 from server.office import bp
 from server.services import exports, imports, registry, registry_edit
-from server.services.registry_columns import REGISTRIES, Choice, DepartmentRef, Lines, MultiChoice, Text
+from server.services.cell_types import Choice, DepartmentRef, Lines, MultiChoice, Text
+from server.services.registry_columns import REGISTRIES
 from server.services.registry_records import current
 from server.vocab import RatingSource
 

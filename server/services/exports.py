@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, selectinload
 from server.errors import NotFound, ValidationError
 from server.models.registry import InspectionItem, Target
 from server.services.registry import departments, require_editor, require_exporter
-from server.services.registry_columns import REGISTRIES, Choice, Column, DepartmentRef, MultiChoice, RegistrySpec
+from server.services.cell_types import Choice, DepartmentRef, MultiChoice
+from server.services.registry_columns import REGISTRIES, Column, RegistrySpec
 from server.services.registry_records import MODELS, current
 from server.services.spreadsheets import write_csv, write_xlsx
 

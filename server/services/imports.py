@@ -19,9 +19,8 @@ from server.errors import Conflict, NotFound
 from server.models.registry import InspectionItem, Target
 from server.services import audit
 from server.services.registry import department_lookup, require_editor
-from server.services.registry_columns import (
-    REGISTRIES, CellError, Column, RegistrySpec, header_key, header_table,
-)
+from server.services.cell_types import CellError
+from server.services.registry_columns import REGISTRIES, Column, RegistrySpec, header_key, header_table
 from server.services.registry_records import MODELS, apply, bulk_create, check_row, describe, diff
 from server.services.spreadsheets import FileProblem, Table, find_table
 

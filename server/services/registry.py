@@ -14,7 +14,7 @@ from server.errors import NotFound, PermissionDenied
 from server.models.registry import Department, InspectionItem, Inspector, Recusal, Target
 from server.services import permissions
 from server.services import uscc as uscc_rules
-from server.services.registry_columns import nfkc
+from server.services.cell_types import nfkc
 
 VIEW_ROLES = ("admin", "office", "leader", "inspector")
 EDIT_ROLES = ("admin", "office")

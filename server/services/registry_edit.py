@@ -12,7 +12,8 @@ from server.models.registry import CreditRating, Inspector, Recusal, Target
 from server.services import audit, risk
 from server.services import uscc as uscc_rules
 from server.services.registry import department_lookup, get_inspector, get_item, get_target, require_editor
-from server.services.registry_columns import REGISTRIES, CellError, Column, Date, RegistrySpec, cell_text
+from server.services.cell_types import CellError, Date, cell_text
+from server.services.registry_columns import REGISTRIES, Column, RegistrySpec
 from server.services.registry_records import MODELS, RATING_FIELDS, apply, check_row, describe, diff, new_record
 from server.vocab import RATING_LEVELS, RatingSource
 

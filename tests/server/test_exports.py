@@ -111,3 +111,16 @@ def test_template_offers_drop_downs_for_categories_and_departments(session):
     ws = openpyxl.load_workbook(io.BytesIO(data))["执法检查人员名录库"]
     lists = {dv.formula1 for dv in ws.data_validations.dataValidation}
     assert '"法制股"' in lists and '"在岗,离岗"' in lists
+
+
+def test_cli_export_then_import_is_unchanged(app, session, registry_data, tmp_path):
+    session.commit()
+    runner = app.test_cli_runner()
+    for registry, sheet in (("targets", "检查对象名录库"), ("inspectors", "执法检查人员名录库"), ("items", "随机抽查事项清单")):
+        path = tmp_path / f"{registry}.csv"
+        out = runner.invoke(args=[f"export-{registry}", str(path)])
+        assert out.exit_code == 0 and out.output.strip() == f"已导出{sheet}到 {path}"
+        back = runner.invoke(args=[f"import-{registry}", str(path)])
+        assert back.exit_code == 0 and "新增 0 条，更新 0 条" in back.output
+    wrong = runner.invoke(args=["export-targets", str(tmp_path / "x.pdf")])
+    assert wrong.exit_code == 1 and "导出文件名须以 .xlsx 或 .csv 结尾" in wrong.stderr

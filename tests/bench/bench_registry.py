@@ -177,6 +177,8 @@ def _bench_import(label: str, db, data: bytes) -> None:
 
 def main() -> None:
     from server.extensions import db
+    print("(load average at start: {:.1f} {:.1f} {:.1f}; the 2 cores are shared, so read each figure beside its "
+          "baseline)".format(*os.getloadavg()), flush=True)
     sheet = _import_sheet(IMPORT_ROWS)
     for label, url, _tmp in _databases():
         app = _app(url)

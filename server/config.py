@@ -38,6 +38,11 @@ class Defaults:
     MEDIA_MAX_PIXELS = 40_000_000
     SYNC_MAX_BATCH = 500
     PUBLICATION_WORKING_DAYS = 20
+    # Documents and review
+    BUREAU_NAME = "阳城县交通运输局"  # printed on every document
+    PDF_BATCH_WORKERS = 2  # processes rendering a task's zip of 笔录; 1 renders one after another
+    REVIEW_PHOTO_MAX_DISTANCE_M = 500  # photos taken farther than this from the target are flagged
+    PWA_VERSION = ""  # appended to the service worker's content hash; bump to force an update
     PUBLICATION_WARN_WORKING_DAYS = 15
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -115,8 +116,11 @@ def _check_checkpoint(insp: Inspection, checkpoint_id: int | None) -> None:
 
 class RecordIndex:
     """Records by (model, id) for one push: those that existed before it (prefetched in one query per
-    kind) and those it added. With it in session.info["record_index"], the appliers look records up
-    without a query — and so without an autoflush — per mutation."""
+    kind) and those it adds. With it in session.info["record_index"], the appliers look records up
+    without a query per mutation, and new records are written in one executemany per kind
+    (write_pending) instead of one ORM object each."""
+
+    WRITE_ORDER = (CheckpointAnswer, Finding, Photo, Signature, PartyRecord)  # photos refer to findings
 
     KINDS = {"checkpoint.record": CheckpointAnswer, "finding.add": Finding, "finding.amend": Finding,
              "photo.attach": Photo, "signature.add": Signature, "party.record": PartyRecord}
@@ -131,6 +135,7 @@ class RecordIndex:
             if _canonical(args.get("finding_id")):
                 wanted.setdefault(Finding, set()).add(_canonical(args["finding_id"]))
         self.rows: dict = {}
+        self.pending: dict = {}
         for model, ids in wanted.items():
             for row in session.scalars(select(model).where(model.id.in_(sorted(ids)))):
                 self.rows[(model, row.id)] = row
@@ -138,8 +143,16 @@ class RecordIndex:
     def get(self, model, record_id):
         return self.rows.get((model, record_id))
 
-    def add(self, row) -> None:
-        self.rows[(type(row), row.id)] = row
+    def add(self, model, values: dict) -> None:
+        self.rows[(model, values["id"])] = SimpleNamespace(**values)
+        self.pending.setdefault(model, []).append(values)
+
+    def write(self, session: Session) -> None:
+        """Insert the records added so far, one statement per kind."""
+        for model in self.WRITE_ORDER:
+            rows = self.pending.pop(model, None)
+            if rows:
+                session.execute(insert(model), rows)
 
 
 def _canonical(value) -> str | None:
@@ -154,11 +167,20 @@ def _get(session: Session, model, record_id):
     return index.get(model, record_id) if index is not None else session.get(model, record_id)
 
 
-def _add(session: Session, row) -> None:
-    session.add(row)
+def _add(session: Session, model, values: dict) -> None:
     index = session.info.get("record_index")
     if index is not None:
-        index.add(row)
+        index.add(model, values)
+    else:
+        session.add(model(**values))
+
+
+def write_pending(session: Session) -> None:
+    """Write the records a push has added but not yet inserted (a no-op outside a push)."""
+    index = session.info.get("record_index")
+    if index is not None:
+        index.write(session)
+    session.flush()
 
 
 def _check_finding(session: Session, insp: Inspection, finding_id: str | None) -> None:
@@ -207,7 +229,7 @@ def record_answer(session: Session, actor, origin: Origin, **args) -> str:
     _check_checkpoint(insp, args["checkpoint_id"])
     fields = {k: args[k] for k in ("checkpoint_id", "answer", "note")} | {"base": list(args["base"])}
     if not _existing(session, CheckpointAnswer, args, fields):
-        _add(session, CheckpointAnswer(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _add(session, CheckpointAnswer, {"id": args["id"], "inspection_id": insp.id, **fields, **origin.columns(insp)})
         _touch(insp, origin)
     return APPLIED
 
@@ -220,7 +242,7 @@ def add_finding(session: Session, actor, origin: Origin, **args) -> str:
     _check_checkpoint(insp, args["checkpoint_id"])
     fields = {k: args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification", "rectify_by")}
     if not _existing(session, Finding, args, fields):
-        _add(session, Finding(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _add(session, Finding, {"id": args["id"], "inspection_id": insp.id, **fields, **origin.columns(insp)})
         _touch(insp, origin)
     return APPLIED
 
@@ -235,7 +257,7 @@ def amend_finding(session: Session, actor, origin: Origin, **args) -> str:
     fields = {k: args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification", "rectify_by",
                                    "reason")} | {"supersedes_id": args["finding_id"]}
     if not _existing(session, Finding, args, fields):
-        _add(session, Finding(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _add(session, Finding, {"id": args["id"], "inspection_id": insp.id, **fields, **origin.columns(insp)})
         _touch(insp, origin)
     return APPLIED
 
@@ -251,7 +273,7 @@ def attach_photo(session: Session, actor, origin: Origin, **args) -> str:
                                    "longitude", "accuracy_m", "width", "height", "clock_offset_ms")}
     fields["byte_size"] = args["bytes"]
     if not _existing(session, Photo, args, fields):
-        _add(session, Photo(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _add(session, Photo, {"id": args["id"], "inspection_id": insp.id, **fields, **origin.columns(insp)})
         _touch(insp, origin)
     return APPLIED
 
@@ -267,7 +289,7 @@ def add_signature(session: Session, actor, origin: Origin, **args) -> str:
     fields = {"sha256": args["sha256"], "signer_role": args["signer_role"], "signer_name": args["signer_name"],
               "signer_inspector_id": signer, "signed_at": args["signed_at"]}
     if not _existing(session, Signature, args, fields):
-        _add(session, Signature(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _add(session, Signature, {"id": args["id"], "inspection_id": insp.id, **fields, **origin.columns(insp)})
         _touch(insp, origin)
     return APPLIED
 
@@ -279,7 +301,7 @@ def record_party(session: Session, actor, origin: Origin, **args) -> str:
         return LATE
     fields = {k: args[k] for k in ("name", "position", "id_number", "phone", "refused_to_sign", "note")}
     if not _existing(session, PartyRecord, args, fields):
-        _add(session, PartyRecord(id=args["id"], inspection_id=insp.id, **fields, **origin.columns(insp)))
+        _add(session, PartyRecord, {"id": args["id"], "inspection_id": insp.id, **fields, **origin.columns(insp)})
         _touch(insp, origin)
     return APPLIED
 
@@ -292,7 +314,7 @@ def submit_inspection(session: Session, actor, origin: Origin, *, inspection_id:
     insp = _open(session, actor, origin, "inspection.submit", args)
     if insp is None:
         return LATE
-    session.flush()
+    write_pending(session)
     answered = set(session.scalars(select(CheckpointAnswer.checkpoint_id).where(
         CheckpointAnswer.inspection_id == insp.id)))
     unanswered = [cp for cp in _checkpoint_ids(insp) if cp not in answered]

@@ -107,7 +107,7 @@ class SqlSyncStore(SyncStore):
         self._client.last_mutation_id = last_id
 
     def inspection_summaries(self, user, inspection_ids: list[int]) -> list[dict]:
-        self.session.flush()
+        fieldwork.write_pending(self.session)
         if self._log_rows:  # one executemany for the whole push
             self.session.execute(insert(MutationLog), self._log_rows)
             self._log_rows = []

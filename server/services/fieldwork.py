@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -115,8 +115,8 @@ def _check_checkpoint(insp: Inspection, checkpoint_id: int | None) -> None:
 
 
 class RecordIndex:
-    """Records by (model, id) for one push: those that existed before it (prefetched in one query per
-    kind) and those it adds. With it in session.info["record_index"], the appliers look records up
+    """Records by (model, id) for one push: those that existed before it (prefetched up front) and
+    those it adds. With it in session.info["record_index"], the appliers look records up
     without a query per mutation, and new records are written in one executemany per kind
     (write_pending) instead of one ORM object each."""
 
@@ -134,11 +134,8 @@ class RecordIndex:
                 wanted.setdefault(model, set()).add(_canonical(args["id"]))
             if _canonical(args.get("finding_id")):
                 wanted.setdefault(Finding, set()).add(_canonical(args["finding_id"]))
-        self.rows: dict = {}
+        self.rows: dict = _existing_rows(session, wanted) if wanted else {}
         self.pending: dict = {}
-        for model, ids in wanted.items():
-            for row in session.scalars(select(model).where(model.id.in_(sorted(ids)))):
-                self.rows[(model, row.id)] = row
 
     def get(self, model, record_id):
         return self.rows.get((model, record_id))
@@ -153,6 +150,22 @@ class RecordIndex:
             rows = self.pending.pop(model, None)
             if rows:
                 session.execute(insert(model), rows)
+
+
+def _existing_rows(session: Session, wanted: dict) -> dict:
+    """{(model, id): row} of the wanted ids that exist: one probe over every kind (usually none do),
+    then the whole rows of those that do, for the idempotency and reference checks."""
+    probe = union_all(*(select(literal(model.__tablename__).label("t"), model.id).where(model.id.in_(sorted(ids)))
+                        for model, ids in wanted.items()))
+    found: dict = {}
+    for table, rid in session.execute(probe):
+        found.setdefault(table, set()).add(rid)
+    rows = {}
+    for model in wanted:
+        if found.get(model.__tablename__):
+            for row in session.scalars(select(model).where(model.id.in_(sorted(found[model.__tablename__])))):
+                rows[(model, row.id)] = row
+    return rows
 
 
 def _canonical(value) -> str | None:
@@ -338,28 +351,18 @@ def submit_inspection(session: Session, actor, origin: Origin, *, inspection_id:
     return APPLIED
 
 
-def referenced_media(session: Session, inspection_id: int) -> list[tuple[str, str, str]]:
-    """(kind, record id, sha256) of every photo and signature of the inspection (late ones excluded)."""
-    photos = session.execute(select(Photo.id, Photo.sha256).where(Photo.inspection_id == inspection_id)
-                             .order_by(Photo.received_at, Photo.id)).all()
-    sigs = session.execute(select(Signature.id, Signature.sha256).where(Signature.inspection_id == inspection_id)
-                           .order_by(Signature.received_at, Signature.id)).all()
-    return [("photo", i, s) for i, s in photos] + [("signature", i, s) for i, s in sigs]
-
-
-def held_media(session: Session, hashes) -> dict[str, MediaFile]:
-    """The media files held among `hashes`."""
-    hashes = list(set(hashes))
-    if not hashes:
-        return {}
-    return {m.sha256: m for m in session.scalars(select(MediaFile).where(MediaFile.sha256.in_(hashes)))}
-
-
 def missing_media(session: Session, inspection_id: int) -> list[tuple[str, str, str]]:
-    """The referenced files the server does not hold yet."""
-    refs = referenced_media(session, inspection_id)
-    held = held_media(session, [s for _, _, s in refs])
-    return [r for r in refs if r[2] not in held]
+    """(kind, record id, sha256) of the photos and signatures (late ones excluded) whose file the server
+    does not hold yet — one statement."""
+    refs = union_all(
+        select(literal("photo").label("kind"), Photo.id, Photo.sha256, Photo.received_at)
+        .where(Photo.inspection_id == inspection_id),
+        select(literal("signature").label("kind"), Signature.id, Signature.sha256, Signature.received_at)
+        .where(Signature.inspection_id == inspection_id)).subquery()
+    q = (select(refs.c.kind, refs.c.id, refs.c.sha256)
+         .outerjoin(MediaFile, MediaFile.sha256 == refs.c.sha256).where(MediaFile.sha256.is_(None))
+         .order_by(refs.c.kind, refs.c.received_at, refs.c.id))
+    return [tuple(r) for r in session.execute(q)]
 
 
 def complete_waiting(session: Session, actor, sha256: str) -> list[Inspection]:

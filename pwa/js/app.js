@@ -1,12 +1,14 @@
 // @ts-check
 /** The app: boot (session, service worker, sync triggers), the hash router and the shared chrome. */
+import { earlyOpen } from './boot.js'; // first: starts opening IndexedDB while the rest loads
 import { createStore } from './store.js';
 import { h } from './dom.js';
 import { messageFor } from './messages.js';
 import { dateTime, offsetLabel, CLOCK_WARN_MS } from './format.js';
 import { match } from './routes.js';
 
-const store = createStore({ onBlocked: () => toast(messageFor('db_blocked'), 'error') });
+performance.mark('app-start'); // cold-start breakdown for tests/bench/bench_pwa.py
+const store = createStore({ onBlocked: () => toast(messageFor('db_blocked'), 'error'), early: earlyOpen });
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 let waitingWorker = null;
 let current = { live: false, key: '' };
@@ -165,6 +167,7 @@ async function boot() {
   wireTriggers();
   try {
     await store.init();
+    performance.mark('session-restored');
   } catch (err) {
     $('main').replaceChildren(h('p', { class: 'error-block', role: 'alert' }, messageFor(err.code, err.message)));
     return;

@@ -11,9 +11,10 @@ import { createApi } from './api.js';
 import { createSyncClient } from './sync-client.js';
 import { AppError } from './messages.js';
 import { photoCaption } from './format.js';
+import { SESSION_KEY } from './boot.js';
 
 /** Creates the store; call init() before anything else. */
-export function createStore({ factory = globalThis.indexedDB, fetchFn = undefined, onBlocked = undefined } = {}) {
+export function createStore({ factory = globalThis.indexedDB, fetchFn = undefined, onBlocked = undefined, early = null } = {}) {
   let device = null;
   let userDb = null;
   let auth = null;
@@ -22,13 +23,12 @@ export function createStore({ factory = globalThis.indexedDB, fetchFn = undefine
   const emit = (type, detail = {}) => listeners.forEach((fn) => fn(type, detail));
   const api = createApi({ fetchFn, getToken: () => (auth ? auth.token : null) });
   let debounce = null;
-  const SESSION_KEY = 'spotcheck-current-user';
   const deviceDb = async () => (device = device || await db.openDeviceDb(factory, onBlocked));
 
-  async function openUser(userId) {
+  async function openUser(userId, opened = null) {
     if (userDb) { userDb.close(); userDb = null; }
     if (sync) sync.stop();
-    userDb = await db.openUserDb(factory, userId, { onBlocked });
+    userDb = (opened && await opened) || await db.openUserDb(factory, userId, { onBlocked });
     auth = await db.getMeta(userDb, 'auth');
     sync = createSyncClient({ db: userDb, api, lockName: `spotcheck-sync-${userId}`, onEvent: (t, d) => emit(`sync:${t}`, d) });
   }
@@ -56,7 +56,7 @@ export function createStore({ factory = globalThis.indexedDB, fetchFn = undefine
     async init() {
       const userId = globalThis.localStorage ? localStorage.getItem(SESSION_KEY) : null;
       if (!userId) return null;
-      await openUser(Number(userId));
+      await openUser(Number(userId), early && early.userId === Number(userId) ? early.db : null);
       return auth ? auth.user : null;
     },
     /** The signed-in user (or null). */

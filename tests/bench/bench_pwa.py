@@ -26,6 +26,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 RUNS = 3
+COLD_RUNS = 5
 INSPECTIONS = 20
 
 RESIZE = """async ([b64, mode]) => {
@@ -91,14 +92,17 @@ def cold_start(pw, url: str) -> None:
     wait_for_controller(page)
     page.locator("#syncbar").filter(has_text="全部已同步").wait_for()
     ctx.close()
-    app_ms, blank_ms = [], []
-    for _ in range(RUNS):
+    app_ms, blank_ms, parts = [], [], []
+    for _ in range(COLD_RUNS):
         ctx = launch(True)  # a restarted browser: no warm process, no memory cache
         page = _throttled_page(ctx)
         page.goto("/app/")
         page.get_by_role("heading", name="我的检查任务").wait_for()
         page.get_by_role("link", name="阳城县测试物流有限公司01").wait_for()
-        app_ms.append(page.evaluate("() => performance.getEntriesByName('list-ready')[0].startTime"))
+        # The first of each mark: the start-up sync re-renders the list later, which is not the cold start.
+        marks = page.evaluate("() => Object.fromEntries(performance.getEntriesByType('mark').reverse().map((m) => [m.name, m.startTime]))")
+        app_ms.append(marks["list-ready"])
+        parts.append(marks)
         ctx.close()
         ctx = launch(True)
         page = _throttled_page(ctx)
@@ -106,7 +110,10 @@ def cold_start(pw, url: str) -> None:
         blank_ms.append(page.evaluate("() => performance.getEntriesByName('ready')[0].startTime"))
         ctx.close()
     app, blank = statistics.median(app_ms), statistics.median(blank_ms)
-    print(f"offline cold start to the list ({INSPECTIONS} inspections), 4× CPU throttle: {app / 1000:.2f} s median of {RUNS} "
+    mid = parts[app_ms.index(sorted(app_ms)[len(app_ms) // 2])]
+    print(f"offline cold start to the list ({INSPECTIONS} inspections), 4× CPU throttle: {app / 1000:.2f} s median of {COLD_RUNS} "
+          f"[min {min(app_ms) / 1000:.2f} s; median run: modules loaded {mid['app-start'] / 1000:.2f} s, session restored "
+          f"{mid['session-restored'] / 1000:.2f} s, list {mid['list-ready'] / 1000:.2f} s] "
           f"(baseline blank page: {blank / 1000:.2f} s; budget ≤ 1 s) {verdict(app <= 1000)}")
 
 

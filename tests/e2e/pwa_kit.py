@@ -83,8 +83,9 @@ def phone_login(page, username: str, password: str = PASSWORD, *, expect_list: b
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
-    if expect_list:
+    if expect_list:  # and the first download has finished, as an inspector waits for it before leaving the office
         page.get_by_role("heading", name="我的检查任务").wait_for()
+        page.locator("#syncbar").filter(has_text="全部已同步").wait_for()
 
 
 def wait_for_controller(page, timeout: float = 15.0):

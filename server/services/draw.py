@@ -94,7 +94,7 @@ def run_draw(session: Session, actor, task_id: int, *, witness_entropy: str, con
               "witness_entropy": entropy, "inspectors": pool_record,
               "recusals": assignment.recusal_entries(session, pool, [u for u, _ in pairs]),
               "drawn_at": utcnow().isoformat(timespec="seconds")}
-    record = complete_record(inputs, {i.cert_no: i.name for i in pool})
+    record = complete_record(inputs, {i.cert_no: i.name for i in pool}, pairs)
     if record["commitment"] != task.commitment:
         raise Conflict("服务器种子与已公开的承诺值不符，已停止抽取；请联系管理员")
     draw = save_draw(session, actor, task, record, kind=inputs["kind"])
@@ -114,10 +114,10 @@ def listing_of(pairs: list[tuple[str, str]]) -> str:
         raise ValidationError(f"无法抽取：{err}") from None
 
 
-def complete_record(inputs: dict, names: dict[str, str]) -> dict:
+def complete_record(inputs: dict, names: dict[str, str], pairs: list[tuple[str, str]] | None = None) -> dict:
     """draw_records.complete, with input the algorithm refuses turned into a message for the office."""
     try:
-        return draw_records.complete(inputs, names=names)
+        return draw_records.complete(inputs, names=names, pairs=pairs)
     except draw_v1.DrawInputError as err:
         raise ValidationError(f"无法抽取：{err}") from None
 

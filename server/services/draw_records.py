@@ -53,8 +53,11 @@ def seal(record: dict) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
-def compute_outputs(record: dict) -> dict:
-    """Every output field, recomputed from the record's inputs (raises DrawInputError on bad inputs)."""
+def compute_outputs(record: dict, pairs: list[tuple[str, str]] | None = None) -> dict:
+    """Every output field, recomputed from the record's inputs (raises DrawInputError on bad inputs).
+
+    `pairs` may be given by a caller that has just built the listing from them, to skip parsing it back.
+    """
     try:
         server_seed = bytes.fromhex(record["server_seed"])
     except (TypeError, ValueError):
@@ -62,7 +65,8 @@ def compute_outputs(record: dict) -> dict:
     listing = record["population_listing"]
     if not isinstance(listing, str):
         raise algo.DrawInputError("检查对象名单应为文本")
-    pairs = algo.parse_listing(listing)
+    if pairs is None:
+        pairs = algo.parse_listing(listing)
     seed = algo.draw_seed(server_seed, record["witness_entropy"])
     sizes = algo.stratum_sizes(pairs)
     counts, ratios = _counts(record, sizes)
@@ -115,13 +119,13 @@ def _counts(record: dict, sizes: dict) -> tuple[dict, dict]:
     raise algo.DrawInputError(f"未知的抽取规则“{rule}”")
 
 
-def complete(inputs: dict, names: dict[str, str] | None = None) -> dict:
+def complete(inputs: dict, names: dict[str, str] | None = None, pairs: list[tuple[str, str]] | None = None) -> dict:
     """The sealed record: the inputs, every output computed from them, the group members' names
     (from `names`, 执法证号 → 姓名, as the inspection notice shows them) and record_sha256."""
     record = dict(inputs)
     record["algorithm"] = algo.ALGORITHM
     record["witness_entropy"] = algo.normalize_entropy(record.get("witness_entropy", ""))
-    record.update(compute_outputs(record))
+    record.update(compute_outputs(record, pairs))
     for group in record["assignments"]:
         group["inspectors"] = [{"cert_no": i["cert_no"], "name": (names or {}).get(i["cert_no"], ""),
                                 "department": i["department"]} for i in group["inspectors"]]

@@ -241,12 +241,15 @@ class _Loads:
         self.dept_levels: dict[str, dict[int, set[str]]] = {}
         for r in pool:
             self.dept_levels.setdefault(r.department, {0: set()})[0].add(r.cert_no)
+        if len(self.dept_levels) == 1:  # one department: its buckets are the global ones (shared scoring)
+            self.dept_levels = dict.fromkeys(self.dept_levels, self.levels)
         self.dept_of = {r.cert_no: r.department for r in pool}
 
     def bump(self, cert_no: str) -> None:
         n = self.count[cert_no]
         self.count[cert_no] = n + 1
-        for levels in (self.levels, self.dept_levels[self.dept_of[cert_no]]):
+        dept_levels = self.dept_levels[self.dept_of[cert_no]]
+        for levels in (self.levels,) if dept_levels is self.levels else (self.levels, dept_levels):
             levels[n].discard(cert_no)
             if not levels[n]:
                 del levels[n]
@@ -263,9 +266,13 @@ class _TargetKeys:
         self._inner = base.copy
         self._cert_bytes = cert_bytes
         self._digests: dict[str, bytes] = {}
+        self._scored: dict[int, list[tuple[bytes, str]]] = {}  # per bucket (buckets do not change meanwhile)
 
-    def scored(self, certs: Iterable[str], taken: set[str]) -> list[tuple[bytes, str]]:
-        """(digest, cert_no) for the certs not taken; this loop is where assignment spends its time."""
+    def scored(self, certs: set[str], taken: set[str]) -> list[tuple[bytes, str]]:
+        """(digest, cert_no) for the certs of a bucket not taken; this is where assignment spends its time."""
+        cached = self._scored.get(id(certs))
+        if cached is not None:
+            return [e for e in cached if e[1] not in taken]
         inner, outer, digests, cert_bytes = self._inner, self._outer, self._digests, self._cert_bytes
         out = []
         for c in certs:
@@ -279,6 +286,7 @@ class _TargetKeys:
                 o.update(i.digest())
                 d = digests[c] = o.digest()
             out.append((d, c))
+        self._scored[id(certs)] = out
         return out
 
 

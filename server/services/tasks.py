@@ -103,24 +103,30 @@ def population(session: Session, task: Task, at: dt.datetime | None = None) -> t
         rows = session.execute(select(Target.uscc, Target.risk_level).where(Target.uscc.in_(task.target_usccs)))
         return [(u, r) for u, r in rows], 0
     scope = task.scope or {}
-    query = select(Target.id, Target.uscc, Target.risk_level, Target.tags).where(
-        Target.category.in_(scope.get("categories") or []), Target.status.in_(scope.get("statuses") or ["active"]))
-    if scope.get("regions"):
-        query = query.where(Target.region.in_(scope["regions"]))
     recent: set[int] = set()
     if task.exclusion_months:
         cutoff = _months_before(at or utcnow(), task.exclusion_months)
         recent = set(session.scalars(select(Inspection.target_id).where(
             Inspection.task_id != task.id, Inspection.status != "withdrawn", Inspection.created_at >= cutoff)))
     wanted_tags = set(scope.get("tags") or ())
+    # Only the columns needed: decoding every target's JSON tags costs seconds at 10^6 targets. No ORDER BY:
+    # the listing sorts in Python, which is cheaper than a database sort spilling to disk.
+    columns = [Target.uscc, Target.risk_level, Target.id] + ([Target.tags] if wanted_tags else [])
+    query = select(*columns).where(Target.category.in_(scope.get("categories") or []),
+                                   Target.status.in_(scope.get("statuses") or ["active"]))
+    if scope.get("regions"):
+        query = query.where(Target.region.in_(scope["regions"]))
+    rows = session.execute(query)
+    if not recent and not wanted_tags:
+        return [(row[0], row[1]) for row in rows], 0
     pairs, excluded = [], 0
-    for target_id, uscc, level, tags in session.execute(query.order_by(Target.uscc)):
-        if wanted_tags and not wanted_tags & set(tags or ()):
+    for row in rows:
+        if wanted_tags and not wanted_tags & set(row[3] or ()):
             continue
-        if target_id in recent and level != "high":
+        if row[2] in recent and row[1] != "high":
             excluded += 1
             continue
-        pairs.append((uscc, level))
+        pairs.append((row[0], row[1]))
     return pairs, excluded
 
 

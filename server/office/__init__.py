@@ -10,6 +10,7 @@ NAV = [
     ("office.targets", "检查对象", None),
     ("office.inspectors", "执法人员", None),
     ("office.plans", "计划与任务", None),
+    ("office.inspections", "检查记录", None),
     ("office.review_queue", "结果审核", None),
     ("office.referrals", "移送", None),
     ("office.publications", "公示", None),

@@ -17,6 +17,12 @@ self.addEventListener('activate', (event) => {
     .then(() => self.clients.claim()));
 });
 
+// Background Sync, where the browser has it (never the only path): wake the app's open pages to flush.
+self.addEventListener('sync', (event) => {
+  if (event.tag !== 'spotcheck-outbox') return;
+  event.waitUntil(self.clients.matchAll({ type: 'window' }).then((list) => list.forEach((c) => c.postMessage({ type: 'FLUSH' }))));
+});
+
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'SKIP_WAITING') self.skipWaiting();
 });

@@ -106,6 +106,9 @@ async function registerServiceWorker() {
       if (worker.state === 'installed' && navigator.serviceWorker.controller) offer(worker);
     });
   });
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    if (event.data && event.data.type === 'FLUSH' && store.user()) store.sync('background');
+  });
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     if (sessionStorage.getItem('spotcheck-updating')) { sessionStorage.removeItem('spotcheck-updating'); location.reload(); }
   });

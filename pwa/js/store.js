@@ -42,6 +42,9 @@ export function createStore({ factory = globalThis.indexedDB, fetchFn = undefine
     emit('changed', { inspectionId });
     if (debounce) clearTimeout(debounce);
     debounce = setTimeout(() => { debounce = null; if (navigator.onLine !== false) store.sync('record'); }, 1500);
+    if (navigator.onLine === false && globalThis.navigator.serviceWorker) { // a bonus where Background Sync exists
+      navigator.serviceWorker.ready.then((reg) => reg.sync && reg.sync.register('spotcheck-outbox')).catch(() => {});
+    }
     return entry;
   }
 

@@ -248,6 +248,13 @@ def record_complete_inspection(page, *, photo: bytes | None = None, party: str =
     open_section(page, "现场当事人")
     record_party(page, party)
     open_section(page, "签名")
+    page.get_by_role("link", name="预览现场检查笔录").click()  # the party reads the record before signing
+    preview = page.get_by_role("article", name="现场检查笔录预览")
+    preview.get_by_role("heading", name="现场检查笔录").wait_for()
+    preview.get_by_text("晋E12345 车辆技术档案缺少 2023 年度审验记录").wait_for()
+    preview.get_by_text("以上笔录已经本人核对，与事实相符。").wait_for()
+    page.go_back()
+    page.get_by_role("heading", name="签名").wait_for()
     for name in members:
         sign(page, f"检查人员 {name}")
     sign(page, f"当事人 {party}")

@@ -3,6 +3,8 @@ two inspectors share one phone and never see each other's records; logging out w
 first and discards nothing."""
 from __future__ import annotations
 
+import re
+
 from server.models.accounts import User
 from server.models.fieldwork import Finding
 from server.models.inspections import Inspection
@@ -73,6 +75,9 @@ def test_two_inspectors_on_one_phone_never_see_each_others_records(live_server, 
     start_inspection(page)
     answer(page, 1, "不符合")
 
+    page.get_by_role("link", name="我的").click()
+    page.get_by_text(re.compile(r"^持久存储：(已获得|未获得)")).wait_for()
+    page.get_by_text(re.compile(r"^已用 .+，可用上限 .+")).wait_for()
     _logout(page)  # 3 records not yet synced: the phone asks first
     page.get_by_role("heading", name="还有未同步的记录").wait_for()
     page.get_by_role("button", name="取消").click()

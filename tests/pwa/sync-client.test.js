@@ -55,7 +55,7 @@ test('a full inspection: files go up first (HEAD, then PUT), then one push, then
   const ex = EX.push_full_inspection;
   const blobs = setupBlobs(ex);
   const submitted = { ...concrete(EX.pull_first.response.body), inspections: [{ ...concrete(EX.pull_first.response.body.inspections[0]), status: 'submitted', locked: true }] };
-  const { handle, server, client } = await setup({
+  const { handle, server, client, events } = await setup({
     'HEAD /api/v1/media/51c3439cc972c28473cfa8d9f38c406f8e9ad8ec837ff1dbec9c1bb65d6d49b3': () => exampleResponse(EX.media_head_missing),
     'HEAD /api/v1/media/dfc686d592d08983c1b0ffd813ade621dbf6725c39e724dd2dff97fbcb838833': () => new Response(null, { status: 200 }),
     'PUT /api/v1/media/51c3439cc972c28473cfa8d9f38c406f8e9ad8ec837ff1dbec9c1bb65d6d49b3': () => exampleResponse(EX.media_put),
@@ -80,6 +80,8 @@ test('a full inspection: files go up first (HEAD, then PUT), then one push, then
   assert.equal((await outbox.pending(handle)).length, 0);
   const stored = await db.get(handle, db.S.RECEIPTS, 1);
   assert.equal(stored.status.ok, true);
+  const shown = events.filter(([t]) => t === 'progress').map(([, d]) => d.state.progress.text);
+  assert.deepEqual(shown.slice(0, 3), ['照片与签名 1/2', '照片与签名 2/2', '提交记录 8 条']);
   assert.equal((await db.get(handle, db.S.BLOBS, '51c3439cc972c28473cfa8d9f38c406f8e9ad8ec837ff1dbec9c1bb65d6d49b3')).uploaded, true);
 });
 

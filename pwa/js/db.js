@@ -7,9 +7,13 @@
  */
 import { AppError } from './messages.js';
 
+/** The device database: which accounts used this phone. */
 export const DEVICE_DB = 'spotcheck-device';
+/** Its version. */
 export const DEVICE_DB_VERSION = 1;
+/** Each user's database is this prefix plus the user id. */
 export const USER_DB_PREFIX = 'spotcheck-user-';
+/** The user database's version: USER_LADDER has one step per version. */
 export const DB_VERSION = 2;
 
 /** Store names. */

@@ -4,6 +4,7 @@
  * bundle with the device's unsynced mutations applied on top, by the same merge rules the server uses.
  */
 
+/** Statuses in which the server treats new work as late evidence. */
 export const LOCKED = new Set(['pending_evidence', 'submitted', 'approved']);
 const STATUS_LABELS = { in_progress: '检查中', submitted: '已提交' };
 

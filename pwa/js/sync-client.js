@@ -9,6 +9,7 @@ import * as outbox from './outbox.js';
 import { isTokenError } from './api.js';
 import { LOCKED } from './local-state.js';
 
+/** Retry back-off (PROTOCOL §7): base 1 s, factor 2, cap 5 minutes, full jitter. */
 export const BACKOFF = Object.freeze({ base: 1000, factor: 2, cap: 5 * 60 * 1000 });
 const DEFAULT_BATCH = 500;
 const MAX_ROUNDS = 200;

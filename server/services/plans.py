@@ -7,7 +7,6 @@ marked superseded, and remain visible; tasks are drawn under the version in forc
 from __future__ import annotations
 
 import copy
-import datetime as dt
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -225,6 +224,3 @@ def public_versions(plan: Plan) -> list[PlanVersion]:
     """The versions the public sees: every one that was published, newest first."""
     return [v for v in reversed(plan.versions) if v.published_at is not None]
 
-
-def plan_year_bounds(plan: Plan) -> tuple[dt.date, dt.date]:
-    return dt.date(plan.year, 1, 1), dt.date(plan.year, 12, 31)

@@ -25,7 +25,7 @@ test: sysdeps-test venv node-deps
 	cd tests/pwa && node --test
 
 ## bench: the benchmarks in tests/bench, each beside its baseline
-bench: sysdeps-test venv
+bench: sysdeps-test venv node-deps
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 sysdeps-run:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9f8f3f66253e
+Revision ID: cdf14c44d777
 Revises: 
-Create Date: 2026-11-27 17:53:39.399275
+Create Date: 2026-11-27 18:35:44.868010
 
 """
 from alembic import op
@@ -13,7 +13,7 @@ from sqlalchemy import Text  # noqa: F401  (JSONB variants render astext_type=Te
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '9f8f3f66253e'
+revision = 'cdf14c44d777'
 down_revision = None
 branch_labels = None
 depends_on = None

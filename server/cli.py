@@ -83,14 +83,16 @@ def init_db_command():
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user_command, audit_verify_command, init_db_command):
-        app.cli.add_command(command)
-    # Areas add their commands below, one import each.
+    """Register every `spotcheck` command: the core ones here, each area's from its own module."""
+    from server import commands_registry
     from server.commands_demo import demo_logins_command, load_demo_command
-    app.cli.add_command(load_demo_command)
-    app.cli.add_command(demo_logins_command)
-    __import__("server.commands_registry").commands_registry.register(app)
-    app.cli.add_command(__import__("server.commands_draw").commands_draw.verify_draw_command)
-    app.cli.add_command(__import__("server.commands_documents").commands_documents.prune_pdf_cache_command)
-    app.cli.add_command(__import__("server.commands_followup").commands_followup.refresh_risk_command)
-    app.cli.add_command(__import__("server.commands_device").commands_device.device_group)
+    from server.commands_device import device_group
+    from server.commands_documents import prune_pdf_cache_command
+    from server.commands_draw import verify_draw_command
+    from server.commands_followup import refresh_risk_command
+
+    for command in (create_user_command, audit_verify_command, init_db_command, load_demo_command,
+                    demo_logins_command, verify_draw_command, prune_pdf_cache_command, device_group,
+                    refresh_risk_command):
+        app.cli.add_command(command)
+    commands_registry.register(app)  # import-*/export-* for the three registries

@@ -24,7 +24,7 @@ def fail(message: str, code: int = 1):
     sys.exit(code)
 
 
-@click.command("create-user")
+@click.command("create-user", help="创建用户（执法检查人员账号按执法证号关联名录库）")
 @click.option("--username", required=True, help="登录名")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="至少 8 位")
 @click.option("--role", required=True, type=click.Choice(["admin", "office", "leader", "inspector"]))
@@ -53,7 +53,7 @@ def create_user_command(username, password, role, display_name, cert_no):
     click.echo(f"已创建用户 {user.username}（{role}）")
 
 
-@click.command("audit-verify")
+@click.command("audit-verify", help="校验操作日志的哈希链，指出被改动或删除的条目")
 @with_appcontext
 def audit_verify_command():
     """Check the audit log's hash chain; name each edited or deleted entry."""
@@ -72,7 +72,7 @@ def audit_verify_command():
     fail(f"操作日志校验失败：发现 {len(problems)} 处问题")
 
 
-@click.command("init-db")
+@click.command("init-db", help="不经迁移直接建表（仅用于测试和临时数据库）")
 @with_appcontext
 def init_db_command():
     """Create the schema without migrations (tests and throwaway databases only)."""

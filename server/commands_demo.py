@@ -17,7 +17,7 @@ from server.services.passwords import check_password
 from server.vocab import Role
 
 
-@click.command("load-demo")
+@click.command("load-demo", help="载入阳城县演示数据（事项、约 300 个检查对象、约 25 名执法人员、各角色账号、计划与抽取）")
 @click.option("--if-empty", is_flag=True, help="数据库中已有检查对象时什么也不做（make run 每次都调用）")
 @with_appcontext
 def load_demo_command(if_empty: bool):
@@ -47,7 +47,7 @@ def _has_page(path: str) -> bool:
     return True
 
 
-@click.command("demo-logins")
+@click.command("demo-logins", help="显示办公、手机端、公开门户的地址和演示账号")
 @click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="服务的访问地址")
 @with_appcontext
 def demo_logins_command(url: str):

@@ -9,7 +9,7 @@ from server.errors import AppError
 from server.services import documents
 
 
-@click.command("prune-pdf-cache")
+@click.command("prune-pdf-cache", help="删除 N 天未下载的缓存文书和打印用照片")
 @click.option("--older-than-days", type=int, default=90, show_default=True,
               help="删除这么多天内未被下载的缓存文书（PDF 及照片打印件）")
 @with_appcontext

@@ -12,7 +12,7 @@ import click
 from server.services import draw_records
 
 
-@click.command("verify-draw")
+@click.command("verify-draw", help="根据公开的抽取记录文件重新计算，核对抽取结果是否一致")
 @click.argument("path", type=click.Path(dir_okay=False))
 def verify_draw_command(path: str) -> None:
     """Re-run a draw from its record file (downloaded from the public task page) and compare."""

@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from server.extensions import db
 
 
-@click.command("refresh-risk")
+@click.command("refresh-risk", help="按信用等级和信用记录重新计算所有检查对象的风险等级（建议每日运行）")
 @click.option("--dry-run", is_flag=True, help="只显示将发生的变化，不保存")
 @with_appcontext
 def refresh_risk_command(dry_run: bool):

@@ -14,6 +14,7 @@ NAV = [
     ("office.review_queue", "结果审核", None),
     ("office.referrals", "移送", None),
     ("office.publications", "公示", None),
+    ("office.documents_index", "文书打印", None),
     ("office.approvals", "审批", ("leader", "admin")),
     ("office.devices", "设备", ("admin",)),
     ("office.users", "用户", ("admin",)),

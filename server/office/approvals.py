@@ -45,11 +45,14 @@ def approvals_decide():
 
 
 OBJECT_PAGES = {"publications": ("office.publication_detail", "pub_id"),
-                "referrals": ("office.referral_detail", "referral_id")}
+                "referrals": ("office.referral_detail", "referral_id"),
+                "plans": ("office.plan_detail", "plan_id")}
 
 
 @bp.app_template_global("approval_link")
 def approval_link(approval: Approval) -> str | None:
     """The page of the object an approval is about, where this area has one."""
+    if approval.object_type == "draw_requests" and approval.payload.get("inspection_id"):
+        return url_for("office.inspection_detail", inspection_id=int(approval.payload["inspection_id"]))
     endpoint, arg = OBJECT_PAGES.get(approval.object_type, (None, None))
     return url_for(endpoint, **{arg: int(approval.object_id)}) if endpoint else None

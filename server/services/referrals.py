@@ -107,14 +107,16 @@ def require_text(value: str, field: str, label: str) -> str:
 # --- violations --------------------------------------------------------------------------------
 
 def ensure_violations(session: Session, inspection: Inspection, record: dict | None = None) -> list[Violation]:
-    """Open a violation for each current finding and for a negative inspection result (idempotent)."""
+    """Open a violation for each current finding, or one for a negative result with no finding (idempotent).
+
+    A negative result that has findings is those findings: opening one more for the result itself
+    would make staff close the same problem twice."""
     record = record if record is not None else inspection_record.load(session, inspection)
-    wanted: list[tuple[str, str, str]] = []
-    if inspection_record.is_negative(inspection):
+    wanted = [(str(f["id"]), f.get("description", ""), f.get("legal_basis", ""))
+              for f in inspection_record.current_findings(record)]
+    if not wanted and inspection_record.is_negative(inspection):
         from server.services.publication import result_text
         wanted.append(("", f"检查结果：{result_text(inspection.result_categories)}", ""))
-    for f in inspection_record.current_findings(record):
-        wanted.append((str(f["id"]), f.get("description", ""), f.get("legal_basis", "")))
     existing = {v.finding_ref: v for v in session.scalars(select(Violation).where(
         Violation.inspection_id == inspection.id))}
     for ref, description, basis in wanted:

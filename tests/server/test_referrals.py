@@ -298,3 +298,22 @@ def test_administrative_state_machine(session, people):
 
 def test_criminal_state_machine(session, people):
     _matrix(session, people, "criminal", CRIMINAL_ALLOWED)
+
+
+def test_a_negative_result_with_a_finding_is_one_violation_to_close(session, people):
+    """The finding is the problem the negative result reports: staff close it once, not twice."""
+    import uuid
+
+    from server.models.fieldwork import Finding
+    insp = create_submitted_inspection(session, status="approved", result_categories=["02"], follow_ups=["rectify"])
+    session.add(Finding(id=str(uuid.uuid4()), inspection_id=insp.id, description="未按规定建立车辆技术档案",
+                        legal_basis="《道路运输车辆技术管理规定》第二十六条"))
+    session.flush()
+    [violation] = referrals.ensure_violations(session, insp)
+    assert violation.description == "未按规定建立车辆技术档案"
+
+
+def test_a_negative_result_without_findings_is_still_a_violation(session, people):
+    insp = create_submitted_inspection(session, status="approved", result_categories=["02"], follow_ups=["rectify"])
+    [violation] = referrals.ensure_violations(session, insp)
+    assert violation.description.startswith("检查结果：")

@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from server.models.audit import AuditEntry, AuditHead
@@ -30,24 +30,29 @@ def record(session: Session, actor, action: str, obj=None, *, object_type: str =
     if obj is not None:
         object_type = object_type or type(obj).__tablename__
         object_id = object_id or getattr(obj, "id", "")
-    # Taking the head row's write lock first serializes concurrent appends (PostgreSQL row lock,
-    # SQLite's database write lock), so two transactions never chain onto the same tip.
-    bumped = session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    if bumped.rowcount == 0:
-        session.add(AuditHead(id=1, seq=1, last_hash=GENESIS))
-        session.flush()
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
-    session.refresh(head)
+    # Bumping the head row first takes its write lock (PostgreSQL row lock, SQLite's database write
+    # lock), which serializes concurrent appends so two transactions never chain onto the same tip;
+    # RETURNING reads the locked tip in the same round trip. Core statements, not the ORM head object.
+    heads = AuditHead.__table__
+    tip = session.execute(update(heads).where(heads.c.id == 1).values(seq=heads.c.seq + 1)
+                          .returning(heads.c.seq, heads.c.last_hash)).first()
+    if tip is None:
+        session.execute(insert(heads).values(id=1, seq=1, last_hash=GENESIS))
+        tip = (1, GENESIS)
+    seq, prev_hash = tip
     at = utcnow()
     detail = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
     actor_id = getattr(actor, "id", None)
     actor_name = getattr(actor, "username", "") or "system"
-    entry = AuditEntry(seq=head.seq, at=at, actor_id=actor_id, actor_name=actor_name, action=action,
+    entry = AuditEntry(seq=seq, at=at, actor_id=actor_id, actor_name=actor_name, action=action,
                        object_type=object_type, object_id=str(object_id), detail=detail, reason=reason or "",
-                       prev_hash=head.last_hash)
-    entry.hash = _entry_hash(head.last_hash, head.seq, at, actor_id, actor_name, action, object_type,
+                       prev_hash=prev_hash)
+    entry.hash = _entry_hash(prev_hash, seq, at, actor_id, actor_name, action, object_type,
                              str(object_id), detail, reason or "")
-    head.last_hash = entry.hash
+    session.execute(update(heads).where(heads.c.id == 1).values(last_hash=entry.hash))
+    loaded = session.identity_map.get(session.identity_key(AuditHead, 1))
+    if loaded is not None:  # a head object read earlier (verify) must not show the old tip
+        session.expire(loaded)
     session.add(entry)
     session.flush()
     return entry

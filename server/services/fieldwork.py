@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from itertools import groupby
 from types import SimpleNamespace
 
 from sqlalchemy import insert, literal, select, union_all
@@ -149,7 +150,17 @@ class RecordIndex:
         for model in self.WRITE_ORDER:
             rows = self.pending.pop(model, None)
             if rows:
-                session.execute(insert(model), rows)
+                insert_rows(session, model, rows)
+
+
+def insert_rows(session: Session, model, rows: list[dict]) -> None:
+    """Insert plain rows with Core executemany, storing exactly what the ORM's bulk insert would (a None
+    leaves the column to its default, except in JSON columns) without its per-row bookkeeping."""
+    table = model.__table__
+    keep_none = {c.key for c in table.c if c.type.should_evaluate_none}
+    cleaned = [{k: v for k, v in row.items() if v is not None or k in keep_none} for row in rows]
+    for _, group in groupby(cleaned, key=lambda row: tuple(row)):  # like the ORM: one statement per key set
+        session.execute(insert(table), list(group))
 
 
 def _existing_rows(session: Session, wanted: dict) -> dict:

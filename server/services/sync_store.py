@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from server import vocab
@@ -39,6 +39,9 @@ class SqlSyncStore(SyncStore):
         self._client: SyncClient | None = None
         self._touched: dict[int, list] = defaultdict(list)
         self._log_rows: list[dict] = []
+        # Strong references: the session's identity map holds clean objects weakly, so an inspection
+        # flushed mid-push would otherwise be garbage-collected and selected again by the next get.
+        self._inspections: dict[int, Inspection | None] = {}
 
     def now(self):
         return utcnow()
@@ -92,7 +95,7 @@ class SqlSyncStore(SyncStore):
         return status, mutation.args["inspection_id"]
 
     def log(self, user, mutation: Mutation, raw_args, result: MutationResult, digest: str, inspection_id) -> None:
-        exists = inspection_id is not None and self.session.get(Inspection, inspection_id) is not None
+        exists = inspection_id is not None and self._inspection(inspection_id) is not None
         self._log_rows.append(dict(
             client_id=mutation.client_id, mutation_id=mutation.id, name=mutation.name[:64],
             args=raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}, digest=digest,
@@ -109,20 +112,25 @@ class SqlSyncStore(SyncStore):
     def inspection_summaries(self, user, inspection_ids: list[int]) -> list[dict]:
         fieldwork.write_pending(self.session)
         if self._log_rows:  # one executemany for the whole push
-            self.session.execute(insert(MutationLog), self._log_rows)
+            fieldwork.insert_rows(self.session, MutationLog, self._log_rows)
             self._log_rows = []
         for insp_id, entries in self._touched.items():  # one audit line per inspection per push
-            insp = self.session.get(Inspection, insp_id)
+            insp = self._inspection(insp_id)
             field_records.refresh_conflicts(self.session, insp)
             audit.record(self.session, user, "sync.push", insp, detail={
                 "client_id": self._client.client_id, "device": self._client.device_name, "mutations": entries})
         out = []
         for insp_id in inspection_ids:
-            insp = self.session.get(Inspection, insp_id)
+            insp = self._inspection(insp_id)
             out.append({"id": insp.id, "status": insp.status, "version": insp.version,
                         "locked": is_locked(insp.status), "has_conflicts": insp.has_conflicts,
                         "missing_media": len(fieldwork.missing_media(self.session, insp.id))})
         return out
+
+    def _inspection(self, inspection_id: int) -> Inspection | None:
+        if inspection_id not in self._inspections:
+            self._inspections[inspection_id] = self.session.get(Inspection, inspection_id)
+        return self._inspections[inspection_id]
 
     # ---- pull -------------------------------------------------------------------------------------
     def _mine(self, user, active: bool = True):

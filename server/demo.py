@@ -22,6 +22,7 @@ from server.models.accounts import User
 from server.models.registry import (
     Checkpoint, CreditRating, Department, InspectionItem, Inspector, Recusal, Target,
 )
+from server.models.types import utcnow
 from server.services import accounts, audit, risk
 from server.services.uscc import ALPHABET, check_digit
 
@@ -277,14 +278,14 @@ def _store_targets(session: Session, data: dict, today: dt.date) -> int:
     targets = []
     for spec in data["targets"]:
         fields = {k: v for k, v in spec.items() if k != "ratings"}
-        target = Target(**fields, risk_level="general")
+        target = Target(**fields)
         target.ratings = [CreditRating(source=r["source"], level=r["level"], effective_from=r["from"],
                                        effective_to=r["to"]) for r in spec["ratings"]]
+        # A new registry's first level is where it starts, not a change: no 风险等级变化预警 for it.
+        target.risk_level = risk.derive(target.ratings, today).value
+        target.risk_updated_at = utcnow()
         session.add(target)
         targets.append(target)
-    session.flush()  # ids first: a change of risk level is recorded against the target
-    for target in targets:
-        risk.refresh(session, target, day=today)
     session.flush()
     return len(targets)
 

@@ -163,3 +163,10 @@ def test_demo_logins_prints_where_to_go(app, session):
     for line in ("admin / admin123 / 系统管理员", "leader / leader123 / 领导",
                  "lizhiqiang / inspect123 / 执法检查人员，李志强"):
         assert line in out
+
+
+def test_first_load_raises_no_risk_change_warnings(app, session):
+    """Loading the demo sets each target's starting level; the 工作台 warns only about later changes."""
+    from server.models.followup import RiskLevelChange
+    demo.load(session)
+    assert session.scalar(select(func.count(RiskLevelChange.id))) == 0

@@ -1,6 +1,7 @@
 """HTTP plumbing: error rendering (JSON under /api/, HTML elsewhere), the current user, auth decorators."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
@@ -10,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from server.errors import AppError
 from server.extensions import db
+from server.services.workdays import LOCAL_TZ
 
 HTTP_MESSAGES = {
     400: "请求有误", 401: "请先登录", 403: "您没有权限访问此页面", 404: "找不到该页面或记录",
@@ -84,6 +86,20 @@ def init_app(app: Flask) -> None:
     from server import vocab
 
     app.jinja_env.globals["vocab"] = vocab
+
+    @app.template_filter("local_dt")
+    def local_dt(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """A stored UTC time (or ISO string) shown in 北京时间: {{ x.at|local_dt('%Y-%m-%d %H:%M:%S') }}."""
+        if not value:
+            return ""
+        if isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value)
+            except ValueError:
+                return value
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(LOCAL_TZ).strftime(fmt)
 
     def url_if(endpoint, **values):
         """url_for, or None when that page does not exist (yet)."""

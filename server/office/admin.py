@@ -1,8 +1,6 @@
 """Administration pages: users (admin) and the audit log with its hash-chain check (admin, leader)."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, g, redirect, render_template, request, url_for
 
 from server.errors import AppError
@@ -13,14 +11,8 @@ from server.office import bp
 from server.services import audit_log as audit_log_service
 from server.services import users as users_service
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 USER_FILTERS = ("q", "role", "status")
 AUDIT_FILTERS = ("action", "actor", "object_type", "object_id", "seq")
-
-
-def beijing(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    """A stored UTC time shown in 北京时间."""
-    return value.astimezone(BEIJING).strftime(fmt) if value else ""
 
 
 def _int_arg(name: str, default: int | None = None) -> int | None:
@@ -39,7 +31,7 @@ def _users_page(form=None, errors=None, status=200):
                                     status=filters.get("status", ""), page=_int_arg("page", 1))
     choices = users_service.form_choices(db.session, g.user)
     return render_template("office/users.html", page=page, filters=filters, form=form or {}, errors=errors or {},
-                           beijing=beijing, now_utc=utcnow(), **choices), status
+                           now_utc=utcnow(), **choices), status
 
 
 @bp.get("/users")
@@ -104,7 +96,7 @@ def _audit_page(check=None):
         db.session, g.user, action=filters.get("action", ""), actor_name=filters.get("actor", ""),
         object_type=filters.get("object_type", ""), object_id=filters.get("object_id", ""), seq=_int_arg("seq"),
         page=_int_arg("page", 1))
-    return render_template("office/audit_log.html", page=page, filters=filters, check=check, beijing=beijing,
+    return render_template("office/audit_log.html", page=page, filters=filters, check=check,
                            action_label=audit_log_service.action_label, detail_text=audit_log_service.detail_text,
                            object_labels=audit_log_service.OBJECT_LABELS,
                            **audit_log_service.filter_choices(db.session, g.user))

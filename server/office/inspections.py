@@ -1,8 +1,6 @@
 """Office: inspections with their field records, conflicts, late evidence and sync history; media by hash."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, current_app, g, render_template, request, send_file
 from sqlalchemy import func, or_, select
 
@@ -16,14 +14,7 @@ from server.office import bp
 from server.services import field_records, fieldwork, media_store
 from sync.messages import MUTATION_LABELS, STATUS_LABELS
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 STAFF = ("admin", "office", "leader")
-
-
-@bp.app_template_filter("beijing_time")
-def beijing_time(value, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    """A UTC timestamp shown in Beijing time (UTC+8)."""
-    return value.astimezone(BEIJING).strftime(fmt) if value else ""
 
 
 @bp.app_context_processor

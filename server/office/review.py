@@ -1,8 +1,6 @@
 """结果审核: the queue of submitted inspections and the review detail page (approve / return)."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import current_app, g, render_template, url_for
 
 from server.extensions import db
@@ -10,7 +8,7 @@ from server.http import login_required
 from server.office import bp
 from server.office.followup_forms import STAFF_ROLES, form, page_arg, run
 from server.services import credit, publication, referrals, review
-from server.services.workdays import LOCAL_TZ, deadline_text
+from server.services.workdays import deadline_text
 
 
 @bp.get("/review")
@@ -62,21 +60,6 @@ def review_link(inspection_id: int) -> str | None:
         return None
     return url_for("office.review_detail", inspection_id=inspection_id)
 
-
-
-@bp.app_template_filter("local_dt")
-def local_dt(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A UTC timestamp (or ISO string) shown in Beijing time."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(LOCAL_TZ).strftime(fmt)
 
 
 CLOCK_BADGES = {"running": "ok", "warning": "warn", "overdue": "bad", "done": "ok", "done_late": "warn"}

@@ -14,13 +14,9 @@ from server.models.registry import Department, Target
 from server.public import bp
 from server.services import draw_records, draw_v1, plans, risk, tasks
 from server.services.uscc import check_digit
-from server.services.workdays import LOCAL_TZ, today
+from server.services.workdays import today
 
 REQUEST_STATUSES = {"pending": "待领导审批", "approved": "已批准，待抽取", "rejected": "未获批准", "drawn": "已抽取"}
-
-
-def _local(value, fmt="%Y-%m-%d %H:%M"):
-    return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
 
 
 @bp.get("/plans", endpoint="plans")
@@ -30,7 +26,7 @@ def plans_page():
     return render_template("public/plans.html", plans=rows, versions={p.id: plans.public_versions(p) for p in rows},
                            tasks={p.id: [t for t in tasks.plan_tasks(db.session, p) if t.status != "draft"]
                                   for p in rows}, depts=depts, entry_fields=plans.ENTRY_FIELDS,
-                           entry_labels=plans.ENTRY_LABELS, task_types=tasks.TASK_TYPES, local=_local)
+                           entry_labels=plans.ENTRY_LABELS, task_types=tasks.TASK_TYPES)
 
 
 @bp.get("/tasks", endpoint="tasks")
@@ -62,7 +58,7 @@ def task_detail(code: str):
                            departments=tasks.task_departments(db.session, task), task_types=tasks.TASK_TYPES,
                            strata=tasks.STRATUM_LABELS, percent=tasks.percent, request_statuses=REQUEST_STATUSES,
                            kind_labels={"main": "随机抽取", "targeted": "靶向检查派员", "replace_target": "补抽",
-                                        "replace_inspector": "递补"}, local=_local)
+                                        "replace_inspector": "递补"})
 
 
 def _revealed_draw(code: str, draw_id: int) -> Draw:

@@ -230,17 +230,22 @@ def _describe_selection(s) -> str:
     return f"{s.get('uscc')}（风险等级 {STRATUM_LABELS.get(s.get('stratum'), s.get('stratum'))}，得分 {s.get('score')}）"
 
 
-def _selections(problems, recorded, computed):
+def _compare_list(problems, recorded, computed, noun: str, describe) -> None:
+    """Report a missing list, a different length, and the first differing entries of `noun`s."""
     if not isinstance(recorded, list):
-        problems.append("抽中对象列表缺失或格式不对")
+        problems.append(f"{noun}列表缺失或格式不对")
         return
     if len(recorded) != len(computed):
-        problems.append(f"抽中对象数量不一致：记录为 {len(recorded)} 个，重算为 {len(computed)} 个")
+        problems.append(f"{noun}数量不一致：记录为 {len(recorded)} 个，重算为 {len(computed)} 个")
     shown = 0
     for n, (rec, com) in enumerate(zip(recorded, computed), start=1):
         if rec != com and shown < MAX_REPORTED:
-            problems.append(f"第 {n} 个抽中对象不一致：记录为 {_describe_selection(rec)}，重算为 {_describe_selection(com)}")
+            problems.append(f"第 {n} 个{noun}不一致：记录为 {describe(rec)}，重算为 {describe(com)}")
             shown += 1
+
+
+def _selections(problems, recorded, computed):
+    _compare_list(problems, recorded, computed, "抽中对象", _describe_selection)
 
 
 def _describe_group(g) -> str:
@@ -251,16 +256,7 @@ def _describe_group(g) -> str:
 
 
 def _assignments(problems, recorded, computed):
-    if not isinstance(recorded, list):
-        problems.append("检查组列表缺失或格式不对")
-        return
-    if len(recorded) != len(computed):
-        problems.append(f"检查组数量不一致：记录为 {len(recorded)} 个，重算为 {len(computed)} 个")
-    shown = 0
-    for n, (rec, com) in enumerate(zip(recorded, computed), start=1):
-        if rec != com and shown < MAX_REPORTED:
-            problems.append(f"第 {n} 个检查组不一致：记录为 {_describe_group(rec)}，重算为 {_describe_group(com)}")
-            shown += 1
+    _compare_list(problems, recorded, computed, "检查组", _describe_group)
 
 
 def _unstaffed(problems, recorded, computed):

@@ -1,9 +1,13 @@
 """The SQL implementation of sync.store.SyncStore: applies mutations through services/fieldwork.py."""
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 
-from sqlalchemy import and_, or_, select, update
+from types import SimpleNamespace
+
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from server import vocab
@@ -31,12 +35,32 @@ VOCABULARY = Vocabulary(frozenset(m.value for m in vocab.ResultCategory), frozen
 GENERIC_CODES = {"validation_error", "bad_request"}
 
 
+@functools.cache
+def _upsert_client(dialect_name: str, with_token: bool):
+    """Create the client or stamp its push time (and, with a token, its device), returning its owner and
+    position. Built once per kind: the statement costs about as much to build as to run."""
+    table = SyncClient.__table__
+    stmt = (postgresql if dialect_name == "postgresql" else sqlite).insert(table).values(
+        client_id=bindparam("client_id"), user_id=bindparam("user_id"), last_mutation_id=0,
+        device_name=bindparam("device_name"), token_id=bindparam("token_id"), created_at=bindparam("created_at"),
+        last_push_at=bindparam("last_push_at"))
+    changes = {"last_push_at": stmt.excluded.last_push_at}
+    if with_token:
+        changes.update(token_id=stmt.excluded.token_id, device_name=stmt.excluded.device_name)
+    return (stmt.on_conflict_do_update(index_elements=[table.c.client_id], set_=changes)
+            .returning(table.c.user_id, table.c.last_mutation_id, table.c.device_name))
+
+
+_ADVANCE = (update(SyncClient.__table__).where(SyncClient.__table__.c.client_id == bindparam("client"))
+            .values(last_mutation_id=bindparam("last")))
+
+
 class SqlSyncStore(SyncStore):
     """One push or pull on one SQLAlchemy session; the caller (the view) commits."""
 
     def __init__(self, session: Session, config, token=None):
         self.session, self.config, self.token = session, config, token
-        self._client: SyncClient | None = None
+        self._client: SimpleNamespace | None = None
         self._touched: dict[int, list] = defaultdict(list)
         self._log_rows: list[dict] = []
         # Strong references: the session's identity map holds clean objects weakly, so an inspection
@@ -51,31 +75,32 @@ class SqlSyncStore(SyncStore):
 
     # ---- push -------------------------------------------------------------------------------------
     def open_client(self, user, client_id: str) -> int:
-        # The UPDATE comes first so that this transaction holds the client's write lock (a PostgreSQL
-        # row lock, SQLite's database lock) before it reads the position: pushes of one client serialize.
-        self.session.execute(update(SyncClient).where(SyncClient.client_id == client_id)
-                             .values(last_push_at=utcnow()))
-        client = self.session.get(SyncClient, client_id, populate_existing=True)
-        if client is None:
-            client = SyncClient(client_id=client_id, user_id=user.id, last_mutation_id=0, last_push_at=utcnow())
-            self.session.add(client)
-            self.session.flush()
-        elif client.user_id != user.id:
+        # One upsert that also takes the client's write lock (a PostgreSQL row lock, SQLite's database
+        # lock) before the position is read, so pushes of one client serialize.
+        now = utcnow()
+        token = self.token
+        row = self.session.execute(
+            _upsert_client(self.session.get_bind().dialect.name, token is not None),
+            dict(client_id=client_id, user_id=user.id, created_at=now, last_push_at=now,
+                 token_id=token.id if token else None, device_name=token.device_name if token else "")).one()
+        if row.user_id != user.id:
             raise SyncError(*CLIENT_MISMATCH, "此同步标识属于另一位用户：请重新登录，应用会生成新的同步标识",
                             {"client_id": client_id})
-        if self.token is not None:
-            client.token_id, client.device_name = self.token.id, self.token.device_name
-        self._client = client
-        return client.last_mutation_id
+        self._client = SimpleNamespace(client_id=client_id, device_name=row.device_name)
+        return row.last_mutation_id
 
     def prepare(self, raw_mutations: list[dict]) -> None:
         # One query per record kind instead of one per mutation, and no autoflush between mutations:
         # the appliers check everything before they add anything, and look records up in the index.
-        self.session.info["record_index"] = fieldwork.RecordIndex(self.session, raw_mutations)
+        self._index = fieldwork.RecordIndex(self.session, raw_mutations)
+        self._index.inspections = self._inspections
+        self.session.info["record_index"] = self._index
         self._autoflush, self.session.autoflush = self.session.autoflush, False
+        audit.begin_batch(self.session)
 
     def finish(self) -> None:
         self.session.info.pop("record_index", None)
+        audit.discard_batch(self.session)
         if hasattr(self, "_autoflush"):
             self.session.autoflush = self._autoflush
 
@@ -107,24 +132,27 @@ class SqlSyncStore(SyncStore):
             self._touched[inspection_id].append([mutation.id, mutation.name, result.status, result.code])
 
     def advance(self, client_id: str, last_id: int) -> None:
-        self._client.last_mutation_id = last_id
+        self.session.execute(_ADVANCE, {"client": client_id, "last": last_id})
 
     def inspection_summaries(self, user, inspection_ids: list[int]) -> list[dict]:
-        fieldwork.write_pending(self.session)
-        if self._log_rows:  # one executemany for the whole push
-            fieldwork.insert_rows(self.session, MutationLog, self._log_rows)
-            self._log_rows = []
+        # The push's records and its mutation log in one go, then the inspections' rows (which locks them).
+        fieldwork.write_pending(self.session, also=[(MutationLog, self._log_rows)])
+        self._log_rows = []
         for insp_id, entries in self._touched.items():  # one audit line per inspection per push
             insp = self._inspection(insp_id)
             field_records.refresh_conflicts(self.session, insp)
             audit.record(self.session, user, "sync.push", insp, detail={
                 "client_id": self._client.client_id, "device": self._client.device_name, "mutations": entries})
+        audit.write_batch(self.session)
+        index = self.session.info.get("record_index")
+        known = index.missing if index is not None else {}
         out = []
         for insp_id in inspection_ids:
             insp = self._inspection(insp_id)
+            missing = known[insp_id] if insp_id in known else fieldwork.missing_media(self.session, insp.id)
             out.append({"id": insp.id, "status": insp.status, "version": insp.version,
                         "locked": is_locked(insp.status), "has_conflicts": insp.has_conflicts,
-                        "missing_media": len(fieldwork.missing_media(self.session, insp.id))})
+                        "missing_media": len(missing)})
         return out
 
     def _inspection(self, inspection_id: int) -> Inspection | None:

@@ -1,10 +1,13 @@
-"""Media by SHA-256: PUT (checked, content-addressed, idempotent) and HEAD."""
+"""Media by SHA-256: PUT (checked, content-addressed, idempotent), HEAD, and GET of a file or its thumbnail
+for the group of an inspection that uses it."""
 from __future__ import annotations
 
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
+from server import media_http
 from server.api.auth import json_response, token_required
+from server.errors import NotFound
 from server.extensions import db
 from server.models.fieldwork import MediaFile
 from server.services import media_store
@@ -48,5 +51,30 @@ def head(sha256):
         return Response(status=404)
     resp = Response(status=200)
     resp.headers["Content-Length"] = str(row.byte_size)
-    resp.headers["Content-Type"] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[row.format]
+    resp.headers["Content-Type"] = media_http.MIME[row.format]
     return resp
+
+
+@bp.route("/<sha256>", methods=["GET"])
+@token_required
+def download(sha256):
+    """The file, for a member of the group of an inspection that uses it (immutable: cache it for good)."""
+    return _send(sha256, thumb=False)
+
+
+@bp.route("/<sha256>/thumb", methods=["GET"])
+@token_required
+def download_thumb(sha256):
+    """The file's JPEG thumbnail (320 px on its long side), on the same terms as the file."""
+    return _send(sha256, thumb=True)
+
+
+def _send(sha256: str, *, thumb: bool):
+    # Held before readable: whether the server holds a hash is no secret (HEAD tells any inspector).
+    media_store.check_hash_format(sha256)
+    row = media_http.held(db.session, current_app.config, sha256, thumb=thumb)
+    if row is None:
+        raise NotFound("服务器上还没有这个文件（可能尚未上传），请稍后同步后再看")
+    media_store.require_readable(db.session, g.api_user, sha256)
+    db.session.commit()  # the token's sliding expiry
+    return media_http.send(current_app.config, row, thumb=thumb)

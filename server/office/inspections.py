@@ -1,12 +1,13 @@
 """Office: inspections with their field records, conflicts, late evidence and sync history; media by hash."""
 from __future__ import annotations
 
-from flask import abort, current_app, g, render_template, request, send_file
+from flask import abort, current_app, g, render_template, request
 from sqlalchemy import func, or_, select
 
+from server import media_http
 from server.extensions import db
 from server.http import login_required
-from server.models.fieldwork import LateEvidence, MediaFile
+from server.models.fieldwork import LateEvidence
 from server.models.inspections import Inspection
 from server.models.planning import Task
 from server.models.registry import Target
@@ -70,12 +71,7 @@ def media_thumb(sha256):
 def _send(sha256: str, *, thumb: bool):
     media_store.check_hash_format(sha256)
     media_store.require_readable(db.session, g.user, sha256)
-    row = db.session.get(MediaFile, sha256)
-    store = media_store.store_for(current_app.config)
-    if row is None or not store.has(sha256, thumb=thumb):
+    row = media_http.held(db.session, current_app.config, sha256, thumb=thumb)
+    if row is None:
         abort(404)
-    mime = "image/jpeg" if thumb else {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[row.format]
-    resp = send_file(store.path(sha256, thumb=thumb), mimetype=mime, max_age=86400 * 365)
-    resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return media_http.send(current_app.config, row, thumb=thumb)

@@ -45,6 +45,12 @@ export function createApi({ base = '', fetchFn = (...a) => globalThis.fetch(...a
     if (expect === 'status') return resp.status;
     if (!resp.ok) throw await failure(resp);
     if (resp.status === 204) return null;
+    if (expect === 'blob') { // an image only: a captive portal's page answering 200 must never be kept as one
+      if (!(resp.headers.get('content-type') || '').startsWith('image/')) {
+        throw new AppError('bad_response', undefined, { status: resp.status, transient: true });
+      }
+      try { return await resp.blob(); } catch { throw new AppError('network', undefined, { transient: true }); }
+    }
     try {
       return await resp.json();
     } catch {
@@ -74,6 +80,8 @@ export function createApi({ base = '', fetchFn = (...a) => globalThis.fetch(...a
     /** PUT /media/<sha256>: uploads a file (idempotent). */
     putMedia: (sha256, blob, type) =>
       call('PUT', `/api/v1/media/${sha256}`, { body: blob, headers: { 'Content-Type': type || blob.type || 'image/jpeg' } }),
+    /** GET /media/<sha256>/thumb: the JPEG thumbnail of a file the group holds on the server. */
+    mediaThumb: (sha256) => call('GET', `/api/v1/media/${sha256}/thumb`, { expect: 'blob', headers: { Accept: 'image/jpeg, application/json' } }),
     /** GET /inspections/<id>/receipt: the signed evidence list. */
     receipt: (id) => call('GET', `/api/v1/inspections/${id}/receipt`),
   };

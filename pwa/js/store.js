@@ -13,6 +13,12 @@ import { AppError } from './messages.js';
 import { photoCaption } from './format.js';
 import { SESSION_KEY } from './boot.js';
 
+/**
+ * The blobs-store key of a thumbnail downloaded from the server: never a bare hash, so it is never taken
+ * for one of this phone's own files waiting to be uploaded (and it is stored as already held by the server).
+ */
+export const THUMB_KEY = (sha256) => `thumb:${sha256}`;
+
 /** Creates the store; call init() before anything else. */
 export function createStore({ factory = globalThis.indexedDB, fetchFn = undefined, onBlocked = undefined, early = null } = {}) {
   let device = null;
@@ -23,6 +29,7 @@ export function createStore({ factory = globalThis.indexedDB, fetchFn = undefine
   const emit = (type, detail = {}) => listeners.forEach((fn) => fn(type, detail));
   const api = createApi({ fetchFn, getToken: () => (auth ? auth.token : null) });
   let debounce = null;
+  const thumbFetches = new Map(); // sha256 → the one download in flight
   const deviceDb = async () => (device = device || await db.openDeviceDb(factory, onBlocked));
 
   async function openUser(userId, opened = null) {
@@ -173,6 +180,30 @@ export function createStore({ factory = globalThis.indexedDB, fetchFn = undefine
     markHandled: async (key) => { await outbox.markHandled(userDb, key); emit('changed'); },
     /** A stored photo or signature file. */
     blob: async (sha256) => { const row = await db.get(userDb, db.S.BLOBS, sha256); return row ? row.blob : null; },
+    /** What to show for a photo or signature: this phone's own file, else a thumbnail kept from the server, else null. */
+    async image(sha256) {
+      const own = await store.blob(sha256);
+      if (own) return own;
+      const kept = await db.get(userDb, db.S.BLOBS, THUMB_KEY(sha256));
+      return kept ? kept.blob : null;
+    },
+    /**
+     * Downloads the thumbnail of a file another group member took and keeps it on the phone (never queued,
+     * never uploaded); null when offline, not signed in or the server refuses (the screen keeps its placeholder).
+     */
+    fetchThumb(sha256) {
+      if (!auth || !userDb || (globalThis.navigator && navigator.onLine === false)) return Promise.resolve(null);
+      if (!thumbFetches.has(sha256)) {
+        const handle = userDb;
+        thumbFetches.set(sha256, api.mediaThumb(sha256).then(async (blob) => {
+          const row = { sha256: THUMB_KEY(sha256), of: sha256, kind: 'thumb', blob, type: blob.type, bytes: blob.size,
+            uploaded: true, error: null, fetched_at: new Date().toISOString() };
+          await db.put(handle, db.S.BLOBS, row).catch(() => {}); // storage full or closed: show it this once anyway
+          return blob;
+        }, () => null).finally(() => thumbFetches.delete(sha256)));
+      }
+      return thumbFetches.get(sha256);
+    },
 
     /** Starts the inspection (after showing the notice). */
     start: (id) => record(id, 'inspection.start', { started_at: outbox.nowIso() }),

@@ -7,12 +7,29 @@ import { load } from './inspection.js';
 
 let objectUrls = [];
 
-async function thumbnail(ctx, photo) {
-  const blob = await ctx.store.blob(photo.sha256);
-  if (!blob) return h('div', { class: 'thumb missing' }, photo.by ? `${photo.by}拍摄（在服务器上）` : '照片在服务器上');
-  const url = URL.createObjectURL(blob);
-  objectUrls.push(url);
-  return h('img', { class: 'thumb', src: url, alt: photo.caption || `现场照片 ${dateTime(photo.taken_at)}` });
+/**
+ * A photo or signature as an image: this phone's file or a thumbnail kept from the server; otherwise the
+ * placeholder, swapped for the server's thumbnail once it has downloaded (online only; else it stays).
+ * Object URLs are pushed onto `urls`, which the screen revokes on its next render.
+ */
+export async function evidenceImage(ctx, sha256, { attrs, placeholder, urls }) {
+  const img = (blob) => {
+    const url = URL.createObjectURL(blob);
+    urls.push(url);
+    return h('img', { ...attrs, src: url });
+  };
+  const local = await ctx.store.image(sha256);
+  if (local) return img(local);
+  ctx.store.fetchThumb(sha256).then((blob) => { if (blob && placeholder.parentNode) placeholder.replaceWith(img(blob)); });
+  return placeholder;
+}
+
+function thumbnail(ctx, photo) {
+  return evidenceImage(ctx, photo.sha256, {
+    attrs: { class: 'thumb', alt: photo.caption || `现场照片 ${dateTime(photo.taken_at)}` },
+    placeholder: h('div', { class: 'thumb missing' }, photo.by ? `${photo.by}拍摄（在服务器上）` : '照片在服务器上'),
+    urls: objectUrls,
+  });
 }
 
 function photoMeta(p) {

@@ -5,6 +5,7 @@ import { LABELS } from '../messages.js';
 import { dateTime } from '../format.js';
 import * as ls from '../local-state.js';
 import { load } from './inspection.js';
+import { evidenceImage } from './evidence.js';
 
 let urls = [];
 
@@ -13,12 +14,9 @@ function labelsOf(list, codes) {
   return (codes || []).map((c) => by.get(c) || c).join('；') || '未填写';
 }
 
-async function signatureImage(ctx, sig) {
-  const blob = await ctx.store.blob(sig.sha256);
-  if (!blob) return h('span', {}, `${sig.signer_name}（已签名）`);
-  const url = URL.createObjectURL(blob);
-  urls.push(url);
-  return h('img', { class: 'sig-img', src: url, alt: `${sig.signer_name}的签名` });
+function signatureImage(ctx, sig) {
+  return evidenceImage(ctx, sig.sha256, { attrs: { class: 'sig-img', alt: `${sig.signer_name}的签名` },
+    placeholder: h('span', {}, `${sig.signer_name}（已签名）`), urls });
 }
 
 function table(rows) {

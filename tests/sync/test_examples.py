@@ -33,4 +33,4 @@ def test_examples_cover_every_mutation_and_media_error():
             "party.record", "inspection.submit"} <= names
     codes = {e["response"]["body"]["code"] for e in EXAMPLES if e["response"]["body"] and "code" in e["response"]["body"]}
     assert {"hash_mismatch", "bad_image", "mutation_gap", "unsupported_protocol", "malformed_json",
-            "bad_credentials", "token_revoked", "bad_cursor", "forbidden"} <= codes
+            "bad_credentials", "token_revoked", "bad_cursor", "forbidden", "not_found"} <= codes

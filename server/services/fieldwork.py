@@ -446,6 +446,7 @@ def submit_inspection(session: Session, actor, origin: Origin, *, inspection_id:
         index.missing[insp.id] = missing
     insp.status = "pending_evidence" if missing else "submitted"
     insp.completed_at = None if missing else utcnow()
+    insp.first_completed_at = insp.first_completed_at or insp.completed_at
     insp.changed_at = utcnow()
     audit.record(session, actor, "inspection.submit", insp, detail={
         "version": insp.version, "status": insp.status, "missing_media": len(missing),
@@ -482,6 +483,7 @@ def complete_waiting(session: Session, actor, sha256: str) -> list[Inspection]:
                                                          Inspection.status == "pending_evidence")):
         if not missing_media(session, insp.id):
             insp.status, insp.completed_at, insp.changed_at = "submitted", utcnow(), utcnow()
+            insp.first_completed_at = insp.first_completed_at or insp.completed_at
             audit.record(session, actor, "inspection.complete", insp, detail={"last_file": sha256,
                                                                              "version": insp.version})
             done.append(insp)

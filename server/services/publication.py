@@ -39,10 +39,15 @@ def result_text(codes: list[str]) -> str:
     return "、".join(labels) or NO_PROBLEM
 
 
+def clock_start(inspection: Inspection):
+    """When the publication clock started: the first completion (a resubmission does not restart it)."""
+    return inspection.first_completed_at or inspection.completed_at or inspection.submitted_at
+
+
 def build_content(inspection: Inspection, item_results: list[dict], authority: str) -> dict:
     """The gsxt record: plan, task, type, authority, completion date and per-item results."""
     task, plan = inspection.task, inspection.task.plan
-    completed = local_date(inspection.completed_at or inspection.submitted_at or utcnow())
+    completed = local_date(clock_start(inspection) or utcnow())
     return {
         "plan_code": plan.code if plan else "", "plan_name": plan.name if plan else "",
         "task_code": task.code, "task_name": task.name, "type": TYPE_LABELS.get(task.task_type, "不定向"),

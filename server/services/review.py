@@ -52,16 +52,17 @@ def queue(session: Session, actor, *, page: int = 1, per_page: int = 50) -> tupl
                 .order_by(Inspection.submitted_at, Inspection.id)
                 .limit(per_page).offset((max(page, 1) - 1) * per_page)).subquery()
     stmt = (select(Inspection.id, Inspection.version, Inspection.mode, Inspection.has_conflicts,
-                   Inspection.submitted_at, Inspection.completed_at, Task.code, Task.name, Target.name, Target.uscc)
+                   Inspection.submitted_at, Inspection.completed_at, Inspection.first_completed_at, Task.code,
+                   Task.name, Target.name, Target.uscc)
             .join(page_ids, page_ids.c.id == Inspection.id)
             .join(Task, Task.id == Inspection.task_id).join(Target, Target.id == Inspection.target_id)
             .order_by(Inspection.submitted_at, Inspection.id))
     rows = []
     for r in session.execute(stmt):
-        done = r.completed_at or r.submitted_at
+        done = r.first_completed_at or r.completed_at or r.submitted_at
         rows.append({"id": r.id, "version": r.version, "mode": r.mode, "has_conflicts": r.has_conflicts,
-                     "submitted_at": r.submitted_at, "task_code": r[6], "task_name": r[7], "target_name": r[8],
-                     "target_uscc": r[9], "clock": publication_clock(done) if done else None})
+                     "submitted_at": r.submitted_at, "task_code": r[7], "task_name": r[8], "target_name": r[9],
+                     "target_uscc": r[10], "clock": publication_clock(done) if done else None})
     return rows, total
 
 
@@ -103,7 +104,7 @@ def detail(session: Session, actor, inspection_id: int, *, max_distance_m: float
     require_staff(actor)
     inspection = _get(session, inspection_id)
     record = inspection_record.load(session, inspection)
-    done = inspection.completed_at or inspection.submitted_at
+    done = publication.clock_start(inspection)
     return {
         "inspection": inspection, "record": record, "items": inspection_record.item_results(inspection, record),
         "findings": inspection_record.current_findings(record),

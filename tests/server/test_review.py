@@ -8,7 +8,7 @@ from server.errors import Conflict, PermissionDenied, ValidationError
 from server.models.audit import AuditEntry
 from server.models.followup import Publication, Violation
 from server.services import desk_checks, inspection_record, review
-from server.services.workdays import add_workdays, local_midnight_utc, today
+from server.services.workdays import add_workdays, local_midnight_utc, today, workdays_between
 from tests.factories import create_inspection, create_submitted_inspection, create_user
 
 
@@ -260,3 +260,26 @@ def test_return_note_reaches_the_phone_through_sync_pull(client, session):
     later = client.get(f"/api/v1/sync/pull?cursor={cursor}", headers=auth).get_json()
     [bundle] = [b for b in later["inspections"] if b["id"] == insp.id]
     assert (bundle["status"], bundle["reviewer_note"], bundle["locked"]) == ("returned", "请补拍营业执照", False)
+
+
+def test_a_resubmission_does_not_restart_the_publication_clock(session):
+    """The 20 working days run from when the inspection ended (its first completion); returning it for a
+    fix must not buy the bureau more time."""
+    insp, user = _desk(session, mode="online")
+    _answer_all(session, user, insp)
+    desk_checks.submit(session, user, insp.id, result_categories=["01"], methods=["online"], follow_ups=["none"],
+                       summary="")
+    ended = today()
+    while workdays_between(ended, today()) < 12:
+        ended -= dt.timedelta(days=1)
+    insp.completed_at = insp.first_completed_at = at(ended)  # the first submission was 12 working days ago
+    office = create_user(session, role="office")
+    review.return_for_fix(session, office, insp.id, note="请补充平台数据截图")
+    desk_checks.submit(session, user, insp.id, result_categories=["01"], methods=["online"], follow_ups=["none"],
+                       summary="已补充")
+    assert insp.version == 2 and insp.completed_at > at(ended) and insp.first_completed_at == at(ended)
+    [row], _ = review.queue(session, office)
+    assert row["clock"].state == "running" and row["clock"].due == add_workdays(ended, 20)
+    review.approve(session, office, insp.id, version=2)
+    pub = session.scalar(select(Publication).where(Publication.inspection_id == insp.id))
+    assert pub.completed_on == ended and pub.due_on == add_workdays(ended, 20)

@@ -48,10 +48,11 @@ tests/pwa/node_modules/.installed: tests/pwa/package.json
 	cd tests/pwa && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-## migration: regenerate the single pre-release migration from the models
+## migration: add a revision for what the models changed (make migration MSG="what changed")
 migration: venv
-	rm -f server/migrations/versions/*.py /tmp/spotcheck-migration.db
-	SPOTCHECK_DATABASE_URL=sqlite:////tmp/spotcheck-migration.db $(BIN)/spotcheck db migrate -m "initial schema"
+	rm -f /tmp/spotcheck-migration.db
+	SPOTCHECK_DATABASE_URL=sqlite:////tmp/spotcheck-migration.db $(BIN)/spotcheck db upgrade
+	SPOTCHECK_DATABASE_URL=sqlite:////tmp/spotcheck-migration.db $(BIN)/spotcheck db migrate -m "$(or $(MSG),schema change)"
 	rm -f /tmp/spotcheck-migration.db
 
 lint: venv

@@ -125,3 +125,14 @@ def create_submitted_inspection(session, *, result_categories=("01",), follow_up
                              completed_at=completed_at, started_at=completed_at,
                              result_categories=list(result_categories), methods=kw.pop("methods", ["on_site"]),
                              follow_ups=list(follow_ups), summary=kw.pop("summary", "现场检查完毕"), **kw)
+
+
+def submit_inspection(session, inspection, *, result_categories=("01",), follow_ups=("none",), completed_at=None):
+    """Mark an existing (e.g. drawn) inspection as submitted by its group with a result, ready for review."""
+    from server.models.types import utcnow
+    completed_at = completed_at or utcnow()
+    inspection.status, inspection.submitted_at, inspection.completed_at = "submitted", completed_at, completed_at
+    inspection.started_at, inspection.methods, inspection.summary = completed_at, ["on_site"], "现场检查完毕"
+    inspection.result_categories, inspection.follow_ups = list(result_categories), list(follow_ups)
+    session.flush()
+    return inspection

@@ -84,6 +84,8 @@ class Task(db.Model):
     server_seed_hex: Mapped[str | None] = mapped_column(String(64))  # secret until revealed
     commitment: Mapped[str | None] = mapped_column(String(64))
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # 结束任务: all work done
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     plan: Mapped[Plan | None] = relationship(back_populates="tasks")

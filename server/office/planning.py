@@ -9,11 +9,13 @@ from sqlalchemy import select
 from server.errors import AppError
 from server.extensions import db
 from server.http import login_required
+from server.models.accounts import User
 from server.models.approvals import Approval
 from server.models.inspections import Inspection
 from server.models.registry import Department, InspectionItem
 from server.office import bp
 from server.services import approvals, draw, plan_export, plans, supplementary, tasks  # noqa: F401  (approval kinds)
+from server.services import task_closing
 from server.services.workdays import LOCAL_TZ
 from server.vocab import TargetCategory
 
@@ -283,7 +285,21 @@ def task_detail(task_id: int):
         main=draw.main_draw(db.session, task), draws=task.draws, inspections=inspections, requests=requests,
         approvals_by_request=pending, task_types=tasks.TASK_TYPES, task_statuses=tasks.TASK_STATUSES,
         strata=tasks.STRATUM_LABELS, percent=tasks.percent, kind_labels=draw.KIND_LABELS, local_time=local_time,
-        inspection_statuses=INSPECTION_STATUSES)
+        inspection_statuses=INSPECTION_STATUSES, **_closing_context(task))
+
+
+def _closing_context(task) -> dict:
+    """What blocks closing a drawn task, or who closed it and when."""
+    return {"closing": task_closing.progress(db.session, task) if task.status == "drawn" else None,
+            "closed_by": db.session.get(User, task.closed_by_id) if task.closed_by_id else None}
+
+
+@bp.post("/tasks/<int:task_id>/close")
+@login_required("admin", "office")
+def task_close(task_id: int):
+    return _act(task_closing.close_task, task_id, note=request.form.get("note", ""),
+                done="任务已结束；抽取的服务器种子已在门户公开，任何人都可以核对抽取结果",
+                back=url_for("office.task_detail", task_id=task_id))
 
 
 INSPECTION_STATUSES = {"assigned": "已派发", "in_progress": "检查中", "pending_evidence": "待上传证据",

@@ -56,7 +56,8 @@ def task_detail(code: str):
     return render_template("public/task_detail.html", task=task, revealed=revealed, draws=draws, checks=checks,
                            names=names, groups=groups, requests=requests, items=tasks.task_items(db.session, task),
                            departments=tasks.task_departments(db.session, task), task_types=tasks.TASK_TYPES,
-                           strata=tasks.STRATUM_LABELS, percent=tasks.percent, request_statuses=REQUEST_STATUSES,
+                           task_statuses=tasks.TASK_STATUSES, strata=tasks.STRATUM_LABELS, percent=tasks.percent,
+                           request_statuses=REQUEST_STATUSES,
                            kind_labels={"main": "随机抽取", "targeted": "靶向检查派员", "replace_target": "补抽",
                                         "replace_inspector": "递补"})
 

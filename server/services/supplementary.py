@@ -20,7 +20,7 @@ from server.models.inspections import Inspection, InspectionMember
 from server.models.planning import Draw, DrawRequest, Task
 from server.models.registry import Inspector, Target
 from server.models.types import utcnow
-from server.services import approvals, assignment, audit, draw_v1, tasks
+from server.services import approvals, assignment, audit, draw_v1, task_closing, tasks
 from server.services.draw import (
     KIND_LABELS, OPERATORS, check_operator, complete_record, eligible_pool, listing_of, main_draw, save_draw,
     task_block,
@@ -29,6 +29,7 @@ from server.services.permissions import require_role
 
 REPLACEABLE = ("assigned", "in_progress", "returned")
 STRATUM_LABELS = tasks.STRATUM_LABELS
+CLOSED_MESSAGE = "该任务已结束，不能再补抽或递补；如需再次检查，请新建抽查任务"
 
 
 
@@ -43,9 +44,11 @@ def request_supplementary(session: Session, actor, inspection_id: int, *, kind: 
         raise ValidationError("补充抽取类型应为补抽或递补")
     if not (reason or "").strip():
         raise ValidationError("请填写补充抽取的理由", errors={"reason": "必填"})
+    task = task_closing.lock_task(session, inspection.task_id)  # serializes with close_task
+    if task.status == "closed":
+        raise Conflict(CLOSED_MESSAGE)
     if inspection.status not in REPLACEABLE:
         raise Conflict("该检查已提交、已审核或已撤回，不能再补抽或递补")
-    task = tasks.get_task(session, inspection.task_id)
     if kind == "replace_target" and task.task_type == "targeted":
         raise ValidationError("靶向检查的对象由投诉举报、转办交办等来源确定，不能补抽；如有需要请另建靶向任务")
     if kind == "replace_inspector":
@@ -104,10 +107,12 @@ def run_supplementary(session: Session, actor, request_id: int, *, witness_entro
     """Run an approved supplementary draw once; its record is sealed and locked like the main one."""
     entropy = check_operator(actor, witness_entropy, confirmed)
     request = _claim_request(session, request_id)
+    task = tasks.get_task(session, request.task_id)
+    if task.status == "closed":
+        raise Conflict(CLOSED_MESSAGE)
     inspection = session.get(Inspection, request.inspection_id)
     if inspection.status not in REPLACEABLE:
         raise Conflict("该检查已提交、已审核或已撤回，不能再补抽或递补")
-    task = tasks.get_task(session, request.task_id)
     parent = main_draw(session, task)
     departments = tasks.task_departments(session, task)
     build = _replace_target_inputs if request.kind == "replace_target" else _replace_inspector_inputs

@@ -192,8 +192,11 @@ def _as_data(task: Task) -> dict:
 
 
 def seed_revealed(task: Task, today: dt.date) -> bool:
-    """Whether the server seed may be public: at once if the task says so, else after the period ends."""
-    return task.status in ("drawn", "closed") and (task.reveal_seed_at_once or today > task.period_end)
+    """Whether the server seed may be public: once the task is closed (no draw can follow), else after the draw
+    if the task says so, else after the period ends."""
+    if task.status == "closed":
+        return True
+    return task.status == "drawn" and (task.reveal_seed_at_once or today > task.period_end)
 
 
 def plan_tasks(session: Session, plan: Plan) -> list[Task]:

@@ -67,6 +67,8 @@ def _lock_task(session: Session, task: Task) -> None:
     session.refresh(task)
     if task.status == "draft":
         raise Conflict("任务尚未发布（承诺值尚未公开），不能抽取")
+    if task.status == "closed":
+        raise Conflict("该任务已结束，抽取结果已锁定，不能再抽取；如需再次检查，请新建抽查任务")
     main = main_draw(session, task)
     when = main.drawn_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if main else ""
     raise Conflict(f"该任务已于 {when} 完成抽取，抽取结果已锁定，不能重复抽取；如需替换对象或人员请申请补抽或递补")

@@ -158,7 +158,7 @@ def test_no_supplementary_draw_on_a_closed_task(session):
         supplementary.request_supplementary(session, kit.office, first.id, kind="replace_target", reason="企业已迁出")
     assert err.value.message == supplementary.CLOSED_MESSAGE == "该任务已结束，不能再补抽或递补；如需再次检查，请新建抽查任务"
     assert session.scalar(select(func.count(DrawRequest.id))) == 0
-    with pytest.raises(Conflict, match="抽取结果已锁定，不能重复抽取"):
+    with pytest.raises(Conflict, match="^该任务已结束，抽取结果已锁定，不能再抽取；如需再次检查，请新建抽查任务$"):
         draw.run_draw(session, kit.office, kit.task.id, witness_entropy="", confirmed=True)
 
 

@@ -53,6 +53,8 @@ def can_edit(actor) -> bool:
 
 @dataclass
 class Page:
+    """One page of a list, with what the pager needs (the registries, users and the audit log use it)."""
+
     items: Sequence[Any]
     total: int
     page: int

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -13,23 +12,10 @@ from server.models.registry import Department, Inspector
 from server.models.types import utcnow
 from server.services import accounts, audit
 from server.services.permissions import require_role
+from server.services.registry import Page
 from server.vocab import Role
 
 PER_PAGE = 50
-
-
-@dataclass
-class Page:
-    """One page of a list, with what the pager needs."""
-
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
 
 
 def paginate(session: Session, stmt, page: int, per_page: int) -> Page:

@@ -145,7 +145,8 @@ class RecordIndex:
                 wanted.setdefault(Finding, set()).add(_canonical(args["finding_id"]))
         self.rows: dict = _existing_rows(session, wanted) if wanted else {}
         self.pending: dict = {}
-        # Strong references: the identity map holds clean objects weakly, and a get per mutation adds up.
+        # Strong references: the identity map holds clean objects weakly, so an inspection flushed mid-push
+        # could be collected and selected again; and a get per mutation adds up.
         self.inspections: dict[int, Inspection | None] = {}
         self.missing: dict[int, list] = {}  # missing_media as computed at submit (nothing after it can change it)
         self._checkpoints: dict[int, frozenset] = {}
@@ -176,11 +177,6 @@ class RecordIndex:
 
 # COPY costs a second round trip (the server's go-ahead), so a few rows go faster as one executemany.
 COPY_MIN_ROWS = 10
-
-
-def insert_rows(session: Session, model, rows: list[dict]) -> None:
-    """Insert plain rows (see insert_batches)."""
-    insert_batches(session, [(model, rows)])
 
 
 def insert_batches(session: Session, batches: list[tuple]) -> None:
@@ -304,21 +300,29 @@ def _check_finding(session: Session, insp: Inspection, finding_id: str | None) -
                               errors={"finding_id": finding_id})
 
 
-def _existing(session: Session, model, args: dict, fields: dict) -> bool:
+def _existing(session: Session, model, record_id: str, content: dict) -> bool:
     """True when a record with this id already holds the same content; id_conflict when it differs."""
-    row = _get(session, model, args["id"])
+    row = _get(session, model, record_id)
     if row is None:
         return False
-    for column, value in {"inspection_id": args["inspection_id"], **fields}.items():
+    for column, value in content.items():
         current = getattr(row, column)
         if isinstance(current, dt.datetime) and isinstance(value, dt.datetime):
             same = current == value
         else:
             same = current == value or (isinstance(current, float) and value is not None and abs(current - value) < 1e-9)
         if not same:
-            raise Conflict(f"编号 {args['id']} 已被另一条内容不同的记录使用", code="id_conflict",
-                           errors={"id": args["id"]})
+            raise Conflict(f"编号 {record_id} 已被另一条内容不同的记录使用", code="id_conflict",
+                           errors={"id": record_id})
     return True
+
+
+def _append(session: Session, insp: Inspection, origin: Origin, model, record_id: str, fields: dict) -> None:
+    """Add the record unless this id already holds the same content (a retried mutation); see _existing."""
+    content = {"inspection_id": insp.id, **fields}
+    if not _existing(session, model, record_id, content):
+        _add(session, model, {"id": record_id, **content, **origin.columns(insp)})
+        _touch(insp, origin)
 
 
 def start_inspection(session: Session, actor, origin: Origin, *, inspection_id: int, started_at) -> str:
@@ -340,9 +344,7 @@ def record_answer(session: Session, actor, origin: Origin, **args) -> str:
         return LATE
     _check_checkpoint(session, insp, args["checkpoint_id"])
     fields = {k: args[k] for k in ("checkpoint_id", "answer", "note")} | {"base": list(args["base"])}
-    if not _existing(session, CheckpointAnswer, args, fields):
-        _add(session, CheckpointAnswer, {"id": args["id"], "inspection_id": insp.id, **fields, **origin.columns(insp)})
-        _touch(insp, origin)
+    _append(session, insp, origin, CheckpointAnswer, args["id"], fields)
     return APPLIED
 
 
@@ -353,9 +355,7 @@ def add_finding(session: Session, actor, origin: Origin, **args) -> str:
         return LATE
     _check_checkpoint(session, insp, args["checkpoint_id"])
     fields = {k: args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification", "rectify_by")}
-    if not _existing(session, Finding, args, fields):
-        _add(session, Finding, {"id": args["id"], "inspection_id": insp.id, **fields, **origin.columns(insp)})
-        _touch(insp, origin)
+    _append(session, insp, origin, Finding, args["id"], fields)
     return APPLIED
 
 
@@ -368,9 +368,7 @@ def amend_finding(session: Session, actor, origin: Origin, **args) -> str:
     _check_checkpoint(session, insp, args["checkpoint_id"])
     fields = {k: args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification", "rectify_by",
                                    "reason")} | {"supersedes_id": args["finding_id"]}
-    if not _existing(session, Finding, args, fields):
-        _add(session, Finding, {"id": args["id"], "inspection_id": insp.id, **fields, **origin.columns(insp)})
-        _touch(insp, origin)
+    _append(session, insp, origin, Finding, args["id"], fields)
     return APPLIED
 
 
@@ -384,9 +382,7 @@ def attach_photo(session: Session, actor, origin: Origin, **args) -> str:
     fields = {k: args[k] for k in ("sha256", "finding_id", "checkpoint_id", "caption", "taken_at", "latitude",
                                    "longitude", "accuracy_m", "width", "height", "clock_offset_ms")}
     fields["byte_size"] = args["bytes"]
-    if not _existing(session, Photo, args, fields):
-        _add(session, Photo, {"id": args["id"], "inspection_id": insp.id, **fields, **origin.columns(insp)})
-        _touch(insp, origin)
+    _append(session, insp, origin, Photo, args["id"], fields)
     return APPLIED
 
 
@@ -400,9 +396,7 @@ def add_signature(session: Session, actor, origin: Origin, **args) -> str:
         raise ValidationError("签名的检查人员不在本检查组中", code="invalid_args", errors={"inspector_id": signer})
     fields = {"sha256": args["sha256"], "signer_role": args["signer_role"], "signer_name": args["signer_name"],
               "signer_inspector_id": signer, "signed_at": args["signed_at"]}
-    if not _existing(session, Signature, args, fields):
-        _add(session, Signature, {"id": args["id"], "inspection_id": insp.id, **fields, **origin.columns(insp)})
-        _touch(insp, origin)
+    _append(session, insp, origin, Signature, args["id"], fields)
     return APPLIED
 
 
@@ -412,9 +406,7 @@ def record_party(session: Session, actor, origin: Origin, **args) -> str:
     if insp is None:
         return LATE
     fields = {k: args[k] for k in ("name", "position", "id_number", "phone", "refused_to_sign", "note")}
-    if not _existing(session, PartyRecord, args, fields):
-        _add(session, PartyRecord, {"id": args["id"], "inspection_id": insp.id, **fields, **origin.columns(insp)})
-        _touch(insp, origin)
+    _append(session, insp, origin, PartyRecord, args["id"], fields)
     return APPLIED
 
 

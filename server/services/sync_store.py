@@ -63,9 +63,7 @@ class SqlSyncStore(SyncStore):
         self._client: SimpleNamespace | None = None
         self._touched: dict[int, list] = defaultdict(list)
         self._log_rows: list[dict] = []
-        # Strong references: the session's identity map holds clean objects weakly, so an inspection
-        # flushed mid-push would otherwise be garbage-collected and selected again by the next get.
-        self._inspections: dict[int, Inspection | None] = {}
+        self._index: fieldwork.RecordIndex | None = None  # made by prepare(), which every push calls first
 
     def now(self):
         return utcnow()
@@ -93,7 +91,6 @@ class SqlSyncStore(SyncStore):
         # One query per record kind instead of one per mutation, and no autoflush between mutations:
         # the appliers check everything before they add anything, and look records up in the index.
         self._index = fieldwork.RecordIndex(self.session, raw_mutations)
-        self._index.inspections = self._inspections
         self.session.info["record_index"] = self._index
         self._autoflush, self.session.autoflush = self.session.autoflush, False
         audit.begin_batch(self.session)
@@ -120,7 +117,7 @@ class SqlSyncStore(SyncStore):
         return status, mutation.args["inspection_id"]
 
     def log(self, user, mutation: Mutation, raw_args, result: MutationResult, digest: str, inspection_id) -> None:
-        exists = inspection_id is not None and self._inspection(inspection_id) is not None
+        exists = inspection_id is not None and self._index.inspection(self.session, inspection_id) is not None
         self._log_rows.append(dict(
             client_id=mutation.client_id, mutation_id=mutation.id, name=mutation.name[:64],
             args=raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}, digest=digest,
@@ -139,26 +136,21 @@ class SqlSyncStore(SyncStore):
         fieldwork.write_pending(self.session, also=[(MutationLog, self._log_rows)])
         self._log_rows = []
         for insp_id, entries in self._touched.items():  # one audit line per inspection per push
-            insp = self._inspection(insp_id)
+            insp = self._index.inspection(self.session, insp_id)
             field_records.refresh_conflicts(self.session, insp)
             audit.record(self.session, user, "sync.push", insp, detail={
                 "client_id": self._client.client_id, "device": self._client.device_name, "mutations": entries})
         audit.write_batch(self.session)
-        index = self.session.info.get("record_index")
-        known = index.missing if index is not None else {}
         out = []
         for insp_id in inspection_ids:
-            insp = self._inspection(insp_id)
-            missing = known[insp_id] if insp_id in known else fieldwork.missing_media(self.session, insp.id)
+            insp = self._index.inspection(self.session, insp_id)
+            missing = self._index.missing.get(insp_id)  # as submit found it: nothing after a submit changes it
+            if missing is None:
+                missing = fieldwork.missing_media(self.session, insp.id)
             out.append({"id": insp.id, "status": insp.status, "version": insp.version,
                         "locked": is_locked(insp.status), "has_conflicts": insp.has_conflicts,
                         "missing_media": len(missing)})
         return out
-
-    def _inspection(self, inspection_id: int) -> Inspection | None:
-        if inspection_id not in self._inspections:
-            self._inspections[inspection_id] = self.session.get(Inspection, inspection_id)
-        return self._inspections[inspection_id]
 
     # ---- pull -------------------------------------------------------------------------------------
     def _mine(self, user, active: bool = True):

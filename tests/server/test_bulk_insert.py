@@ -1,4 +1,4 @@
-"""fieldwork.insert_rows: a push's rows, by COPY on PostgreSQL for large batches and by executemany
+"""fieldwork.insert_batches: a push's rows, by COPY on PostgreSQL for large batches and by executemany
 otherwise, must be stored exactly alike, and a failure must surface as a database error (transient)."""
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ def _stored(session, mutation_id: int) -> dict:
 def test_a_large_batch_and_a_small_one_are_stored_alike(session, user_id):
     many = _rows(user_id, 1, fieldwork.COPY_MIN_ROWS + 2)  # COPY on PostgreSQL
     few = _rows(user_id, 100, 1)  # executemany everywhere
-    fieldwork.insert_rows(session, MutationLog, many)
-    fieldwork.insert_rows(session, MutationLog, few)
+    fieldwork.insert_batches(session, [(MutationLog, many)])
+    fieldwork.insert_batches(session, [(MutationLog, few)])
     session.commit()
     assert session.query(MutationLog).count() == len(many) + 1
     big, small = _stored(session, 1), _stored(session, 100)
@@ -53,10 +53,10 @@ def test_a_large_batch_and_a_small_one_are_stored_alike(session, user_id):
 
 
 def test_a_failed_batch_is_a_database_error_and_stores_none_of_it(session, user_id):
-    fieldwork.insert_rows(session, MutationLog, _rows(user_id, 1, 1))
+    fieldwork.insert_batches(session, [(MutationLog, _rows(user_id, 1, 1))])
     session.commit()
     clash = _rows(user_id, 2, fieldwork.COPY_MIN_ROWS + 2) + _rows(user_id, 1, 1)  # mutation 1 is stored
     with pytest.raises(IntegrityError):  # a DBAPIError: the push view answers `transient`
-        fieldwork.insert_rows(session, MutationLog, clash)
+        fieldwork.insert_batches(session, [(MutationLog, clash)])
     session.rollback()
     assert session.query(MutationLog).count() == 1

@@ -12,7 +12,7 @@ from server.models.registry import Department, Inspector
 from server.models.types import utcnow
 from server.services import accounts, audit
 from server.services.permissions import require_role
-from server.services.registry import Page
+from server.services.registry import Page, text_contains
 from server.vocab import Role
 
 PER_PAGE = 50
@@ -34,8 +34,7 @@ def list_users(session: Session, actor, *, q: str = "", role: str = "", status: 
     stmt = select(User).options(selectinload(User.inspector), selectinload(User.department)).order_by(User.username)
     q = (q or "").strip()
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(User.username).like(like), User.display_name.like(f"%{q}%")))
+        stmt = stmt.where(or_(text_contains(User.username, q), text_contains(User.display_name, q)))
     if role:
         stmt = stmt.where(User.role == role)
     if status in ("active", "inactive"):

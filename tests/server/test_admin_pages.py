@@ -81,6 +81,17 @@ def test_admin_lists_and_searches_users(session, as_admin):
     assert "lizhiqiang" in _text(as_admin.get("/office/users?role=inspector"))
 
 
+def test_user_search_takes_percent_and_underscore_literally(session, as_admin):
+    create_user(session, role="office", username="ke_yuan", display_name="科员")
+    create_user(session, role="office", username="kexyuan", display_name="100%满意")
+    session.commit()
+    underscore = _text(as_admin.get("/office/users?q=_"))
+    assert "ke_yuan" in underscore and "kexyuan" not in underscore and "共 1 个账号" in underscore
+    percent = _text(as_admin.get("/office/users?q=%25"))
+    assert "kexyuan" in percent and "共 1 个账号" in percent
+    assert "kexyuan" in _text(as_admin.get("/office/users?q=KEX"))
+
+
 def test_admin_creates_an_inspector_account(session, as_admin, admin):
     inspector = create_inspector(session, name="郭晓东")
     session.commit()

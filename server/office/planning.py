@@ -16,16 +16,10 @@ from server.models.registry import Department, InspectionItem
 from server.office import bp
 from server.services import approvals, draw, plan_export, plans, supplementary, tasks  # noqa: F401  (approval kinds)
 from server.services import task_closing
-from server.services.workdays import LOCAL_TZ
 from server.vocab import TargetCategory
 
 STAFF = ("admin", "office", "leader")
 ENTRY_ROWS_EXTRA = 3
-
-
-def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time in 北京时间."""
-    return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
 
 
 def _act(action, *args, done: str, back: str, **kwargs):
@@ -93,7 +87,7 @@ def plan_detail(plan_id: int):
         entries=entries + [{}] * (ENTRY_ROWS_EXTRA if editable and not pending else 0), editable=editable,
         pending=pending, tasks=tasks.plan_tasks(db.session, plan), plan_statuses=plans.PLAN_STATUSES,
         version_statuses=plans.VERSION_STATUSES, entry_fields=plans.ENTRY_FIELDS, entry_labels=plans.ENTRY_LABELS,
-        task_types=tasks.TASK_TYPES, task_statuses=tasks.TASK_STATUSES, local_time=local_time)
+        task_types=tasks.TASK_TYPES, task_statuses=tasks.TASK_STATUSES)
 
 
 def _entries(form) -> list[dict]:
@@ -284,7 +278,7 @@ def task_detail(task_id: int):
         preview=tasks.preview(db.session, task) if task.status in ("draft", "published") else None,
         main=draw.main_draw(db.session, task), draws=task.draws, inspections=inspections, requests=requests,
         approvals_by_request=pending, task_types=tasks.TASK_TYPES, task_statuses=tasks.TASK_STATUSES,
-        strata=tasks.STRATUM_LABELS, percent=tasks.percent, kind_labels=draw.KIND_LABELS, local_time=local_time,
+        strata=tasks.STRATUM_LABELS, percent=tasks.percent, kind_labels=draw.KIND_LABELS,
         inspection_statuses=INSPECTION_STATUSES, **_closing_context(task))
 
 

@@ -11,14 +11,13 @@ from server.http import login_required
 from server.models.inspections import Inspection
 from server.models.planning import Draw, DrawRequest
 from server.office import bp
-from server.office.planning import local_time
 from server.services import draw, draw_records, supplementary, tasks
 from server.services.workdays import today
 
 
 def _draw_page(template: str, status: int = 200, **context):
     return render_template(template, strata=tasks.STRATUM_LABELS, percent=tasks.percent,
-                           kind_labels=draw.KIND_LABELS, local_time=local_time, **context), status
+                           kind_labels=draw.KIND_LABELS, **context), status
 
 
 @bp.route("/tasks/<int:task_id>/draw", methods=["GET", "POST"])

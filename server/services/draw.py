@@ -16,7 +16,7 @@ from server.models.registry import Department
 from server.models.types import utcnow
 from server.services import assignment, audit, draw_records, draw_v1, tasks
 from server.services.permissions import require_role
-from server.services.workdays import LOCAL_TZ
+from server.services.workdays import local_text
 
 OPERATORS = ("admin", "office")
 MAX_ENTROPY = 500
@@ -70,7 +70,7 @@ def _lock_task(session: Session, task: Task) -> None:
     if task.status == "closed":
         raise Conflict("该任务已结束，抽取结果已锁定，不能再抽取；如需再次检查，请新建抽查任务")
     main = main_draw(session, task)
-    when = main.drawn_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if main else ""
+    when = local_text(main.drawn_at) if main else ""
     raise Conflict(f"该任务已于 {when} 完成抽取，抽取结果已锁定，不能重复抽取；如需替换对象或人员请申请补抽或递补")
 
 

@@ -11,15 +11,11 @@ from sqlalchemy.orm import Session
 from server.models.planning import Plan, PlanVersion
 from server.models.registry import Department
 from server.services import plans, tasks
-from server.services.workdays import LOCAL_TZ
+from server.services.workdays import local_text
 
 TASK_HEADERS = ("任务编号", "任务名称", "抽查类型", "抽查事项", "抽查对象范围", "抽取比例（低/一般/较高/高）",
                 "检查组人数", "发起部门", "配合部门", "抽查时间段", "状态", "承诺值")
 VERSION_HEADERS = ("版本", "状态", "调整理由", "批准时间", "公布时间")
-
-
-def _when(moment) -> str:
-    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _plan_sheet(ws, plan: Plan, version: PlanVersion) -> None:
@@ -28,7 +24,7 @@ def _plan_sheet(ws, plan: Plan, version: PlanVersion) -> None:
     ws["A1"].font = Font(bold=True, size=14)
     ws.append(["计划编号", plan.code, "计划名称", plan.name])
     ws.append(["版本", f"第 {version.version} 版", "状态", plans.VERSION_STATUSES.get(version.status, version.status)])
-    ws.append(["批准时间", _when(version.approved_at), "公布时间", _when(version.published_at)])
+    ws.append(["批准时间", local_text(version.approved_at), "公布时间", local_text(version.published_at)])
     ws.append(["说明", version.content.get("description", "")])
     ws.append([])
     ws.append([plans.ENTRY_LABELS[k] for k in plans.ENTRY_FIELDS])
@@ -82,7 +78,7 @@ def plan_workbook(session: Session, plan: Plan) -> bytes:
     ws.append(VERSION_HEADERS)
     for v in plan.versions:
         ws.append([f"第 {v.version} 版", plans.VERSION_STATUSES.get(v.status, v.status), v.reason,
-                   _when(v.approved_at), _when(v.published_at)])
+                   local_text(v.approved_at), local_text(v.published_at)])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

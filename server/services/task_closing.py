@@ -17,7 +17,7 @@ from server.models.planning import DrawRequest, Task
 from server.models.types import utcnow
 from server.services import audit
 from server.services.permissions import require_role
-from server.services.workdays import LOCAL_TZ
+from server.services.workdays import local_text
 
 CLOSERS = ("admin", "office")  # the roles that publish tasks
 DONE_INSPECTIONS = ("approved", "withdrawn")
@@ -102,8 +102,3 @@ def close_task(session: Session, actor, task_id: int, *, note: str = "") -> Task
     session.flush()
     audit.record(session, actor, "task.close", task, detail={"code": task.code, **state["counts"]}, reason=note)
     return task
-
-
-def local_text(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time in 北京时间, or an empty string."""
-    return moment.astimezone(LOCAL_TZ).strftime(fmt) if moment else ""

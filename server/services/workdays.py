@@ -34,6 +34,11 @@ def local_midnight_utc(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), LOCAL_TZ).astimezone(dt.timezone.utc)
 
 
+def local_text(moment: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time as 北京时间 text (the services' twin of the `local_dt` template filter), or ""."""
+    return moment.astimezone(LOCAL_TZ).strftime(fmt) if moment else ""
+
+
 def today() -> dt.date:
     """Today in Beijing time."""
     return dt.datetime.now(LOCAL_TZ).date()

@@ -13,7 +13,7 @@ from server.models.followup import Publication
 from server.models.inspections import Inspection
 from server.models.planning import DrawRequest, Task
 from server.models.types import utcnow
-from server.services import approvals, draw, publication, review, supplementary, task_closing
+from server.services import approvals, draw, publication, review, supplementary, task_closing, workdays
 from tests.factories import create_user, submit_inspection
 from tests.server import drawkit
 
@@ -138,7 +138,7 @@ def test_a_task_is_closed_once_and_only_after_its_draw(session):
     kit = _drawn(session)
     _finish(session, kit)
     closed = task_closing.close_task(session, kit.office, kit.task.id)
-    when = task_closing.local_text(closed.closed_at)
+    when = workdays.local_text(closed.closed_at)
     with pytest.raises(Conflict) as err:
         task_closing.close_task(session, kit.office, kit.task.id)
     assert err.value.message == f"该任务已于 {when} 结束，不能重复结束"
@@ -189,7 +189,7 @@ def test_closing_reveals_the_seed_on_the_public_page_before_the_period_ends(clie
     task_closing.close_task(session, kit.office, kit.task.id)
     session.commit()
     page = client.get(f"/public/tasks/{code}").get_data(as_text=True)
-    closed_on = task_closing.local_text(kit.task.closed_at, "%Y-%m-%d")
+    closed_on = workdays.local_text(kit.task.closed_at, "%Y-%m-%d")
     assert f"<strong>已结束</strong>（{closed_on} 结束" in page
     assert seed in page and made.record["draw_seed"] in page
     assert "本页已按公开记录重新计算：抽中对象与检查组与记录一致" in page
@@ -238,7 +238,7 @@ def test_office_closes_a_finished_task_from_its_page(client, login, session):
     session.refresh(kit.task)
     assert kit.task.status == "closed"
     assert "任务已结束；抽取的服务器种子已在门户公开" in page
-    closed = task_closing.local_text(kit.task.closed_at)
+    closed = workdays.local_text(kit.task.closed_at)
     assert f"已结束（{closed}，{kit.office.display_name}）" in page and "任务已结束，已公开" in page
     assert f'action="/office/tasks/{kit.task.id}/close"' not in page
     plan_page = client.get(f"/office/plans/{kit.plan.id}").get_data(as_text=True)

@@ -61,6 +61,8 @@ def test_years_without_calendar_data_fall_back_to_weekdays_and_say_so():
 def test_local_date_is_beijing_time():
     assert wd.local_date(dt.datetime(2024, 9, 30, 16, 30, tzinfo=dt.timezone.utc)) == D(2024, 10, 1)
     assert wd.local_midnight_utc(D(2024, 10, 1)) == dt.datetime(2024, 9, 30, 16, 0, tzinfo=dt.timezone.utc)
+    assert wd.local_text(dt.datetime(2024, 9, 30, 16, 30, tzinfo=dt.timezone.utc)) == "2024-10-01 00:30"
+    assert wd.local_text(None) == ""
 
 
 @settings(max_examples=200, deadline=None)

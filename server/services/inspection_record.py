@@ -1,60 +1,29 @@
 """A read-only view of an inspection's field record for review, publication and referrals.
 
 The record has the shape of the sync bundle's `record` (sync/PROTOCOL.md §2.1): answers, registers,
-findings, photos, signatures, party, result, late_evidence. The sync area builds it from
-models/fieldwork.py; until that area is installed an inspection has an empty record, so review,
-publication and referrals still work from the inspection's own result fields.
+findings, photos, signatures, party, result, late_evidence, built by the sync area's readers
+(services.field_records and services.bundles). An inspection with nothing recorded has empty lists, so
+review, publication and referrals still work from the inspection's own result fields.
 """
 from __future__ import annotations
-
-import importlib
 
 from sqlalchemy.orm import Session
 
 from server.models.inspections import Inspection
+from server.services import bundles, field_records
 from server.vocab import NEGATIVE_RESULTS, CheckpointAnswer, ResultCategory
 
-EMPTY = {"answers": [], "registers": [], "findings": [], "photos": [], "signatures": [], "party": [],
-         "late_evidence": 0}
 NEGATIVE_CODES = {m.value for m in NEGATIVE_RESULTS}
 
 
-def _builder():
-    """The sync area's record builder, if that area is installed."""
-    for module_name, attr in (("server.services.fieldwork", "record_of"), ("server.services.sync_store", "record_of")):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        if hasattr(module, attr):
-            return getattr(module, attr)
-    return None
-
-
-def _from_field_records(session: Session, inspection: Inspection) -> dict | None:
-    """Build the record from the sync area's readers (field_records + bundles), if installed."""
-    try:
-        bundles = importlib.import_module("server.services.bundles")
-        field_records = importlib.import_module("server.services.field_records")
-    except ImportError:
-        return None
+def load(session: Session, inspection: Inspection) -> dict:
+    """The inspection's field record (empty lists when nothing was recorded)."""
     rec = field_records.load(session, [inspection.id])[inspection.id]
     names = {m.inspector_id: m.inspector.name for m in inspection.members}
     record = bundles.record_state(inspection, rec, names)
     record["late"] = [{"id": e.id, "name": e.name, "args": e.args, "sha256": e.sha256,
                        "status_at_arrival": e.status_at_arrival, "created_at": e.created_at,
                        "received_at": e.received_at} for e in rec.late]
-    return record
-
-
-def load(session: Session, inspection: Inspection) -> dict:
-    """The inspection's field record (empty lists when nothing was recorded or the sync area is absent)."""
-    builder = _builder()
-    record = dict(EMPTY, late=[])
-    if builder is not None:
-        record.update(builder(session, inspection) or {})
-    else:
-        record.update(_from_field_records(session, inspection) or {})
     return record
 
 

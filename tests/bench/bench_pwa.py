@@ -18,9 +18,8 @@ from pathlib import Path
 
 from server.extensions import db
 from server.pwa_routes import PWA_DIR
-from tests.e2e.pwa_kit import (AXE, answer, axe_violations, jpeg_bytes, open_inspection, open_section, phone_login,
-                               record_party, seed_group, seed_inspection, standalone_server, start_inspection,
-                               take_photo, visit_every_screen, wait_for_controller)
+from tests.e2e.pwa_kit import (AXE, axe_violations, jpeg_bytes, phone_login, record_pending_work, seed_group,
+                               seed_inspection, standalone_server, visit_every_screen, wait_for_controller)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -147,14 +146,7 @@ def accessibility(browser, pw, url: str, iid: int) -> None:
     found = {"登录": axe_violations(page)}
     phone_login(page, "lim")
     ctx.set_offline(True)
-    open_inspection(page, "阳城县测试物流有限公司01")
-    start_inspection(page)
-    answer(page, 1, "不符合")
-    page.get_by_role("link", name="返回", exact=True).click()
-    open_section(page, "现场照片")
-    take_photo(page, jpeg_bytes(800, 600))
-    page.goto(f"/app/#/i/{iid}/party")
-    record_party(page)
+    record_pending_work(page, iid, "阳城县测试物流有限公司01")
     for name, p in visit_every_screen(page, iid):
         found[name] = axe_violations(p)
     ctx.close()

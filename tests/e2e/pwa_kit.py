@@ -18,6 +18,8 @@ from tests.factories import create_department, create_inspection, create_inspect
 PASSWORD = "password123"
 TARGET = "阳城县宏达物流有限公司"
 CHECKPOINTS = ("是否取得道路运输经营许可证", "车辆技术档案是否齐全", "是否按规定开展安全生产教育培训")
+LATITUDE, LONGITUDE = 35.4862, 112.4153  # where seed_inspection puts the target
+GPS = {"geolocation": {"latitude": LATITUDE, "longitude": LONGITUDE, "accuracy": 8}, "permissions": ["geolocation"]}
 
 
 def seed_group(session, people=(("wangjg", "王建国"), ("lim", "李明")), *, department: str = "执法一中队") -> list:
@@ -42,7 +44,7 @@ def seed_inspection(session, inspectors, *, target_name: str = TARGET, checkpoin
                                period_end=due_date or dt.date.today() + dt.timedelta(days=20))
     target = create_target(session, name=target_name, address="阳城县凤城镇凤鸣路88号", risk_level="general",
                            contact_name="赵志强", contact_phone="13903560000", legal_rep="赵大海",
-                           latitude=35.4862, longitude=112.4153)
+                           latitude=LATITUDE, longitude=LONGITUDE)
     insp = create_inspection(session, task=task, target=target, inspectors=inspectors,
                              due_date=due_date or task.period_end)
     insp.target_snapshot = {**insp.target_snapshot, "contact_name": target.contact_name,
@@ -86,6 +88,18 @@ def phone_login(page, username: str, password: str = PASSWORD, *, expect_list: b
     if expect_list:  # and the first download has finished, as an inspector waits for it before leaving the office
         page.get_by_role("heading", name="我的检查任务").wait_for()
         page.locator("#syncbar").filter(has_text="全部已同步").wait_for()
+
+
+def phone_ready(phone_context, username: str = "wangjg", *, init_script: str | None = None, **options):
+    """A new phone (context `options`, e.g. **GPS) logged in as `username`, its service worker in control so
+    it keeps working offline; `init_script` runs in every page before the app. Returns (context, page)."""
+    ctx = phone_context(**options)
+    if init_script:
+        ctx.add_init_script(init_script)
+    page = ctx.new_page()
+    phone_login(page, username)
+    wait_for_controller(page)
+    return ctx, page
 
 
 def wait_for_controller(page, timeout: float = 15.0):
@@ -165,9 +179,26 @@ def answer(page, seq: int, label: str):
     group.get_by_role("button", name=label, exact=True).and_(page.locator("[aria-pressed=true]")).wait_for()
 
 
+def begin_inspection(page, first: str = "符合", target: str = TARGET):
+    """From the list: open the inspection, start it and answer checkpoint 1 with `first`."""
+    open_inspection(page, target)
+    start_inspection(page)
+    answer(page, 1, first)
+
+
 def back_to_overview(page):
     page.get_by_role("link", name="返回", exact=True).click()
     page.get_by_role("heading", name="检查详情").wait_for()
+
+
+def record_pending_work(page, iid: int, target: str = TARGET):
+    """Part of an inspection recorded (a 不符合, a photo, the party), so every screen has data to show."""
+    begin_inspection(page, "不符合", target)
+    back_to_overview(page)
+    open_section(page, "现场照片")
+    take_photo(page, jpeg_bytes(800, 600))
+    page.goto(f"/app/#/i/{iid}/party")
+    record_party(page)
 
 
 def add_finding(page, description: str, rectification: str = "责令限期补齐", deadline: str | None = None):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.pwa_kit import (AXE, answer, axe_violations, jpeg_bytes, open_inspection, open_section, phone_login,
-                               record_party, seed_group, seed_inspection, start_inspection, take_photo,
+from tests.e2e.pwa_kit import (AXE, axe_violations, phone_login, record_pending_work, seed_group, seed_inspection,
                                visit_every_screen)
 
 pytestmark = pytest.mark.skipif(not AXE.exists(), reason="缺少 axe-core：请在 tests/pwa 中运行 npm install")
@@ -21,14 +20,7 @@ def test_no_serious_accessibility_violations_on_any_screen(live_server, phone_co
     found = {"登录": axe_violations(page)}
     phone_login(page, "wangjg")
     ctx.set_offline(True)  # unsynced work, so every screen shows its pending state too
-    open_inspection(page)
-    start_inspection(page)
-    answer(page, 1, "不符合")
-    page.get_by_role("link", name="返回", exact=True).click()
-    open_section(page, "现场照片")
-    take_photo(page, jpeg_bytes(800, 600))
-    page.goto(f"/app/#/i/{iid}/party")
-    record_party(page)
+    record_pending_work(page, iid)
     for name, p in visit_every_screen(page, iid):
         found[name] = axe_violations(p)
     page.goto("/app/#/me")

@@ -9,9 +9,9 @@ from server.models.accounts import User
 from server.models.fieldwork import Finding
 from server.models.inspections import Inspection
 from server.services import review
-from tests.e2e.pwa_kit import (TARGET, answer, back_to_overview, open_inspection, open_section, phone_login,
-                               record_complete_inspection, seed_group, seed_inspection, start_inspection, submit,
-                               wait_for_controller, wait_synced)
+from tests.e2e.pwa_kit import (TARGET, back_to_overview, begin_inspection, open_inspection, open_section, phone_login,
+                               phone_ready, record_complete_inspection, seed_group, seed_inspection, submit,
+                               wait_synced)
 
 
 def _logout(page):
@@ -66,14 +66,9 @@ def test_two_inspectors_on_one_phone_never_see_each_others_records(live_server, 
     with live_server.session() as s:
         iid_a = seed_inspection(s, seed_group(s))
         seed_inspection(s, seed_group(s, (("zhangs", "张三"), ("liuq", "刘强")), department="执法二中队"), target_name="阳城县安达驾驶员培训学校")
-    ctx = phone_context()
-    page = ctx.new_page()
-    phone_login(page, "wangjg")
-    wait_for_controller(page)
+    ctx, page = phone_ready(phone_context)
     ctx.set_offline(True)
-    open_inspection(page)
-    start_inspection(page)
-    answer(page, 1, "不符合")
+    begin_inspection(page, "不符合")
 
     page.get_by_role("link", name="我的").click()
     page.get_by_text(re.compile(r"^持久存储：(已获得|未获得)")).wait_for()

@@ -7,8 +7,8 @@ import datetime as dt
 
 from server.models.fieldwork import CheckpointAnswer, Photo
 from server.models.inspections import InspectionMember
-from tests.e2e.pwa_kit import (answer, jpeg_bytes, open_inspection, open_section, phone_login, seed_group,
-                               seed_inspection, start_inspection, take_photo, wait_for_controller, wait_synced)
+from tests.e2e.pwa_kit import (back_to_overview, begin_inspection, jpeg_bytes, open_inspection, open_section,
+                               phone_login, phone_ready, seed_group, seed_inspection, take_photo, wait_synced)
 
 HTML_502 = "<!doctype html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
 
@@ -18,14 +18,9 @@ def test_a_rejected_mutation_is_shown_with_the_server_reason_and_kept(live_serve
         people = seed_group(s)
         iid = seed_inspection(s, people)
         me = people[0].id
-    ctx = phone_context()
-    page = ctx.new_page()
-    phone_login(page, "wangjg")
-    wait_for_controller(page)
+    ctx, page = phone_ready(phone_context)
     ctx.set_offline(True)
-    open_inspection(page)
-    start_inspection(page)
-    answer(page, 1, "不符合")
+    begin_inspection(page, "不符合")
     with live_server.session() as s:  # meanwhile the office replaced 王建国 in the group
         member = s.query(InspectionMember).filter_by(inspection_id=iid, inspector_id=me).one()
         member.active = False
@@ -49,15 +44,10 @@ def test_a_rejected_mutation_is_shown_with_the_server_reason_and_kept(live_serve
 def test_an_html_error_page_in_the_middle_of_a_sync_keeps_the_queue_and_the_retry_delivers(live_server, phone_context):
     with live_server.session() as s:
         iid = seed_inspection(s, seed_group(s))
-    ctx = phone_context()
-    page = ctx.new_page()
-    phone_login(page, "wangjg")
-    wait_for_controller(page)
+    ctx, page = phone_ready(phone_context)
     ctx.set_offline(True)
-    open_inspection(page)
-    start_inspection(page)
-    answer(page, 1, "符合")
-    page.get_by_role("link", name="返回", exact=True).click()
+    begin_inspection(page)
+    back_to_overview(page)
     open_section(page, "现场照片")
     take_photo(page, jpeg_bytes(900, 700))
     # The photo uploads, then the proxy answers the push with its own error page.
@@ -96,16 +86,10 @@ DISK_FULL = """(() => {
 def test_a_full_disk_says_so_and_loses_nothing(live_server, phone_context):
     with live_server.session() as s:
         iid = seed_inspection(s, seed_group(s))
-    ctx = phone_context()
-    ctx.add_init_script(DISK_FULL)
-    page = ctx.new_page()
-    phone_login(page, "wangjg")
-    wait_for_controller(page)
+    ctx, page = phone_ready(phone_context, init_script=DISK_FULL)
     ctx.set_offline(True)
-    open_inspection(page)
-    start_inspection(page)
-    answer(page, 1, "符合")
-    page.get_by_role("link", name="返回", exact=True).click()
+    begin_inspection(page)
+    back_to_overview(page)
     open_section(page, "现场照片")
     page.evaluate("() => { globalThis.__diskFull = true; }")
     page.get_by_label("拍照").set_input_files([{"name": "a.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(1600, 1200)}])

@@ -5,20 +5,15 @@ from __future__ import annotations
 import re
 
 from server.models.inspections import Inspection
-from tests.e2e.pwa_kit import (TARGET, open_inspection, phone_login, record_complete_inspection, seed_group,
-                               seed_inspection, wait_for_controller)
-
-GPS = {"geolocation": {"latitude": 35.4862, "longitude": 112.4153, "accuracy": 8}, "permissions": ["geolocation"]}
+from tests.e2e.pwa_kit import (GPS, TARGET, open_inspection, phone_ready, record_complete_inspection, seed_group,
+                               seed_inspection)
 
 
 def test_offline_inspection_syncs_to_a_complete_receipt_and_reaches_the_office(live_server, phone_context, page,
                                                                                office_login):
     with live_server.session() as s:
         iid = seed_inspection(s, seed_group(s))
-    ctx = phone_context(**GPS)
-    phone = ctx.new_page()
-    phone_login(phone, "wangjg")
-    wait_for_controller(phone)
+    ctx, phone = phone_ready(phone_context, **GPS)
     phone.locator("#syncbar").filter(has_text="全部已同步").wait_for()
 
     ctx.set_offline(True)

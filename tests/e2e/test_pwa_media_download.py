@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.pwa_kit import (back_to_overview, jpeg_bytes, open_inspection, open_section, phone_login, seed_group,
-                               seed_inspection, sign, start_inspection, take_photo, wait_for_controller, wait_synced)
-
-GPS = {"geolocation": {"latitude": 35.4862, "longitude": 112.4153, "accuracy": 8}, "permissions": ["geolocation"]}
+from tests.e2e.pwa_kit import (GPS, back_to_overview, jpeg_bytes, open_inspection, open_section, phone_login,
+                               seed_group, seed_inspection, sign, start_inspection, take_photo, wait_for_controller,
+                               wait_synced)
 PLACEHOLDER = "王建国拍摄（在服务器上）"
 
 

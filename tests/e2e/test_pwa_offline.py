@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.models.fieldwork import CheckpointAnswer
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
-from tests.e2e.pwa_kit import (answer, open_inspection, phone_login, seed_group, seed_inspection, start_inspection,
+from tests.e2e.pwa_kit import (answer, begin_inspection, phone_login, phone_ready, seed_group, seed_inspection,
                                wait_for_controller, wait_synced)
 
 
@@ -14,19 +14,14 @@ def _answers(live_server, iid):
 
 
 def _record_two(page):
-    open_inspection(page)
-    start_inspection(page)
-    answer(page, 1, "符合")
+    begin_inspection(page)
     answer(page, 2, "不涉及")
 
 
 def test_reload_and_a_new_tab_while_offline_keep_the_queue(live_server, phone_context):
     with live_server.session() as s:
         iid = seed_inspection(s, seed_group(s))
-    ctx = phone_context()
-    page = ctx.new_page()
-    phone_login(page, "wangjg")
-    wait_for_controller(page)
+    ctx, page = phone_ready(phone_context)
     ctx.set_offline(True)
     _record_two(page)
     page.reload()
@@ -81,10 +76,7 @@ def test_restarting_the_phone_browser_offline_keeps_the_queue(live_server, playw
 def test_a_new_version_waits_for_update_and_keeps_the_queued_records(live_server, phone_context):
     with live_server.session() as s:
         iid = seed_inspection(s, seed_group(s))
-    ctx = phone_context()
-    page = ctx.new_page()
-    phone_login(page, "wangjg")
-    wait_for_controller(page)
+    ctx, page = phone_ready(phone_context)
     ctx.route("**/api/v1/sync/push", lambda route: route.abort())  # the server is out of reach for now
     _record_two(page)
     page.locator("#syncbar").filter(has_text="3 条待同步").wait_for()

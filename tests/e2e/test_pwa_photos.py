@@ -10,10 +10,8 @@ import io
 from PIL import Image
 
 from server.models.fieldwork import MediaFile, Photo
-from tests.e2e.pwa_kit import (TARGET, jpeg_bytes, open_inspection, open_section, phone_login, seed_group,
-                               seed_inspection, start_inspection, take_photo, wait_for_controller)
-
-GPS = {"geolocation": {"latitude": 35.4862, "longitude": 112.4153, "accuracy": 8}, "permissions": ["geolocation"]}
+from tests.e2e.pwa_kit import (GPS, back_to_overview, jpeg_bytes, open_inspection, open_section, phone_login,
+                               phone_ready, seed_group, seed_inspection, start_inspection, take_photo)
 
 PROCESS = """async ([b64, settings, lines]) => {
   const { processPhoto } = await import('/app/js/photos.js');
@@ -47,6 +45,17 @@ def _near(rgb, target, tol=60):
     return all(abs(a - b) <= tol for a, b in zip(rgb, target))
 
 
+def _photos_screen(live_server, phone_context):
+    """王建国's phone, logged in, on the 现场照片 screen of a seeded inspection."""
+    with live_server.session() as s:
+        seed_inspection(s, seed_group(s))
+    page = phone_context().new_page()
+    phone_login(page, "wangjg")
+    open_inspection(page)
+    open_section(page, "现场照片")
+    return page
+
+
 def test_exif_orientation_is_applied_and_the_caption_band_sits_below(phone_page):
     phone_page.goto("/app/")
     res = phone_page.evaluate(PROCESS, [base64.b64encode(halves()).decode(), {}, ["时间：2024-05-06 09:05:12", "检查对象：宏达"]])
@@ -70,13 +79,10 @@ def test_a_12_megapixel_photo_is_resized_to_the_long_edge_and_stays_small(phone_
 def test_photo_on_the_phone_records_gps_clock_offset_and_reaches_the_server_with_its_hash(live_server, phone_context):
     with live_server.session() as s:
         iid = seed_inspection(s, seed_group(s))
-    ctx = phone_context(**GPS)
-    page = ctx.new_page()
-    phone_login(page, "wangjg")
-    wait_for_controller(page)
+    _, page = phone_ready(phone_context, **GPS)
     open_inspection(page)
     start_inspection(page)
-    page.get_by_role("link", name="返回", exact=True).click()
+    back_to_overview(page)
     open_section(page, "现场照片")
     take_photo(page, jpeg_bytes(2000, 1500), caption="车辆技术档案")
     page.get_by_text("误差约 8 米").wait_for()
@@ -93,12 +99,7 @@ def test_photo_on_the_phone_records_gps_clock_offset_and_reaches_the_server_with
 
 
 def test_a_huge_camera_file_is_refused_with_a_clear_message_and_nothing_is_stored(live_server, phone_context):
-    with live_server.session() as s:
-        seed_inspection(s, seed_group(s))
-    page = phone_context().new_page()
-    phone_login(page, "wangjg")
-    open_inspection(page)
-    open_section(page, "现场照片")
+    page = _photos_screen(live_server, phone_context)
     huge = Image.new("RGB", (9000, 6000), (90, 90, 90))  # 54 MP: more than the 40 MP limit
     buf = io.BytesIO()
     huge.save(buf, "JPEG", quality=50)
@@ -109,12 +110,7 @@ def test_a_huge_camera_file_is_refused_with_a_clear_message_and_nothing_is_store
 
 
 def test_a_corrupt_camera_file_is_refused_and_the_next_photo_works(live_server, phone_context):
-    with live_server.session() as s:
-        seed_inspection(s, seed_group(s))
-    page = phone_context().new_page()
-    phone_login(page, "wangjg")
-    open_inspection(page)
-    open_section(page, "现场照片")
+    page = _photos_screen(live_server, phone_context)
     broken = jpeg_bytes(800, 600)[:3000]  # the camera app died while writing
     page.get_by_label("拍照").set_input_files([{"name": "broken.jpg", "mimeType": "image/jpeg", "buffer": broken}])
     page.get_by_role("alert").filter(has_text="无法读取这张照片（文件可能已损坏）：请重新拍摄").wait_for()

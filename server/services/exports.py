@@ -6,14 +6,14 @@ import io
 from typing import Any, Iterator
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from server.errors import NotFound, ValidationError
-from server.models.registry import InspectionItem, Target
+from server.errors import ValidationError
 from server.services.registry import departments, require_editor, require_exporter
 from server.services.cell_types import Choice, DepartmentRef, MultiChoice
-from server.services.registry_columns import REGISTRIES, Column, RegistrySpec
-from server.services.registry_records import MODELS, current
+from server.services.registry_columns import REGISTRIES  # noqa: F401  (the CLI reads it from here)
+from server.services.registry_columns import Column, RegistrySpec, registry_spec
+from server.services.registry_records import MODELS, current, eager_loads
 from server.services.spreadsheets import write_csv, write_xlsx
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -29,18 +29,9 @@ GENERAL_NOTES = (
 )
 
 
-def _spec(registry: str) -> RegistrySpec:
-    spec = REGISTRIES.get(registry)
-    if spec is None:
-        raise NotFound(f"没有名为“{registry}”的名录库")
-    return spec
-
-
 def _records(session: Session, spec: RegistrySpec) -> Iterator[Any]:
     model = MODELS[spec.name]
-    options = {"targets": [selectinload(Target.ratings)],
-               "items": [selectinload(InspectionItem.checkpoints)]}.get(spec.name, [])
-    stmt = select(model).order_by(getattr(model, spec.key_field)).options(*options)
+    stmt = select(model).order_by(getattr(model, spec.key_field)).options(*eager_loads(spec))
     yield from session.scalars(stmt.execution_options(yield_per=2000))
 
 
@@ -62,7 +53,7 @@ def export_registry(session: Session, actor, registry: str, fmt: str, today: dt.
                     ) -> tuple[bytes, str, str]:
     """The whole registry as (file bytes, download file name, MIME type); fmt is xlsx or csv."""
     require_exporter(actor)
-    spec = _spec(registry)
+    spec = registry_spec(registry)
     if fmt not in FORMATS:
         raise ValidationError(f"不支持导出为“{fmt}”格式，可选：xlsx、csv")
     today = today or dt.date.today()
@@ -109,7 +100,7 @@ def template(session: Session, actor, registry: str) -> tuple[bytes, str]:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    spec = _spec(registry)
+    spec = registry_spec(registry)
     dept_names = [d.name for d in departments(session, active_only=True)]
     wb = openpyxl.Workbook()
     ws = wb.active

@@ -13,15 +13,14 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from server.errors import Conflict, NotFound
-from server.models.registry import InspectionItem, Target
+from server.errors import Conflict
 from server.services import audit
 from server.services.registry import department_lookup, require_editor
 from server.services.cell_types import CellError
-from server.services.registry_columns import REGISTRIES, Column, RegistrySpec, header_key, header_table
-from server.services.registry_records import MODELS, apply, bulk_create, check_row, describe, diff
+from server.services.registry_columns import Column, RegistrySpec, header_key, header_table, registry_spec
+from server.services.registry_records import MODELS, apply, bulk_create, check_row, describe, diff, eager_loads
 from server.services.spreadsheets import FileProblem, Table, find_table
 
 _LOAD_CHUNK = 2000
@@ -124,11 +123,9 @@ def _parse_rows(spec: RegistrySpec, table: Table, mapping: dict[int, tuple[Colum
 def _load_existing(session: Session, spec: RegistrySpec, keys: list[str]) -> dict[str, Any]:
     model = MODELS[spec.name]
     key_col = getattr(model, spec.key_field)
-    options = {"targets": [selectinload(Target.ratings)],
-               "items": [selectinload(InspectionItem.checkpoints)]}.get(spec.name, [])
     found = {}
     for i in range(0, len(keys), _LOAD_CHUNK):
-        stmt = select(model).where(key_col.in_(keys[i:i + _LOAD_CHUNK])).options(*options)
+        stmt = select(model).where(key_col.in_(keys[i:i + _LOAD_CHUNK])).options(*eager_loads(spec))
         found.update((getattr(obj, spec.key_field), obj) for obj in session.scalars(stmt))
     return found
 
@@ -167,9 +164,7 @@ def import_file(session: Session, actor, registry: str, data: bytes, filename: s
                 today: dt.date | None = None) -> ImportReport:
     """Validate the whole file, then (unless it has a bad row, or dry_run) upsert it; flushes, never commits."""
     require_editor(actor)
-    spec = REGISTRIES.get(registry)
-    if spec is None:
-        raise NotFound(f"没有名为“{registry}”的名录库")
+    spec = registry_spec(registry)
     today = today or dt.date.today()
     report = ImportReport(spec.name, spec.label, filename or "", dry_run=dry_run)
     known = header_table(spec)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.errors import NotFound
 from server.services import uscc as uscc_rules
 from server.services.cell_types import (
     Choice, ColumnType, Date, DepartmentRef, Key, Licences, Lines, MultiChoice, Number, Phone, Rating, Tags, Text,
@@ -125,6 +126,14 @@ ITEMS = RegistrySpec("items", "抽查事项", "随机抽查事项清单", (
 ), "code", "item")
 
 REGISTRIES: dict[str, RegistrySpec] = {r.name: r for r in (TARGETS, INSPECTORS, ITEMS)}
+
+
+def registry_spec(name: str) -> RegistrySpec:
+    """The registry called `name` (targets, inspectors or items); NotFound for any other name."""
+    spec = REGISTRIES.get(name)
+    if spec is None:
+        raise NotFound(f"没有名为“{name}”的名录库")
+    return spec
 
 
 def header_key(text: Any) -> str:

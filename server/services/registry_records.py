@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from server.models.registry import Checkpoint, CreditRating, InspectionItem, Inspector, Target
 from server.models.types import utcnow
@@ -31,6 +31,15 @@ def effective_rating(target: Target, source: str, day: dt.date) -> CreditRating 
             if best is None or r.effective_from > best.effective_from:
                 best = r
     return best
+
+
+def eager_loads(spec: RegistrySpec) -> list:
+    """Loader options for what current() reads besides the row itself (ratings, checkpoints)."""
+    if spec.name == "targets":
+        return [selectinload(Target.ratings)]
+    if spec.name == "items":
+        return [selectinload(InspectionItem.checkpoints)]
+    return []
 
 
 def current(obj: Any, field: str, day: dt.date) -> Any:

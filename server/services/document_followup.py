@@ -13,9 +13,9 @@ from server.models.inspections import Inspection
 from server.models.planning import Task
 from server.models.registry import Inspector
 from server.services.document_contexts import TASK_TYPE_LABELS, doc_number, iso, target_part
+from server.services.referrals_criminal import MATERIALS
 
-CRIMINAL_MATERIALS = ["涉嫌犯罪案件移送书", "涉嫌犯罪案件情况的调查报告", "涉案物品清单", "有关检验报告或者鉴定结论",
-                      "其他有关涉嫌犯罪的材料"]
+CRIMINAL_MATERIALS = [label for _, label in MATERIALS]  # the names transfer() records as "名称：说明"
 DRAFT_STATUSES = {"administrative": {"draft"}, "notify": {"draft"}, "criminal": {"draft", "reported"}}
 DRAFT_LABELS = {"criminal": "文书状态：待负责人审批，批准前不得移送", "administrative": "文书状态：草稿（尚未发送）",
                 "notify": "文书状态：草稿（尚未发送）"}

@@ -1,4 +1,4 @@
-"""What the full-journey test needs besides the PWA's steps: the bureau's registries as the .xlsx files an
+"""What the office's end-to-end tests need besides the PWA's steps: the bureau's registries as the .xlsx files an
 office keeps, and the office steps several stages repeat (opening a page from the navigation, importing a
 sheet, reading a 项目/内容 table, downloading a file, opening a PDF, running `spotcheck verify-draw`)."""
 from __future__ import annotations
@@ -69,11 +69,12 @@ def beijing_today() -> dt.date:
 # ---- the office's spreadsheets ----------------------------------------------------------------------
 
 def sheet(title: str, header: list[str], rows: list[list]) -> bytes:
-    """An .xlsx like an office's: a title line above the header, then the rows."""
+    """An .xlsx like an office's: a merged title line above the header, then the rows."""
     wb = Workbook()
     ws = wb.active
     ws.title = title
     ws.append([f"阳城县交通运输局{title}（{beijing_today().year}年）"])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
     ws.append(header)
     for row in rows:
         ws.append(row)

@@ -27,8 +27,6 @@ from tests.e2e.pwa_kit import (PASSWORD, back_to_overview, open_inspection, open
                                record_complete_inspection, submit, wait_for_controller, wait_synced)
 from tests.factories import create_department
 
-pytestmark = pytest.mark.e2e
-
 FINDING = "晋E12345 车辆技术档案缺少 2023 年度审验记录"  # what pwa_kit.record_complete_inspection records
 PHOTO = "车辆技术档案（晋E12345）"
 PARTY = "赵志强"

@@ -1,44 +1,21 @@
 """Office staff log in and import the target registry from an Excel sheet, as an office would."""
 from __future__ import annotations
 
-import io
-
-import pytest
-from openpyxl import Workbook
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from server.models.registry import Target
-from server.services.uscc import check_digit
-
-pytestmark = pytest.mark.e2e
+from tests.e2e.journey_kit import XLSX, sheet, uscc
 
 HEADER = ["统一社会信用代码", "单位名称", "行业类别", "所属乡镇", "经营地址", "法定代表人", "联系人", "联系电话", "经营状态"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _uscc(n: int) -> str:
-    body = f"91140522MA0{n:06d}"
-    return body + check_digit(body)
 
 
 def _row(n: int, name: str, category: str = "道路普通货物运输") -> list:
-    return [_uscc(n), name, category, "凤城镇", f"阳城县凤城镇新阳东街{n}号", "张建国", "李红梅", "13912345678", "在营"]
+    return [uscc(n), name, category, "凤城镇", f"阳城县凤城镇新阳东街{n}号", "张建国", "李红梅", "13912345678", "在营"]
 
 
 def _sheet(rows: list[list]) -> bytes:
-    """A sheet like a real office's: a merged title row above the header, then the data."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "检查对象名录"
-    ws.append(["阳城县交通运输局检查对象名录库（2026年）"])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER))
-    ws.append(HEADER)
-    for row in rows:
-        ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return sheet("检查对象名录", HEADER, rows)
 
 
 def _upload(page, name: str, content: bytes):
@@ -65,7 +42,7 @@ def test_office_imports_targets_from_excel(live_server, page, office_login):
     page.goto("/office/targets")
     page.get_by_role("link", name="导入", exact=True).click()
 
-    bad_uscc = _uscc(2)[:-1] + ("0" if _uscc(2)[-1] != "0" else "1")
+    bad_uscc = uscc(2)[:-1] + ("0" if uscc(2)[-1] != "0" else "1")
     bad = [_row(1, "阳城县宏达运输有限公司"), [bad_uscc] + _row(2, "阳城县顺通物流有限公司")[1:],
            _row(3, "阳城县蟒河船运有限公司", category="水路运输")]
     _upload(page, "检查对象名录（有错）.xlsx", _sheet(bad))

@@ -11,13 +11,11 @@ from server.extensions import db
 from server.http import login_required
 from server.office import bp
 from server.services import exports, imports, registry, registry_edit
-from server.services.cell_types import Choice, DepartmentRef, Lines, MultiChoice, Text
+from server.services.cell_types import Choice, Date, DepartmentRef, Lines, MultiChoice, Text
 from server.services.registry_columns import REGISTRIES
 from server.services.registry_records import current
 from server.vocab import RatingSource
 
-DETAIL = {"targets": "office.target_detail", "inspectors": "office.inspector_detail", "items": "office.item_detail"}
-GETTERS = {"targets": registry.get_target, "inspectors": registry.get_inspector, "items": registry.get_item}
 REGISTRY_PATH = "<any(targets,inspectors,items):name>"
 MAX_REPORT_ROWS = 500
 
@@ -141,7 +139,7 @@ def _form_fields(name: str) -> list[dict]:
             kind, options = "select", [(n, n) for n in dept_names]
         elif isinstance(t, Lines) or (isinstance(t, Text) and t.multiline):
             kind = "textarea"
-        elif t.__class__.__name__ == "Date":
+        elif isinstance(t, Date):
             kind = "date"
         fields.append({"name": col.field, "label": col.header, "kind": kind, "options": options,
                        "required": col.required, "note": col.note, "is_key": col.is_key})
@@ -168,7 +166,8 @@ def _form_values(name: str, obj) -> dict:
 
 def _edit(name: str, record_id: int | None):
     registry.require_editor(g.user)
-    obj = GETTERS[name](db.session, g.user, record_id) if record_id else None
+    spec = REGISTRIES[name]
+    obj = registry_edit.GETTERS[name](db.session, g.user, record_id) if record_id else None
     errors, message, status = {}, None, 200
     if request.method == "POST":
         form = {k: "、".join(request.form.getlist(k)) for k in request.form}
@@ -180,8 +179,8 @@ def _edit(name: str, record_id: int | None):
         else:
             db.session.commit()
             flash("已保存" if changes else "没有修改任何内容")
-            return redirect(url_for(DETAIL[name], **{f"{name[:-1]}_id": obj.id}))
-    return render_template("office/registry_edit.html", spec=REGISTRIES[name], obj=obj, fields=_form_fields(name),
+            return redirect(url_for(f"office.{spec.singular}_detail", **{f"{spec.singular}_id": obj.id}))
+    return render_template("office/registry_edit.html", spec=spec, obj=obj, fields=_form_fields(name),
                            values=_form_values(name, obj), errors=errors, message=message,
                            immutable_key=obj is not None and name in registry_edit.IMMUTABLE_KEYS), status
 

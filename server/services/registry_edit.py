@@ -18,7 +18,7 @@ from server.services.registry_records import MODELS, RATING_FIELDS, apply, check
 from server.vocab import RATING_LEVELS, RatingSource
 
 IMMUTABLE_KEYS = {"targets", "items"}  # a USCC or 事项编号 names the record everywhere; 执法证号 changes on renewal
-_GETTERS = {"targets": get_target, "inspectors": get_inspector, "items": get_item}
+GETTERS = {"targets": get_target, "inspectors": get_inspector, "items": get_item}
 FORM_INVALID = "提交的内容有误，请按提示修改后再保存"
 
 
@@ -60,7 +60,7 @@ def save_record(session: Session, actor, registry: str, record_id: int | None, f
     require_editor(actor)
     spec = REGISTRIES[registry]
     today = today or dt.date.today()
-    obj = None if record_id is None else _GETTERS[registry](session, actor, record_id)
+    obj = None if record_id is None else GETTERS[registry](session, actor, record_id)
     values, errors = _parse_form(session, spec, form, obj)
     key = values.get(spec.key_field)
     if key and spec.key_field not in errors and (taken := _key_taken(session, spec, key, obj)):

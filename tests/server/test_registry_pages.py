@@ -173,6 +173,15 @@ def test_new_item_with_checkboxes_and_checkpoint_lines(session, office):
     assert '<option value="key" selected>重点</option>' in form and "是否备案\n维修档案是否齐全</textarea>" in form
 
 
+def test_inspector_form_offers_date_pickers_and_a_department_list(session, office):
+    f.create_department(session, name="法制股")
+    session.commit()
+    form = html(office.get("/office/inspectors/new"))
+    assert '<input id="f-cert_issued_on" name="cert_issued_on" value="" type="date">' in form
+    assert '<input id="f-cert_expires_on" name="cert_expires_on" value="" type="date">' in form
+    assert '<option value="法制股">法制股</option>' in form
+
+
 def test_target_detail_shows_ratings_licences_recusals_and_adds_a_rating(session, office):
     target = f.create_target(session, licences=[{"no": "晋交运管许可140522001号", "kind": "道路运输经营许可证"}])
     f.create_rating(session, target, source="transport", level="B", effective_from=dt.date(2023, 1, 1))

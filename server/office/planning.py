@@ -277,8 +277,9 @@ def task_detail(task_id: int):
         items=tasks.task_items(db.session, task), departments=tasks.task_departments(db.session, task),
         preview=tasks.preview(db.session, task) if task.status in ("draft", "published") else None,
         main=draw.main_draw(db.session, task), draws=task.draws, inspections=inspections, requests=requests,
-        approvals_by_request=pending, task_types=tasks.TASK_TYPES, task_statuses=tasks.TASK_STATUSES,
-        strata=tasks.STRATUM_LABELS, percent=tasks.percent, kind_labels=draw.KIND_LABELS,
+        approvals_by_request=pending, request_statuses=supplementary.REQUEST_STATUSES, task_types=tasks.TASK_TYPES,
+        task_statuses=tasks.TASK_STATUSES, strata=tasks.STRATUM_LABELS, percent=tasks.percent,
+        kind_labels=draw.KIND_LABELS,
         inspection_statuses=INSPECTION_STATUSES, **_closing_context(task))
 
 

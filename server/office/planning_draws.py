@@ -17,7 +17,8 @@ from server.services.workdays import today
 
 def _draw_page(template: str, status: int = 200, **context):
     return render_template(template, strata=tasks.STRATUM_LABELS, percent=tasks.percent,
-                           kind_labels=draw.KIND_LABELS, **context), status
+                           kind_labels=draw.KIND_LABELS, task_statuses=tasks.TASK_STATUSES,
+                           request_statuses=supplementary.REQUEST_STATUSES, **context), status
 
 
 @bp.route("/tasks/<int:task_id>/draw", methods=["GET", "POST"])

@@ -9,15 +9,12 @@ from flask import Response, abort, render_template
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models.planning import Draw, DrawRequest, Task
+from server.models.planning import Draw, Task
 from server.models.registry import Department, Target
 from server.public import bp
-from server.services import draw_records, draw_v1, plans, risk, tasks
+from server.services import draw_records, draw_v1, plans, risk, supplementary, tasks
 from server.services.uscc import check_digit
 from server.services.workdays import today
-
-REQUEST_STATUSES = {"pending": "待领导审批", "approved": "已批准，待抽取", "rejected": "未获批准", "drawn": "已抽取"}
-
 
 @bp.get("/plans", endpoint="plans")
 def plans_page():
@@ -51,13 +48,12 @@ def task_detail(code: str):
     checks = {d.id: draw_records.verify(d.record) for d, _ in draws} if revealed else {}
     usccs = {s["uscc"] for _, v in draws for s in v.get("selections", [])}
     names = {u: n for u, n in db.session.execute(select(Target.uscc, Target.name).where(Target.uscc.in_(usccs)))}
-    requests = db.session.scalars(select(DrawRequest).where(DrawRequest.task_id == task.id)
-                                  .order_by(DrawRequest.id)).all()
+    requests = supplementary.requests_for(db.session, task)
     return render_template("public/task_detail.html", task=task, revealed=revealed, draws=draws, checks=checks,
                            names=names, groups=groups, requests=requests, items=tasks.task_items(db.session, task),
                            departments=tasks.task_departments(db.session, task), task_types=tasks.TASK_TYPES,
                            task_statuses=tasks.TASK_STATUSES, strata=tasks.STRATUM_LABELS, percent=tasks.percent,
-                           request_statuses=REQUEST_STATUSES,
+                           request_statuses=supplementary.REQUEST_STATUSES,
                            kind_labels={"main": "随机抽取", "targeted": "靶向检查派员", "replace_target": "补抽",
                                         "replace_inspector": "递补"})
 

@@ -30,7 +30,7 @@ from server.services.permissions import require_role
 REPLACEABLE = ("assigned", "in_progress", "returned")
 STRATUM_LABELS = tasks.STRATUM_LABELS
 CLOSED_MESSAGE = "该任务已结束，不能再补抽或递补；如需再次检查，请新建抽查任务"
-
+REQUEST_STATUSES = {"pending": "待领导审批", "approved": "已批准，待抽取", "rejected": "未获批准", "drawn": "已抽取"}
 
 
 def request_supplementary(session: Session, actor, inspection_id: int, *, kind: str, reason: str,

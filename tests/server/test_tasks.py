@@ -192,10 +192,14 @@ def test_supplementary_draws_through_the_pages(client, login, session):
     from server.models.planning import DrawRequest
     req = session.scalars(select(DrawRequest)).one()
     page = client.get(f"/office/draw-requests/{req.id}/draw").get_data(as_text=True)
-    assert req.commitment in page
+    assert req.commitment in page and "<td>已批准，待抽取</td>" in page
     page = client.post(f"/office/draw-requests/{req.id}/draw", data={"witness_entropy": "王五", "confirmed": "1"},
                        follow_redirects=True).get_data(as_text=True)
     assert "补抽（替换检查对象）已完成，记录已锁定" in page and "已撤回" in page
+    assert "<td>已抽取</td>" in page  # the request's row
+    assert "该任务当前状态为“已抽取”，不能抽取" in client.get(f"/office/tasks/{kit.task.id}/draw").get_data(as_text=True)
+    public = client.get(f"/public/tasks/{kit.task.code}").get_data(as_text=True)
+    assert "<tr><td>补抽</td>" in public and "<td>已抽取</td>" in public
 
 
 def test_dashboard_shows_tasks_waiting_for_their_draw(client, login, session):

@@ -8,7 +8,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.errors import PermissionDenied, Unauthorized, ValidationError
+from server.errors import NotFound, PermissionDenied, Unauthorized, ValidationError
 from server.models.accounts import ApiToken, User
 from server.models.types import utcnow
 from server.services import accounts, audit
@@ -73,7 +73,6 @@ def revoke_token(session: Session, actor, token_id: int, *, reason: str = "") ->
     """Revoke one device's token: an admin for anyone, a user for their own."""
     token = session.get(ApiToken, token_id)
     if token is None:
-        from server.errors import NotFound
         raise NotFound("找不到该设备令牌")
     if actor is None or (actor.id != token.user_id):
         require_role(actor, "admin")

@@ -23,8 +23,8 @@ from playwright.sync_api import expect
 from tests.e2e import journey_kit as kit
 from tests.e2e.conftest import _new_context, _screenshot_if_failed  # the harness's desktop contexts
 from tests.e2e.journey_kit import INSPECTORS, TARGETS, Business, Person, choose, flash, kv, nav
-from tests.e2e.pwa_kit import (PASSWORD, back_to_overview, open_inspection, open_section, phone_login,
-                               record_complete_inspection, submit, wait_for_controller, wait_synced)
+from tests.e2e.pwa_kit import (PASSWORD, back_to_overview, open_inspection, open_section, phone_ready,
+                               record_complete_inspection, submit, wait_synced)
 from tests.factories import create_department
 
 FINDING = "晋E12345 车辆技术档案缺少 2023 年度审验记录"  # what pwa_kit.record_complete_inspection records
@@ -225,10 +225,7 @@ def choose_inspection(office) -> Drawn:
 # ---- 5. on the phone, and 6. review ---------------------------------------------------------------
 
 def record_offline_and_sync(phone_context, drawn: Drawn):
-    ctx = phone_context(**GPS)
-    phone = ctx.new_page()
-    phone_login(phone, drawn.inspector.username)
-    wait_for_controller(phone)
+    ctx, phone = phone_ready(phone_context, drawn.inspector.username, **GPS)
     ctx.set_offline(True)
     open_inspection(phone, drawn.target.name)
     record_complete_inspection(phone, party=PARTY, members=[p.name for p in drawn.group])

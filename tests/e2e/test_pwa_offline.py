@@ -13,6 +13,11 @@ def _answers(live_server, iid):
         return s.query(CheckpointAnswer).filter_by(inspection_id=iid).count()
 
 
+def _shell_caches(page) -> list[str]:
+    """The names of the service worker's shell caches in the page's origin."""
+    return page.evaluate("async () => (await caches.keys()).filter((k) => k.startsWith('spotcheck-shell-'))")
+
+
 def _record_two(page):
     begin_inspection(page)
     answer(page, 2, "不涉及")
@@ -80,18 +85,17 @@ def test_a_new_version_waits_for_update_and_keeps_the_queued_records(live_server
     ctx.route("**/api/v1/sync/push", lambda route: route.abort())  # the server is out of reach for now
     _record_two(page)
     page.locator("#syncbar").filter(has_text="3 条待同步").wait_for()
-    old = page.evaluate("async () => (await caches.keys()).filter((k) => k.startsWith('spotcheck-shell-'))")
+    old = _shell_caches(page)
 
     live_server.app.config["PWA_VERSION"] = "2"  # a deploy: sw.js changes
     page.reload()
     page.get_by_text("有新版本可用。待同步的记录不受影响。").wait_for()
-    assert page.evaluate("async () => (await caches.keys()).filter((k) => k.startsWith('spotcheck-shell-'))").count(old[0]) == 1, \
-        "the old version keeps running until the user taps 更新"
+    assert _shell_caches(page).count(old[0]) == 1, "the old version keeps running until the user taps 更新"
     page.get_by_role("button", name="更新").click()
     page.wait_for_event("load")
     page.get_by_role("heading", name="逐项检查").wait_for()
     page.locator("#syncbar").filter(has_text="3 条待同步").wait_for()
-    caches = page.evaluate("async () => (await caches.keys()).filter((k) => k.startsWith('spotcheck-shell-'))")
+    caches = _shell_caches(page)
     assert len(caches) == 1 and caches != old, "the old shell cache is deleted on activate"
     assert page.get_by_text("有新版本可用").count() == 0
 

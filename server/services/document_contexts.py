@@ -15,6 +15,7 @@ from server import vocab
 from server.models.inspections import Inspection
 from server.models.planning import Plan, Task
 from server.models.registry import Department, InspectionItem
+from server.services.workdays import local_date
 
 TASK_TYPE_LABELS = {"undirected": "不定向抽查", "directed": "定向抽查", "targeted": "靶向检查"}
 PLAN_STATUS_LABELS = {"draft": "草稿", "approved": "已批准", "published": "已公布", "adjusting": "调整中",
@@ -119,7 +120,7 @@ def record_status(inspection: Inspection) -> tuple[str, bool, str]:
     """(status line, draft?, watermark) of a 笔录 in the inspection's current state."""
     status = inspection.status
     if status == "approved":
-        when = f"，{inspection.approved_at.date().isoformat()}" if inspection.approved_at else ""
+        when = f"，{local_date(inspection.approved_at).isoformat()}" if inspection.approved_at else ""
         return f"文书状态：已审核{when}", False, ""
     if status == "submitted":
         return "文书状态：已提交，待审核", True, "待审核"
@@ -194,7 +195,7 @@ def notice_context(session: Session, inspection: Inspection, bureau: str) -> dic
         "inspectors": [{k: m[k] for k in ("name", "cert_no", "department")} for m in inspectors],
         "department": lead.name if lead else "",
         "contact": {"name": contact["name"], "phone": contact["phone"]} if contact else None,
-        "issued_on": iso(issued.date() if isinstance(issued, dt.datetime) else issued),
+        "issued_on": iso(local_date(issued) if isinstance(issued, dt.datetime) else issued),
     }
 
 

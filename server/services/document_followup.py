@@ -14,6 +14,7 @@ from server.models.planning import Task
 from server.models.registry import Inspector
 from server.services.document_contexts import TASK_TYPE_LABELS, doc_number, iso, target_part
 from server.services.referrals_criminal import MATERIALS
+from server.services.workdays import local_date
 
 CRIMINAL_MATERIALS = [label for _, label in MATERIALS]  # the names transfer() records as "名称：说明"
 DRAFT_STATUSES = {"administrative": {"draft"}, "notify": {"draft"}, "criminal": {"draft", "reported"}}
@@ -45,13 +46,17 @@ def referral_context(session: Session, referral, bureau: str) -> dict:
         "target": target_part(inspection),
         "inspection": {"task_code": inspection.task.code, "task_name": inspection.task.name,
                        "record_number": doc_number(session, inspection),
-                       "inspected_on": iso((inspection.started_at or inspection.submitted_at).date())
-                       if (inspection.started_at or inspection.submitted_at) else None},
+                       "inspected_on": _local_day(inspection.started_at or inspection.submitted_at)},
         "team": [{"name": i.name, "cert_no": i.cert_no} for i in team if i is not None],
         "approval": {"by": approval.decided_by.display_name if approval.decided_by else "",
                      "at": iso(approval.decided_at)} if approved else None,
         "criminal_materials": _criminal_rows(referral.materials or []),
     }
+
+
+def _local_day(moment) -> str | None:
+    """The Beijing-time date of a stored UTC moment, as ISO (None for None)."""
+    return iso(local_date(moment)) if moment is not None else None
 
 
 def _criminal_rows(materials: list) -> list[dict]:
@@ -78,7 +83,7 @@ def publications_context(session: Session, task: Task, bureau: str) -> dict:
                      "item_results": [{"seqno": i.get("seqno"), "item_name": i.get("item_name", ""),
                                 "result": i.get("result", "")} for i in c.get("items") or []],
                      "completed_on": c.get("completed_on") or iso(pub.completed_on),
-                     "published_on": iso(pub.published_at.date()) if pub.published_at else None,
+                     "published_on": _local_day(pub.published_at),
                      "revision": pub.revision})
     plan = task.plan
     first = (pubs[0].content or {}) if pubs else {}

@@ -467,6 +467,28 @@ def test_result_list_shows_only_published_records(session, inspection, office, s
     assert "未公示运输公司" not in text
 
 
+def test_dates_printed_from_stored_moments_are_beijing_days(session, inspection, office):
+    """A moment before 08:00 Beijing time is still the previous day in UTC; the paper shows the Beijing day."""
+    from server.models.followup import Publication
+    from server.services import document_contexts, document_followup
+    early = dt.datetime(2024, 5, 9, 17, 30, tzinfo=dt.timezone.utc)  # 2024-05-10 01:30 Beijing time
+    inspection.started_at = early
+    inspection.status, inspection.approved_at = "approved", early
+    inspection.draw = None
+    inspection.created_at = early
+    r = _referral(session, inspection, office, kind="administrative", doc_no="阳交移〔2024〕8号", status="sent",
+                  receiving_dept="阳城县市场监督管理局")
+    session.add(Publication(inspection_id=inspection.id, target_id=inspection.target_id, target_name="甲",
+                            target_uscc=inspection.target.uscc, status="published", content={"items": []},
+                            completed_on=dt.date(2024, 5, 3), due_on=dt.date(2024, 5, 31), published_at=early))
+    session.flush()
+    assert document_followup.referral_context(session, r, BUREAU)["inspection"]["inspected_on"] == "2024-05-10"
+    [row] = document_followup.publications_context(session, inspection.task, BUREAU)["rows"]
+    assert row["published_on"] == "2024-05-10"
+    assert document_contexts.record_status(inspection)[0] == "文书状态：已审核，2024-05-10"
+    assert document_contexts.notice_context(session, inspection, BUREAU)["issued_on"] == "2024-05-10"
+
+
 def _same_record_as_the_sync_area_reads_it(session, inspection):
     """document_fieldwork reads rows without the ORM; it must agree with the sync area's bundle record."""
     from server.services import bundles, field_records

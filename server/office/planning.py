@@ -17,6 +17,7 @@ from server.office import bp
 from server.services import approvals, draw, plan_export, plans, supplementary, tasks  # noqa: F401  (approval kinds)
 from server.services import task_closing
 from server.vocab import TargetCategory
+from sync.messages import STATUS_LABELS as INSPECTION_STATUS_LABELS
 
 STAFF = ("admin", "office", "leader")
 ENTRY_ROWS_EXTRA = 3
@@ -280,7 +281,7 @@ def task_detail(task_id: int):
         approvals_by_request=pending, request_statuses=supplementary.REQUEST_STATUSES, task_types=tasks.TASK_TYPES,
         task_statuses=tasks.TASK_STATUSES, strata=tasks.STRATUM_LABELS, percent=tasks.percent,
         kind_labels=draw.KIND_LABELS,
-        inspection_statuses=INSPECTION_STATUSES, **_closing_context(task))
+        inspection_statuses=INSPECTION_STATUS_LABELS, **_closing_context(task))
 
 
 def _closing_context(task) -> dict:
@@ -296,8 +297,5 @@ def task_close(task_id: int):
                 done="任务已结束；抽取的服务器种子已在门户公开，任何人都可以核对抽取结果",
                 back=url_for("office.task_detail", task_id=task_id))
 
-
-INSPECTION_STATUSES = {"assigned": "已派发", "in_progress": "检查中", "pending_evidence": "待上传证据",
-                       "submitted": "已提交", "returned": "已退回", "approved": "已审核", "withdrawn": "已撤回"}
 
 from server.office import planning_draws  # noqa: E402,F401  (the draw pages register on bp too)

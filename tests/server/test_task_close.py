@@ -212,6 +212,7 @@ def test_the_task_page_lists_what_blocks_closing(client, login, session):
     login(kit.office)
     page = client.get(f"/office/tasks/{kit.task.id}").get_data(as_text=True)
     assert "还不能结束任务" in page
+    assert "<td>已通过</td>" in page and "<td>已提交</td>" in page  # the same state names as the inspection list
     assert "1 项检查未审核通过" in page and "其中 1 项待审核" in page and 'href="/office/review"' in page
     assert "1 项结果未公示" in page and "1 项待提交审批" in page and 'href="/office/publications?status=draft"' in page
     assert f'action="/office/tasks/{kit.task.id}/close"' not in page

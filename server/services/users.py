@@ -12,7 +12,7 @@ from server.models.registry import Department, Inspector
 from server.models.types import utcnow
 from server.services import accounts, audit
 from server.services.permissions import require_role
-from server.services.registry import Page, text_contains
+from server.services.registry import Page, departments, text_contains
 from server.vocab import Role
 
 PER_PAGE = 50
@@ -48,9 +48,7 @@ def form_choices(session: Session, actor) -> dict:
     linked = select(User.inspector_id).where(User.inspector_id.is_not(None))
     inspectors = session.scalars(select(Inspector).where(Inspector.status == "active", Inspector.id.not_in(linked))
                                  .order_by(Inspector.name)).all()
-    departments = session.scalars(select(Department).where(Department.is_active.is_(True))
-                                  .order_by(Department.name)).all()
-    return {"inspectors": inspectors, "departments": departments}
+    return {"inspectors": inspectors, "departments": departments(session, active_only=True)}
 
 
 def create_user(session: Session, actor, *, username: str, password: str, role: str, display_name: str = "",

@@ -11,7 +11,7 @@ from server.models.accounts import ApiToken, User
 from server.models.audit import AuditEntry
 from server.models.types import utcnow
 from server.services import audit
-from tests.factories import create_inspector, create_user
+from tests.factories import create_department, create_inspector, create_user
 
 CSRF_MESSAGE = "页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试"
 
@@ -128,6 +128,14 @@ def test_bad_new_user_is_refused_with_a_message(session, as_admin, data, status,
     assert message in page
     assert f'value="{data["username"]}"' in page  # what was typed is kept
     assert session.scalar(select(func.count(User.id))) == before
+
+
+def test_new_user_form_offers_only_departments_in_use(session, as_admin):
+    used = create_department(session, name="法制股")
+    create_department(session, name="已撤销中队", is_active=False)
+    session.commit()
+    page = _text(as_admin.get("/office/users"))
+    assert f'<option value="{used.id}" >法制股</option>' in page and "已撤销中队" not in page
 
 
 def test_an_inspector_cannot_have_two_accounts(session, as_admin):

@@ -96,17 +96,12 @@ export function createStore({ factory = globalThis.indexedDB, fetchFn = undefine
       return resp.user;
     },
 
-    /** Unsynced work of the current user: queued mutations and “需要处理” entries not yet read. */
-    async unsynced() {
-      return { queued: await db.count(userDb, db.S.OUTBOX) };
-    },
-
     /**
      * Logs out. With queued work it returns {needsConfirm: n} unless `keep` is set; then the data stays on
      * the phone (only this user can see it, after logging in again) and the token is not revoked.
      */
     async logout({ keep = false } = {}) {
-      const { queued } = await store.unsynced();
+      const queued = await store.queued();
       if (queued && !keep) return { needsConfirm: queued };
       const userId = auth && auth.user ? auth.user.id : null;
       if (sync) sync.stop();

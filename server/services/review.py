@@ -59,7 +59,7 @@ def queue(session: Session, actor, *, page: int = 1, per_page: int = 50) -> tupl
             .order_by(Inspection.submitted_at, Inspection.id))
     rows = []
     for r in session.execute(stmt):
-        done = r.first_completed_at or r.completed_at or r.submitted_at
+        done = publication.clock_start(r)
         rows.append({"id": r.id, "version": r.version, "mode": r.mode, "has_conflicts": r.has_conflicts,
                      "submitted_at": r.submitted_at, "task_code": r[7], "task_name": r[8], "target_name": r[9],
                      "target_uscc": r[10], "clock": publication_clock(done) if done else None})

@@ -12,7 +12,7 @@ from server.models.followup import Publication, Referral, Violation
 from server.models.inspections import Inspection, InspectionMember
 from server.models.planning import Task
 from server.models.registry import Target
-from server.services import credit, publication, referrals
+from server.services import credit, desk_checks, publication, referrals
 from server.services.workdays import (ONE_DAY, deadline_text, earliest_start_not_overdue, local_date,
                                       local_midnight_utc, today, workdays_between)
 
@@ -89,8 +89,7 @@ def panels(session: Session, actor) -> list[dict]:
     if actor.role == "inspector":
         mine = session.scalar(select(func.count(Inspection.id)).join(InspectionMember).where(
             InspectionMember.inspector_id == actor.inspector_id, InspectionMember.active.is_(True),
-            Inspection.mode.in_(("document", "online")), Inspection.status.in_(("assigned", "in_progress",
-                                                                                 "returned"))))
+            Inspection.mode.in_(desk_checks.DESK_MODES), Inspection.status.in_(desk_checks.EDITABLE)))
         return [{"title": "我的书面检查 / 网络监测", "rows": [("待录入的检查", mine, "office.desk_checks")]}]
     out = [publication_clock_panel(session), referral_panel(session), risk_panel(session)]
     if actor.role in ("leader", "admin"):

@@ -56,7 +56,7 @@ def _run_import(registry: str, path: str, dry_run: bool) -> None:
 
 
 def _run_export(registry: str, path: str) -> None:
-    from server.services import exports
+    from server.services import exports, registry_columns
 
     fmt = os.path.splitext(path)[1].lower().lstrip(".")
     if fmt not in exports.FORMATS:
@@ -67,7 +67,7 @@ def _run_export(registry: str, path: str) -> None:
         _fail(err.message)
     with open(path, "wb") as fh:
         fh.write(data)
-    click.echo(f"已导出{exports.REGISTRIES[registry].sheet_title}到 {path}")
+    click.echo(f"已导出{registry_columns.registry_spec(registry).sheet_title}到 {path}")
 
 
 def _import_command(registry: str) -> click.Command:

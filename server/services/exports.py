@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from server.errors import ValidationError
 from server.services.registry import departments, require_editor, require_exporter
 from server.services.cell_types import Choice, DepartmentRef, MultiChoice
-from server.services.registry_columns import REGISTRIES  # noqa: F401  (the CLI reads it from here)
 from server.services.registry_columns import Column, RegistrySpec, registry_spec
 from server.services.registry_records import MODELS, current, eager_loads
 from server.services.spreadsheets import write_csv, write_xlsx

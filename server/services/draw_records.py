@@ -26,10 +26,11 @@ import hashlib
 import json
 
 from server.services import draw_v1 as algo
+from server.vocab import RiskLevel
 
 KINDS = ("main", "targeted", "replace_target", "replace_inspector")
 RULES = ("ratios", "all", "counts")
-STRATUM_LABELS = {"low": "低", "general": "一般", "higher": "较高", "high": "高"}
+STRATUM_LABELS = {lv.value: lv.label for lv in RiskLevel}
 REQUIRED = ("algorithm", "kind", "selection_rule", "task", "population_listing", "server_seed", "witness_entropy",
             "inspectors", "recusals", "commitment", "population_hash", "population_size", "draw_seed", "strata",
             "selections", "assignments", "unstaffed", "record_sha256")

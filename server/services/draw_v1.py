@@ -215,11 +215,6 @@ def select_targets(seed: bytes, pairs: Sequence[tuple[str, str]], counts: Mappin
     return [(*k[32:].decode("utf-8").split("\t"), k[:32].hex()) for k in chosen]
 
 
-def select_all(seed: bytes, pairs: Sequence[tuple[str, str]]) -> list[Selection]:
-    """A targeted draw: every listed target, scored, in walk order."""
-    return select_targets(seed, pairs, {k: len(pairs) for k in STRATA})
-
-
 # --- inspector assignment -------------------------------------------------------------------------------
 
 class InspectorRef(NamedTuple):

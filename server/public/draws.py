@@ -12,7 +12,7 @@ from server.extensions import db
 from server.models.planning import Draw, Task
 from server.models.registry import Department, Target
 from server.public import bp
-from server.services import draw_records, draw_v1, plans, risk, supplementary, tasks
+from server.services import credit, draw_records, draw_v1, plans, risk, supplementary, tasks
 from server.services.uscc import check_digit
 from server.services.workdays import today
 
@@ -89,14 +89,12 @@ def draw_method():
 
 def risk_rule() -> dict:
     """The tables of services.risk's rule, read from the code so the page cannot drift from it."""
-    from server.services import credit
     from server.vocab import RATING_LEVELS
     ratings = [(source.label, [(level, risk_level.label) for level, risk_level in levels.items()])
                for source, levels in RATING_LEVELS.items()]
-    severities = getattr(credit, "SEVERITIES", {})
-    floors = [(severities.get(code, code), level.label if level else "不提高")
-              for code, level in getattr(risk, "SEVERITY_FLOOR", {}).items()]
-    return {"ratings": ratings, "floors": floors, "many": getattr(risk, "MANY_RECORDS", None)}
+    floors = [(credit.SEVERITIES.get(code, code), level.label if level else "不提高")
+              for code, level in risk.SEVERITY_FLOOR.items()]
+    return {"ratings": ratings, "floors": floors, "many": risk.MANY_RECORDS}
 
 
 def _example_uscc(n: int) -> str:

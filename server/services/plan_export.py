@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from server.models.planning import Plan, PlanVersion
 from server.models.registry import Department
-from server.services import plans, tasks
+from server.services import plans, task_rules, tasks
 from server.services.workdays import local_text
 
 TASK_HEADERS = ("任务编号", "任务名称", "抽查类型", "抽查事项", "抽查对象范围", "抽取比例（低/一般/较高/高）",
@@ -51,9 +51,7 @@ def _task_row(session: Session, task, dept_names: dict[int, str]) -> list:
 
 
 def _scope_text(scope: dict) -> str:
-    from server.vocab import TargetCategory
-    parts = ["类别：" + "、".join(TargetCategory.by_label(c).label if TargetCategory.by_label(c) else c
-                                 for c in scope.get("categories", []))]
+    parts = ["类别：" + task_rules.category_labels(scope.get("categories", []))]
     if scope.get("tags"):
         parts.append("标签：" + "、".join(scope["tags"]))
     if scope.get("regions"):

@@ -128,7 +128,8 @@ def _check_scope(data: dict, items: list[InspectionItem], task_type: str, errors
     regions = [r.strip() for r in raw.get("regions") or () if r and r.strip()]
     bad = [c for c in categories if c not in item_categories]
     if bad:
-        errors["scope.categories"] = f"对象类别“{_cat_labels(bad)}”不是所选抽查事项的检查对象类别（可选：{_cat_labels(item_categories)}）"
+        errors["scope.categories"] = (f"对象类别“{category_labels(bad)}”不是所选抽查事项的检查对象类别"
+                                      f"（可选：{category_labels(item_categories)}）")
     if any(TargetStatus.by_label(s) is None for s in statuses):
         errors["scope.statuses"] = "经营状态无效"
     narrowed = bool(tags or regions) or set(categories) != set(item_categories)
@@ -141,7 +142,8 @@ def _check_scope(data: dict, items: list[InspectionItem], task_type: str, errors
             "tags": tags, "regions": regions}
 
 
-def _cat_labels(codes) -> str:
+def category_labels(codes) -> str:
+    """Target category codes as their 中文 labels joined with 、 (an unknown code is shown as is)."""
     return "、".join(TargetCategory.by_label(c).label if TargetCategory.by_label(c) else c for c in codes)
 
 

@@ -102,6 +102,7 @@ def test_export_for_filing_has_the_plan_its_tasks_and_versions(session):
     assert [c.value for c in tasks_sheet[1]][:3] == ["任务编号", "任务名称", "抽查类型"]
     row = [c.value for c in tasks_sheet[2]]
     assert row[0] == kit.task.code and row[2] == "不定向" and row[5] == "3% / 5% / 20% / 50%"
+    assert row[4] == "类别：道路普通货物运输"
     assert row[-1] == kit.task.commitment
     assert [c.value for c in wb["版本记录"][2]][:2] == ["第 1 版", "已公布"]
 

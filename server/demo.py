@@ -23,7 +23,7 @@ from server.models.registry import (
     Checkpoint, CreditRating, Department, InspectionItem, Inspector, Recusal, Target,
 )
 from server.models.types import utcnow
-from server.services import accounts, audit, risk
+from server.services import accounts, audit, risk, workdays
 from server.services.uscc import ALPHABET, check_digit
 
 SEED = 140522
@@ -326,7 +326,7 @@ def load(session: Session, *, today: dt.date | None = None) -> dict[str, int]:
     if has_targets(session):
         raise Conflict("数据库中已有检查对象，演示数据只能加载到没有检查对象的数据库；"
                        "如需重新加载，请换一个空数据库（或删除 instance/spotcheck.db 后重新运行 make run）")
-    today = today or dt.date.today()
+    today = today or workdays.today()
     data = build(today)
     depts = _departments(session, data)
     counts = {"departments": len(depts), "items": _items(session, data, depts),

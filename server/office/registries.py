@@ -1,7 +1,6 @@
 """一单两库 pages: lists with search, filters and paging; detail; edit; import; export; template."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
@@ -10,7 +9,7 @@ from server.errors import AppError, ValidationError
 from server.extensions import db
 from server.http import login_required
 from server.office import bp
-from server.services import exports, imports, registry, registry_edit
+from server.services import exports, imports, registry, registry_edit, workdays
 from server.services.cell_types import Choice, Date, DepartmentRef, Lines, MultiChoice, Text
 from server.services.registry_columns import REGISTRIES
 from server.services.registry_records import current
@@ -39,7 +38,7 @@ def targets():
 @login_required()
 def target_detail(target_id: int, rating_errors=None, status=200):
     target = registry.get_target(db.session, g.user, target_id)
-    return render_template("office/target_detail.html", target=target, today=dt.date.today(),
+    return render_template("office/target_detail.html", target=target, today=workdays.today(),
                            recusals=registry.target_recusals(db.session, target), can_edit=registry.can_edit(g.user),
                            sources=list(RatingSource), rating_errors=rating_errors or {},
                            rating_form=request.form if rating_errors else {}), status
@@ -154,7 +153,7 @@ def _form_values(name: str, obj) -> dict:
             vals = request.form.getlist(col.field)
             out[col.field] = vals if isinstance(col.type, MultiChoice) else (vals[0] if vals else "")
         elif obj is not None:
-            value = current(obj, col.field, dt.date.today())
+            value = current(obj, col.field, workdays.today())
             if isinstance(col.type, DepartmentRef):
                 out[col.field] = obj.department.name if getattr(obj, "department", None) else ""
             elif isinstance(col.type, Choice):  # the <select>/checkboxes carry codes, not labels

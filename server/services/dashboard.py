@@ -7,11 +7,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models.registry import InspectionItem, Inspector, Target
+from server.services import workdays
 
 
 def panels(session: Session, actor) -> list[dict]:
     """Panels for the 工作台, each {title, rows:[(label, value, url_endpoint or None)]}."""
-    today = dt.date.today()
+    today = workdays.today()  # 北京时间, whatever the server's clock zone
     soon = today + dt.timedelta(days=60)
     registry = {
         "title": "一单两库",

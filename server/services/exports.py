@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.errors import ValidationError
+from server.services import workdays
 from server.services.registry import departments, require_editor, require_exporter
 from server.services.cell_types import Choice, DepartmentRef, MultiChoice
 from server.services.registry_columns import Column, RegistrySpec, registry_spec
@@ -55,7 +56,7 @@ def export_registry(session: Session, actor, registry: str, fmt: str, today: dt.
     spec = registry_spec(registry)
     if fmt not in FORMATS:
         raise ValidationError(f"不支持导出为“{fmt}”格式，可选：xlsx、csv")
-    today = today or dt.date.today()
+    today = today or workdays.today()
     headers = [c.header for c in spec.columns]
     rows = export_rows(session, spec, today)
     if fmt == "xlsx":

@@ -35,7 +35,9 @@ def publication_clock_panel(session: Session, on: dt.date | None = None) -> dict
     on = on or today()
     overdue_day, warned_day = _boundaries(on)
     overdue_before, warned_before = local_midnight_utc(overdue_day), local_midnight_utc(warned_day)
-    started = func.coalesce(Inspection.first_completed_at, Inspection.completed_at)  # publication.clock_start
+    # publication.clock_start in SQL, without its submitted_at fallback: a result still waiting for its files
+    # (pending_evidence, never completed) has no clock running yet.
+    started = func.coalesce(Inspection.first_completed_at, Inspection.completed_at)
     waiting = (select(started, Target.name, Task.code).join(Target, Target.id == Inspection.target_id)
                .join(Task, Task.id == Inspection.task_id).where(Inspection.status.in_(WAITING)))
     late_reviews = session.execute(waiting.where(started < overdue_before).order_by(started).limit(SHOWN)).all()

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.errors import Conflict
-from server.services import audit
+from server.services import audit, workdays
 from server.services.registry import department_lookup, require_editor
 from server.services.cell_types import CellError
 from server.services.registry_columns import Column, RegistrySpec, header_key, header_table, registry_spec
@@ -165,7 +165,7 @@ def import_file(session: Session, actor, registry: str, data: bytes, filename: s
     """Validate the whole file, then (unless it has a bad row, or dry_run) upsert it; flushes, never commits."""
     require_editor(actor)
     spec = registry_spec(registry)
-    today = today or dt.date.today()
+    today = today or workdays.today()
     report = ImportReport(spec.name, spec.label, filename or "", dry_run=dry_run)
     known = header_table(spec)
     key_headers = {k for k, c in known.items() if c.is_key}

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from server.errors import NotFound, PermissionDenied
 from server.models.registry import Department, InspectionItem, Inspector, Recusal, Target
-from server.services import permissions
+from server.services import permissions, workdays
 from server.services import uscc as uscc_rules
 from server.services.cell_types import nfkc
 
@@ -163,7 +163,7 @@ def target_recusals(session: Session, target: Target) -> list[Recusal]:
 
 def cert_state(inspector: Inspector, today: dt.date | None = None) -> tuple[str, str]:
     """(code, 中文) of the 执法证's validity today: expired, expiring (within 60 days), not_yet or valid."""
-    today = today or dt.date.today()
+    today = today or workdays.today()
     if inspector.cert_expires_on < today:
         return "expired", f"已过期（{inspector.cert_expires_on.isoformat()} 到期）"
     if inspector.cert_issued_on > today:
@@ -178,7 +178,7 @@ def search_inspectors(session: Session, actor, *, q: str = "", department_id: An
                       cert: str = "", page: Any = 1, per_page: int = 50, today: dt.date | None = None) -> Page:
     """One page of the inspector registry; `cert` is expired, expiring (≤ 60 days) or valid."""
     require_viewer(actor)
-    today = today or dt.date.today()
+    today = today or workdays.today()
     soon = today + dt.timedelta(days=EXPIRY_WARNING_DAYS)
     conds = []
     q = (q or "").strip()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from server.errors import Conflict, NotFound, ValidationError
 from server.models.registry import CreditRating, Inspector, Recusal, Target
-from server.services import audit, risk
+from server.services import audit, risk, workdays
 from server.services import uscc as uscc_rules
 from server.services.registry import department_lookup, get_inspector, get_item, get_target, require_editor
 from server.services.cell_types import CellError, Date, cell_text
@@ -59,7 +59,7 @@ def save_record(session: Session, actor, registry: str, record_id: int | None, f
     """Create (record_id None) or update a record from form fields; returns (record, changes)."""
     require_editor(actor)
     spec = REGISTRIES[registry]
-    today = today or dt.date.today()
+    today = today or workdays.today()
     obj = None if record_id is None else GETTERS[registry](session, actor, record_id)
     values, errors = _parse_form(session, spec, form, obj)
     key = values.get(spec.key_field)

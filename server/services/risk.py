@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from server.models.followup import CreditRecord, RiskLevelChange
 from server.models.registry import CreditRating, Target
 from server.models.types import utcnow
+from server.services import workdays
 from server.vocab import RATING_LEVELS, RatingSource, RiskLevel
 
 
@@ -71,7 +72,7 @@ def _highest(*levels: RiskLevel | None) -> RiskLevel | None:
 def refresh(session: Session, target: Target, day: dt.date | None = None,
             extra_floor: RiskLevel | None = None, *, actor=None, cause: str = "") -> tuple[str, str]:
     """Recompute and store the target's level; returns (old, new) so callers can warn on a change."""
-    day = day or dt.date.today()
+    day = day or workdays.today()
     old = target.risk_level
     records = list(session.scalars(select(CreditRecord).where(CreditRecord.target_id == target.id))) \
         if target.id is not None else []

@@ -18,12 +18,11 @@ from pathlib import Path
 
 from server.extensions import db
 from server.pwa_routes import PWA_DIR
+from tests.e2e.conftest import CHROMIUM
+from tests.e2e.conftest import CHROMIUM_ARGS as ARGS
 from tests.e2e.pwa_kit import (AXE, axe_violations, jpeg_bytes, phone_login, record_pending_work, seed_group,
                                seed_inspection, standalone_server, visit_every_screen, wait_for_controller)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 RUNS = 3
 COLD_RUNS = 5
 INSPECTIONS = 20

@@ -148,7 +148,7 @@ export function createSyncClient({
       await setMeta(db, 'cursor', cursor);
       if (page.more) continue;
       if (!Array.isArray(page.assigned)) return;
-      const assigned = new Set(page.assigned || []);
+      const assigned = new Set(page.assigned);
       const local = await all(db, S.INSPECTIONS);
       const gone = local.filter((b) => !assigned.has(b.id)).map((b) => b.id);
       if (gone.length) await run(db, [S.INSPECTIONS, S.OUTBOX, S.ATTENTION], 'readwrite', async (s) => {

@@ -30,6 +30,7 @@ from server.services.permissions import require_role
 REPLACEABLE = ("assigned", "in_progress", "returned")
 STRATUM_LABELS = tasks.STRATUM_LABELS
 CLOSED_MESSAGE = "该任务已结束，不能再补抽或递补；如需再次检查，请新建抽查任务"
+NOT_REPLACEABLE_MESSAGE = "该检查已提交、已审核或已撤回，不能再补抽或递补"
 REQUEST_STATUSES = {"pending": "待领导审批", "approved": "已批准，待抽取", "rejected": "未获批准", "drawn": "已抽取"}
 
 
@@ -48,7 +49,7 @@ def request_supplementary(session: Session, actor, inspection_id: int, *, kind: 
     if task.status == "closed":
         raise Conflict(CLOSED_MESSAGE)
     if inspection.status not in REPLACEABLE:
-        raise Conflict("该检查已提交、已审核或已撤回，不能再补抽或递补")
+        raise Conflict(NOT_REPLACEABLE_MESSAGE)
     if kind == "replace_target" and task.task_type == "targeted":
         raise ValidationError("靶向检查的对象由投诉举报、转办交办等来源确定，不能补抽；如有需要请另建靶向任务")
     if kind == "replace_inspector":
@@ -112,7 +113,7 @@ def run_supplementary(session: Session, actor, request_id: int, *, witness_entro
         raise Conflict(CLOSED_MESSAGE)
     inspection = session.get(Inspection, request.inspection_id)
     if inspection.status not in REPLACEABLE:
-        raise Conflict("该检查已提交、已审核或已撤回，不能再补抽或递补")
+        raise Conflict(NOT_REPLACEABLE_MESSAGE)
     parent = main_draw(session, task)
     departments = tasks.task_departments(session, task)
     build = _replace_target_inputs if request.kind == "replace_target" else _replace_inspector_inputs

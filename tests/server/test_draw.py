@@ -340,6 +340,25 @@ def test_a_rejected_request_cannot_be_drawn_and_targeted_targets_cannot_be_repla
         supplementary.request_supplementary(session, kit.office, first.id, kind="replace_target", reason="迁出")
 
 
+def test_a_submitted_inspection_cannot_be_replaced_nor_drawn_for(session):
+    from server.services import supplementary
+    from tests.factories import submit_inspection
+    kit, main, first = _drawn(session)
+    req = supplementary.request_supplementary(session, kit.office, first.id, kind="replace_target", reason="迁出")
+    _approve(session, kit, req)
+    submit_inspection(session, first)  # the group finished before the supplementary draw was run
+    session.commit()
+    with pytest.raises(Conflict) as err:
+        supplementary.run_supplementary(session, kit.office, req.id, witness_entropy="", confirmed=True)
+    assert err.value.message == supplementary.NOT_REPLACEABLE_MESSAGE == "该检查已提交、已审核或已撤回，不能再补抽或递补"
+    session.rollback()
+    with pytest.raises(Conflict) as err:
+        supplementary.request_supplementary(session, kit.office, first.id, kind="replace_inspector", reason="病假",
+                                            member_id=first.active_members[0].id)
+    assert err.value.message == supplementary.NOT_REPLACEABLE_MESSAGE
+    assert session.scalar(select(func.count(Draw.id))) == 1
+
+
 def test_replace_inspector_with_nobody_left_changes_nothing(session):
     from server.services import supplementary
     kit, main, first = _drawn(session, targets_per_level=(0, 1, 0, 0), inspectors_per_dept=2,

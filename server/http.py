@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from server.errors import AppError
 from server.extensions import db
-from server.services.workdays import LOCAL_TZ
+from server.services.workdays import local_text
 
 HTTP_MESSAGES = {
     400: "请求有误", 401: "请先登录", 403: "您没有权限访问此页面", 404: "找不到该页面或记录",
@@ -99,7 +99,7 @@ def init_app(app: Flask) -> None:
                 return value
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(LOCAL_TZ).strftime(fmt)
+        return local_text(value, fmt)
 
     def url_if(endpoint, **values):
         """url_for, or None when that page does not exist (yet)."""

@@ -9,6 +9,7 @@ from server.extensions import db
 from server.http import login_required
 from server.office import bp
 from server.services import document_lists, documents
+from sync.messages import STATUS_LABELS
 
 
 def settings() -> documents.Settings:
@@ -83,4 +84,4 @@ def documents_index():
 def task_documents(task_id: int):
     task, inspections = document_lists.task_inspections(db.session, g.user, task_id)
     return render_template("office/task_documents.html", task=task, inspections=inspections,
-                           staff=g.user.role != "inspector")
+                           staff=g.user.role != "inspector", statuses=STATUS_LABELS)

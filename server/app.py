@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     api.init_app(app)
 
+    _register_approval_kinds()
     from server import http
     http.init_app(app)
     _register_doors(app)
@@ -34,6 +35,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server import cli
     cli.init_app(app)
     return app
+
+
+def _register_approval_kinds() -> None:
+    """Every kind of leader approval, in one list: what each area's decision handlers are."""
+    from server.services.followup import publication, referrals_criminal
+    from server.services.kernel import approvals
+    from server.services.planning import plans, supplementary
+
+    approvals.register_kinds([*plans.APPROVAL_KINDS, *supplementary.APPROVAL_KINDS, *publication.APPROVAL_KINDS,
+                              *referrals_criminal.APPROVAL_KINDS])
 
 
 def _finish_config(app: Flask) -> None:

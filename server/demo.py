@@ -23,8 +23,10 @@ from server.models.registry import (
     Checkpoint, CreditRating, Department, InspectionItem, Inspector, Recusal, Target,
 )
 from server.models.types import utcnow
-from server.services import accounts, audit, risk, workdays
-from server.services.uscc import ALPHABET, check_digit
+from server.services.accounts import credentials
+from server.services.kernel import audit, workdays
+from server.services.registry import risk
+from server.services.registry.uscc import ALPHABET, check_digit
 
 SEED = 140522
 REGION = "140522"
@@ -314,7 +316,7 @@ def _store_users(session: Session, data: dict, depts: dict[str, Department], ins
         if u.username in taken:
             continue  # keep an account someone already made; its password is theirs
         inspector = by_name.get(u.inspector_name) if u.inspector_name else None
-        accounts.create_user(session, None, username=u.username, password=u.password, role=u.role,
+        credentials.create_user(session, None, username=u.username, password=u.password, role=u.role,
                              display_name=u.display_name, inspector_id=inspector.id if inspector else None,
                              department_id=depts[u.department].id if u.department else None)
         added += 1
@@ -368,7 +370,8 @@ def extend_with_draw(session: Session, today: dt.date) -> dict[str, int]:
     Everything goes through the planning and draw services, as office staff and the leader would do it;
     the draws use fresh server seeds, so which targets they pick differs from one load to the next.
     """
-    from server.services import approvals, draw, plans, tasks  # the draw area's services
+    from server.services.kernel import approvals  # the draw area's services
+    from server.services.planning import draws, plans, tasks
 
     office, leader = _actors(session)
     if office is None or leader is None:
@@ -391,7 +394,7 @@ def extend_with_draw(session: Session, today: dt.date) -> dict[str, int]:
         task = tasks.create_task(session, office, plan.id, _task_data(t, items, depts, today))
         tasks.publish_task(session, office, task.id)
         if t["draw"]:
-            record = draw.run_draw(session, office, task.id, witness_entropy=t["witness"].format(year=today.year),
+            record = draws.run_draw(session, office, task.id, witness_entropy=t["witness"].format(year=today.year),
                                    confirmed=True).record
             inspections += len(record["assignments"])
     return {"plans": 1, "tasks": len(spec["tasks"]), "inspections": inspections}

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from server.errors import AppError
 from server.extensions import db
-from server.services.workdays import local_text
+from server.services.kernel.workdays import local_text
 
 HTTP_MESSAGES = {
     400: "请求有误", 401: "请先登录", 403: "您没有权限访问此页面", 404: "找不到该页面或记录",

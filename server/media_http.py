@@ -6,7 +6,7 @@ from flask import Response, send_file
 from sqlalchemy.orm import Session
 
 from server.models.fieldwork import MediaFile
-from server.services import media_store
+from server.services.fieldwork import media_store
 
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 THUMB_MIME = "image/jpeg"  # thumbnails are always made as JPEG

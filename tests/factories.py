@@ -5,8 +5,8 @@ import datetime as dt
 import itertools
 
 from server.models.registry import Checkpoint, CreditRating, Department, InspectionItem, Inspector, Target
-from server.services import accounts
-from server.services.uscc import check_digit
+from server.services.accounts import credentials
+from server.services.registry.uscc import check_digit
 
 _seq = itertools.count(1)
 
@@ -73,7 +73,7 @@ def create_user(session, role="office", password="password123", **kw):
     n = next(_seq)
     if role == "inspector" and "inspector_id" not in kw:
         kw["inspector_id"] = create_inspector(session).id
-    return accounts.create_user(session, None, username=kw.pop("username", f"user{n}"), password=password,
+    return credentials.create_user(session, None, username=kw.pop("username", f"user{n}"), password=password,
                                 role=role, **kw)
 
 

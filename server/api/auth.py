@@ -12,7 +12,7 @@ from marshmallow import Schema, fields
 from server.errors import AppError
 from server.extensions import db
 from server.models.types import utcnow
-from server.services import tokens
+from server.services.accounts import tokens
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="设备登录")
 

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from server.api.auth import token_required
 from server.extensions import db
-from server.services import documents
+from server.services.documents import render
 
 bp = Blueprint("documents", __name__, url_prefix="/api/v1", description="文书")
 
@@ -19,8 +19,8 @@ bp = Blueprint("documents", __name__, url_prefix="/api/v1", description="文书"
 @token_required
 def record_pdf(inspection_id: int):
     """The 现场检查笔录 of an inspection the server holds records for, for a member of its group."""
-    doc = documents.synced_inspection_record(db.session, g.api_user, inspection_id,
-                                             documents.settings_from(current_app.config))
+    doc = render.synced_inspection_record(db.session, g.api_user, inspection_id,
+                                             render.settings_from(current_app.config))
     db.session.commit()  # the token's sliding expiry
     resp = send_file(io.BytesIO(doc.data), mimetype="application/pdf", download_name=doc.filename,
                      etag=doc.key, max_age=0, conditional=True)

@@ -6,9 +6,9 @@ from flask_smorest import Blueprint
 
 from server.api.auth import json_response, token_required
 from server.extensions import db
-from server.services import receipts
-from server.services.sync_store import SqlSyncStore
-from server.services.fieldwork import get_visible
+from server.services.fieldwork import receipts
+from server.services.fieldwork.mutations import get_visible
+from server.services.fieldwork.sync_store import SqlSyncStore
 
 bp = Blueprint("inspections", __name__, url_prefix="/api/v1/inspections", description="检查")
 

@@ -10,7 +10,7 @@ from server.api.auth import json_response, token_required
 from server.errors import NotFound
 from server.extensions import db
 from server.models.fieldwork import MediaFile
-from server.services import media_store
+from server.services.fieldwork import media_store
 
 bp = Blueprint("media", __name__, url_prefix="/api/v1/media", description="照片与签名文件")
 

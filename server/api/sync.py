@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from server.api.auth import json_response, token_required
 from server.extensions import db
 from server.http import error_response
-from server.services.sync_store import SqlSyncStore
+from server.services.fieldwork.sync_store import SqlSyncStore
 from sync.errors import SyncError, Transient
 from sync.pull import parse_limit, pull_page
 from sync.push import handle_push

@@ -84,7 +84,7 @@ class Target(db.Model):
     contact_phone: Mapped[str] = mapped_column(String(32), default="")
     licences: Mapped[list] = mapped_column(JSONType, default=list)  # [{"no", "kind", "valid_until"}]
     status: Mapped[str] = mapped_column(String(16), default="active")  # vocab.TargetStatus
-    risk_level: Mapped[str] = mapped_column(String(16), default="general")  # derived, see services.risk
+    risk_level: Mapped[str] = mapped_column(String(16), default="general")  # derived, see services.registry.risk
     risk_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

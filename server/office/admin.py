@@ -8,8 +8,7 @@ from server.extensions import db
 from server.http import login_required
 from server.models.types import utcnow
 from server.office import bp
-from server.services import audit_log as audit_log_service
-from server.services import users as users_service
+from server.services.accounts import audit_log as audit_log_service, users as users_service
 
 USER_FILTERS = ("q", "role", "status")
 AUDIT_FILTERS = ("action", "actor", "object_type", "object_id", "seq")

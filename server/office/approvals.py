@@ -10,7 +10,7 @@ from server.http import login_required
 from server.models.approvals import Approval
 from server.office import bp
 from server.office.followup_forms import form, ids
-from server.services import approvals, publication, referrals  # noqa: F401  (register their approval kinds)
+from server.services.kernel import approvals
 
 
 @bp.get("/approvals", endpoint="approvals")

@@ -7,7 +7,7 @@ from server.errors import AppError
 from server.extensions import db
 from server.http import login_user, logout_user
 from server.office import bp
-from server.services import accounts
+from server.services.accounts import credentials
 
 
 def _safe_next(target: str | None) -> str:
@@ -22,7 +22,7 @@ def login():
     status = 200
     if request.method == "POST":
         try:
-            user = accounts.authenticate(
+            user = credentials.authenticate(
                 db.session, request.form.get("username", ""), request.form.get("password", ""),
                 max_failures=current_app.config["LOGIN_MAX_FAILURES"],
                 lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"])

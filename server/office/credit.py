@@ -13,8 +13,8 @@ from server.http import login_required
 from server.models.followup import CreditRecord
 from server.office import bp
 from server.office.followup_forms import STAFF_ROLES, form, page_arg
-from server.services import credit
-from server.services.workdays import today
+from server.services.followup import credit
+from server.services.kernel.workdays import today
 
 
 def _apply(action, back: str):

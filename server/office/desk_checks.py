@@ -8,7 +8,8 @@ from server.extensions import db
 from server.http import login_required
 from server.office import bp
 from server.office.followup_forms import form, run
-from server.services import desk_checks, inspection_record, media_store, review
+from server.services.fieldwork import desk_checks, media_store, record_view
+from server.services.followup import review
 from server.vocab import CheckpointAnswer, FollowUp, Method, ResultCategory
 
 
@@ -23,10 +24,10 @@ def desk_checks_list():
 @login_required("inspector")
 def desk_check(inspection_id: int):
     inspection = desk_checks.get(db.session, g.user, inspection_id)
-    record = inspection_record.load(db.session, inspection)
+    record = record_view.load(db.session, inspection)
     return render_template("office/review_desk.html", inspection=inspection, record=record,
-                           items=inspection_record.item_results(inspection, record),
-                           findings=inspection_record.current_findings(record),
+                           items=record_view.item_results(inspection, record),
+                           findings=record_view.current_findings(record),
                            editable=inspection.status in desk_checks.EDITABLE, statuses=review.STATUS_LABELS,
                            modes=review.MODE_LABELS, answers=CheckpointAnswer.choices(),
                            categories=ResultCategory.choices(), methods=Method.choices(),

@@ -9,7 +9,7 @@ from server.http import login_required
 from server.models.sync import SyncClient
 from server.models.types import utcnow
 from server.office import bp
-from server.services import tokens
+from server.services.accounts import tokens
 
 
 @bp.get("/devices")

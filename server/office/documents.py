@@ -8,15 +8,15 @@ from flask import current_app, g, render_template, request, send_file
 from server.extensions import db
 from server.http import login_required
 from server.office import bp
-from server.services import document_lists, documents
+from server.services.documents import lists, render
 from sync.messages import STATUS_LABELS
 
 
-def settings() -> documents.Settings:
-    return documents.settings_from(current_app.config)
+def settings() -> render.Settings:
+    return render.settings_from(current_app.config)
 
 
-def send(doc: documents.Document, *, attachment: bool = False):
+def send(doc: render.Document, *, attachment: bool = False):
     """Send a document; PDFs open in the browser (to print), zips download; ETag is the content key."""
     mimetype = "application/zip" if doc.filename.endswith(".zip") else "application/pdf"
     resp = send_file(io.BytesIO(doc.data), mimetype=mimetype, download_name=doc.filename,
@@ -30,44 +30,44 @@ def send(doc: documents.Document, *, attachment: bool = False):
 @bp.get("/inspections/<int:inspection_id>/record.pdf")
 @login_required()
 def document_record(inspection_id: int):
-    return send(documents.inspection_record(db.session, g.user, inspection_id, settings()))
+    return send(render.inspection_record(db.session, g.user, inspection_id, settings()))
 
 
 @bp.get("/inspections/<int:inspection_id>/notice.pdf")
 @login_required()
 def document_notice(inspection_id: int):
-    return send(documents.inspection_notice(db.session, g.user, inspection_id, settings()))
+    return send(render.inspection_notice(db.session, g.user, inspection_id, settings()))
 
 
 @bp.get("/tasks/<int:task_id>/records.zip")
 @login_required()
 def document_task_records(task_id: int):
-    return send(documents.task_zip(db.session, g.user, task_id, "record", settings()))
+    return send(render.task_zip(db.session, g.user, task_id, "record", settings()))
 
 
 @bp.get("/tasks/<int:task_id>/notices.zip")
 @login_required()
 def document_task_notices(task_id: int):
-    return send(documents.task_zip(db.session, g.user, task_id, "notice", settings()))
+    return send(render.task_zip(db.session, g.user, task_id, "notice", settings()))
 
 
 @bp.get("/plans/<int:plan_id>/plan.pdf")
 @login_required()
 def document_plan(plan_id: int):
     version = request.args.get("version", type=int)
-    return send(documents.plan_document(db.session, g.user, plan_id, settings(), version))
+    return send(render.plan_document(db.session, g.user, plan_id, settings(), version))
 
 
 @bp.get("/referrals/<int:referral_id>/letter.pdf")
 @login_required()
 def document_referral(referral_id: int):
-    return send(documents.referral_document(db.session, g.user, referral_id, settings()))
+    return send(render.referral_document(db.session, g.user, referral_id, settings()))
 
 
 @bp.get("/tasks/<int:task_id>/publications.pdf")
 @login_required()
 def document_publications(task_id: int):
-    return send(documents.publication_list(db.session, g.user, task_id, settings()))
+    return send(render.publication_list(db.session, g.user, task_id, settings()))
 
 
 @bp.get("/documents")
@@ -75,13 +75,13 @@ def document_publications(task_id: int):
 def documents_index():
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = current_app.config.get("PAGE_SIZE", 50)
-    rows, total = document_lists.tasks_with_documents(db.session, g.user, page=page, per_page=per_page)
+    rows, total = lists.tasks_with_documents(db.session, g.user, page=page, per_page=per_page)
     return render_template("office/documents.html", rows=rows, total=total, page=page, per_page=per_page)
 
 
 @bp.get("/tasks/<int:task_id>/documents")
 @login_required()
 def task_documents(task_id: int):
-    task, inspections = document_lists.task_inspections(db.session, g.user, task_id)
+    task, inspections = lists.task_inspections(db.session, g.user, task_id)
     return render_template("office/task_documents.html", task=task, inspections=inspections,
                            staff=g.user.role != "inspector", statuses=STATUS_LABELS)

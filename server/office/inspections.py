@@ -12,7 +12,7 @@ from server.models.inspections import Inspection
 from server.models.planning import Task
 from server.models.registry import Target
 from server.office import bp
-from server.services import field_records, fieldwork, media_store
+from server.services.fieldwork import media_store, mutations, records
 from sync.messages import MUTATION_LABELS, STATUS_LABELS
 
 STAFF = ("admin", "office", "leader")
@@ -22,7 +22,7 @@ STAFF = ("admin", "office", "leader")
 def inject_fieldwork():
     def fieldwork_view(inspection):
         """The field-work view of an inspection, for office/_inspection_record.html and _sync_history.html."""
-        return field_records.detail(db.session, inspection)
+        return records.detail(db.session, inspection)
     return {"fieldwork_view": fieldwork_view, "inspection_statuses": STATUS_LABELS, "mutation_labels": MUTATION_LABELS}
 
 
@@ -52,7 +52,7 @@ def inspections():
 @bp.get("/inspections/<int:inspection_id>")
 @login_required()
 def inspection_detail(inspection_id):
-    insp = fieldwork.get_visible(db.session, g.user, inspection_id)
+    insp = mutations.get_visible(db.session, g.user, inspection_id)
     return render_template("office/inspection_detail.html", inspection=insp, statuses=STATUS_LABELS)
 
 

@@ -14,8 +14,8 @@ from server.models.approvals import Approval
 from server.models.inspections import Inspection
 from server.models.registry import Department, InspectionItem
 from server.office import bp
-from server.services import approvals, draw, plan_export, plans, supplementary, tasks  # noqa: F401  (approval kinds)
-from server.services import task_closing
+from server.services.kernel import approvals
+from server.services.planning import draws, plan_export, plans, supplementary, task_closing, tasks
 from server.vocab import TargetCategory
 from sync.messages import STATUS_LABELS as INSPECTION_STATUS_LABELS
 
@@ -277,10 +277,10 @@ def task_detail(task_id: int):
         "office/task_detail.html", task=task, plan=plans.get_plan(db.session, task.plan_id),
         items=tasks.task_items(db.session, task), departments=tasks.task_departments(db.session, task),
         preview=tasks.preview(db.session, task) if task.status in ("draft", "published") else None,
-        main=draw.main_draw(db.session, task), draws=task.draws, inspections=inspections, requests=requests,
+        main=draws.main_draw(db.session, task), draws=task.draws, inspections=inspections, requests=requests,
         approvals_by_request=pending, request_statuses=supplementary.REQUEST_STATUSES, task_types=tasks.TASK_TYPES,
         task_statuses=tasks.TASK_STATUSES, strata=tasks.STRATUM_LABELS, percent=tasks.percent,
-        kind_labels=draw.KIND_LABELS,
+        kind_labels=draws.KIND_LABELS,
         inspection_statuses=INSPECTION_STATUS_LABELS, **_closing_context(task))
 
 

@@ -11,13 +11,14 @@ from server.http import login_required
 from server.models.inspections import Inspection
 from server.models.planning import Draw, DrawRequest
 from server.office import bp
-from server.services import draw, draw_records, supplementary, tasks
-from server.services.workdays import today
+from server.services.draw import records
+from server.services.kernel.workdays import today
+from server.services.planning import draws, supplementary, tasks
 
 
 def _draw_page(template: str, status: int = 200, **context):
     return render_template(template, strata=tasks.STRATUM_LABELS, percent=tasks.percent,
-                           kind_labels=draw.KIND_LABELS, task_statuses=tasks.TASK_STATUSES,
+                           kind_labels=draws.KIND_LABELS, task_statuses=tasks.TASK_STATUSES,
                            request_statuses=supplementary.REQUEST_STATUSES, **context), status
 
 
@@ -29,7 +30,7 @@ def draw_page(task_id: int):
     if request.method == "GET":
         return _draw_page("office/draw.html", task=task, preview=tasks.preview(db.session, task), form={})
     try:
-        made = draw.run_draw(db.session, g.user, task.id, witness_entropy=request.form.get("witness_entropy", ""),
+        made = draws.run_draw(db.session, g.user, task.id, witness_entropy=request.form.get("witness_entropy", ""),
                              confirmed=request.form.get("confirmed") == "1")
     except AppError as err:
         db.session.rollback()
@@ -53,7 +54,7 @@ def draw_record(draw_id: int):
     if made is None:
         raise NotFound("抽取记录不存在")
     revealed = tasks.seed_revealed(made.task, today()) or g.user.role in ("admin", "leader")
-    body = json.dumps(draw_records.public_view(made.record, revealed), ensure_ascii=False, indent=1)
+    body = json.dumps(records.public_view(made.record, revealed), ensure_ascii=False, indent=1)
     name = f"draw-{made.task.code}-{made.id}.json"
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
@@ -101,5 +102,5 @@ def supplementary_draw(request_id: int):
         return _draw_page("office/draw_supplementary.html", err.status, req=req,
                           inspection=db.session.get(Inspection, req.inspection_id), form=request.form)
     db.session.commit()
-    flash(f"{draw.KIND_LABELS[req.kind]}已完成，记录已锁定")
+    flash(f"{draws.KIND_LABELS[req.kind]}已完成，记录已锁定")
     return redirect(url_for("office.task_detail", task_id=req.task_id))

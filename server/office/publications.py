@@ -11,8 +11,8 @@ from server.http import login_required
 from server.models.followup import Publication
 from server.office import bp
 from server.office.followup_forms import STAFF_ROLES, form, ids, page_arg, run
-from server.services import publication, publication_export
-from server.services.workdays import today
+from server.services.followup import publication, publication_export
+from server.services.kernel.workdays import today
 from server.vocab import ResultCategory
 
 FILTERS = [("", "全部"), ("draft", "待提交审批"), ("pending", "待领导审批"), ("overdue", "超期未公示"),

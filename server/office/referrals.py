@@ -14,9 +14,8 @@ from server.models.registry import Inspector
 from server.models.types import utcnow
 from server.office import bp
 from server.office.followup_forms import STAFF_ROLES, form, page_arg, run
-from server.services import referrals
-from server.services import referrals_criminal as crim
-from server.services.workdays import today
+from server.services.followup import referrals, referrals_criminal as crim
+from server.services.kernel.workdays import today
 
 
 @bp.get("/referrals", endpoint="referrals")

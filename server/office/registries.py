@@ -9,10 +9,11 @@ from server.errors import AppError, ValidationError
 from server.extensions import db
 from server.http import login_required
 from server.office import bp
-from server.services import exports, imports, registry, registry_edit, workdays
-from server.services.cell_types import Choice, Date, DepartmentRef, Lines, MultiChoice, Text
-from server.services.registry_columns import REGISTRIES
-from server.services.registry_records import current
+from server.services.kernel import workdays
+from server.services.registry import edit, exports, imports, search
+from server.services.registry.cell_types import Choice, Date, DepartmentRef, Lines, MultiChoice, Text
+from server.services.registry.columns import REGISTRIES
+from server.services.registry.records import current
 from server.vocab import RatingSource
 
 REGISTRY_PATH = "<any(targets,inspectors,items):name>"
@@ -27,19 +28,19 @@ def _per_page() -> int:
 @login_required()
 def targets():
     a = request.args
-    page = registry.search_targets(db.session, g.user, q=a.get("q", ""), category=a.get("category", ""),
+    page = search.search_targets(db.session, g.user, q=a.get("q", ""), category=a.get("category", ""),
                                    status=a.get("status", ""), risk_level=a.get("risk", ""),
                                    region=a.get("region", ""), page=a.get("page", 1), per_page=_per_page())
-    return render_template("office/targets.html", page=page, args=a, regions=registry.target_regions(db.session),
-                           can_edit=registry.can_edit(g.user))
+    return render_template("office/targets.html", page=page, args=a, regions=search.target_regions(db.session),
+                           can_edit=search.can_edit(g.user))
 
 
 @bp.get("/targets/<int:target_id>")
 @login_required()
 def target_detail(target_id: int, rating_errors=None, status=200):
-    target = registry.get_target(db.session, g.user, target_id)
+    target = search.get_target(db.session, g.user, target_id)
     return render_template("office/target_detail.html", target=target, today=workdays.today(),
-                           recusals=registry.target_recusals(db.session, target), can_edit=registry.can_edit(g.user),
+                           recusals=search.target_recusals(db.session, target), can_edit=search.can_edit(g.user),
                            sources=list(RatingSource), rating_errors=rating_errors or {},
                            rating_form=request.form if rating_errors else {}), status
 
@@ -48,7 +49,7 @@ def target_detail(target_id: int, rating_errors=None, status=200):
 @login_required()
 def target_add_rating(target_id: int):
     try:
-        registry_edit.add_rating(db.session, g.user, target_id, request.form)
+        edit.add_rating(db.session, g.user, target_id, request.form)
     except ValidationError as err:
         db.session.rollback()
         return target_detail(target_id, rating_errors=err.errors, status=422)
@@ -61,21 +62,21 @@ def target_add_rating(target_id: int):
 @login_required()
 def inspectors():
     a = request.args
-    page = registry.search_inspectors(db.session, g.user, q=a.get("q", ""), department_id=a.get("department", ""),
+    page = search.search_inspectors(db.session, g.user, q=a.get("q", ""), department_id=a.get("department", ""),
                                       status=a.get("status", ""), cert=a.get("cert", ""), page=a.get("page", 1),
                                       per_page=_per_page())
-    dept_choices = [(d.id, d.name) for d in registry.departments(db.session)]
+    dept_choices = [(d.id, d.name) for d in search.departments(db.session)]
     return render_template("office/inspectors.html", page=page, args=a, dept_choices=dept_choices,
-                           cert_state=registry.cert_state, can_edit=registry.can_edit(g.user))
+                           cert_state=search.cert_state, can_edit=search.can_edit(g.user))
 
 
 @bp.get("/inspectors/<int:inspector_id>")
 @login_required()
 def inspector_detail(inspector_id: int, recusal_errors=None, status=200):
-    inspector = registry.get_inspector(db.session, g.user, inspector_id)
+    inspector = search.get_inspector(db.session, g.user, inspector_id)
     return render_template("office/inspector_detail.html", inspector=inspector,
-                           cert=registry.cert_state(inspector), targets=registry.recusal_targets(db.session, inspector),
-                           can_edit=registry.can_edit(g.user), recusal_errors=recusal_errors or {},
+                           cert=search.cert_state(inspector), targets=search.recusal_targets(db.session, inspector),
+                           can_edit=search.can_edit(g.user), recusal_errors=recusal_errors or {},
                            recusal_form=request.form if recusal_errors else {}), status
 
 
@@ -83,7 +84,7 @@ def inspector_detail(inspector_id: int, recusal_errors=None, status=200):
 @login_required()
 def inspector_add_recusal(inspector_id: int):
     try:
-        registry_edit.add_recusal(db.session, g.user, inspector_id, request.form.get("target_uscc", ""),
+        edit.add_recusal(db.session, g.user, inspector_id, request.form.get("target_uscc", ""),
                                   request.form.get("reason", ""))
     except ValidationError as err:
         db.session.rollback()
@@ -97,7 +98,7 @@ def inspector_add_recusal(inspector_id: int):
 @login_required()
 def inspector_remove_recusal(inspector_id: int, recusal_id: int):
     try:
-        registry_edit.remove_recusal(db.session, g.user, inspector_id, recusal_id, request.form.get("reason", ""))
+        edit.remove_recusal(db.session, g.user, inspector_id, recusal_id, request.form.get("reason", ""))
     except ValidationError as err:
         db.session.rollback()
         return inspector_detail(inspector_id, recusal_errors={"remove": err.message}, status=422)
@@ -110,24 +111,24 @@ def inspector_remove_recusal(inspector_id: int, recusal_id: int):
 @login_required()
 def items():
     a = request.args
-    page = registry.search_items(db.session, g.user, q=a.get("q", ""), kind=a.get("kind", ""),
+    page = search.search_items(db.session, g.user, q=a.get("q", ""), kind=a.get("kind", ""),
                                  status=a.get("status", ""), category=a.get("category", ""), page=a.get("page", 1),
                                  per_page=_per_page())
-    return render_template("office/items.html", page=page, args=a, can_edit=registry.can_edit(g.user))
+    return render_template("office/items.html", page=page, args=a, can_edit=search.can_edit(g.user))
 
 
 @bp.get("/items/<int:item_id>")
 @login_required()
 def item_detail(item_id: int):
-    item = registry.get_item(db.session, g.user, item_id)
-    return render_template("office/item_detail.html", item=item, can_edit=registry.can_edit(g.user))
+    item = search.get_item(db.session, g.user, item_id)
+    return render_template("office/item_detail.html", item=item, can_edit=search.can_edit(g.user))
 
 
 def _form_fields(name: str) -> list[dict]:
     """What the edit template needs to draw each input of a registry's form."""
     fields = []
-    dept_names = [d.name for d in registry.departments(db.session, active_only=True)]
-    for col in registry_edit.form_columns(REGISTRIES[name]):
+    dept_names = [d.name for d in search.departments(db.session, active_only=True)]
+    for col in edit.form_columns(REGISTRIES[name]):
         t = col.type
         kind, options = "text", []
         if isinstance(t, MultiChoice):
@@ -148,7 +149,7 @@ def _form_fields(name: str) -> list[dict]:
 def _form_values(name: str, obj) -> dict:
     """The record's values as the form shows them (or the submitted form, after an error)."""
     spec, out = REGISTRIES[name], {}
-    for col in registry_edit.form_columns(spec):
+    for col in edit.form_columns(spec):
         if request.method == "POST":
             vals = request.form.getlist(col.field)
             out[col.field] = vals if isinstance(col.type, MultiChoice) else (vals[0] if vals else "")
@@ -164,14 +165,14 @@ def _form_values(name: str, obj) -> dict:
 
 
 def _edit(name: str, record_id: int | None):
-    registry.require_editor(g.user)
+    search.require_editor(g.user)
     spec = REGISTRIES[name]
-    obj = registry_edit.GETTERS[name](db.session, g.user, record_id) if record_id else None
+    obj = edit.GETTERS[name](db.session, g.user, record_id) if record_id else None
     errors, message, status = {}, None, 200
     if request.method == "POST":
         form = {k: "、".join(request.form.getlist(k)) for k in request.form}
         try:
-            obj, changes = registry_edit.save_record(db.session, g.user, name, record_id, form)
+            obj, changes = edit.save_record(db.session, g.user, name, record_id, form)
         except ValidationError as err:
             db.session.rollback()
             errors, message, status = err.errors, err.message, 422
@@ -181,7 +182,7 @@ def _edit(name: str, record_id: int | None):
             return redirect(url_for(f"office.{spec.singular}_detail", **{f"{spec.singular}_id": obj.id}))
     return render_template("office/registry_edit.html", spec=spec, obj=obj, fields=_form_fields(name),
                            values=_form_values(name, obj), errors=errors, message=message,
-                           immutable_key=obj is not None and name in registry_edit.IMMUTABLE_KEYS), status
+                           immutable_key=obj is not None and name in edit.IMMUTABLE_KEYS), status
 
 
 @bp.route("/targets/new", methods=["GET", "POST"])
@@ -223,7 +224,7 @@ def item_edit(item_id: int):
 @bp.route(f"/{REGISTRY_PATH}/import", methods=["GET", "POST"])
 @login_required()
 def registry_import(name: str):
-    registry.require_editor(g.user)
+    search.require_editor(g.user)
     report, error, status = None, None, 200
     if request.method == "POST":
         upload = request.files.get("file")

@@ -7,8 +7,8 @@ from server.extensions import db
 from server.http import login_required
 from server.office import bp
 from server.office.followup_forms import STAFF_ROLES, form, page_arg, run
-from server.services import credit, publication, referrals, review
-from server.services.workdays import deadline_text
+from server.services.followup import credit, publication, referrals, review
+from server.services.kernel.workdays import deadline_text
 
 
 @bp.get("/review")

@@ -12,9 +12,12 @@ from server.extensions import db
 from server.models.planning import Draw, Task
 from server.models.registry import Department, Target
 from server.public import bp
-from server.services import credit, draw_records, draw_v1, plans, risk, supplementary, tasks
-from server.services.uscc import check_digit
-from server.services.workdays import today
+from server.services.draw import records, v1 as draw_v1
+from server.services.followup import credit
+from server.services.kernel.workdays import today
+from server.services.planning import plans, supplementary, tasks
+from server.services.registry import risk
+from server.services.registry.uscc import check_digit
 
 @bp.get("/plans", endpoint="plans")
 def plans_page():
@@ -43,9 +46,9 @@ def _task_or_404(code: str) -> Task:
 def task_detail(code: str):
     task = _task_or_404(code)
     revealed = tasks.seed_revealed(task, today())
-    draws = [(d, draw_records.public_view(d.record, revealed)) for d in task.draws]
+    draws = [(d, records.public_view(d.record, revealed)) for d in task.draws]
     groups = {d.id: {a["uscc"]: a["inspectors"] for a in view.get("assignments", [])} for d, view in draws}
-    checks = {d.id: draw_records.verify(d.record) for d, _ in draws} if revealed else {}
+    checks = {d.id: records.verify(d.record) for d, _ in draws} if revealed else {}
     usccs = {s["uscc"] for _, v in draws for s in v.get("selections", [])}
     names = {u: n for u, n in db.session.execute(select(Target.uscc, Target.name).where(Target.uscc.in_(usccs)))}
     requests = supplementary.requests_for(db.session, task)
@@ -69,7 +72,7 @@ def _revealed_draw(code: str, draw_id: int) -> Draw:
 @bp.get("/tasks/<code>/draws/<int:draw_id>.json", endpoint="draw_record")
 def draw_record(code: str, draw_id: int):
     made = _revealed_draw(code, draw_id)
-    body = json.dumps(draw_records.public_view(made.record, True), ensure_ascii=False, indent=1)
+    body = json.dumps(records.public_view(made.record, True), ensure_ascii=False, indent=1)
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": f"attachment; filename=draw-{code}-{draw_id}.json"})
 
@@ -88,7 +91,7 @@ def draw_method():
 
 
 def risk_rule() -> dict:
-    """The tables of services.risk's rule, read from the code so the page cannot drift from it."""
+    """The tables of services.registry.risk's rule, read from the code so the page cannot drift from it."""
     from server.vocab import RATING_LEVELS
     ratings = [(source.label, [(level, risk_level.label) for level, risk_level in levels.items()])
                for source, levels in RATING_LEVELS.items()]
@@ -110,7 +113,7 @@ def worked_example() -> dict:
     levels = ["low", "low", "low", "low", "general", "general", "general", "higher", "higher", "high"]
     pairs = [(_example_uscc(101 + i), level) for i, level in enumerate(levels)]
     ratios = {"low": "0.2", "general": "0.3", "higher": "0.5", "high": "0.5"}
-    record = draw_records.complete({
+    record = records.complete({
         "kind": "main", "selection_rule": "ratios",
         "task": {"code": "示例", "name": "示例任务", "ratios": ratios, "group_size": 2,
                  "departments": [{"code": "ZFD", "name": "执法大队"}]},

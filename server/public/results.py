@@ -5,7 +5,7 @@ from flask import render_template, request
 
 from server.extensions import db
 from server.public import bp
-from server.services import credit, publication
+from server.services.followup import credit, publication
 
 
 @bp.get("/results")

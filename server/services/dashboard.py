@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models.registry import InspectionItem, Inspector, Target
-from server.services import workdays
+from server.services.kernel import workdays
 
 
 def panels(session: Session, actor) -> list[dict]:
@@ -26,10 +26,10 @@ def panels(session: Session, actor) -> list[dict]:
                 Inspector.cert_expires_on < today)), "office.inspectors"),
         ],
     }
-    from server.services import followup_dashboard  # the follow-up area's panels
-    from server.services import tasks as planning  # the draw area's panel
-    from server.services import documents  # the documents area's panel
-    from server.services import field_records  # the sync area's panel
-    return ([registry, planning.dashboard_panel(session)] + followup_dashboard.panels(session, actor)
-            + [documents.dashboard_panel(session, actor)]
-            + [field_records.dashboard_panel(session)])
+    from server.services.followup import panels as followup_panels  # the follow-up area's panels
+    from server.services.planning import tasks as planning  # the draw area's panel
+    from server.services.documents import render  # the documents area's panel
+    from server.services.fieldwork import records  # the sync area's panel
+    return ([registry, planning.dashboard_panel(session)] + followup_panels.panels(session, actor)
+            + [render.dashboard_panel(session, actor)]
+            + [records.dashboard_panel(session)])

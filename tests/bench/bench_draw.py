@@ -13,7 +13,7 @@ import time
 import tracemalloc
 from operator import itemgetter
 
-from server.services import draw_v1
+from server.services.draw import v1 as draw_v1
 
 N_TARGETS = 1_000_000
 RATIOS = {"low": "0.01", "general": "0.10", "higher": "0.50", "high": "0.80"}
@@ -44,10 +44,10 @@ def run_draw(pairs):
 
 def seal_record(pairs, selected) -> str:
     """The part of the office draw that scales with the population besides the algorithm: the record."""
-    from server.services import draw_records
+    from server.services.draw import records
     record = {"population_listing": draw_v1.canonical_listing(pairs),
               "selections": [{"uscc": u, "stratum": k, "score": score} for u, k, score in selected]}
-    return draw_records.seal(record)
+    return records.seal(record)
 
 
 def baseline_sample(pairs):
@@ -145,13 +145,13 @@ COLUMNS = ("uscc", "name", "category", "tags", "region", "address", "legal_rep",
 
 
 def _load(url: str, fill) -> None:
-    """Fill a fresh database with the targets, then time services.tasks.population against a baseline."""
+    """Fill a fresh database with the targets, then time services.planning.tasks.population against a baseline."""
     import datetime as dt
 
     from server import create_app
     from server.extensions import db
     from server.models.planning import Task
-    from server.services import tasks
+    from server.services.planning import tasks
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
     with app.app_context():
@@ -170,7 +170,7 @@ def _load(url: str, fill) -> None:
         base, _ = timed(baseline)
         whole, _ = timed(lambda: run_draw(tasks.population(db.session, task)[0]))
         name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-        print(f"draw, loading {len(pairs):,} targets from {name} (services.tasks.population): {took:.2f} s; load + "
+        print(f"draw, loading {len(pairs):,} targets from {name} (services.planning.tasks.population): {took:.2f} s; load + "
               f"draw: {whole:.2f} s (baseline {name} ORDER BY random() LIMIT n per stratum: {base:.2f} s; "
               f"no budget for loading)", flush=True)
         db.session.remove()

@@ -85,18 +85,18 @@ def _bare(html: str) -> bytes:
 def bench_record(app, user_id: int, inspection_id: int) -> None:
     from server import pdf
     from server.extensions import db
-    from server.services import documents
+    from server.services.documents import render
     from server.models.accounts import User
-    settings = documents.settings_from(app.config)
+    settings = render.settings_from(app.config)
     user = db.session.get(User, user_id)
-    job = documents.record_job(db.session, user, inspection_id, settings)
-    html = pdf.render_html("record.html", job.context, documents.media_paths(settings, job.context))
+    job = render.record_job(db.session, user, inspection_id, settings)
+    html = pdf.render_html("record.html", job.context, render.media_paths(settings, job.context))
     _bare(html)  # warm both paths (fonts, imports)
-    documents.inspection_record(db.session, user, inspection_id, settings)
+    render.inspection_record(db.session, user, inspection_id, settings)
 
     def cold():
-        documents.cache_path(settings, "record", job.key).unlink(missing_ok=True)
-        return documents.inspection_record(db.session, user, inspection_id, settings)
+        render.cache_path(settings, "record", job.key).unlink(missing_ok=True)
+        return render.inspection_record(db.session, user, inspection_id, settings)
     base_s, _, base_cpu = _timed(lambda: _bare(html), 5)
     cold_s, doc, cold_cpu = _timed(cold, 5)
     assert not doc.cached
@@ -105,12 +105,12 @@ def bench_record(app, user_id: int, inspection_id: int) -> None:
           f"CPU {cold_cpu:.3f} s (baseline bare WeasyPrint render of the same HTML: {base_s:.3f} s, CPU "
           f"{base_cpu:.3f} s; budget ≤ {BUDGET_RECORD_S} s) {_verdict(cold_s <= BUDGET_RECORD_S)}", flush=True)
 
-    path = documents.cache_path(settings, "record", job.key)
+    path = render.cache_path(settings, "record", job.key)
     read_s, _, _ = _timed(path.read_bytes, 50)
 
     def hot():
         db.session.remove()  # a new request: nothing in the session's identity map
-        return documents.inspection_record(db.session, db.session.merge(user, load=False), inspection_id, settings)
+        return render.inspection_record(db.session, db.session.merge(user, load=False), inspection_id, settings)
     hot_s, doc, hot_cpu = _timed(hot, 50)
     assert doc.cached
     print(f"现场检查笔录 served from the cache (fresh session each time): {hot_s * 1000:.1f} ms, CPU "
@@ -133,24 +133,24 @@ def bench_batch(app, office, task_id: int, inspection_ids: list[int]) -> None:
 
     from server import pdf
     from server.extensions import db
-    from server.services import documents
-    settings = documents.settings_from(app.config)
+    from server.services.documents import render
+    settings = render.settings_from(app.config)
     shutil.rmtree(settings.cache_dir, ignore_errors=True)
     htmls = []
     for insp_id in inspection_ids:
-        job = documents.record_job(db.session, office, insp_id, settings)
-        htmls.append(pdf.render_html("record.html", job.context, documents.media_paths(settings, job.context)))
+        job = render.record_job(db.session, office, insp_id, settings)
+        htmls.append(pdf.render_html("record.html", job.context, render.media_paths(settings, job.context)))
     sample = htmls[:: max(1, len(htmls) // BASELINE_SAMPLE)][:BASELINE_SAMPLE]
     started = time.perf_counter()
     for html in sample:
         _bare(html)
     base_s = (time.perf_counter() - started) / len(sample) * len(htmls)
-    pooled = documents.Settings(settings.bureau, settings.cache_dir, settings.media_dir, workers=2)
+    pooled = render.Settings(settings.bureau, settings.cache_dir, settings.media_dir, workers=2)
     started = time.perf_counter()
-    doc = documents.task_zip(db.session, office, task_id, "record", pooled)
+    doc = render.task_zip(db.session, office, task_id, "record", pooled)
     batch_s = time.perf_counter() - started
     started = time.perf_counter()
-    documents.task_zip(db.session, office, task_id, "record", pooled)
+    render.task_zip(db.session, office, task_id, "record", pooled)
     cached_s = time.perf_counter() - started
     print(f"zip of {len(inspection_ids)} 笔录 ({len(doc.data) / 1_048_576:.0f} MiB), cold cache, 2 worker processes: "
           f"{batch_s:.1f} s (baseline {len(inspection_ids)} bare WeasyPrint renders one after another, timed on "

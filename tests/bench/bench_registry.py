@@ -27,7 +27,7 @@ RISKS = ["low"] * 5 + ["general"] * 3 + ["higher", "high"]
 
 
 def _uscc(n: int) -> str:
-    from server.services.uscc import check_digit
+    from server.services.registry.uscc import check_digit
     body = f"91140522{n:09d}"
     return body + check_digit(body)
 
@@ -105,8 +105,9 @@ SEARCHES = [
 
 def _bench_search(label: str, app, db) -> None:
     from server.models.registry import Target
-    from server.services import accounts, registry
-    user = accounts.create_user(db.session, None, username="bench", password="password123", role="office")
+    from server.services.accounts import credentials
+    from server.services.registry import search
+    user = credentials.create_user(db.session, None, username="bench", password="password123", role="office")
     db.session.commit()
     client = app.test_client()
     with client.session_transaction() as s:
@@ -114,12 +115,12 @@ def _bench_search(label: str, app, db) -> None:
     for name, kwargs, query in SEARCHES:
         page_args = {k: v for k, v in kwargs.items() if k != "page"}
         page_no = kwargs.get("page", 1)
-        conds = registry.target_conditions(**page_args)
+        conds = search.target_conditions(**page_args)
         bare = (Target.__table__.select().where(*conds).order_by(Target.name, Target.id)
                 .limit(50).offset((page_no - 1) * 50))
         baseline = _median_ms(lambda: db.session.connection().execute(bare).fetchall())
-        result = registry.search_targets(db.session, user, per_page=50, **kwargs)
-        service = _median_ms(lambda: registry.search_targets(db.session, user, per_page=50, **kwargs))
+        result = search.search_targets(db.session, user, per_page=50, **kwargs)
+        service = _median_ms(lambda: search.search_targets(db.session, user, per_page=50, **kwargs))
         page = _median_ms(lambda: client.get(f"/office/targets?{query}"), repeats=7)
         worst = max(service, page)
         print(f"office search, {SEARCH_TARGETS:,} targets, {name} ({label}, {result.total:,} matches): "
@@ -130,7 +131,7 @@ def _bench_search(label: str, app, db) -> None:
 
 def _import_sheet(rows: int) -> bytes:
     import openpyxl
-    from server.services.registry_columns import TARGETS
+    from server.services.registry.columns import TARGETS
     wb = openpyxl.Workbook()  # not write-only: like Excel, it writes shared strings and the sheet's dimension
     ws = wb.active
     ws.title = "检查对象名录库"
@@ -150,7 +151,7 @@ def _import_sheet(rows: int) -> bytes:
 
 def _bench_import(label: str, db, data: bytes) -> None:
     import openpyxl
-    from server.services import imports
+    from server.services.registry import imports
 
     def read_only():
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -36,7 +36,7 @@ def _seed(db, n: int) -> int:
     from server.models.inspections import Inspection, InspectionMember
     from server.models.planning import Plan, Task
     from server.models.registry import Checkpoint, Department, InspectionItem, Inspector, Target
-    from server.services.uscc import check_digit
+    from server.services.registry.uscc import check_digit
 
     s = db.session
     dept = Department(code="ZFD", name="交通运输综合行政执法队")
@@ -123,7 +123,7 @@ def _add_field_records(db, inspection_id: int) -> None:
 def main() -> None:
     from server import create_app
     from server.extensions import db
-    from server.services import accounts
+    from server.services.accounts import credentials
 
     tmp = tempfile.mkdtemp(prefix="bench-review-")
     path = os.path.join(tmp, "bench.db")
@@ -134,7 +134,7 @@ def main() -> None:
         started = time.perf_counter()
         first = _seed(db, N_INSPECTIONS)
         _add_field_records(db, first)
-        user = accounts.create_user(db.session, None, username="bench", password="password123", role="office")
+        user = credentials.create_user(db.session, None, username="bench", password="password123", role="office")
         db.session.commit()
         seeded = time.perf_counter() - started
         db.session.execute(text("ANALYZE"))

@@ -56,8 +56,8 @@ def seed(session, *, inspections: int, checkpoints: int, users: int = 1, group_o
     from server.models.inspections import Inspection, InspectionMember
     from server.models.planning import Task
     from server.models.registry import Checkpoint, Department, InspectionItem, Inspector, Target
-    from server.services.passwords import hash_password
-    from server.services.uscc import check_digit
+    from server.services.accounts.passwords import hash_password
+    from server.services.registry.uscc import check_digit
 
     dept = Department(code="ZFD", name="执法一中队")
     session.add(dept)
@@ -137,7 +137,7 @@ def bench_push(label: str, url: str, tmp: str, runs: int = 25) -> None:
     from server.models.accounts import User
     from server.models.fieldwork import CheckpointAnswer, MediaFile
     from server.models.inspections import Inspection
-    from server.services.sync_store import SqlSyncStore
+    from server.services.fieldwork.sync_store import SqlSyncStore
     from sync.push import handle_push
 
     app = _app(url, tmp)

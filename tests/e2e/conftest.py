@@ -28,7 +28,7 @@ from werkzeug.serving import make_server
 
 from server import create_app
 from server.extensions import db
-from server.services import accounts
+from server.services.accounts import credentials
 from tests.factories import create_inspector
 
 CHROMIUM = os.environ.get("SPOTCHECK_CHROMIUM", "/usr/bin/chromium")
@@ -88,7 +88,7 @@ class LiveServer:
         with self.session() as s:
             if role == "inspector" and "inspector_id" not in kwargs:
                 kwargs["inspector_id"] = create_inspector(s).id
-            accounts.create_user(s, None, username=username, password=password, role=role, **kwargs)
+            credentials.create_user(s, None, username=username, password=password, role=role, **kwargs)
         return username, password
 
 

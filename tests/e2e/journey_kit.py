@@ -14,7 +14,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from server.services.uscc import check_digit
+from server.services.registry.uscc import check_digit
 from tests.e2e.pwa_kit import CHECKPOINTS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from server.extensions import db
-from server.services import accounts
+from server.services.accounts import credentials
 from tests.factories import create_department, create_inspection, create_inspector, create_item, create_target, create_task
 
 PASSWORD = "password123"
@@ -28,7 +28,7 @@ def seed_group(session, people=(("wangjg", "王建国"), ("lim", "李明")), *, 
     rows = []
     for username, name in people:
         inspector = create_inspector(session, department, name=name)
-        accounts.create_user(session, None, username=username, password=PASSWORD, role="inspector",
+        credentials.create_user(session, None, username=username, password=PASSWORD, role="inspector",
                              inspector_id=inspector.id)
         rows.append(inspector)
     return rows

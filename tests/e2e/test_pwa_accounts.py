@@ -8,7 +8,7 @@ import re
 from server.models.accounts import User
 from server.models.fieldwork import Finding
 from server.models.inspections import Inspection
-from server.services import review
+from server.services.followup import review
 from tests.e2e.pwa_kit import (TARGET, back_to_overview, begin_inspection, open_inspection, open_section, phone_login,
                                phone_ready, record_complete_inspection, seed_group, seed_inspection, submit,
                                wait_synced)

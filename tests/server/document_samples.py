@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from server import vocab
-from server.services import document_contexts as contexts
+from server.services.documents import contexts
 
 BUREAU = "阳城县交通运输局"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pdf"

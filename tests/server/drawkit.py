@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from server.services import plans, tasks
+from server.services.planning import plans, tasks
 from tests.factories import create_department, create_inspector, create_item, create_target, create_user
 
 PERIOD = (dt.date(2024, 4, 1), dt.date(2024, 10, 31))
@@ -18,7 +18,7 @@ def people(session):
 
 def published_plan(session, office, leader, year=2024):
     """A plan approved by a leader and published."""
-    from server.services import approvals
+    from server.services.kernel import approvals
     plan = plans.create_plan(session, office, year=year, name=f"{year}年度双随机抽查计划",
                              entries=[{"name": "道路货运经营抽查", "task_type": "不定向", "ratio": "5%"}])
     approval = plans.submit_plan(session, office, plan.id)

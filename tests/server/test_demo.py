@@ -10,7 +10,9 @@ from server import demo
 from server.models.accounts import User
 from server.models.audit import AuditEntry
 from server.models.registry import InspectionItem, Inspector, Recusal, Target
-from server.services import accounts, audit, risk, uscc
+from server.services.accounts import credentials
+from server.services.kernel import audit
+from server.services.registry import risk, uscc
 from server.vocab import RiskLevel, TargetCategory
 from tests.factories import create_target, create_user
 
@@ -77,7 +79,7 @@ def test_inspectors_certificates_and_recusals(session):
 def test_demo_users_log_in_and_inspectors_form_a_group(session):
     demo.load(session, today=DAY)
     for d in demo.DEMO_USERS:
-        user = accounts.authenticate(session, d.username, d.password)
+        user = credentials.authenticate(session, d.username, d.password)
         assert user.role == d.role
     group = [session.scalar(select(User).where(User.username == d.username)).inspector
              for d in demo.DEMO_USERS if d.role == "inspector"]
@@ -88,7 +90,7 @@ def test_demo_users_log_in_and_inspectors_form_a_group(session):
 def test_demo_plan_is_published_and_the_inspector_users_have_work(session):
     from server.models.inspections import Inspection, InspectionMember
     from server.models.planning import Plan, Task
-    from server.services import draw_records
+    from server.services.draw import records
 
     counts = demo.load(session, today=DAY)
     plan = session.scalar(select(Plan))
@@ -106,7 +108,7 @@ def test_demo_plan_is_published_and_the_inspector_users_have_work(session):
         assert assigned >= 1, d.username
     for task in session.scalars(select(Task).where(Task.status == "drawn")):
         record = task.draws[0].record
-        assert record["unstaffed"] == [] and draw_records.verify(record) == []
+        assert record["unstaffed"] == [] and records.verify(record) == []
     assert audit.verify(session) == []
 
 
@@ -137,7 +139,7 @@ def test_load_demo_keeps_an_existing_account(app, session):
     create_user(session, role="admin", username="admin", password="my-own-secret")
     session.commit()
     assert app.test_cli_runner().invoke(args=["load-demo"]).exit_code == 0
-    assert accounts.authenticate(session, "admin", "my-own-secret").username == "admin"
+    assert credentials.authenticate(session, "admin", "my-own-secret").username == "admin"
     logins = app.test_cli_runner().invoke(args=["demo-logins", "--url", "http://127.0.0.1:5000/"]).output
     assert "admin / admin123" not in logins and "office / office123 / 科室工作人员" in logins
 

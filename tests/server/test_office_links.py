@@ -31,7 +31,7 @@ def test_documents_page_is_in_the_navigation(client, session, login):
 
 
 def test_plan_approval_links_to_the_plan(client, session, login):
-    from server.services import plans
+    from server.services.planning import plans
     office, leader = create_user(session, role="office"), create_user(session, role="leader")
     plan = plans.create_plan(session, office, year=2024, name="2024年度抽查计划",
                              entries=[{"name": "道路货运经营抽查", "ratio": "5%"}])

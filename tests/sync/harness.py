@@ -160,7 +160,7 @@ class SqlHarness:
         return insp.id, [cp["id"] for it in insp.checklist_snapshot for cp in it["checkpoints"]]
 
     def push(self, person: str, client_id: str, mutations: list[dict], store=None) -> dict:
-        from server.services.sync_store import SqlSyncStore
+        from server.services.fieldwork.sync_store import SqlSyncStore
         try:
             body = handle_push(store or SqlSyncStore(self.session, self.app.config), self.users[person],
                                _body(client_id, mutations), max_batch=500)
@@ -171,7 +171,7 @@ class SqlHarness:
             raise
 
     def sql_store(self):
-        from server.services.sync_store import SqlSyncStore
+        from server.services.fieldwork.sync_store import SqlSyncStore
         return SqlSyncStore(self.session, self.app.config)
 
     def set_status(self, insp: int, status: str) -> None:
@@ -191,18 +191,18 @@ class SqlHarness:
 
     def hold(self, sha: str) -> None:
         from server.models.fieldwork import MediaFile
-        from server.services import fieldwork
+        from server.services.fieldwork import mutations as fieldwork_mutations
         self.session.add(MediaFile(sha256=sha, byte_size=1, format="PNG", width=1, height=1))
         self.session.flush()
-        fieldwork.complete_waiting(self.session, None, sha)
+        fieldwork_mutations.complete_waiting(self.session, None, sha)
         self.session.commit()
 
     def state(self, insp: int) -> dict:
         from server.models.inspections import Inspection
-        from server.services import field_records
+        from server.services.fieldwork import records
         self.session.expire_all()
         i = self.session.get(Inspection, insp)
-        rec = field_records.load(self.session, [insp])[insp]
+        rec = records.load(self.session, [insp])[insp]
         return _normal(i.status, i.version, i.has_conflicts,
                        [(a.id, a.checkpoint_id, a.answer, a.note, tuple(a.base)) for a in rec.answers],
                        rec.registers(), [(f.id, f.supersedes_id, f.description) for f in rec.findings],

@@ -6,9 +6,10 @@ import random
 import pytest
 
 from server.models.accounts import ApiToken
-from server.models.fieldwork import CheckpointAnswer, Photo
+from server.models.fieldwork import CheckpointAnswer
 from server.models.inspections import Inspection
-from server.services import receipts, tokens
+from server.services.accounts import tokens
+from server.services.fieldwork import receipts
 from sync.client import AuthRequired, SyncClient
 from tests import factories
 from tests.sync.scenario import one_inspection

@@ -14,8 +14,8 @@ from server.extensions import db
 from server.models.accounts import User
 from server.models.fieldwork import CheckpointAnswer
 from server.models.inspections import Inspection
-from server.services import fieldwork
-from server.services.sync_store import SqlSyncStore
+from server.services.fieldwork import mutations as fieldwork_mutations
+from server.services.fieldwork.sync_store import SqlSyncStore
 from sync.push import handle_push
 from tests.sync.harness import Device, answer
 from tests.sync.scenario import one_inspection
@@ -43,7 +43,7 @@ def test_overlapping_pushes_of_different_answers_are_flagged_as_a_conflict(app, 
     # Both pushes write their answers, then meet here before either locks the inspection and reads the
     # answers back: without the lock, each would see only its own answer and neither would flag the conflict.
     meet = threading.Barrier(2, timeout=20)
-    written = fieldwork.write_pending
+    written = fieldwork_mutations.write_pending
 
     def write_then_meet(sess, *, flush=True, also=()):
         written(sess, flush=False, also=also)
@@ -51,7 +51,7 @@ def test_overlapping_pushes_of_different_answers_are_flagged_as_a_conflict(app, 
             meet.wait()
             sess.flush()
 
-    monkeypatch.setattr(fieldwork, "write_pending", write_then_meet)
+    monkeypatch.setattr(fieldwork_mutations, "write_pending", write_then_meet)
     wang, li = Device("wang"), Device("li")
     out: dict = {}
     threads = [threading.Thread(target=_push, args=(app, "wangjg", wang, [answer(wang, 1, 1, "compliant")], out)),

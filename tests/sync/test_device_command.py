@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from server.commands_device import play_command
-from server.services import receipts
+from server.services.fieldwork import receipts
 from tests.sync.live_server import LiveServer, prepare_database
 from tests.sync.scenario import one_inspection
 

@@ -1,0 +1,1 @@
+"""Accounts: users and their passwords, logins, device tokens, and reading the audit log."""

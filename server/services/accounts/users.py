@@ -1,0 +1,123 @@
+"""User administration (admin only): list, create, deactivate, reactivate and reset passwords."""
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from server.errors import Conflict, NotFound, ValidationError
+from server.models.accounts import ApiToken, User
+from server.models.registry import Department, Inspector
+from server.models.types import utcnow
+from server.services.accounts import credentials
+from server.services.kernel import audit
+from server.services.kernel.permissions import require_role
+from server.services.registry.search import Page, departments, text_contains
+from server.vocab import Role
+
+PER_PAGE = 50
+
+
+def paginate(session: Session, stmt, page: int, per_page: int) -> Page:
+    """Run `stmt` for one page (1-based; out-of-range pages are clamped)."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items, total, page, per_page)
+
+
+def list_users(session: Session, actor, *, q: str = "", role: str = "", status: str = "", page: int = 1,
+               per_page: int = PER_PAGE) -> Page:
+    """Users matching a search on username or name, a role and a status (active / inactive)."""
+    require_role(actor, "admin")
+    stmt = select(User).options(selectinload(User.inspector), selectinload(User.department)).order_by(User.username)
+    q = (q or "").strip()
+    if q:
+        stmt = stmt.where(or_(text_contains(User.username, q), text_contains(User.display_name, q)))
+    if role:
+        stmt = stmt.where(User.role == role)
+    if status in ("active", "inactive"):
+        stmt = stmt.where(User.is_active.is_(status == "active"))
+    return paginate(session, stmt, page, per_page)
+
+
+def form_choices(session: Session, actor) -> dict:
+    """Departments, and the active inspectors who have no account yet, for the create form."""
+    require_role(actor, "admin")
+    linked = select(User.inspector_id).where(User.inspector_id.is_not(None))
+    inspectors = session.scalars(select(Inspector).where(Inspector.status == "active", Inspector.id.not_in(linked))
+                                 .order_by(Inspector.name)).all()
+    return {"inspectors": inspectors, "departments": departments(session, active_only=True)}
+
+
+def create_user(session: Session, actor, *, username: str, password: str, role: str, display_name: str = "",
+                inspector_id: int | None = None, department_id: int | None = None) -> User:
+    """Create an account; an inspector's account links to one Inspector that has no account yet."""
+    require_role(actor, "admin")
+    if role and role != Role.INSPECTOR.value and inspector_id:
+        raise ValidationError("只有“执法检查人员”角色的账号可以关联执法检查人员",
+                              errors={"inspector_id": "该角色不能关联执法检查人员"})
+    if inspector_id:
+        owner = session.scalar(select(User).where(User.inspector_id == inspector_id))
+        if owner is not None:
+            name = owner.inspector.name if owner.inspector else ""
+            raise Conflict(f"执法检查人员“{name}”已有账号（用户名 {owner.username}），不能重复关联",
+                           errors={"inspector_id": "已有账号"})
+    if department_id and session.get(Department, department_id) is None:
+        raise ValidationError("所选部门不存在，请刷新页面后重新选择", errors={"department_id": "不存在"})
+    return credentials.create_user(session, actor, username=username, password=password, role=role,
+                                display_name=(display_name or "").strip(), inspector_id=inspector_id,
+                                department_id=department_id)
+
+
+def _get(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("找不到该用户，可能已被删除")
+    return user
+
+
+def deactivate_user(session: Session, actor, user_id: int, reason: str) -> User:
+    """Disable an account: it can no longer log in, and its phones' tokens are revoked."""
+    require_role(actor, "admin")
+    user = _get(session, user_id)
+    if user.id == actor.id:
+        raise Conflict("不能停用自己的账号；请由另一位系统管理员操作")
+    if not user.is_active:
+        raise Conflict(f"账号 {user.username} 已经是停用状态")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请填写停用原因", errors={"reason": "必填"})
+    user.is_active = False
+    revoked = session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                              .values(revoked_at=utcnow())).rowcount
+    audit.record(session, actor, "user.deactivate", user, detail={"username": user.username, "revoked_tokens": revoked},
+                 reason=reason)
+    return user
+
+
+def activate_user(session: Session, actor, user_id: int) -> User:
+    """Re-enable a disabled account and clear any login lock."""
+    require_role(actor, "admin")
+    user = _get(session, user_id)
+    if user.is_active:
+        raise Conflict(f"账号 {user.username} 已经是启用状态")
+    user.is_active = True
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, actor, "user.activate", user, detail={"username": user.username})
+    return user
+
+
+def reset_password(session: Session, actor, user_id: int, password: str) -> User:
+    """Set a new password chosen by the admin; ends the user's sessions and clears a login lock."""
+    require_role(actor, "admin")
+    user = _get(session, user_id)
+    if len(password or "") < credentials.MIN_PASSWORD:
+        raise ValidationError(f"新密码至少 {credentials.MIN_PASSWORD} 位", errors={"password": "太短"})
+    credentials.set_password(session, actor, user, password)
+    user.failed_logins = 0
+    user.locked_until = None
+    return user

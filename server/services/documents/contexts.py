@@ -1,0 +1,252 @@
+"""Plain-dict contexts for the printed documents, built from the models.
+
+Each builder returns JSON-serializable data only (strings, numbers, lists, dicts; dates as ISO
+strings), so that the same dict feeds the template and the content hash of the cache. Images are
+referred to by SHA-256 only; where their bytes live is resolved when rendering.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server import vocab
+from server.models.inspections import Inspection
+from server.models.planning import Plan, Task
+from server.models.registry import Department, InspectionItem
+from server.services.kernel.workdays import local_date
+
+TASK_TYPE_LABELS = {"undirected": "不定向抽查", "directed": "定向抽查", "targeted": "靶向检查"}
+PLAN_STATUS_LABELS = {"draft": "草稿", "approved": "已批准", "published": "已公布", "adjusting": "调整中",
+                      "superseded": "已被新版本替代"}
+
+# What a target is asked to have ready (domain-rules §2.4 "需要准备的资料"), by target category;
+# a task may override the list with scope["materials"].
+COMMON_MATERIALS = ["营业执照（副本）及法定代表人（负责人）身份证明", "安全生产管理制度及相关台账"]
+MATERIALS_BY_CATEGORY = {
+    "freight": ["道路运输经营许可证", "营运车辆道路运输证、车辆技术档案及二级维护记录",
+                "驾驶员从业资格证及聘用、培训记录", "动态监控记录及违章处理台账"],
+    "passenger": ["道路运输经营许可证及客运班线经营许可文件", "客车道路运输证、车辆技术档案",
+                  "驾驶员从业资格证、安全教育培训记录", "客运合同（包车）及动态监控记录"],
+    "bus": ["城市公共汽车客运线路运营权文件", "车辆技术档案及维护记录", "驾驶员培训及安全考核记录"],
+    "taxi": ["出租汽车经营许可证及车辆营运证", "驾驶员从业资格证及服务质量考核记录", "车辆技术档案"],
+    "driving_school": ["驾驶员培训备案材料", "教练员名册及资格证明", "教练车辆技术档案", "计时培训系统记录"],
+    "repair": ["机动车维修经营备案材料", "维修技术人员名册及资格证明", "维修档案及竣工出厂合格证存根",
+               "配件采购台账"],
+    "station": ["客运站经营许可（备案）材料", "安全检查（“三不进站、六不出站”）记录", "实名制售票记录",
+                "应急预案及演练记录"],
+}
+BASIS_ALWAYS = ["《优化营商环境条例》第五十四条", "《国务院办公厅关于推广随机抽查规范事中事后监管的通知》（国办发〔2015〕58号）"]
+
+
+def iso(value) -> str | None:
+    """An ISO string for a date or datetime, None for None."""
+    return value.isoformat() if value is not None else None
+
+
+def labels(enum_cls, codes) -> list[str]:
+    """The 中文 labels of vocabulary codes, unknown codes kept as they are."""
+    out = []
+    for code in codes or []:
+        member = enum_cls.by_label(code)
+        out.append(member.label if member else str(code))
+    return out
+
+
+def options() -> dict:
+    """Every choice a form prints as a check box (so the hash changes if a label does)."""
+    return {"results": vocab.ResultCategory.choices(), "methods": vocab.Method.choices(),
+            "follow_ups": vocab.FollowUp.choices()}
+
+
+def doc_number(session: Session, inspection: Inspection) -> str:
+    """Task code plus the inspection's position in its task: T20240001-003."""
+    position = session.scalar(select(func.count(Inspection.id)).where(
+        Inspection.task_id == inspection.task_id, Inspection.id <= inspection.id))
+    return f"{inspection.task.code}-{position:03d}"
+
+
+def task_part(task: Task) -> dict:
+    return {"code": task.code, "name": task.name, "type_label": TASK_TYPE_LABELS.get(task.task_type, task.task_type),
+            "period_start": iso(task.period_start), "period_end": iso(task.period_end)}
+
+
+def target_part(inspection: Inspection) -> dict:
+    """The target as the draw froze it (snapshot), completed from the registry where the snapshot is silent."""
+    snap, live = inspection.target_snapshot or {}, inspection.target
+
+    def pick(key):
+        return snap.get(key) or getattr(live, key, "") or ""
+    return {"name": pick("name"), "uscc": pick("uscc"), "address": pick("address"), "legal_rep": pick("legal_rep"),
+            "contact_name": pick("contact_name"), "contact_phone": pick("contact_phone"),
+            "category_label": labels(vocab.TargetCategory, [pick("category")])[0] if pick("category") else "",
+            "latitude": snap.get("latitude", live.latitude), "longitude": snap.get("longitude", live.longitude)}
+
+
+def inspectors_part(session: Session, inspection: Inspection) -> list[dict]:
+    """The active members of the group with their 执法证号 and department."""
+    out = []
+    for m in inspection.active_members:
+        dept = m.inspector.department if m.inspector.department_id == m.department_id \
+            else session.get(Department, m.department_id)
+        out.append({"inspector_id": m.inspector_id, "name": m.inspector.name, "cert_no": m.inspector.cert_no,
+                    "department": dept.name if dept else "", "phone": m.inspector.phone or ""})
+    return out
+
+
+def items_part(session: Session, inspection: Inspection) -> list[dict]:
+    """The checklist the inspection was given (snapshot), with each item's kind and methods from the list."""
+    snapshot = inspection.checklist_snapshot or []
+    ids = [s.get("item_id") for s in snapshot if s.get("item_id")]
+    known = {i.id: i for i in session.scalars(select(InspectionItem).where(InspectionItem.id.in_(ids)))} if ids else {}
+    items = []
+    for no, snap in enumerate(snapshot, start=1):
+        live = known.get(snap.get("item_id"))
+        items.append({
+            "no": no, "item_id": snap.get("item_id"), "code": snap.get("code", ""), "name": snap.get("name", ""),
+            "legal_basis": snap.get("legal_basis", "") or (live.legal_basis if live else ""),
+            "kind_label": labels(vocab.ItemKind, [live.kind])[0] if live else "",
+            "method_labels": labels(vocab.Method, snap.get("methods") or (live.methods if live else [])),
+            "checkpoints": [{"id": cp.get("id"), "seq": cp.get("seq", i), "text": cp.get("text", ""),
+                             "answer": "", "note": ""}
+                            for i, cp in enumerate(snap.get("checkpoints") or [], start=1)],
+            "result_labels": [],
+        })
+    return items
+
+
+def record_status(inspection: Inspection) -> tuple[str, bool, str]:
+    """(status line, draft?, watermark) of a 笔录 in the inspection's current state."""
+    status = inspection.status
+    if status == "approved":
+        when = f"，{local_date(inspection.approved_at).isoformat()}" if inspection.approved_at else ""
+        return f"文书状态：已审核{when}", False, ""
+    if status == "submitted":
+        return "文书状态：已提交，待审核", True, "待审核"
+    if status == "assigned":
+        return "文书状态：检查尚未开始（空白笔录，可打印后手工填写）", False, ""
+    return "文书状态：检查进行中（草稿）", True, "草稿"
+
+
+def record_context(session: Session, inspection: Inspection, bureau: str) -> dict:
+    """The 现场检查笔录 of one inspection: header, group, checklist, findings, conclusion, evidence."""
+    status_label, draft, watermark = record_status(inspection)
+    context = {
+        "bureau": bureau,
+        "doc": {"kind": "record", "title": "现场检查笔录", "number": doc_number(session, inspection),
+                "status_label": status_label, "draft": draft, "draft_label": watermark},
+        "task": task_part(inspection.task),
+        "target": target_part(inspection),
+        "time": {"start": iso(inspection.started_at), "end": iso(inspection.submitted_at)},
+        "place": (inspection.target_snapshot or {}).get("address") or inspection.target.address or "",
+        "inspectors": inspectors_part(session, inspection),
+        "party": None,
+        "answer_options": vocab.CheckpointAnswer.choices(),
+        "items": items_part(session, inspection),
+        "findings": [],
+        "options": options(),
+        "conclusion": {"results": list(inspection.result_categories or []), "methods": list(inspection.methods or []),
+                       "follow_ups": list(inspection.follow_ups or []), "summary": inspection.summary or ""},
+        "signatures": [],
+        "photos": [],
+        "receipt": None,
+        "late_evidence": 0,
+    }
+    from server.services.documents import fieldwork_context
+    fieldwork_context.fill_record(session, inspection, context)
+    return context
+
+
+def materials_for(task: Task, category: str) -> list[str]:
+    """The materials a target prepares: the task's own list, else the category's usual list."""
+    custom = (task.scope or {}).get("materials")
+    if custom:
+        return [str(m) for m in custom]
+    return MATERIALS_BY_CATEGORY.get(category, []) + COMMON_MATERIALS
+
+
+def notice_context(session: Session, inspection: Inspection, bureau: str) -> dict:
+    """The 随机抽查告知书 sent to one target before its inspection."""
+    task = inspection.task
+    items = items_part(session, inspection)
+    bases = list(BASIS_ALWAYS)
+    for item in items:
+        if item["legal_basis"] and item["legal_basis"] not in bases:
+            bases.append(item["legal_basis"])
+    methods = []
+    for item in items:
+        methods += [m for m in item["method_labels"] if m not in methods]
+    inspectors = inspectors_part(session, inspection)
+    lead = session.get(Department, task.lead_department_id) if task.lead_department_id else None
+    contact = next((m for m in inspectors if m["phone"]), inspectors[0] if inspectors else None)
+    issued = inspection.draw.drawn_at if inspection.draw else inspection.created_at
+    return {
+        "bureau": bureau,
+        "doc": {"kind": "notice", "title": "随机抽查告知书", "number": doc_number(session, inspection),
+                "status_label": "", "draft": False, "draft_label": ""},
+        "task": task_part(task),
+        "target": target_part(inspection),
+        "legal_bases": bases,
+        "items": items,
+        "methods": methods or labels(vocab.Method, [inspection.mode]),
+        "materials": materials_for(task, (inspection.target_snapshot or {}).get("category")
+                                   or inspection.target.category),
+        "inspectors": [{k: m[k] for k in ("name", "cert_no", "department")} for m in inspectors],
+        "department": lead.name if lead else "",
+        "contact": {"name": contact["name"], "phone": contact["phone"]} if contact else None,
+        "issued_on": iso(local_date(issued) if isinstance(issued, dt.datetime) else issued),
+    }
+
+
+def plan_context(session: Session, plan: Plan, bureau: str, version: int | None = None) -> dict:
+    """The annual plan as filed with the level above (备案): its tasks and every kept version."""
+    chosen = next((v for v in plan.versions if v.version == (version or plan.current_version)), None)
+    lead = session.get(Department, plan.department_id) if plan.department_id else None
+    tasks = []
+    for no, task in enumerate(plan.tasks, start=1):
+        items = [session.get(InspectionItem, i) for i in task.item_ids or []]
+        depts = [session.get(Department, d) for d in task.department_ids or []]
+        scope = task.scope or {}
+        tasks.append({
+            "no": no, "code": task.code, "name": task.name,
+            "type_label": TASK_TYPE_LABELS.get(task.task_type, task.task_type),
+            "item_names": [f"{i.name}（{labels(vocab.ItemKind, [i.kind])[0]}）" for i in items if i],
+            "categories": labels(vocab.TargetCategory, scope.get("categories")),
+            "regions": [str(r) for r in scope.get("regions") or []],
+            "ratios": [{"level": labels(vocab.RiskLevel, [k])[0], "percent": _percent(v)}
+                       for k, v in sorted((task.ratios or {}).items(), key=lambda kv: _risk_rank(kv[0]))],
+            "period_start": iso(task.period_start), "period_end": iso(task.period_end),
+            "departments": [d.name for d in depts if d], "group_size": task.group_size,
+            "targeted_reason": task.targeted_reason or "",
+        })
+    versions = [{"version": v.version, "status_label": PLAN_STATUS_LABELS.get(v.status, v.status),
+                 "reason": v.reason or "", "approved_at": iso(v.approved_at), "published_at": iso(v.published_at)}
+                for v in plan.versions]
+    return {
+        "bureau": bureau,
+        "doc": {"kind": "plan", "title": f"{plan.year}年度“双随机、一公开”抽查工作计划",
+                "number": f"{plan.code}（第 {chosen.version if chosen else plan.current_version} 版）",
+                "status_label": f"计划状态：{PLAN_STATUS_LABELS.get(plan.status, plan.status)}",
+                "draft": plan.status in ("draft", "adjusting"), "draft_label": "草稿"},
+        "plan": {"code": plan.code, "year": plan.year, "name": plan.name, "department": lead.name if lead else bureau,
+                 "version": chosen.version if chosen else plan.current_version,
+                 "description": str((chosen.content or {}).get("description", "")) if chosen else ""},
+        "tasks": tasks,
+        "versions": versions,
+    }
+
+
+def _risk_rank(code: str) -> int:
+    member = vocab.RiskLevel.by_label(code)
+    return member.rank if member else 99
+
+
+def _percent(ratio) -> str:
+    """'0.05' → '5%'; exact decimals, no float noise."""
+    from decimal import Decimal, InvalidOperation
+    try:
+        value = Decimal(str(ratio)) * 100
+    except InvalidOperation:
+        return str(ratio)
+    return f"{value.normalize():f}%"

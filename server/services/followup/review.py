@@ -1,0 +1,181 @@
+"""Review of submitted inspections: the queue with its publication clock, the detail, approve or return.
+
+submitted → approved (review kept; publication draft and violations opened), or
+submitted → returned (the note reaches the phone through Inspection.reviewer_note; the resubmission
+comes back as version + 1 and is reviewed again). Every decision is an InspectionReview row.
+"""
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from server.models.followup import CreditRecord, InspectionReview, Publication, Referral, Violation
+from server.models.inspections import Inspection
+from server.models.planning import Task
+from server.models.registry import Target
+from server.models.types import utcnow
+from server.services.fieldwork import record_view
+from server.services.followup import publication, referrals
+from server.services.kernel import audit
+from server.services.kernel.permissions import require_staff
+from server.services.kernel.workdays import local_date, workday_clock
+
+STATUS_LABELS = {"assigned": "待检查", "in_progress": "检查中", "pending_evidence": "待补传证据",
+                 "submitted": "待审核", "returned": "已退回", "approved": "已通过", "withdrawn": "已撤回"}
+MODE_LABELS = {"on_site": "现场检查", "document": "书面检查", "online": "网络监测"}
+MAX_PHOTO_DISTANCE_M = 500
+EARTH_RADIUS_M = 6_371_000
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def publication_clock(completed_at, on=None):
+    """The 20-working-day clock from completion to publication (warning at 15)."""
+    return workday_clock(local_date(completed_at), publication.PUBLISH_WORKING_DAYS, publication.PUBLISH_WARN_DAYS,
+                         on=on)
+
+
+def queue(session: Session, actor, *, page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
+    """Submitted inspections, oldest submission first, each with its publication clock; (rows, total)."""
+    require_staff(actor)
+    total = session.scalar(select(func.count(Inspection.id)).where(Inspection.status == "submitted"))
+    # Page through the (status, submitted_at) index alone, then join only the rows shown: a deep page
+    # skips index entries instead of joined rows.
+    page_ids = (select(Inspection.id).where(Inspection.status == "submitted")
+                .order_by(Inspection.submitted_at, Inspection.id)
+                .limit(per_page).offset((max(page, 1) - 1) * per_page)).subquery()
+    stmt = (select(Inspection.id, Inspection.version, Inspection.mode, Inspection.has_conflicts,
+                   Inspection.submitted_at, Inspection.completed_at, Inspection.first_completed_at, Task.code,
+                   Task.name, Target.name, Target.uscc)
+            .join(page_ids, page_ids.c.id == Inspection.id)
+            .join(Task, Task.id == Inspection.task_id).join(Target, Target.id == Inspection.target_id)
+            .order_by(Inspection.submitted_at, Inspection.id))
+    rows = []
+    for r in session.execute(stmt):
+        done = publication.clock_start(r)
+        rows.append({"id": r.id, "version": r.version, "mode": r.mode, "has_conflicts": r.has_conflicts,
+                     "submitted_at": r.submitted_at, "task_code": r[7], "task_name": r[8], "target_name": r[9],
+                     "target_uscc": r[10], "clock": publication_clock(done) if done else None})
+    return rows, total
+
+
+def _require_reviewer(actor, inspection: Inspection) -> None:
+    require_staff(actor)
+    if actor.inspector_id and any(m.inspector_id == actor.inspector_id for m in inspection.members):
+        raise PermissionDenied("不能审核自己参与检查的结果")
+
+
+def _get(session: Session, inspection_id: int) -> Inspection:
+    inspection = session.get(Inspection, inspection_id)
+    if inspection is None:
+        raise NotFound("检查记录不存在")
+    return inspection
+
+
+def photo_checks(inspection: Inspection, record: dict, max_distance_m: float) -> list[dict]:
+    """Each photo with its distance from the target's registered coordinates, flagged when too far."""
+    target = inspection.target
+    out = []
+    for p in record.get("photos", []):
+        dist = None
+        if None not in (p.get("latitude"), p.get("longitude"), target.latitude, target.longitude):
+            dist = distance_m(p["latitude"], p["longitude"], target.latitude, target.longitude)
+        out.append({**p, "distance_m": None if dist is None else round(dist),
+                    "far": dist is not None and dist > max_distance_m, "no_gps": p.get("latitude") is None})
+    return out
+
+
+def conflicts(record: dict) -> list[dict]:
+    """Checkpoints on which group members gave different answers without seeing each other's."""
+    answers = {a["id"]: a for a in record.get("answers", [])}
+    return [{"checkpoint_id": r["checkpoint_id"], "heads": [answers[h] for h in r.get("heads", []) if h in answers]}
+            for r in record.get("registers", []) if r.get("conflict")]
+
+
+def detail(session: Session, actor, inspection_id: int, *, max_distance_m: float = MAX_PHOTO_DISTANCE_M) -> dict:
+    """Everything the reviewer reads about one inspection."""
+    require_staff(actor)
+    inspection = _get(session, inspection_id)
+    record = record_view.load(session, inspection)
+    done = publication.clock_start(inspection)
+    return {
+        "inspection": inspection, "record": record, "items": record_view.item_results(inspection, record),
+        "findings": record_view.current_findings(record),
+        "photos": photo_checks(inspection, record, max_distance_m), "max_distance_m": max_distance_m,
+        "conflicts": conflicts(record), "late_evidence": record.get("late_evidence", 0),
+        "reviews": history(session, inspection.id),
+        "clock": publication_clock(done) if done and inspection.status != "approved" else None,
+        "publication": session.scalar(select(Publication).where(Publication.inspection_id == inspection.id)),
+        "violations": list(session.scalars(select(Violation).where(Violation.inspection_id == inspection.id)
+                                           .order_by(Violation.id))),
+        "referrals": list(session.scalars(select(Referral).where(Referral.inspection_id == inspection.id)
+                                          .order_by(Referral.id))),
+        "credit_records": list(session.scalars(select(CreditRecord).where(CreditRecord.inspection_id == inspection.id)
+                                               .order_by(CreditRecord.id))),
+        "can_review": inspection.status == "submitted",
+        "checkpoint_text": {cp["id"]: f'{item.get("name", "")}：{cp.get("text", "")}'
+                            for item in inspection.checklist_snapshot or [] for cp in item.get("checkpoints", [])},
+    }
+
+
+def history(session: Session, inspection_id: int) -> list[InspectionReview]:
+    return list(session.scalars(select(InspectionReview).where(InspectionReview.inspection_id == inspection_id)
+                                .order_by(InspectionReview.id)))
+
+
+def _check_reviewable(inspection: Inspection, version) -> None:
+    if inspection.status != "submitted":
+        raise Conflict(f"该检查当前为“{STATUS_LABELS.get(inspection.status, inspection.status)}”，不能审核")
+    if version is not None and int(version) != inspection.version:
+        raise Conflict(f"检查人员已重新提交（现为第 {inspection.version} 版），请刷新页面查看最新内容后再审核")
+
+
+def approve(session: Session, actor, inspection_id: int, *, version=None, note: str = "",
+            authority: str = publication.DEFAULT_AUTHORITY) -> Inspection:
+    """Approve a submitted inspection: opens its publication draft and its violations."""
+    inspection = _get(session, inspection_id)
+    _require_reviewer(actor, inspection)
+    _check_reviewable(inspection, version)
+    note = (note or "").strip()
+    if not inspection.result_categories:
+        raise ValidationError("该检查未填写检查结果类别，请退回检查人员补充后再审核")
+    if inspection.has_conflicts and not note:
+        raise ValidationError("组员对部分检查要点的答案相互矛盾；审核通过须在审核意见中说明采信的答案，或退回核实",
+                              errors={"note": "必填"})
+    record = record_view.load(session, inspection)
+    inspection.status, inspection.approved_at, inspection.approved_by_id = "approved", utcnow(), actor.id
+    inspection.reviewer_note = note
+    session.add(InspectionReview(inspection_id=inspection.id, version=inspection.version, action="approve",
+                                 note=note, reviewer_id=actor.id))
+    session.flush()
+    publication.draft_for(session, actor, inspection, record_view.item_results(inspection, record), authority)
+    referrals.ensure_violations(session, inspection, record)
+    audit.record(session, actor, "inspection.approve", inspection, detail={"version": inspection.version},
+                 reason=note)
+    return inspection
+
+
+def return_for_fix(session: Session, actor, inspection_id: int, *, note: str, version=None) -> Inspection:
+    """Return a submitted inspection to its group with a note saying what to fix."""
+    inspection = _get(session, inspection_id)
+    _require_reviewer(actor, inspection)
+    _check_reviewable(inspection, version)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError("退回时请填写需要检查人员补正的内容", errors={"note": "必填"})
+    inspection.status, inspection.reviewer_note = "returned", note
+    session.add(InspectionReview(inspection_id=inspection.id, version=inspection.version, action="return",
+                                 note=note, reviewer_id=actor.id))
+    session.flush()
+    audit.record(session, actor, "inspection.return", inspection, detail={"version": inspection.version},
+                 reason=note)
+    return inspection

@@ -1,0 +1,82 @@
+"""The annual plan as an .xlsx workbook for filing with the level above (报上一级备案)."""
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models.planning import Plan, PlanVersion
+from server.models.registry import Department
+from server.services.kernel.workdays import local_text
+from server.services.planning import plans, task_rules, tasks
+
+TASK_HEADERS = ("任务编号", "任务名称", "抽查类型", "抽查事项", "抽查对象范围", "抽取比例（低/一般/较高/高）",
+                "检查组人数", "发起部门", "配合部门", "抽查时间段", "状态", "承诺值")
+VERSION_HEADERS = ("版本", "状态", "调整理由", "批准时间", "公布时间")
+
+
+def _plan_sheet(ws, plan: Plan, version: PlanVersion) -> None:
+    ws.title = "年度抽查计划"
+    ws.append([f"{plan.year}年度“双随机、一公开”抽查工作计划（备案）"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(["计划编号", plan.code, "计划名称", plan.name])
+    ws.append(["版本", f"第 {version.version} 版", "状态", plans.VERSION_STATUSES.get(version.status, version.status)])
+    ws.append(["批准时间", local_text(version.approved_at), "公布时间", local_text(version.published_at)])
+    ws.append(["说明", version.content.get("description", "")])
+    ws.append([])
+    ws.append([plans.ENTRY_LABELS[k] for k in plans.ENTRY_FIELDS])
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for entry in version.content.get("entries", []):
+        ws.append([entry.get(k, "") for k in plans.ENTRY_FIELDS])
+    for col, width in zip("ABCDEFGH", (24, 10, 30, 24, 16, 16, 24, 20)):
+        ws.column_dimensions[col].width = width
+
+
+def _task_row(session: Session, task, dept_names: dict[int, str]) -> list:
+    items = "、".join(f"{i.code} {i.name}" for i in tasks.task_items(session, task))
+    if task.task_type == "targeted":
+        scope = f"指定对象 {len(task.target_usccs)} 个；事由：{task.targeted_reason}；来源：{task.targeted_source_doc}"
+        ratios = "—"
+    else:
+        scope = _scope_text(task.scope or {})
+        ratios = " / ".join(tasks.percent(task.ratios.get(k)) for k in ("low", "general", "higher", "high"))
+    depts = [dept_names.get(i, "") for i in task.department_ids]
+    return [task.code, task.name, tasks.TASK_TYPES[task.task_type], items, scope, ratios, task.group_size,
+            depts[0] if depts else "", "、".join(depts[1:]), f"{task.period_start} 至 {task.period_end}",
+            tasks.TASK_STATUSES.get(task.status, task.status), task.commitment or ""]
+
+
+def _scope_text(scope: dict) -> str:
+    parts = ["类别：" + task_rules.category_labels(scope.get("categories", []))]
+    if scope.get("tags"):
+        parts.append("标签：" + "、".join(scope["tags"]))
+    if scope.get("regions"):
+        parts.append("乡镇：" + "、".join(scope["regions"]))
+    return "；".join(parts)
+
+
+def plan_workbook(session: Session, plan: Plan) -> bytes:
+    """The plan in force (or the newest version before the first publication), its tasks and versions."""
+    version = plans.in_force(plan) or plans.current(plan)
+    wb = Workbook()
+    _plan_sheet(wb.active, plan, version)
+    ws = wb.create_sheet("抽查任务")
+    ws.append(TASK_HEADERS)
+    dept_names = {d.id: d.name for d in session.scalars(select(Department))}
+    for task in tasks.plan_tasks(session, plan):
+        ws.append(_task_row(session, task, dept_names))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True)
+    ws = wb.create_sheet("版本记录")
+    ws.append(VERSION_HEADERS)
+    for v in plan.versions:
+        ws.append([f"第 {v.version} 版", plans.VERSION_STATUSES.get(v.status, v.status), v.reason,
+                   local_text(v.approved_at), local_text(v.published_at)])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

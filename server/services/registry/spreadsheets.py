@@ -1,0 +1,211 @@
+"""Office sheets as bytes: find the table in an .xlsx or CSV file, and write .xlsx and CSV files.
+
+Real office sheets carry merged title rows above the header, several sheets, trailing empty rows,
+CSV saved by Excel in GBK; reading copes with those and says in Chinese what it could not read.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from server.errors import ValidationError
+from server.services.registry import xlsx_reader
+
+HEADER_SCAN_ROWS = 30
+MAX_DATA_ROWS = 100_000
+SKIP_SHEETS = {"填写说明", "说明"}
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+class FileProblem(ValidationError):
+    """The file as a whole cannot be read (type, encoding, no header, empty)."""
+
+    code = "bad_import_file"
+
+
+@dataclass
+class Table:
+    """The part of a sheet under its header row; row numbers are the ones Excel shows."""
+
+    header_row: int
+    headers: dict[int, str]  # column index -> header text as written in the file
+    rows: list[tuple[int, list]] = field(default_factory=list)
+    sheet: str | None = None
+
+
+def _xlsx_sheets(data: bytes) -> Iterable[tuple[str, list[tuple[int, tuple]]]]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
+        raise FileProblem("无法读取该 Excel 文件：文件可能已损坏，或不是 .xlsx 格式，请用 Excel 打开后另存为 .xlsx 再导入") from err
+    try:
+        for ws in wb.worksheets:
+            ws.reset_dimensions()  # some generators write a wrong <dimension>; read what is there
+            yield ws.title, ((n, row) for n, row in enumerate(ws.iter_rows(values_only=True), start=1))
+    finally:
+        wb.close()
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    for encoding in ("utf-8", "gb18030"):  # Excel on Chinese Windows saves CSV as GBK
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileProblem("无法识别 CSV 文件的编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后再导入")
+
+
+def _csv_rows(data: bytes) -> list[tuple[int, tuple]]:
+    text = _decode(data)
+    sample = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
+    delimiter = max(",\t;", key=sample.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [(n, tuple(row)) for n, row in enumerate(reader, start=1)]
+    except csv.Error as err:
+        raise FileProblem(f"CSV 文件格式有误（{err}），请检查引号是否成对") from err
+
+
+def _is_blank(row: Iterable) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def _kind(data: bytes, filename: str) -> str:
+    ext = os.path.splitext(filename or "")[1].lower()
+    if not data:
+        raise FileProblem("文件是空的，请选择填好数据的文件")
+    if data.startswith(_ZIP_MAGIC):
+        return "xlsx"
+    if data.startswith(_OLE_MAGIC):
+        raise FileProblem("这是旧版 Excel（.xls）文件或设置了打开密码，请在 Excel 中另存为不加密的 .xlsx 后再导入")
+    if ext in (".csv", ".txt"):
+        return "csv"
+    if ext in (".xlsx", ".xlsm"):
+        raise FileProblem("无法读取该 Excel 文件：文件可能已损坏，或不是 .xlsx 格式，请用 Excel 打开后另存为 .xlsx 再导入")
+    shown = ext or "（无扩展名）"
+    raise FileProblem(f"不支持的文件类型“{shown}”，请上传 Excel（.xlsx）或 CSV 文件")
+
+
+def _scan(sheets, known: dict[str, Any], key_headers: set[str], header_key) -> Table | None:
+    """The first table whose header row names the key column and one more known column."""
+    for title, rows in sheets:
+        if title.strip() in SKIP_SHEETS:
+            continue
+        for scanned, (n, row) in enumerate(rows, start=1):
+            keys = [header_key(v) for v in row]
+            if any(k in key_headers for k in keys) and sum(k in known for k in keys) >= 2:
+                headers = {i: str(v).strip() for i, v in enumerate(row) if v is not None and str(v).strip()}
+                return Table(n, headers, _data_rows(rows), title or None)
+            if scanned >= HEADER_SCAN_ROWS:
+                break
+    return None
+
+
+def find_table(data: bytes, filename: str, known: dict[str, Any], key_headers: set[str], header_key,
+               key_label: str) -> Table:
+    """The first sheet's table whose header row names the key column; FileProblem otherwise."""
+    kind = _kind(data, filename)
+    if kind == "xlsx":
+        try:
+            table = _scan(xlsx_reader.sheets(data), known, key_headers, header_key)
+        except xlsx_reader.XlsxUnreadable:  # laid out in a way the fast reader does not know
+            sheets = _xlsx_sheets(data)
+            try:
+                table = _scan(sheets, known, key_headers, header_key)
+            finally:
+                sheets.close()
+    else:
+        rows = _csv_rows(data)
+        if all(_is_blank(r) for _, r in rows):
+            raise FileProblem("文件是空的，请选择填好数据的文件")
+        table = _scan([("", iter(rows))], known, key_headers, header_key)
+    if table is None:
+        raise FileProblem(f"找不到表头行：请确认表格前 {HEADER_SCAN_ROWS} 行中有一行列名，且包含“{key_label}”列"
+                          "（可下载导入模板对照）")
+    return table
+
+
+def _data_rows(rows: Iterable[tuple[int, tuple]]) -> list[tuple[int, list]]:
+    out = []
+    for n, row in rows:
+        if _is_blank(row):
+            continue
+        out.append((n, list(row)))
+        if len(out) > MAX_DATA_ROWS:
+            raise FileProblem(f"文件超过 {MAX_DATA_ROWS} 行数据，请分成几个文件分批导入")
+    return out
+
+
+def _safe_cell(value: Any, ws, cell_cls):
+    """Strings that Excel would run as formulas stay text; dates get a date format."""
+    if isinstance(value, str):
+        value = _ILLEGAL.sub("", value)
+        if value.startswith("="):
+            cell = cell_cls(ws, value=value)
+            cell.data_type = "s"
+            return cell
+    elif isinstance(value, dt.date):
+        cell = cell_cls(ws, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
+    return value
+
+
+def write_xlsx(title: str, headers: list[str], rows: Iterable[list], widths: list[int] | None = None) -> bytes:
+    """A one-sheet .xlsx (streamed, so 100,000 rows are fine) with a bold header row."""
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet(title[:31])
+    for i, w in enumerate(widths or []):
+        ws.column_dimensions[openpyxl.utils.get_column_letter(i + 1)].width = w
+    ws.freeze_panes = "A2"
+    head = []
+    for h in headers:
+        cell = WriteOnlyCell(ws, value=h)
+        cell.font = Font(bold=True)
+        head.append(cell)
+    ws.append(head)
+    for row in rows:
+        ws.append([_safe_cell(v, ws, WriteOnlyCell) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell: dates as 2024-03-01; text that Excel would run as a formula gets a leading '."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def write_csv(headers: list[str], rows: Iterable[list]) -> bytes:
+    """CSV in UTF-8 with a BOM (so Excel opens it as Unicode) and CRLF line ends."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")

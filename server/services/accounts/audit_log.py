@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models.audit import AuditEntry
-from server.services.accounts.users import PER_PAGE, Page, paginate
+from server.services.kernel.paging import PER_PAGE, Page, paginate
 from server.services.kernel import audit
 from server.services.kernel.permissions import require_role
 

@@ -1,9 +1,8 @@
 """User administration (admin only): list, create, deactivate, reactivate and reset passwords."""
 from __future__ import annotations
 
-import math
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from server.errors import Conflict, NotFound, ValidationError
@@ -13,20 +12,9 @@ from server.models.types import utcnow
 from server.services.accounts import credentials
 from server.services.kernel import audit
 from server.services.kernel.permissions import require_role
-from server.services.registry.search import Page, departments, text_contains
+from server.services.kernel.paging import PER_PAGE, Page, paginate
+from server.services.registry.search import departments, text_contains
 from server.vocab import Role
-
-PER_PAGE = 50
-
-
-def paginate(session: Session, stmt, page: int, per_page: int) -> Page:
-    """Run `stmt` for one page (1-based; out-of-range pages are clamped)."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items, total, page, per_page)
-
 
 def list_users(session: Session, actor, *, q: str = "", role: str = "", status: str = "", page: int = 1,
                per_page: int = PER_PAGE) -> Page:

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
-from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
-from sqlalchemy import func, literal_column, or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from server.errors import NotFound, PermissionDenied
 from server.models.registry import Department, InspectionItem, Inspector, Recusal, Target
 from server.services.kernel import permissions, workdays
+from server.services.kernel.paging import Page, page_of, paginate
 from server.services.registry import uscc as uscc_rules
 from server.services.registry.cell_types import nfkc
 
@@ -51,35 +50,10 @@ def can_edit(actor) -> bool:
     return actor is not None and actor.is_active and actor.role in EDIT_ROLES
 
 
-@dataclass
-class Page:
-    """One page of a list, with what the pager needs (the registries, users and the audit log use it)."""
-
-    items: Sequence[Any]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
-def _page_number(page: Any) -> int:
-    try:
-        return max(1, int(page))
-    except (TypeError, ValueError):
-        return 1
-
-
 def _paginate(session: Session, model, conds: list, order: list, page: Any, per_page: int, options=()) -> Page:
     total = session.scalar(select(func.count()).select_from(model).where(*conds)) or 0
-    page = min(_page_number(page), max(1, math.ceil(total / per_page)))
-    # LIMIT/OFFSET as literals (they are ints computed here): with bound ones SQLite's planner walks the
-    # ORDER BY index through all 100,000 rows instead of using the filter's index (0.5 s against 30 ms).
-    stmt = (select(model).where(*conds).order_by(*order).limit(literal_column(str(int(per_page))))
-            .offset(literal_column(str(int((page - 1) * per_page)))))
-    return Page(session.scalars(stmt.options(*options)).all(), total, page, per_page)
+    return paginate(session, select(model).where(*conds).order_by(*order).options(*options), page, per_page,
+                    total=total)
 
 
 def _uscc_prefix(prefix: str):
@@ -231,8 +205,7 @@ def search_items(session: Session, actor, *, q: str = "", kind: str = "", status
     stmt = select(InspectionItem).where(*conds).order_by(InspectionItem.code).options(
         selectinload(InspectionItem.checkpoints))
     items = [i for i in session.scalars(stmt) if not category or category in (i.target_categories or [])]
-    page = min(_page_number(page), max(1, math.ceil(len(items) / per_page)))
-    return Page(items[(page - 1) * per_page: page * per_page], len(items), page, per_page)
+    return page_of(items, page, per_page)
 
 
 def get_item(session: Session, actor, item_id: int) -> InspectionItem:

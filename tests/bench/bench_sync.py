@@ -257,7 +257,7 @@ def _times(fn, runs, cpu: list | None = None):
 
 
 def bench_media(tmp: str, runs: int = 15) -> None:
-    from server.commands_device import make_photo
+    from server.commands.device import make_photo
     from server.extensions import db
 
     app = _app(f"sqlite:///{os.path.join(tmp, 'media.db')}", tmp)
@@ -299,7 +299,7 @@ def bench_media(tmp: str, runs: int = 15) -> None:
 
 
 def bench_devices(tmp: str, url: str, label: str) -> None:
-    from server.commands_device import make_photo, make_signature
+    from server.commands.device import make_photo, make_signature
     from server.extensions import db
     from sync.client import SyncClient, UrllibTransport
     from tests.sync.live_server import LiveServer

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from server.commands_device import play_command
+from server.commands.device import play_command
 from server.services.fieldwork import receipts
 from tests.sync.live_server import LiveServer, prepare_database
 from tests.sync.scenario import one_inspection

@@ -3,10 +3,10 @@
  * Pure functions over inspection bundles (sync/PROTOCOL.md §2.1): what the phone shows is the server's
  * bundle with the device's unsynced mutations applied on top, by the same merge rules the server uses.
  */
+import { MUTATIONS as M, LABELS } from './messages.js';
 
 /** Statuses in which the server treats new work as late evidence. */
 export const LOCKED = new Set(['pending_evidence', 'submitted', 'approved']);
-const STATUS_LABELS = { in_progress: '检查中', submitted: '已提交' };
 
 function copy(value) {
   return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
@@ -47,38 +47,38 @@ function recomputeRegisters(record) {
 
 function ensureStarted(b, at) {
   if (b.status === 'assigned' || b.status === 'returned') {
-    if (b.status === 'assigned') { b.status = 'in_progress'; b.status_label = STATUS_LABELS.in_progress; }
+    if (b.status === 'assigned') { b.status = 'in_progress'; b.status_label = LABELS.statuses.in_progress; }
   }
   if (!b.record.started_at) b.record.started_at = at;
 }
 
 const APPLY = {
-  'inspection.start': (b, m) => ensureStarted(b, m.args.started_at),
-  'checkpoint.record': (b, m, extra) => {
+  [M.INSPECTION_START]: (b, m) => ensureStarted(b, m.args.started_at),
+  [M.CHECKPOINT_RECORD]: (b, m, extra) => {
     const { id, checkpoint_id, answer, note, base } = m.args;
     b.record.answers.push({ id, checkpoint_id, answer, note, base, by: m.by || '', created_at: m.created_at, ...extra });
     recomputeRegisters(b.record);
   },
-  'finding.add': (b, m, extra) => {
+  [M.FINDING_ADD]: (b, m, extra) => {
     b.record.findings.push({ ...m.args, supersedes: null, superseded_by: [], reason: '', by: m.by || '',
       created_at: m.created_at, ...extra });
   },
-  'finding.amend': (b, m, extra) => {
+  [M.FINDING_AMEND]: (b, m, extra) => {
     const { finding_id: old, ...rest } = m.args;
     b.record.findings.push({ ...rest, supersedes: old, superseded_by: [], by: m.by || '', created_at: m.created_at, ...extra });
     const prior = b.record.findings.find((f) => f.id === old);
     if (prior) prior.superseded_by = [...(prior.superseded_by || []), m.args.id];
   },
-  'photo.attach': (b, m, extra) => {
+  [M.PHOTO_ATTACH]: (b, m, extra) => {
     b.record.photos.push({ ...m.args, held: false, by: m.by || '', late: Boolean(b.locked), ...extra });
   },
-  'signature.add': (b, m, extra) => b.record.signatures.push({ ...m.args, held: false, ...extra }),
-  'party.record': (b, m, extra) => b.record.party.push({ ...m.args, created_at: m.created_at, ...extra }),
-  'inspection.submit': (b, m) => {
+  [M.SIGNATURE_ADD]: (b, m, extra) => b.record.signatures.push({ ...m.args, held: false, ...extra }),
+  [M.PARTY_RECORD]: (b, m, extra) => b.record.party.push({ ...m.args, created_at: m.created_at, ...extra }),
+  [M.INSPECTION_SUBMIT]: (b, m) => {
     const { result_categories, methods, follow_ups, summary } = m.args;
     b.record.result = { result_categories, methods, follow_ups, summary, submitted_at: m.created_at };
     b.status = 'submitted';
-    b.status_label = STATUS_LABELS.submitted;
+    b.status_label = LABELS.statuses.submitted;
     b.locked = true;
     b.local_submitted = true;
     b.reviewer_note_seen = b.reviewer_note || '';
@@ -98,7 +98,7 @@ export function applyMutation(bundle, entry, extra = {}) {
   b.record = { ...emptyRecord(), ...(b.record || {}) };
   const fn = APPLY[entry.name];
   if (fn) {
-    if (entry.name !== 'inspection.start' && entry.name !== 'inspection.submit' && !b.locked) ensureStarted(b, entry.created_at);
+    if (entry.name !== M.INSPECTION_START && entry.name !== M.INSPECTION_SUBMIT && !b.locked) ensureStarted(b, entry.created_at);
     fn(b, entry, extra);
   }
   return b;

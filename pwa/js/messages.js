@@ -58,8 +58,23 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * The mutations the phone queues (sync/PROTOCOL.md §3), the one copy in the PWA; tests/pwa/mutations.test.js
+ * checks it against sync/messages.py and the golden examples.
+ */
+export const MUTATIONS = Object.freeze({
+  INSPECTION_START: 'inspection.start', CHECKPOINT_RECORD: 'checkpoint.record', FINDING_ADD: 'finding.add',
+  FINDING_AMEND: 'finding.amend', PHOTO_ATTACH: 'photo.attach', SIGNATURE_ADD: 'signature.add',
+  PARTY_RECORD: 'party.record', INSPECTION_SUBMIT: 'inspection.submit',
+});
+
 /** Labels the app shows for values the server does not label itself. */
 export const LABELS = {
+  mutations: {
+    [MUTATIONS.INSPECTION_START]: '开始检查', [MUTATIONS.CHECKPOINT_RECORD]: '检查要点判定', [MUTATIONS.FINDING_ADD]: '新增问题',
+    [MUTATIONS.FINDING_AMEND]: '修改问题', [MUTATIONS.PHOTO_ATTACH]: '照片', [MUTATIONS.SIGNATURE_ADD]: '签名',
+    [MUTATIONS.PARTY_RECORD]: '当事人记录', [MUTATIONS.INSPECTION_SUBMIT]: '提交检查结果',
+  },
   answers: { compliant: '符合', noncompliant: '不符合', na: '不涉及' },
   risk: { low: '低风险', general: '一般风险', higher: '较高风险', high: '高风险' },
   roles: { inspector: '检查人员', party: '当事人', witness: '见证人' },

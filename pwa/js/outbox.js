@@ -7,11 +7,12 @@
  */
 import { S, req, run, all, get } from './db.js';
 import { applyMutation } from './local-state.js';
+import { MUTATIONS as M } from './messages.js';
 
 /** Mutations whose `args.id` names a record the receipt must list. */
 export const RECORD_KINDS = {
-  'checkpoint.record': 'answer', 'finding.add': 'finding', 'finding.amend': 'finding', 'photo.attach': 'photo',
-  'signature.add': 'signature', 'party.record': 'party',
+  [M.CHECKPOINT_RECORD]: 'answer', [M.FINDING_ADD]: 'finding', [M.FINDING_AMEND]: 'finding', [M.PHOTO_ATTACH]: 'photo',
+  [M.SIGNATURE_ADD]: 'signature', [M.PARTY_RECORD]: 'party',
 };
 
 const pad = (n, w = 2) => String(Math.abs(Math.trunc(n))).padStart(w, '0');

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from server.extensions import db
 from server.services.accounts import credentials
+from server.services.kernel import workdays
 from tests.factories import create_department, create_inspection, create_inspector, create_item, create_target, create_task
 
 PASSWORD = "password123"
@@ -41,7 +42,7 @@ def seed_inspection(session, inspectors, *, target_name: str = TARGET, checkpoin
     task = task or create_task(session, items=[create_item(session, name="道路货物运输经营行为检查",
                                                            checkpoints=checkpoints)],
                                departments=[department], name="2024年道路货运企业双随机抽查",
-                               period_end=due_date or dt.date.today() + dt.timedelta(days=20))
+                               period_end=due_date or workdays.today() + dt.timedelta(days=20))
     target = create_target(session, name=target_name, address="阳城县凤城镇凤鸣路88号", risk_level="general",
                            contact_name="赵志强", contact_phone="13903560000", legal_rep="赵大海",
                            latitude=LATITUDE, longitude=LONGITUDE)

@@ -2,11 +2,7 @@
 /** 需要处理: returned inspections with the reviewer's note, and work the server refused, with its reason. */
 import { h } from '../dom.js';
 import { dateTime } from '../format.js';
-
-const NAMES = {
-  'inspection.start': '开始检查', 'checkpoint.record': '检查要点判定', 'finding.add': '新增问题', 'finding.amend': '修改问题',
-  'photo.attach': '照片', 'signature.add': '签名', 'party.record': '当事人记录', 'inspection.submit': '提交检查结果',
-};
+import { LABELS } from '../messages.js';
 
 function what(row) {
   if (row.kind === 'media') return '上传文件被拒收';
@@ -14,7 +10,7 @@ function what(row) {
   const m = row.mutation || {};
   const a = m.args || {};
   const detail = a.description || a.name || a.caption || a.signer_name || (a.answer ? `第 ${a.checkpoint_id} 项` : '');
-  return `${NAMES[m.name] || m.name || '记录'}${detail ? `：${detail}` : ''}`;
+  return `${LABELS.mutations[m.name] || m.name || '记录'}${detail ? `：${detail}` : ''}`;
 }
 
 /** The attention list. */

@@ -1,0 +1,67 @@
+// The PWA's one list of mutation names agrees with the server's (sync/messages.py MUTATION_NAMES) and with
+// the golden examples: every mutation an example sends and the server accepts is one the phone knows, and
+// the one the server refuses as unknown is not. A phone that queues a name the server does not know would
+// see its work refused with “请更新应用”.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, examples } from './helpers.js';
+import { MUTATIONS, LABELS } from '../../pwa/js/messages.js';
+
+const PWA_NAMES = Object.values(MUTATIONS);
+
+/** MUTATION_NAMES as written in sync/messages.py (a literal tuple of strings). */
+function serverNames() {
+  const source = readFileSync(path.join(ROOT, 'sync', 'messages.py'), 'utf8');
+  const literal = source.match(/^MUTATION_NAMES\s*(?::[^=\n]*)?=\s*(?:tuple\()?[([]([^)\]]*)[)\]]/m);
+  assert.ok(literal, 'sync/messages.py defines MUTATION_NAMES as a literal tuple or list of strings');
+  return [...literal[1].matchAll(/["']([^"']+)["']/g)].map((m) => m[1]);
+}
+
+/** Every push in the examples (the request and the setup steps): [{mutations, results}]. */
+function pushes() {
+  const out = [];
+  for (const ex of Object.values(examples())) {
+    for (const step of [...(ex.setup || []), ex.request]) {
+      if (!step.json || !Array.isArray(step.json.mutations)) continue;
+      const results = step === ex.request && ex.response.body ? ex.response.body.results || [] : [];
+      out.push({ example: ex.name, mutations: step.json.mutations, results });
+    }
+  }
+  return out;
+}
+
+/** The names the examples send, split by whether the server refused them as unknown. */
+function exampleNames() {
+  const known = new Set();
+  const unknown = new Set();
+  for (const { mutations, results } of pushes()) {
+    const refused = new Set(results.filter((r) => r.code === 'unknown_mutation').map((r) => r.id));
+    for (const m of mutations) (refused.has(m.id) ? unknown : known).add(m.name);
+  }
+  return { known, unknown };
+}
+
+test('the PWA lists each mutation once, with the same names as sync/messages.py', () => {
+  assert.equal(new Set(PWA_NAMES).size, PWA_NAMES.length, 'no name twice');
+  assert.deepEqual([...PWA_NAMES].sort(), [...serverNames()].sort());
+});
+
+test('every mutation the golden examples send and the server accepts is in the PWA list', () => {
+  const { known } = exampleNames();
+  assert.ok(known.size >= 5, `the examples send mutations (found ${[...known]})`);
+  const missing = [...known].filter((n) => !PWA_NAMES.includes(n));
+  assert.deepEqual(missing, [], 'names the server applies that the phone would not queue or show');
+});
+
+test('the mutation the server refuses as unknown in the examples is not in the PWA list', () => {
+  const { unknown } = exampleNames();
+  assert.ok(unknown.size >= 1, 'push_rejections sends one unknown mutation');
+  assert.deepEqual([...unknown].filter((n) => PWA_NAMES.includes(n)), []);
+});
+
+test('every mutation has the label the “需要处理” list shows', () => {
+  assert.deepEqual(Object.keys(LABELS.mutations).sort(), [...PWA_NAMES].sort());
+  for (const name of PWA_NAMES) assert.match(LABELS.mutations[name], /\p{Script=Han}/u, name);
+});

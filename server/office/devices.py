@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from server.extensions import db
 from server.http import login_required
-from server.models.sync import SyncClient
 from server.models.types import utcnow
 from server.office import bp
 from server.services.accounts import tokens
@@ -16,9 +14,7 @@ from server.services.accounts import tokens
 @login_required("admin")
 def devices():
     rows = tokens.list_tokens(db.session, g.user)
-    clients = {}
-    for c in db.session.scalars(select(SyncClient).where(SyncClient.token_id.in_([t.id for t in rows]))):
-        clients.setdefault(c.token_id, []).append(c)
+    clients = tokens.clients_by_token(db.session, g.user, [t.id for t in rows])
     return render_template("office/devices.html", rows=rows, clients=clients, now=utcnow())
 
 

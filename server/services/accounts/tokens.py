@@ -8,11 +8,13 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.errors import NotFound, PermissionDenied, Unauthorized, ValidationError
+from server.errors import PermissionDenied, Unauthorized, ValidationError
 from server.models.accounts import ApiToken, User
+from server.models.sync import SyncClient
 from server.models.types import utcnow
 from server.services.accounts import credentials
 from server.services.kernel import audit
+from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import require_role
 
 # Writing last_used_at on every request would make every pull a write; a minute's precision is enough.
@@ -72,9 +74,7 @@ def check_token(session: Session, raw: str | None, *, ttl_days: int = 30,
 
 def revoke_token(session: Session, actor, token_id: int, *, reason: str = "") -> ApiToken:
     """Revoke one device's token: an admin for anyone, a user for their own."""
-    token = session.get(ApiToken, token_id)
-    if token is None:
-        raise NotFound("找不到该设备令牌")
+    token = get_or_raise(session, ApiToken, token_id, "找不到该设备令牌")
     if actor is None or (actor.id != token.user_id):
         require_role(actor, "admin")
     if token.revoked_at is None:
@@ -88,3 +88,12 @@ def list_tokens(session: Session, actor) -> list[ApiToken]:
     """Every device token, newest use first (admins only)."""
     require_role(actor, "admin")
     return list(session.scalars(select(ApiToken).order_by(ApiToken.last_used_at.desc(), ApiToken.id.desc())))
+
+
+def clients_by_token(session: Session, actor, token_ids: list[int]) -> dict[int, list[SyncClient]]:
+    """The app installs (sync clients) that each of these tokens has pushed from (admins only)."""
+    require_role(actor, "admin")
+    out: dict[int, list[SyncClient]] = {}
+    for c in session.scalars(select(SyncClient).where(SyncClient.token_id.in_(token_ids))):
+        out.setdefault(c.token_id, []).append(c)
+    return out

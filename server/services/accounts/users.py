@@ -5,14 +5,14 @@ from __future__ import annotations
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from server.errors import Conflict, NotFound, ValidationError
+from server.errors import Conflict, ValidationError
 from server.models.accounts import ApiToken, User
 from server.models.registry import Department, Inspector
 from server.models.types import utcnow
 from server.services.accounts import credentials
 from server.services.kernel import audit
 from server.services.kernel.permissions import require_role
-from server.services.kernel.paging import PER_PAGE, Page, paginate
+from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
 from server.services.registry.search import departments, text_contains
 from server.vocab import Role
 
@@ -61,10 +61,7 @@ def create_user(session: Session, actor, *, username: str, password: str, role: 
 
 
 def _get(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("找不到该用户，可能已被删除")
-    return user
+    return get_or_raise(session, User, user_id, "找不到该用户，可能已被删除")
 
 
 def deactivate_user(session: Session, actor, user_id: int, reason: str) -> User:

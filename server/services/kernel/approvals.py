@@ -13,10 +13,11 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from server.errors import Conflict, PermissionDenied, ValidationError
 from server.models.approvals import Approval
 from server.models.types import utcnow
 from server.services.kernel import audit
+from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import require_role
 
 Handler = Callable[[Session, object, Approval], None]
@@ -63,9 +64,7 @@ def request(session: Session, actor, *, kind: str, obj, title: str, reason: str,
 def decide(session: Session, actor, approval_id: int, *, approve: bool, note: str = "") -> Approval:
     """A leader approves or rejects; a refusal needs a note (its reasons are kept on record)."""
     require_role(actor, "leader", "admin")
-    approval = session.get(Approval, approval_id)
-    if approval is None:
-        raise NotFound("审批事项不存在")
+    approval = get_or_raise(session, Approval, approval_id, "审批事项不存在")
     if approval.status != "pending":
         raise Conflict("该事项已审批，不能重复审批")
     if approval.requested_by_id == actor.id:

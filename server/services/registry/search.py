@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from server.errors import NotFound, PermissionDenied
+from server.errors import PermissionDenied
 from server.models.registry import Department, InspectionItem, Inspector, Recusal, Target
 from server.services.kernel import permissions, workdays
-from server.services.kernel.paging import Page, page_of, paginate
+from server.services.kernel.paging import Page, get_or_raise, page_of, paginate
 from server.services.registry import uscc as uscc_rules
 from server.services.registry.cell_types import nfkc
 
@@ -122,10 +122,8 @@ def target_regions(session: Session) -> list[str]:
 
 def get_target(session: Session, actor, target_id: int) -> Target:
     require_viewer(actor)
-    target = session.get(Target, target_id, options=[selectinload(Target.ratings)])
-    if target is None:
-        raise NotFound(f"找不到编号为 {target_id} 的检查对象，可能已被删除")
-    return target
+    return get_or_raise(session, Target, target_id, f"找不到编号为 {target_id} 的检查对象，可能已被删除",
+                        options=[selectinload(Target.ratings)])
 
 
 def target_recusals(session: Session, target: Target) -> list[Recusal]:
@@ -175,10 +173,7 @@ def search_inspectors(session: Session, actor, *, q: str = "", department_id: An
 
 def get_inspector(session: Session, actor, inspector_id: int) -> Inspector:
     require_viewer(actor)
-    inspector = session.get(Inspector, inspector_id)
-    if inspector is None:
-        raise NotFound(f"找不到编号为 {inspector_id} 的执法检查人员，可能已被删除")
-    return inspector
+    return get_or_raise(session, Inspector, inspector_id, f"找不到编号为 {inspector_id} 的执法检查人员，可能已被删除")
 
 
 def recusal_targets(session: Session, inspector: Inspector) -> dict[str, Target]:
@@ -210,10 +205,7 @@ def search_items(session: Session, actor, *, q: str = "", kind: str = "", status
 
 def get_item(session: Session, actor, item_id: int) -> InspectionItem:
     require_viewer(actor)
-    item = session.get(InspectionItem, item_id)
-    if item is None:
-        raise NotFound(f"找不到编号为 {item_id} 的抽查事项，可能已被删除")
-    return item
+    return get_or_raise(session, InspectionItem, item_id, f"找不到编号为 {item_id} 的抽查事项，可能已被删除")
 
 
 def departments(session: Session, active_only: bool = False) -> list[Department]:

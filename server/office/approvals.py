@@ -9,7 +9,7 @@ from server.extensions import db
 from server.http import login_required
 from server.models.approvals import Approval
 from server.office import bp
-from server.office.followup_forms import form, ids
+from server.office.forms import form, ids
 from server.services.kernel import approvals
 
 

@@ -12,7 +12,8 @@ from server.extensions import db
 from server.http import login_required
 from server.models.followup import CreditRecord
 from server.office import bp
-from server.office.followup_forms import STAFF_ROLES, form, page_arg
+from server.office.forms import form, page_arg
+from server.services.kernel.permissions import STAFF as STAFF_ROLES
 from server.services.followup import credit
 from server.services.kernel.workdays import today
 

@@ -7,7 +7,7 @@ from server.errors import ValidationError
 from server.extensions import db
 from server.http import login_required
 from server.office import bp
-from server.office.followup_forms import form, run
+from server.office.forms import form, run
 from server.services.fieldwork import desk_checks, media_store, record_view
 from server.services.followup import review
 from server.vocab import CheckpointAnswer, FollowUp, Method, ResultCategory

@@ -2,38 +2,21 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from urllib.parse import quote
 
-from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Response, current_app, g, render_template, request, url_for
 
-from server.errors import AppError
 from server.extensions import db
 from server.http import login_required
-from server.models.accounts import User
-from server.models.approvals import Approval
-from server.models.inspections import Inspection
-from server.models.registry import Department, InspectionItem
 from server.office import bp
+from server.office.forms import field_errors, run
 from server.services.kernel import approvals
-from server.services.planning import draws, plan_export, plans, supplementary, task_closing, tasks
+from server.services.kernel.permissions import STAFF
+from server.services.planning import draws, pages, plan_export, plans, supplementary, task_closing, tasks
 from server.vocab import TargetCategory
 from sync.messages import STATUS_LABELS as INSPECTION_STATUS_LABELS
 
-STAFF = ("admin", "office", "leader")
 ENTRY_ROWS_EXTRA = 3
-
-
-def _act(action, *args, done: str, back: str, **kwargs):
-    """Run one service call for a POST button: commit and say so, or roll back and show why."""
-    try:
-        action(db.session, g.user, *args, **kwargs)
-    except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    else:
-        db.session.commit()
-        flash(done)
-    return redirect(back)
 
 
 # --- plans ------------------------------------------------------------------------------------------
@@ -45,29 +28,20 @@ def plans_list():
 
 
 def _plans_page(form=None, errors=None, status=200):
-    rows = plans.list_plans(db.session, g.user)
-    departments = db.session.scalars(select(Department).where(Department.is_active).order_by(Department.code)).all()
-    return render_template("office/plans.html", plans=rows, form=form or {}, errors=errors or {},
-                           departments=departments, statuses=plans.PLAN_STATUSES,
-                           pending={p.id: plans.pending_approval(db.session, p) for p in rows}), status
-
+    return render_template("office/plans.html", **pages.plans_page(db.session, g.user), form=form or {},
+                           errors=errors or {}, statuses=plans.PLAN_STATUSES), status
 
 
 @bp.post("/plans")
 @login_required("admin", "office")
 def plan_create():
     form = request.form
-    try:
-        plan = plans.create_plan(db.session, g.user, year=form.get("year", ""), name=form.get("name", ""),
-                                 code=form.get("code", ""), department_id=_int(form.get("department_id")),
-                                 description=form.get("description", ""))
-    except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return _plans_page(form, err.errors if isinstance(err.errors, dict) else {}, err.status)
-    db.session.commit()
-    flash(f"已新建计划 {plan.code}，请填写计划内容后提交领导审批")
-    return redirect(url_for("office.plan_detail", plan_id=plan.id))
+    return run(lambda: plans.create_plan(db.session, g.user, year=form.get("year", ""), name=form.get("name", ""),
+                                         code=form.get("code", ""), department_id=_int(form.get("department_id")),
+                                         description=form.get("description", "")),
+               lambda plan: f"已新建计划 {plan.code}，请填写计划内容后提交领导审批",
+               lambda plan: url_for("office.plan_detail", plan_id=plan.id),
+               on_error=lambda err: _plans_page(form, field_errors(err), err.status))
 
 
 def _int(value) -> int | None:
@@ -99,30 +73,31 @@ def _entries(form) -> list[dict]:
 @bp.post("/plans/<int:plan_id>/edit")
 @login_required("admin", "office")
 def plan_edit(plan_id: int):
-    return _act(plans.update_plan, plan_id, name=request.form.get("name"),
-                description=request.form.get("description", ""), entries=_entries(request.form),
-                done="计划内容已保存", back=url_for("office.plan_detail", plan_id=plan_id))
+    return run(lambda: plans.update_plan(db.session, g.user, plan_id, name=request.form.get("name"),
+                                         description=request.form.get("description", ""),
+                                         entries=_entries(request.form)),
+               "计划内容已保存", url_for("office.plan_detail", plan_id=plan_id))
 
 
 @bp.post("/plans/<int:plan_id>/submit")
 @login_required("admin", "office")
 def plan_submit(plan_id: int):
-    return _act(plans.submit_plan, plan_id, request.form.get("reason", ""), done="已提交领导审批",
-                back=url_for("office.plan_detail", plan_id=plan_id))
+    return run(lambda: plans.submit_plan(db.session, g.user, plan_id, request.form.get("reason", "")),
+               "已提交领导审批", url_for("office.plan_detail", plan_id=plan_id))
 
 
 @bp.post("/plans/<int:plan_id>/publish")
 @login_required("admin", "office")
 def plan_publish(plan_id: int):
-    return _act(plans.publish_plan, plan_id, done="计划已公布，公众可在门户“抽查计划”栏目查看",
-                back=url_for("office.plan_detail", plan_id=plan_id))
+    return run(lambda: plans.publish_plan(db.session, g.user, plan_id), "计划已公布，公众可在门户“抽查计划”栏目查看",
+               url_for("office.plan_detail", plan_id=plan_id))
 
 
 @bp.post("/plans/<int:plan_id>/adjust")
 @login_required("admin", "office")
 def plan_adjust(plan_id: int):
-    return _act(plans.start_adjustment, plan_id, done="已新建调整版本；修改后填写调整理由并提交领导审批",
-                back=url_for("office.plan_detail", plan_id=plan_id))
+    return run(lambda: plans.start_adjustment(db.session, g.user, plan_id),
+               "已新建调整版本；修改后填写调整理由并提交领导审批", url_for("office.plan_detail", plan_id=plan_id))
 
 
 @bp.post("/approvals/<int:approval_id>/decide-here")
@@ -133,8 +108,9 @@ def decide_here(approval_id: int):
     back = request.form.get("back", "")
     if not back.startswith("/office/") or "//" in back:
         back = url_for("office.plans")
-    return _act(approvals.decide, approval_id, approve=approve, note=request.form.get("note", ""),
-                done="已批准" if approve else "已不批准", back=back)
+    return run(lambda: approvals.decide(db.session, g.user, approval_id, approve=approve,
+                                        note=request.form.get("note", "")),
+               "已批准" if approve else "已不批准", back)
 
 
 @bp.get("/plans/<int:plan_id>/export.xlsx")
@@ -144,12 +120,7 @@ def plan_export_xlsx(plan_id: int):
     data = plan_export.plan_workbook(db.session, plan)
     filename = f"{plan.code}-年度抽查计划备案.xlsx"
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(filename)}"})
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-    return quote(name)
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
 
 # --- tasks ------------------------------------------------------------------------------------------
@@ -215,11 +186,8 @@ def _form_values(task, form) -> dict:
 
 
 def _task_form(plan, task=None, form=None, errors=None, status=200):
-    items = db.session.scalars(select(InspectionItem).where(InspectionItem.status == "published")
-                               .order_by(InspectionItem.code)).all()
-    departments = db.session.scalars(select(Department).where(Department.is_active).order_by(Department.code)).all()
     return render_template("office/task_form.html", plan=plan, task=task, v=_form_values(task, form),
-                           errors=errors or {}, items=items, departments=departments, task_types=tasks.TASK_TYPES,
+                           errors=errors or {}, **pages.task_form_choices(db.session), task_types=tasks.TASK_TYPES,
                            categories=TargetCategory.choices(), strata=tasks.STRATUM_LABELS), status
 
 
@@ -229,15 +197,10 @@ def task_new(plan_id: int):
     plan = plans.get_plan(db.session, plan_id)
     if request.method == "GET":
         return _task_form(plan)
-    try:
-        task = tasks.create_task(db.session, g.user, plan.id, _task_form_data(request.form))
-    except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return _task_form(plan, None, request.form, err.errors if isinstance(err.errors, dict) else {}, err.status)
-    db.session.commit()
-    flash(f"已保存任务草稿 {task.code}；核对总体抽查比例后即可发布")
-    return redirect(url_for("office.task_detail", task_id=task.id))
+    return run(lambda: tasks.create_task(db.session, g.user, plan.id, _task_form_data(request.form)),
+               lambda task: f"已保存任务草稿 {task.code}；核对总体抽查比例后即可发布",
+               lambda task: url_for("office.task_detail", task_id=task.id),
+               on_error=lambda err: _task_form(plan, None, request.form, field_errors(err), err.status))
 
 
 @bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])
@@ -247,55 +210,35 @@ def task_edit(task_id: int):
     plan = plans.get_plan(db.session, task.plan_id)
     if request.method == "GET":
         return _task_form(plan, task)
-    try:
-        tasks.update_task(db.session, g.user, task.id, _task_form_data(request.form))
-    except AppError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return _task_form(plan, task, request.form, err.errors if isinstance(err.errors, dict) else {}, err.status)
-    db.session.commit()
-    flash("任务已保存")
-    return redirect(url_for("office.task_detail", task_id=task.id))
+    return run(lambda: tasks.update_task(db.session, g.user, task.id, _task_form_data(request.form)), "任务已保存",
+               url_for("office.task_detail", task_id=task.id),
+               on_error=lambda err: _task_form(plan, task, request.form, field_errors(err), err.status))
 
 
 @bp.post("/tasks/<int:task_id>/publish")
 @login_required("admin", "office")
 def task_publish(task_id: int):
-    return _act(tasks.publish_task, task_id, done="任务已发布，承诺值已在门户公开；现在可以组织抽取",
-                back=url_for("office.task_detail", task_id=task_id))
+    return run(lambda: tasks.publish_task(db.session, g.user, task_id), "任务已发布，承诺值已在门户公开；现在可以组织抽取",
+               url_for("office.task_detail", task_id=task_id))
 
 
 @bp.get("/tasks/<int:task_id>")
 @login_required(*STAFF)
 def task_detail(task_id: int):
     task = tasks.get_task(db.session, task_id)
-    inspections = db.session.scalars(select(Inspection).where(Inspection.task_id == task.id)
-                                     .order_by(Inspection.id)).all()
-    requests = supplementary.requests_for(db.session, task)
-    pending = {r.id: db.session.get(Approval, r.approval_id) for r in requests if r.approval_id}
     return render_template(
-        "office/task_detail.html", task=task, plan=plans.get_plan(db.session, task.plan_id),
-        items=tasks.task_items(db.session, task), departments=tasks.task_departments(db.session, task),
-        preview=tasks.preview(db.session, task) if task.status in ("draft", "published") else None,
-        main=draws.main_draw(db.session, task), draws=task.draws, inspections=inspections, requests=requests,
-        approvals_by_request=pending, request_statuses=supplementary.REQUEST_STATUSES, task_types=tasks.TASK_TYPES,
+        "office/task_detail.html", task=task, **pages.task_page(db.session, task),
+        request_statuses=supplementary.REQUEST_STATUSES, task_types=tasks.TASK_TYPES,
         task_statuses=tasks.TASK_STATUSES, strata=tasks.STRATUM_LABELS, percent=tasks.percent,
-        kind_labels=draws.KIND_LABELS,
-        inspection_statuses=INSPECTION_STATUS_LABELS, **_closing_context(task))
-
-
-def _closing_context(task) -> dict:
-    """What blocks closing a drawn task, or who closed it and when."""
-    return {"closing": task_closing.progress(db.session, task) if task.status == "drawn" else None,
-            "closed_by": db.session.get(User, task.closed_by_id) if task.closed_by_id else None}
+        kind_labels=draws.KIND_LABELS, inspection_statuses=INSPECTION_STATUS_LABELS)
 
 
 @bp.post("/tasks/<int:task_id>/close")
 @login_required("admin", "office")
 def task_close(task_id: int):
-    return _act(task_closing.close_task, task_id, note=request.form.get("note", ""),
-                done="任务已结束；抽取的服务器种子已在门户公开，任何人都可以核对抽取结果",
-                back=url_for("office.task_detail", task_id=task_id))
+    return run(lambda: task_closing.close_task(db.session, g.user, task_id, note=request.form.get("note", "")),
+               "任务已结束；抽取的服务器种子已在门户公开，任何人都可以核对抽取结果",
+               url_for("office.task_detail", task_id=task_id))
 
 
 from server.office import planning_draws  # noqa: E402,F401  (the draw pages register on bp too)

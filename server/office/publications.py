@@ -10,7 +10,8 @@ from server.extensions import db
 from server.http import login_required
 from server.models.followup import Publication
 from server.office import bp
-from server.office.followup_forms import STAFF_ROLES, form, ids, page_arg, run
+from server.office.forms import form, ids, page_arg, run
+from server.services.kernel.permissions import STAFF as STAFF_ROLES
 from server.services.followup import publication, publication_export
 from server.services.kernel.workdays import today
 from server.vocab import ResultCategory

@@ -13,7 +13,8 @@ from server.models.inspections import Inspection
 from server.models.registry import Inspector
 from server.models.types import utcnow
 from server.office import bp
-from server.office.followup_forms import STAFF_ROLES, form, page_arg, run
+from server.office.forms import form, page_arg, run
+from server.services.kernel.permissions import STAFF as STAFF_ROLES
 from server.services.followup import referrals, referrals_criminal as crim
 from server.services.kernel.workdays import today
 

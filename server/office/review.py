@@ -6,7 +6,8 @@ from flask import current_app, g, render_template, url_for
 from server.extensions import db
 from server.http import login_required
 from server.office import bp
-from server.office.followup_forms import STAFF_ROLES, form, page_arg, run
+from server.office.forms import form, page_arg, run
+from server.services.kernel.permissions import STAFF as STAFF_ROLES
 from server.services.followup import credit, publication, referrals, review
 from server.services.kernel.workdays import deadline_text
 

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 from flask import render_template
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from server.extensions import db
-from server.models.registry import InspectionItem
 from server.public import bp
+from server.services.registry import search
 
 
 @bp.get("/")
@@ -17,7 +15,4 @@ def index():
 
 @bp.get("/items")
 def items():
-    rows = db.session.execute(
-        select(InspectionItem).where(InspectionItem.status == "published")
-        .options(selectinload(InspectionItem.checkpoints)).order_by(InspectionItem.code)).scalars().all()
-    return render_template("public/items.html", items=rows)
+    return render_template("public/items.html", items=search.published_items(db.session))

@@ -7,6 +7,8 @@ attempt, even a concurrent one, is refused, and nothing of a failed attempt is k
 """
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -16,8 +18,9 @@ from server.models.registry import Department
 from server.models.types import utcnow
 from server.services.draw import assignment, records, v1 as draw_v1
 from server.services.kernel import audit
-from server.services.kernel.permissions import require_role
-from server.services.kernel.workdays import local_text
+from server.services.kernel.paging import get_or_raise
+from server.services.kernel.permissions import require_role, require_staff
+from server.services.kernel.workdays import local_text, today
 from server.services.planning import tasks
 
 OPERATORS = ("admin", "office")
@@ -79,6 +82,23 @@ def _lock_task(session: Session, task: Task) -> None:
 def main_draw(session: Session, task: Task) -> Draw | None:
     """The task's main (or targeted) draw, if it has been made."""
     return session.scalar(select(Draw).where(Draw.task_id == task.id, Draw.kind.in_(("main", "targeted"))))
+
+
+def get_draw(session: Session, draw_id: int) -> Draw:
+    return get_or_raise(session, Draw, draw_id, "抽取记录不存在")
+
+
+def record_file(draw: Draw, revealed: bool) -> tuple[str, str]:
+    """The record as a download, (file name, JSON text); without the seed and results unless `revealed`."""
+    body = json.dumps(records.public_view(draw.record, revealed), ensure_ascii=False, indent=1)
+    return f"draw-{draw.task.code}-{draw.id}.json", body
+
+
+def staff_record_file(session: Session, actor, draw_id: int) -> tuple[str, str]:
+    """The record file for the office: complete for admin and leader (固化存档), otherwise as the public sees it."""
+    require_staff(actor)
+    draw = get_draw(session, draw_id)
+    return record_file(draw, tasks.seed_revealed(draw.task, today()) or actor.role in ("admin", "leader"))
 
 
 def run_draw(session: Session, actor, task_id: int, *, witness_entropy: str, confirmed: bool) -> Draw:

@@ -11,12 +11,13 @@ import copy
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, NotFound, ValidationError
+from server.errors import Conflict, ValidationError
 from server.models.approvals import Approval
 from server.models.planning import Plan, PlanVersion
 from server.models.registry import Department
 from server.models.types import utcnow
 from server.services.kernel import approvals, audit
+from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import require_role, require_staff
 
 EDITORS = ("admin", "office")
@@ -31,10 +32,7 @@ MAX_ENTRIES = 100
 
 
 def get_plan(session: Session, plan_id: int) -> Plan:
-    plan = session.get(Plan, plan_id)
-    if plan is None:
-        raise NotFound("抽查计划不存在")
-    return plan
+    return get_or_raise(session, Plan, plan_id, "抽查计划不存在")
 
 
 def list_plans(session: Session, actor) -> list[Plan]:

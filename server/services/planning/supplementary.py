@@ -14,7 +14,7 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, NotFound, ValidationError
+from server.errors import Conflict, ValidationError
 from server.models.approvals import Approval
 from server.models.inspections import Inspection, InspectionMember
 from server.models.planning import Draw, DrawRequest, Task
@@ -22,6 +22,7 @@ from server.models.registry import Inspector, Target
 from server.models.types import utcnow
 from server.services.draw import assignment, v1 as draw_v1
 from server.services.kernel import approvals, audit
+from server.services.kernel.paging import get_or_raise
 from server.services.planning import task_closing, tasks
 from server.services.planning.draws import (
     KIND_LABELS, OPERATORS, check_operator, complete_record, eligible_pool, listing_of, main_draw, save_draw,
@@ -36,13 +37,20 @@ NOT_REPLACEABLE_MESSAGE = "该检查已提交、已审核或已撤回，不能�
 REQUEST_STATUSES = {"pending": "待领导审批", "approved": "已批准，待抽取", "rejected": "未获批准", "drawn": "已抽取"}
 
 
+def get_inspection(session: Session, inspection_id: int) -> Inspection:
+    """The inspection a 补抽 or 递补 is asked for."""
+    return get_or_raise(session, Inspection, inspection_id, "检查不存在")
+
+
+def get_request(session: Session, request_id: int) -> DrawRequest:
+    return get_or_raise(session, DrawRequest, request_id, "补充抽取申请不存在")
+
+
 def request_supplementary(session: Session, actor, inspection_id: int, *, kind: str, reason: str,
                           member_id: int | None = None) -> DrawRequest:
     """Ask for a 补抽 (replace_target) or 递补 (replace_inspector); its seed is committed now."""
     require_role(actor, *OPERATORS)
-    inspection = session.get(Inspection, inspection_id)
-    if inspection is None:
-        raise NotFound("检查不存在")
+    inspection = get_inspection(session, inspection_id)
     if kind not in ("replace_target", "replace_inspector"):
         raise ValidationError("补充抽取类型应为补抽或递补")
     if not (reason or "").strip():
@@ -91,9 +99,7 @@ APPROVAL_KINDS = [("draw_replace_target", "补抽（替换检查对象）", _on_
 
 
 def _claim_request(session: Session, request_id: int) -> DrawRequest:
-    request = session.get(DrawRequest, request_id)
-    if request is None:
-        raise NotFound("补充抽取申请不存在")
+    request = get_request(session, request_id)
     moved = session.execute(update(DrawRequest).where(DrawRequest.id == request.id, DrawRequest.status == "approved")
                             .values(status="drawn").execution_options(synchronize_session=False))
     session.refresh(request)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, NotFound, ValidationError
+from server.errors import Conflict, ValidationError
 from server.models.followup import Publication
 from server.models.inspections import Inspection
 from server.models.planning import DrawRequest, Task
 from server.models.types import utcnow
 from server.services.kernel import audit
+from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import require_role
 from server.services.kernel.workdays import local_text
 
@@ -27,10 +28,7 @@ MAX_NOTE = 500
 
 def lock_task(session: Session, task_id: int) -> Task:
     """The task, its row locked for this transaction (FOR UPDATE on PostgreSQL) and freshly read."""
-    task = session.get(Task, task_id, with_for_update=True, populate_existing=True)
-    if task is None:
-        raise NotFound("抽查任务不存在")
-    return task
+    return get_or_raise(session, Task, task_id, "抽查任务不存在", with_for_update=True, populate_existing=True)
 
 
 def _inspection_counts(session: Session, task: Task) -> dict[str, int]:

@@ -14,13 +14,14 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, NotFound
+from server.errors import Conflict
 from server.models.inspections import Inspection
 from server.models.planning import Plan, Task
 from server.models.registry import Department, InspectionItem, Target
 from server.models.types import utcnow
 from server.services.draw import v1 as draw_v1
 from server.services.kernel import audit
+from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import require_role
 from server.services.planning import plans, task_rules
 
@@ -32,10 +33,7 @@ OVERALL_RATIO_FLOOR = Decimal("0.03")  # 实施方案: 随机抽查占比不低�
 
 
 def get_task(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFound("抽查任务不存在")
-    return task
+    return get_or_raise(session, Task, task_id, "抽查任务不存在")
 
 
 def task_items(session: Session, task: Task) -> list[InspectionItem]:

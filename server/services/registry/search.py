@@ -208,6 +208,12 @@ def get_item(session: Session, actor, item_id: int) -> InspectionItem:
     return get_or_raise(session, InspectionItem, item_id, f"找不到编号为 {item_id} 的抽查事项，可能已被删除")
 
 
+def published_items(session: Session) -> list[InspectionItem]:
+    """The published inspection items (the public 抽查事项清单, what a task may cover), by code."""
+    return list(session.scalars(select(InspectionItem).where(InspectionItem.status == "published")
+                                .options(selectinload(InspectionItem.checkpoints)).order_by(InspectionItem.code)))
+
+
 def departments(session: Session, active_only: bool = False) -> list[Department]:
     stmt = select(Department).order_by(Department.name)
     if active_only:

@@ -227,7 +227,7 @@ def test_draft_tasks_are_not_public(client, session):
 
 
 def test_draw_method_page_explains_the_algorithm_with_a_worked_example_that_verifies(client, session):
-    from server.public.draws import worked_example
+    from server.services.draw.example import worked_example
     page = client.get("/public/draw-method").get_data(as_text=True)
     example = worked_example()["record"]
     assert "抽取方法说明（算法 spotcheck-draw-v1）" in page

@@ -138,6 +138,20 @@ def test_task_form_keeps_what_was_typed_and_names_the_bad_ratio(client, login, s
     assert 'value="我的任务"' in page and 'value="120"' in page
 
 
+def test_task_edit_shows_the_form_again_with_what_was_wrong_and_then_saves(client, login, session, kit):
+    session.commit()
+    login(kit.office)
+    resp = client.post(f"/office/tasks/{kit.task.id}/edit", data=_form(kit, ratio_low="-1", name="改过的任务"))
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "“低”风险等级的抽取比例应在 0% 到 100% 之间" in page
+    assert 'value="改过的任务"' in page and 'value="-1"' in page
+    session.expire_all()
+    assert kit.task.name == "道路货物运输经营抽查"
+    page = client.post(f"/office/tasks/{kit.task.id}/edit", data=_form(kit, name="改过的任务"),
+                       follow_redirects=True).get_data(as_text=True)
+    assert "任务已保存" in page and "改过的任务" in page
+
+
 def test_office_drafts_publishes_and_draws_a_task_with_a_witness(client, login, session, kit):
     session.commit()
     login(kit.office)
@@ -193,6 +207,9 @@ def test_supplementary_draws_through_the_pages(client, login, session):
     req = session.scalars(select(DrawRequest)).one()
     page = client.get(f"/office/draw-requests/{req.id}/draw").get_data(as_text=True)
     assert req.commitment in page and "<td>已批准，待抽取</td>" in page
+    resp = client.post(f"/office/draw-requests/{req.id}/draw", data={"witness_entropy": "王五"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "请勾选确认：监督人在场" in page and req.commitment in page
     page = client.post(f"/office/draw-requests/{req.id}/draw", data={"witness_entropy": "王五", "confirmed": "1"},
                        follow_redirects=True).get_data(as_text=True)
     assert "补抽（替换检查对象）已完成，记录已锁定" in page and "已撤回" in page

@@ -1,0 +1,102 @@
+"""What the plan, task and draw pages show, in the office and on the public portal: one call per page.
+
+The pages need the plan, task, draw and supplementary services together, so they are gathered here,
+above them, rather than in tasks.py (which the others import).
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.errors import NotFound
+from server.models.accounts import User
+from server.models.approvals import Approval
+from server.models.inspections import Inspection
+from server.models.planning import Draw, Task
+from server.models.registry import Department, Target
+from server.services.draw import records
+from server.services.kernel.workdays import today
+from server.services.planning import draws, plans, supplementary, task_closing, tasks
+from server.services.registry import search
+
+PUBLIC_NOT_FOUND = "找不到该页面或记录"  # the portal's plain 404: a draft task does not exist for the public
+
+
+def active_departments(session: Session) -> list[Department]:
+    """Departments that can lead or join a plan or task, by code."""
+    return list(session.scalars(select(Department).where(Department.is_active).order_by(Department.code)))
+
+
+# --- the office -------------------------------------------------------------------------------------------
+
+def plans_page(session: Session, actor) -> dict:
+    """The plan list: every plan, what awaits a leader, and the departments for a new plan."""
+    rows = plans.list_plans(session, actor)
+    return {"plans": rows, "departments": active_departments(session),
+            "pending": {p.id: plans.pending_approval(session, p) for p in rows}}
+
+
+def task_form_choices(session: Session) -> dict:
+    """What a task form offers: the published inspection items and the active departments."""
+    return {"items": search.published_items(session), "departments": active_departments(session)}
+
+
+def task_page(session: Session, task: Task) -> dict:
+    """A task in the office: its parameters, preview or draws, inspections, supplementary draws and closing."""
+    inspections = session.scalars(select(Inspection).where(Inspection.task_id == task.id).order_by(Inspection.id))
+    requests = supplementary.requests_for(session, task)
+    return {"plan": plans.get_plan(session, task.plan_id), "items": tasks.task_items(session, task),
+            "departments": tasks.task_departments(session, task),
+            "preview": tasks.preview(session, task) if task.status in ("draft", "published") else None,
+            "main": draws.main_draw(session, task), "draws": task.draws, "inspections": inspections.all(),
+            "requests": requests,
+            "approvals_by_request": {r.id: session.get(Approval, r.approval_id) for r in requests if r.approval_id},
+            "closing": task_closing.progress(session, task) if task.status == "drawn" else None,
+            "closed_by": session.get(User, task.closed_by_id) if task.closed_by_id else None}
+
+
+def supplementary_page(session: Session, request_id: int) -> dict:
+    """An approved 补抽 or 递补 ready to draw, with the inspection it replaces in."""
+    req = supplementary.get_request(session, request_id)
+    return {"req": req, "inspection": session.get(Inspection, req.inspection_id)}
+
+
+# --- the public portal ------------------------------------------------------------------------------------
+
+def public_plans(session: Session) -> dict:
+    """Published plans, each with its published versions and its tasks past draft."""
+    rows = plans.published_plans(session)
+    return {"plans": rows, "versions": {p.id: plans.public_versions(p) for p in rows},
+            "tasks": {p.id: [t for t in tasks.plan_tasks(session, p) if t.status != "draft"] for p in rows},
+            "depts": {d.id: d.name for d in search.departments(session)}}
+
+
+def public_task(session: Session, code: str) -> Task:
+    """A task the public may see (any but a draft), by its code."""
+    task = session.scalar(select(Task).where(Task.code == code, Task.status != "draft"))
+    if task is None:
+        raise NotFound(PUBLIC_NOT_FOUND)
+    return task
+
+
+def public_task_view(session: Session, code: str) -> dict:
+    """A task on the portal: its draws as the public may see them, checked once the seed is public."""
+    task = public_task(session, code)
+    revealed = tasks.seed_revealed(task, today())
+    shown = [(d, records.public_view(d.record, revealed)) for d in task.draws]
+    usccs = {s["uscc"] for _, v in shown for s in v.get("selections", [])}
+    return {"task": task, "revealed": revealed, "draws": shown,
+            "checks": {d.id: records.verify(d.record) for d, _ in shown} if revealed else {},
+            "names": dict(session.execute(select(Target.uscc, Target.name).where(Target.uscc.in_(usccs))).all()),
+            "groups": {d.id: {a["uscc"]: a["inspectors"] for a in view.get("assignments", [])} for d, view in shown},
+            "requests": supplementary.requests_for(session, task), "items": tasks.task_items(session, task),
+            "departments": tasks.task_departments(session, task)}
+
+
+def revealed_draw(session: Session, code: str, draw_id: int) -> Draw:
+    """A draw of a public task whose seed is public; anything else does not exist for the public."""
+    task = public_task(session, code)
+    made = session.get(Draw, draw_id)
+    if made is None or made.task_id != task.id or not tasks.seed_revealed(task, today()):
+        raise NotFound(PUBLIC_NOT_FOUND)
+    return made

@@ -24,6 +24,7 @@ MUTATION_LABELS = {
 MUTATION_NAMES = tuple(MUTATION_LABELS)
 
 # assigned → in_progress → pending_evidence → submitted → approved; returned/withdrawn by the office.
+# The one table of inspection states: the phone's bundles, the office's pages and review messages read it.
 STATUS_LABELS = {
     "assigned": "待检查", "in_progress": "检查中", "pending_evidence": "待补传证据", "submitted": "已提交",
     "returned": "已退回", "approved": "已通过", "withdrawn": "已撤回",

@@ -3,8 +3,9 @@
 Every function takes (session, actor, origin, index, **args) with args already shape-checked by
 sync/wire.py, where `index` is where records are looked up and added (record_index: a push's RecordIndex,
 or a SessionIndex for one office action). It checks that the actor is in the inspection's group, and
-returns "applied" or "late" (the inspection is locked, so the data is kept as late evidence). Permanent failures raise AppErrors whose `code` is the
-protocol's rejection code. Checks happen before any write, so a refused mutation changes nothing.
+returns "applied" or "late" (the inspection is locked, so the data is kept as late evidence). Permanent
+failures raise AppErrors whose `code` is the protocol's rejection code. Checks happen before any write, so
+a refused mutation changes nothing.
 """
 from __future__ import annotations
 

@@ -17,6 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from sync import PROTOCOL_VERSION
+from sync.messages import (ADD_FINDING, ADD_SIGNATURE, ATTACH_PHOTO, RECORD_ANSWER, RECORD_PARTY, START,
+                           SUBMIT)
 from sync.outbox import Outbox
 
 
@@ -155,14 +157,14 @@ class SyncClient:
         return self.store.enqueue(name, args, self.clock().isoformat(), list(sent))
 
     def start(self, inspection_id: int) -> int:
-        return self._enqueue("inspection.start", {"inspection_id": inspection_id, "started_at": self.clock().isoformat()})
+        return self._enqueue(START, {"inspection_id": inspection_id, "started_at": self.clock().isoformat()})
 
     def answer(self, inspection_id: int, checkpoint_id: int, value: str, note: str = "") -> str:
         """Record an answer with `base` = the answers this device sees as current."""
         rid = str(uuid.uuid4())
         base = self.store.heads(inspection_id, checkpoint_id)
-        self._enqueue("checkpoint.record", {"id": rid, "inspection_id": inspection_id, "checkpoint_id": checkpoint_id,
-                                            "answer": value, "note": note, "base": base},
+        self._enqueue(RECORD_ANSWER, {"id": rid, "inspection_id": inspection_id, "checkpoint_id": checkpoint_id,
+                                      "answer": value, "note": note, "base": base},
                       [(inspection_id, "answer", rid, None)])
         self.store.set_heads(inspection_id, checkpoint_id, [rid], local=True)
         return rid
@@ -170,9 +172,9 @@ class SyncClient:
     def add_finding(self, inspection_id: int, description: str, *, checkpoint_id=None, legal_basis="",
                     rectification="", rectify_by=None) -> str:
         rid = str(uuid.uuid4())
-        self._enqueue("finding.add", {"id": rid, "inspection_id": inspection_id, "checkpoint_id": checkpoint_id,
-                                      "description": description, "legal_basis": legal_basis,
-                                      "rectification": rectification, "rectify_by": rectify_by},
+        self._enqueue(ADD_FINDING, {"id": rid, "inspection_id": inspection_id, "checkpoint_id": checkpoint_id,
+                                    "description": description, "legal_basis": legal_basis,
+                                    "rectification": rectification, "rectify_by": rectify_by},
                       [(inspection_id, "finding", rid, None)])
         return rid
 
@@ -180,7 +182,7 @@ class SyncClient:
                      finding_id=None, checkpoint_id=None, latitude=None, longitude=None, accuracy_m=None) -> str:
         """Keep the photo's bytes locally, then queue its record (the file is uploaded before the push)."""
         sha, rid = self.store.add_media(data), str(uuid.uuid4())
-        self._enqueue("photo.attach", {
+        self._enqueue(ATTACH_PHOTO, {
             "id": rid, "inspection_id": inspection_id, "sha256": sha, "finding_id": finding_id,
             "checkpoint_id": checkpoint_id, "caption": caption, "taken_at": self.clock().isoformat(),
             "latitude": latitude, "longitude": longitude, "accuracy_m": accuracy_m, "width": width, "height": height,
@@ -190,20 +192,20 @@ class SyncClient:
 
     def sign(self, inspection_id: int, png: bytes, *, role: str, name: str, inspector_id=None) -> str:
         sha, rid = self.store.add_media(png), str(uuid.uuid4())
-        self._enqueue("signature.add", {"id": rid, "inspection_id": inspection_id, "sha256": sha, "signer_role": role,
-                                        "signer_name": name, "inspector_id": inspector_id,
-                                        "signed_at": self.clock().isoformat()},
+        self._enqueue(ADD_SIGNATURE, {"id": rid, "inspection_id": inspection_id, "sha256": sha, "signer_role": role,
+                                      "signer_name": name, "inspector_id": inspector_id,
+                                      "signed_at": self.clock().isoformat()},
                       [(inspection_id, "signature", rid, sha)])
         return rid
 
     def record_party(self, inspection_id: int, name: str, **fields_) -> str:
         rid = str(uuid.uuid4())
-        self._enqueue("party.record", {"id": rid, "inspection_id": inspection_id, "name": name, **fields_},
+        self._enqueue(RECORD_PARTY, {"id": rid, "inspection_id": inspection_id, "name": name, **fields_},
                       [(inspection_id, "party", rid, None)])
         return rid
 
     def submit(self, inspection_id: int, *, result_categories, methods, follow_ups, summary="") -> int:
-        return self._enqueue("inspection.submit", {
+        return self._enqueue(SUBMIT, {
             "inspection_id": inspection_id, "result_categories": list(result_categories), "methods": list(methods),
             "follow_ups": list(follow_ups), "summary": summary})
 

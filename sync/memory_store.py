@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 from sync.errors import CLIENT_MISMATCH, Rejected, SyncError
 from sync.merge import Answer, is_locked, resolve
-from sync.messages import APPLIED, LATE, STATUS_LABELS, Mutation, MutationResult, Vocabulary
+from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, APPLIED, ATTACH_PHOTO, LATE, RECORD_ANSWER,
+                           RECORD_PARTY, START, STATUS_LABELS, Mutation, MutationResult, Vocabulary)
 from sync.store import SyncStore
 
-KINDS = {"finding.add": "findings", "finding.amend": "findings", "photo.attach": "photos",
-         "signature.add": "signatures", "party.record": "party", "checkpoint.record": "answers"}
+KINDS = {ADD_FINDING: "findings", AMEND_FINDING: "findings", ATTACH_PHOTO: "photos", ADD_SIGNATURE: "signatures",
+         RECORD_PARTY: "party", RECORD_ANSWER: "answers"}
 
 
 @dataclass
@@ -110,10 +111,10 @@ class MemoryStore(SyncStore):
         if insp.status == "withdrawn":
             raise Rejected("inspection_withdrawn", "该检查已被撤回，此操作未生效（数据已留存，审核人员可见）")
         if is_locked(insp.status):
-            if mutation.name != "inspection.start":
+            if mutation.name != START:
                 insp.late.append({"name": mutation.name, "args": args, "client_id": mutation.client_id,
                                   "mutation_id": mutation.id})
-            return (APPLIED if mutation.name == "inspection.start" else LATE), insp.id
+            return (APPLIED if mutation.name == START else LATE), insp.id
         getattr(self, "_" + mutation.name.replace(".", "_"))(insp, mutation)
         return APPLIED, insp.id
 

@@ -6,18 +6,25 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-MUTATION_NAMES = (
-    "inspection.start", "checkpoint.record", "finding.add", "finding.amend", "photo.attach",
-    "signature.add", "party.record", "inspection.submit",
-)
+# The eight mutations (PROTOCOL.md §3), named here once: the wire schemas, both stores' appliers, the
+# server's record index and the office's labels are keyed from these constants.
+START = "inspection.start"
+RECORD_ANSWER = "checkpoint.record"
+ADD_FINDING = "finding.add"
+AMEND_FINDING = "finding.amend"
+ATTACH_PHOTO = "photo.attach"
+ADD_SIGNATURE = "signature.add"
+RECORD_PARTY = "party.record"
+SUBMIT = "inspection.submit"
 
 MUTATION_LABELS = {
-    "inspection.start": "开始检查", "checkpoint.record": "检查要点判定", "finding.add": "记录发现问题",
-    "finding.amend": "更正发现问题", "photo.attach": "附加照片", "signature.add": "签名",
-    "party.record": "记录现场当事人", "inspection.submit": "提交检查结果",
+    START: "开始检查", RECORD_ANSWER: "检查要点判定", ADD_FINDING: "记录发现问题", AMEND_FINDING: "更正发现问题",
+    ATTACH_PHOTO: "附加照片", ADD_SIGNATURE: "签名", RECORD_PARTY: "记录现场当事人", SUBMIT: "提交检查结果",
 }
+MUTATION_NAMES = tuple(MUTATION_LABELS)
 
 # assigned → in_progress → pending_evidence → submitted → approved; returned/withdrawn by the office.
+# The one table of inspection states: the phone's bundles, the office's pages and review messages read it.
 STATUS_LABELS = {
     "assigned": "待检查", "in_progress": "检查中", "pending_evidence": "待补传证据", "submitted": "已提交",
     "returned": "已退回", "approved": "已通过", "withdrawn": "已撤回",

@@ -11,7 +11,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sync import PROTOCOL_VERSION
 from sync.errors import (BATCH_TOO_LARGE, MALFORMED_JSON, UNSUPPORTED_PROTOCOL, VALIDATION_ERROR, Rejected,
                          SyncError)
-from sync.messages import Vocabulary
+from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, ATTACH_PHOTO, RECORD_ANSWER, RECORD_PARTY, START,
+                           SUBMIT, Vocabulary)
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 REQUIRED = {"required": "必填", "null": "不能为空"}
@@ -204,9 +205,8 @@ class SubmitArgs(_InspectionArgs):
 
 
 ARGS_SCHEMAS = {
-    "inspection.start": StartArgs(), "checkpoint.record": CheckpointArgs(), "finding.add": FindingArgs(),
-    "finding.amend": AmendArgs(), "photo.attach": PhotoArgs(), "signature.add": SignatureArgs(),
-    "party.record": PartyArgs(), "inspection.submit": SubmitArgs(),
+    START: StartArgs(), RECORD_ANSWER: CheckpointArgs(), ADD_FINDING: FindingArgs(), AMEND_FINDING: AmendArgs(),
+    ATTACH_PHOTO: PhotoArgs(), ADD_SIGNATURE: SignatureArgs(), RECORD_PARTY: PartyArgs(), SUBMIT: SubmitArgs(),
 }
 PUSH_SCHEMA = PushSchema()
 
@@ -248,7 +248,7 @@ def load_args(name: str, args: dict, vocab: Vocabulary) -> dict:
     except ValidationError as err:
         errors = _flatten(err.messages)
         raise Rejected("invalid_args", "操作数据有误：" + _summary(errors), errors) from None
-    if name == "inspection.submit":
+    if name == SUBMIT:
         _check_codes(data, vocab)
     return data
 

@@ -2,16 +2,11 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 
 from server.models.types import utcnow
+from server.schemas.meta import HealthSchema
 
 bp = Blueprint("meta", __name__, url_prefix="/api/v1", description="服务状态")
-
-
-class HealthSchema(Schema):
-    status = fields.String()
-    server_time = fields.DateTime()
 
 
 @bp.get("/health")

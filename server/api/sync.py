@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from server.api.auth import json_response, token_required
 from server.extensions import db
 from server.http import error_response
+from server.schemas.sync import PullPageSchema, PushReplySchema
 from server.services.fieldwork.sync_store import SqlSyncStore
 from sync.errors import SyncError, Transient
 from sync.pull import parse_limit, pull_page
@@ -25,7 +26,11 @@ def sync_error(err: SyncError):
     return resp
 
 
+# sync/ builds these replies (the protocol package owns their shape); their schemas document them and they
+# are sent as built. Dumping a pull page of 50 recorded bundles through marshmallow measured 23 ms of CPU
+# on top of the 37 ms it takes to build (tests/bench/bench_sync.py's pull), for the same bytes.
 @bp.get("/pull")
+@bp.response(200, PullPageSchema)
 @token_required
 def pull():
     """Inspection bundles changed since the cursor, tombstones, the assigned list and reference data."""
@@ -39,6 +44,7 @@ def pull():
 
 
 @bp.post("/push")
+@bp.response(200, PushReplySchema)
 @token_required
 def push():
     """Apply a batch of mutations in one transaction; see PROTOCOL.md §3."""

@@ -11,13 +11,14 @@ from server.office.forms import form, run
 from server.services.fieldwork import desk_checks, media_store, record_view
 from server.services.followup import review
 from server.vocab import CheckpointAnswer, FollowUp, Method, ResultCategory
+from sync.messages import STATUS_LABELS
 
 
 @bp.get("/desk", endpoint="desk_checks")
 @login_required("inspector")
 def desk_checks_list():
     return render_template("office/review_desk_list.html", rows=desk_checks.my_inspections(db.session, g.user),
-                           statuses=review.STATUS_LABELS, modes=review.MODE_LABELS)
+                           statuses=STATUS_LABELS, modes=review.MODE_LABELS)
 
 
 @bp.get("/desk/<int:inspection_id>")
@@ -28,7 +29,7 @@ def desk_check(inspection_id: int):
     return render_template("office/review_desk.html", inspection=inspection, record=record,
                            items=record_view.item_results(inspection, record),
                            findings=record_view.current_findings(record),
-                           editable=inspection.status in desk_checks.EDITABLE, statuses=review.STATUS_LABELS,
+                           editable=inspection.status in desk_checks.EDITABLE, statuses=STATUS_LABELS,
                            modes=review.MODE_LABELS, answers=CheckpointAnswer.choices(),
                            categories=ResultCategory.choices(), methods=Method.choices(),
                            follow_ups=FollowUp.choices())

@@ -2,20 +2,15 @@
 from __future__ import annotations
 
 from flask import abort, current_app, g, render_template, request
-from sqlalchemy import func, or_, select
 
 from server import media_http
 from server.extensions import db
 from server.http import login_required
-from server.models.fieldwork import LateEvidence
-from server.models.inspections import Inspection
-from server.models.planning import Task
-from server.models.registry import Target
 from server.office import bp
 from server.services.fieldwork import media_store, mutations, records
+from server.services.fieldwork.inspection_list import list_inspections
+from server.services.kernel.permissions import STAFF
 from sync.messages import MUTATION_LABELS, STATUS_LABELS
-
-STAFF = ("admin", "office", "leader")
 
 
 @bp.app_context_processor
@@ -30,23 +25,11 @@ def inject_fieldwork():
 @login_required(*STAFF)
 def inspections():
     args = request.args
-    q = select(Inspection).join(Target, Inspection.target_id == Target.id).join(Task, Inspection.task_id == Task.id)
-    if args.get("status") in STATUS_LABELS:
-        q = q.where(Inspection.status == args["status"])
-    if args.get("conflicts"):
-        q = q.where(Inspection.has_conflicts.is_(True))
-    if text := args.get("q", "").strip():
-        like = f"%{text}%"
-        q = q.where(or_(Target.name.like(like), Target.uscc.like(like), Task.code.like(like)))
-    size = current_app.config["PAGE_SIZE"]
-    page_no = max(1, args.get("page", 1, type=int))
-    total = db.session.scalar(select(func.count()).select_from(q.subquery()))
-    rows = db.session.scalars(q.order_by(Inspection.changed_at.desc(), Inspection.id.desc())
-                              .offset((page_no - 1) * size).limit(size)).all()
-    late = dict(db.session.execute(select(LateEvidence.inspection_id, func.count()).where(
-        LateEvidence.inspection_id.in_([r.id for r in rows])).group_by(LateEvidence.inspection_id)).all())
-    return render_template("office/inspections.html", rows=rows, late=late, total=total, page_no=page_no,
-                           pages=max(1, -(-total // size)), args=args, statuses=STATUS_LABELS)
+    page, late = list_inspections(db.session, g.user, status=args.get("status"),
+                                  conflicts=bool(args.get("conflicts")), text=args.get("q", ""),
+                                  page=args.get("page"), per_page=current_app.config["PAGE_SIZE"])
+    return render_template("office/inspections.html", rows=page.items, late=late, total=page.total,
+                           page_no=page.page, pages=page.pages, args=args, statuses=STATUS_LABELS)
 
 
 @bp.get("/inspections/<int:inspection_id>")

@@ -45,11 +45,11 @@ def test_overlapping_pushes_of_different_answers_are_flagged_as_a_conflict(app, 
     meet = threading.Barrier(2, timeout=20)
     written = fieldwork_mutations.write_pending
 
-    def write_then_meet(sess, *, flush=True, also=()):
-        written(sess, flush=False, also=also)
+    def write_then_meet(index, *, flush=True, also=()):
+        written(index, flush=False, also=also)
         if flush:
             meet.wait()
-            sess.flush()
+            index.session.flush()
 
     monkeypatch.setattr(fieldwork_mutations, "write_pending", write_then_meet)
     wang, li = Device("wang"), Device("li")

@@ -1,1 +1,2 @@
-"""Field work: the sync mutations and their store, reading records back, bundles, receipts, media and desk checks."""
+"""Field work: the sync mutations and their store, reading records back, bundles, receipts, media, desk checks
+and the office's list of inspections."""

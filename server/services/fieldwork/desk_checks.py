@@ -12,10 +12,12 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.errors import NotFound, PermissionDenied, ValidationError
+from server.errors import PermissionDenied, ValidationError
 from server.models.inspections import Inspection, InspectionMember
 from server.services.fieldwork import media_store, mutations, records
+from server.services.fieldwork.record_index import SessionIndex
 from server.services.kernel import audit
+from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import require_role
 from server.services.kernel.workdays import parse_date
 from server.vocab import CheckpointAnswer, FollowUp, Method, ResultCategory
@@ -37,9 +39,7 @@ def my_inspections(session: Session, actor) -> list[Inspection]:
 def get(session: Session, actor, inspection_id: int) -> Inspection:
     """One of the actor's non-site inspections (a group member only)."""
     require_role(actor, "inspector")
-    inspection = session.get(Inspection, inspection_id)
-    if inspection is None:
-        raise NotFound("检查记录不存在")
+    inspection = get_or_raise(session, Inspection, inspection_id, "检查记录不存在")
     if not mutations.is_member(actor, inspection):
         raise PermissionDenied("该检查不属于您所在的检查组")
     if inspection.mode not in DESK_MODES:
@@ -47,8 +47,9 @@ def get(session: Session, actor, inspection_id: int) -> Inspection:
     return inspection
 
 
-def _origin(actor) -> mutations.Origin:
-    return mutations.Origin(user=actor)
+def _apply(session: Session, actor, applier, **args) -> str:
+    """Apply one field-work mutation now, through the session, as the phone's push would."""
+    return applier(session, actor, mutations.Origin(user=actor), SessionIndex(session), **args)
 
 
 def _require_editable(inspection: Inspection) -> None:
@@ -73,9 +74,9 @@ def save_answers(session: Session, actor, inspection_id: int, answers: dict[int,
         if register is not None and not register.conflict and (register.winner.answer, register.winner.note) == (
                 answer, note):
             continue
-        mutations.record_answer(session, actor, _origin(actor), id=str(uuid.uuid4()), inspection_id=inspection.id,
-                                checkpoint_id=checkpoint_id, answer=answer, note=note[:2000],
-                                base=list(register.heads) if register is not None else [])
+        _apply(session, actor, mutations.record_answer, id=str(uuid.uuid4()), inspection_id=inspection.id,
+               checkpoint_id=checkpoint_id, answer=answer, note=note[:2000],
+               base=list(register.heads) if register is not None else [])
         recorded += 1
     session.flush()
     records.refresh_conflicts(session, inspection)
@@ -92,11 +93,10 @@ def add_finding(session: Session, actor, inspection_id: int, *, description: str
     if not (description or "").strip():
         raise ValidationError("请填写发现的问题", errors={"description": "必填"})
     finding_id = str(uuid.uuid4())
-    mutations.add_finding(session, actor, _origin(actor), id=finding_id, inspection_id=inspection.id,
-                          checkpoint_id=checkpoint_id, description=description.strip()[:4000],
-                          legal_basis=(legal_basis or "").strip()[:2000],
-                          rectification=(rectification or "").strip()[:2000],
-                          rectify_by=parse_date(rectify_by, "rectify_by", "改正期限", required=False))
+    _apply(session, actor, mutations.add_finding, id=finding_id, inspection_id=inspection.id,
+           checkpoint_id=checkpoint_id, description=description.strip()[:4000],
+           legal_basis=(legal_basis or "").strip()[:2000], rectification=(rectification or "").strip()[:2000],
+           rectify_by=parse_date(rectify_by, "rectify_by", "改正期限", required=False))
     audit.record(session, actor, "desk.finding", inspection, detail={"finding": finding_id})
     return finding_id
 
@@ -109,10 +109,10 @@ def upload_evidence(session: Session, actor, inspection_id: int, data: bytes, ca
     sha256 = hashlib.sha256(data).hexdigest()
     media, _ = media_store.ingest(session, actor, store, sha256, data, max_bytes=max_bytes, max_pixels=max_pixels)
     photo_id = str(uuid.uuid4())
-    mutations.attach_photo(session, actor, _origin(actor), id=photo_id, inspection_id=inspection.id, sha256=sha256,
-                           finding_id=None, checkpoint_id=None, caption=(caption or "").strip()[:500],
-                           taken_at=None, latitude=None, longitude=None, accuracy_m=None, width=media.width,
-                           height=media.height, bytes=media.byte_size, clock_offset_ms=None)
+    _apply(session, actor, mutations.attach_photo, id=photo_id, inspection_id=inspection.id, sha256=sha256,
+           finding_id=None, checkpoint_id=None, caption=(caption or "").strip()[:500], taken_at=None, latitude=None,
+           longitude=None, accuracy_m=None, width=media.width, height=media.height, bytes=media.byte_size,
+           clock_offset_ms=None)
     audit.record(session, actor, "desk.evidence", inspection, detail={"photo": photo_id, "sha256": sha256})
     return photo_id
 
@@ -129,9 +129,8 @@ def submit(session: Session, actor, inspection_id: int, *, result_categories: li
     """Submit the results for review (every checkpoint must be answered)."""
     inspection = get(session, actor, inspection_id)
     _require_editable(inspection)
-    mutations.submit_inspection(
-        session, actor, _origin(actor),
-        inspection_id=inspection.id,
+    _apply(
+        session, actor, mutations.submit_inspection, inspection_id=inspection.id,
         result_categories=_codes(result_categories, ResultCategory, "检查结果", "result_categories"),
         methods=_codes(methods, Method, "核查方式", "methods"),
         follow_ups=_codes(follow_ups, FollowUp, "后续处置措施", "follow_ups"), summary=(summary or "").strip()[:4000])

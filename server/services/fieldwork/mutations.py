@@ -1,32 +1,35 @@
 """Field work recorded against an inspection: the eight sync mutations, applied with the merge rules.
 
-Every function takes (session, actor, origin, **args) with args already shape-checked by sync/wire.py,
-checks that the actor is in the inspection's group, and returns "applied" or "late" (the inspection is
-locked, so the data is kept as late evidence). Permanent failures raise AppErrors whose `code` is the
-protocol's rejection code. Checks happen before any write, so a refused mutation changes nothing.
+Every function takes (session, actor, origin, index, **args) with args already shape-checked by
+sync/wire.py, where `index` is where records are looked up and added (record_index: a push's RecordIndex,
+or a SessionIndex for one office action). It checks that the actor is in the inspection's group, and
+returns "applied" or "late" (the inspection is locked, so the data is kept as late evidence). Permanent
+failures raise AppErrors whose `code` is the protocol's rejection code. Checks happen before any write, so
+a refused mutation changes nothing.
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import uuid
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
-from sqlalchemy import any_, bindparam, insert, literal, select, union_all
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, literal, select, union_all
+from sqlalchemy.orm import Session
 
 from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from server.models.fieldwork import (CheckpointAnswer, Finding, LateEvidence, MediaFile, PartyRecord, Photo,
                                      Signature)
 from server.models.inspections import Inspection
 from server.models.types import utcnow
+from server.services.fieldwork.record_index import RecordIndex, SessionIndex, checkpoint_ids
 from server.services.kernel import audit
+from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import STAFF
 from sync.merge import is_locked
-from sync.messages import APPLIED, LATE
+from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, APPLIED, ATTACH_PHOTO, LATE, RECORD_ANSWER,
+                           RECORD_PARTY, START, SUBMIT)
+
+Index = RecordIndex | SessionIndex
 
 
 @dataclass
@@ -63,27 +66,23 @@ def can_view(actor, insp: Inspection) -> bool:
 
 def get_visible(session: Session, actor, inspection_id: int) -> Inspection:
     """The inspection if `actor` may see it (NotFound / PermissionDenied otherwise)."""
-    insp = session.get(Inspection, inspection_id)
-    if insp is None:
-        raise NotFound(f"检查 {inspection_id} 不存在", code="not_found")
+    insp = get_or_raise(session, Inspection, inspection_id, f"检查 {inspection_id} 不存在")
     if not can_view(actor, insp):
         raise PermissionDenied("该检查不属于您所在的检查组")
     return insp
 
 
-def _open(session: Session, actor, origin: Origin, name: str, args: dict) -> Inspection | None:
+def _open(session: Session, actor, origin: Origin, index: Index, name: str, args: dict) -> Inspection | None:
     """The inspection to write to, or None after storing the mutation as late evidence."""
-    index = session.info.get("record_index")
-    insp = index.inspection(session, args["inspection_id"]) if index is not None \
-        else session.get(Inspection, args["inspection_id"])
+    insp = index.inspection(args["inspection_id"])
     if insp is None:
-        raise NotFound(f"检查 {args['inspection_id']} 不存在", code="not_found")
+        raise NotFound(f"检查 {args['inspection_id']} 不存在")
     if not is_member(actor, insp):
         raise PermissionDenied("该检查不属于您所在的检查组")
     if insp.status == "withdrawn":
         raise Conflict("该检查已被撤回，此操作未生效（数据已留存，审核人员可见）", code="inspection_withdrawn")
     if is_locked(insp.status):
-        if name != "inspection.start":
+        if name != START:
             session.add(LateEvidence(inspection_id=insp.id, name=name, args=_jsonable(args), sha256=args.get("sha256"),
                                      status_at_arrival=insp.status, **origin.columns(insp)))
             insp.changed_at = utcnow()
@@ -109,200 +108,34 @@ def _touch(insp: Inspection, origin: Origin) -> None:
     insp.changed_at = utcnow()
 
 
-def _checkpoint_ids(insp: Inspection) -> list[int]:
-    return [cp["id"] for item in insp.checklist_snapshot or [] for cp in item.get("checkpoints", [])]
-
-
-def _check_checkpoint(session: Session, insp: Inspection, checkpoint_id: int | None) -> None:
+def _check_checkpoint(index: Index, insp: Inspection, checkpoint_id: int | None) -> None:
     if checkpoint_id is None:
         return
-    index = session.info.get("record_index")
-    known = index.checkpoint_ids(insp) if index is not None else _checkpoint_ids(insp)
-    if checkpoint_id not in known:
+    if checkpoint_id not in index.checkpoint_ids(insp):
         raise ValidationError(f"检查要点 {checkpoint_id} 不在本次检查的清单中", code="unknown_checkpoint",
                               errors={"checkpoint_id": checkpoint_id})
 
 
-class RecordIndex:
-    """Records by (model, id) for one push: those that existed before it (prefetched up front) and
-    those it adds. With it in session.info["record_index"], the appliers look records up
-    without a query per mutation, and new records are written in one executemany per kind
-    (write_pending) instead of one ORM object each."""
-
-    WRITE_ORDER = (CheckpointAnswer, Finding, Photo, Signature, PartyRecord)  # photos refer to findings
-
-    KINDS = {"checkpoint.record": CheckpointAnswer, "finding.add": Finding, "finding.amend": Finding,
-             "photo.attach": Photo, "signature.add": Signature, "party.record": PartyRecord}
-
-    def __init__(self, session: Session, mutations: list[dict]):
-        wanted: dict = {}
-        for m in mutations:
-            args = m.get("args") if isinstance(m.get("args"), dict) else {}
-            model = self.KINDS.get(m.get("name"))
-            if model is not None and _canonical(args.get("id")):
-                wanted.setdefault(model, set()).add(_canonical(args["id"]))
-            if _canonical(args.get("finding_id")):
-                wanted.setdefault(Finding, set()).add(_canonical(args["finding_id"]))
-        self.rows: dict = _existing_rows(session, wanted) if wanted else {}
-        self.pending: dict = {}
-        # Strong references: the identity map holds clean objects weakly, so an inspection flushed mid-push
-        # could be collected and selected again; and a get per mutation adds up.
-        self.inspections: dict[int, Inspection | None] = {}
-        self.missing: dict[int, list] = {}  # missing_media as computed at submit (nothing after it can change it)
-        self._checkpoints: dict[int, frozenset] = {}
-
-    def checkpoint_ids(self, insp: Inspection) -> frozenset:
-        if insp.id not in self._checkpoints:
-            self._checkpoints[insp.id] = frozenset(_checkpoint_ids(insp))
-        return self._checkpoints[insp.id]
-
-    def inspection(self, session: Session, inspection_id: int) -> Inspection | None:
-        if inspection_id not in self.inspections:  # with its group in the same round trip
-            self.inspections[inspection_id] = session.get(Inspection, inspection_id,
-                                                          options=[joinedload(Inspection.members)])
-        return self.inspections[inspection_id]
-
-    def get(self, model, record_id):
-        return self.rows.get((model, record_id))
-
-    def add(self, model, values: dict) -> None:
-        self.rows[(model, values["id"])] = SimpleNamespace(**values)
-        self.pending.setdefault(model, []).append(values)
-
-    def write(self, session: Session, also: tuple = ()) -> None:
-        """Insert the records added so far (and the `also` batches), in one go."""
-        batches = [(model, self.pending.pop(model)) for model in self.WRITE_ORDER if model in self.pending]
-        insert_batches(session, batches + list(also))
-
-
-# COPY costs a second round trip (the server's go-ahead), so a few rows go faster as one executemany.
-COPY_MIN_ROWS = 10
-
-
-def insert_batches(session: Session, batches: list[tuple]) -> None:
-    """Insert plain rows, [(model, rows), ...] in that order, storing exactly what the ORM would: a
-    missing or None value takes the column's default (JSON columns keep None as JSON null), without the
-    ORM's per-row bookkeeping. On PostgreSQL a large batch goes by COPY, which costs the server about
-    half what one INSERT per row does."""
-    dialect = session.get_bind().dialect
-    for model, rows in batches:
-        if not rows:
-            continue
-        table = model.__table__
-        columns = _insert_columns(table, rows)
-        full = [{c.key: _value(c, row.get(c.key)) for c in columns} for row in rows]
-        if dialect.name != "postgresql" or len(full) < COPY_MIN_ROWS:
-            session.execute(insert(table), full)
-            continue
-        names = ", ".join(f'"{c.name}"' for c in columns)
-        statement = f'COPY "{table.name}" ({names}) FROM STDIN'
-        connection = session.connection()
-        try:
-            with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-                for row in _processed(dialect, columns, full):
-                    copy.write_row(row)
-        except connection.dialect.loaded_dbapi.Error as err:  # as SQLAlchemy reports a failed statement
-            raise DBAPIError.instance(statement, None, err, connection.dialect.loaded_dbapi.Error,
-                                      dialect=connection.dialect) from err
-
-
-def _processed(dialect, columns, rows):
-    """Rows as value lists with each column's bind processor applied (UTC conversion, JSONB wrapping),
-    as SQLAlchemy would before handing them to the driver."""
-    procs = [(c.key, c.type.dialect_impl(dialect).bind_processor(dialect), c.type.should_evaluate_none)
-             for c in columns]
-    return [[proc(row[key]) if proc and (row[key] is not None or keep_none) else row[key]
-             for key, proc, keep_none in procs] for row in rows]
-
-
-def _insert_columns(table, rows: list[dict]) -> list:
-    """The columns a bulk insert writes: those given, and those with a Python-side default."""
-    given = set().union(*rows)
-    return [c for c in table.c if c.key in given or (c.default is not None and not c.default.is_sequence)]
-
-
-def _value(column, value):
-    if value is not None or column.type.should_evaluate_none:
-        return value
-    default = column.default
-    if default is None:
-        return None
-    return default.arg(None) if default.is_callable else default.arg
-
-
-def _existing_rows(session: Session, wanted: dict) -> dict:
-    """{(model, id): row} of the wanted ids that exist: one probe over every kind (usually none do),
-    then the whole rows of those that do, for the idempotency and reference checks."""
-    models = tuple(sorted(wanted, key=lambda m: m.__tablename__))
-    params = {f"ids_{m.__tablename__}": sorted(wanted[m]) for m in models}
-    found: dict = {}
-    for table, rid in session.execute(_probe(session.get_bind().dialect.name == "postgresql", models), params):
-        found.setdefault(table, set()).add(rid)
-    rows = {}
-    for model in models:
-        if found.get(model.__tablename__):
-            for row in session.scalars(select(model).where(model.id.in_(sorted(found[model.__tablename__])))):
-                rows[(model, row.id)] = row
-    return rows
-
-
-@functools.cache
-def _probe(pg: bool, models: tuple):
-    """The probe statement for these kinds, built once: building a union costs about as much as running it.
-    On PostgreSQL each id list is one array parameter (= ANY), so the statement's text and its prepared
-    plan stay the same whatever the number of ids; planning a long IN list each time cost more than running it."""
-    def one_of(model):
-        name = f"ids_{model.__tablename__}"
-        if pg:
-            return model.id == any_(bindparam(name, type_=ARRAY(model.id.type)))
-        return model.id.in_(bindparam(name, expanding=True))
-    return union_all(*(select(literal(m.__tablename__).label("t"), m.id).where(one_of(m)) for m in models))
-
-
-def _canonical(value) -> str | None:
-    try:
-        return str(uuid.UUID(value)) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def _get(session: Session, model, record_id):
-    index = session.info.get("record_index")
-    return index.get(model, record_id) if index is not None else session.get(model, record_id)
-
-
-def _add(session: Session, model, values: dict) -> None:
-    index = session.info.get("record_index")
-    if index is not None:
-        index.add(model, values)
-    else:
-        session.add(model(**values))
-
-
-def write_pending(session: Session, *, flush: bool = True, also: tuple = ()) -> None:
-    """Write the records a push has added but not yet inserted, and the `also` batches [(model, rows)];
+def write_pending(index: Index, *, flush: bool = True, also: tuple = ()) -> None:
+    """Write the records `index` holds but has not inserted yet, and the `also` batches [(model, rows)];
     with flush, the session's changes too."""
-    index = session.info.get("record_index")
-    if index is not None:
-        index.write(session, also)
-    elif also:
-        insert_batches(session, list(also))
-    if flush or index is None:
-        session.flush()
+    index.write(also)
+    if flush:
+        index.session.flush()
 
 
-def _check_finding(session: Session, insp: Inspection, finding_id: str | None) -> None:
+def _check_finding(index: Index, insp: Inspection, finding_id: str | None) -> None:
     if finding_id is None:
         return
-    finding = _get(session, Finding, finding_id)
+    finding = index.get(Finding, finding_id)
     if finding is None or finding.inspection_id != insp.id:
         raise ValidationError(f"发现问题 {finding_id} 不属于本次检查", code="unknown_finding",
                               errors={"finding_id": finding_id})
 
 
-def _existing(session: Session, model, record_id: str, content: dict) -> bool:
+def _existing(index: Index, model, record_id: str, content: dict) -> bool:
     """True when a record with this id already holds the same content; id_conflict when it differs."""
-    row = _get(session, model, record_id)
+    row = index.get(model, record_id)
     if row is None:
         return False
     for column, value in content.items():
@@ -317,17 +150,18 @@ def _existing(session: Session, model, record_id: str, content: dict) -> bool:
     return True
 
 
-def _append(session: Session, insp: Inspection, origin: Origin, model, record_id: str, fields: dict) -> None:
+def _append(index: Index, insp: Inspection, origin: Origin, model, record_id: str, fields: dict) -> None:
     """Add the record unless this id already holds the same content (a retried mutation); see _existing."""
     content = {"inspection_id": insp.id, **fields}
-    if not _existing(session, model, record_id, content):
-        _add(session, model, {"id": record_id, **content, **origin.columns(insp)})
+    if not _existing(index, model, record_id, content):
+        index.add(model, {"id": record_id, **content, **origin.columns(insp)})
         _touch(insp, origin)
 
 
-def start_inspection(session: Session, actor, origin: Origin, *, inspection_id: int, started_at) -> str:
+def start_inspection(session: Session, actor, origin: Origin, index: Index, *, inspection_id: int,
+                     started_at) -> str:
     """Mark the inspection started (assigned → in_progress); repeating it changes nothing."""
-    insp = _open(session, actor, origin, "inspection.start", {"inspection_id": inspection_id})
+    insp = _open(session, actor, origin, index, START, {"inspection_id": inspection_id})
     if insp is None:
         return APPLIED
     if insp.status == "assigned" or insp.started_at is None:
@@ -337,58 +171,58 @@ def start_inspection(session: Session, actor, origin: Origin, *, inspection_id: 
     return APPLIED
 
 
-def record_answer(session: Session, actor, origin: Origin, **args) -> str:
+def record_answer(session: Session, actor, origin: Origin, index: Index, **args) -> str:
     """Add one answer to a checkpoint's register (conflicts are refreshed by refresh_conflicts)."""
-    insp = _open(session, actor, origin, "checkpoint.record", args)
+    insp = _open(session, actor, origin, index, RECORD_ANSWER, args)
     if insp is None:
         return LATE
-    _check_checkpoint(session, insp, args["checkpoint_id"])
+    _check_checkpoint(index, insp, args["checkpoint_id"])
     fields = {k: args[k] for k in ("checkpoint_id", "answer", "note")} | {"base": list(args["base"])}
-    _append(session, insp, origin, CheckpointAnswer, args["id"], fields)
+    _append(index, insp, origin, CheckpointAnswer, args["id"], fields)
     return APPLIED
 
 
-def add_finding(session: Session, actor, origin: Origin, **args) -> str:
+def add_finding(session: Session, actor, origin: Origin, index: Index, **args) -> str:
     """Append a finding (with its legal basis and rectification order)."""
-    insp = _open(session, actor, origin, "finding.add", args)
+    insp = _open(session, actor, origin, index, ADD_FINDING, args)
     if insp is None:
         return LATE
-    _check_checkpoint(session, insp, args["checkpoint_id"])
+    _check_checkpoint(index, insp, args["checkpoint_id"])
     fields = {k: args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification", "rectify_by")}
-    _append(session, insp, origin, Finding, args["id"], fields)
+    _append(index, insp, origin, Finding, args["id"], fields)
     return APPLIED
 
 
-def amend_finding(session: Session, actor, origin: Origin, **args) -> str:
+def amend_finding(session: Session, actor, origin: Origin, index: Index, **args) -> str:
     """Append a new version of a finding that supersedes `finding_id` (the old one stays)."""
-    insp = _open(session, actor, origin, "finding.amend", args)
+    insp = _open(session, actor, origin, index, AMEND_FINDING, args)
     if insp is None:
         return LATE
-    _check_finding(session, insp, args["finding_id"])
-    _check_checkpoint(session, insp, args["checkpoint_id"])
+    _check_finding(index, insp, args["finding_id"])
+    _check_checkpoint(index, insp, args["checkpoint_id"])
     fields = {k: args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification", "rectify_by",
                                    "reason")} | {"supersedes_id": args["finding_id"]}
-    _append(session, insp, origin, Finding, args["id"], fields)
+    _append(index, insp, origin, Finding, args["id"], fields)
     return APPLIED
 
 
-def attach_photo(session: Session, actor, origin: Origin, **args) -> str:
+def attach_photo(session: Session, actor, origin: Origin, index: Index, **args) -> str:
     """Append a photo record; its file may already be held or arrive later by media PUT."""
-    insp = _open(session, actor, origin, "photo.attach", args)
+    insp = _open(session, actor, origin, index, ATTACH_PHOTO, args)
     if insp is None:
         return LATE
-    _check_checkpoint(session, insp, args["checkpoint_id"])
-    _check_finding(session, insp, args["finding_id"])
+    _check_checkpoint(index, insp, args["checkpoint_id"])
+    _check_finding(index, insp, args["finding_id"])
     fields = {k: args[k] for k in ("sha256", "finding_id", "checkpoint_id", "caption", "taken_at", "latitude",
                                    "longitude", "accuracy_m", "width", "height", "clock_offset_ms")}
     fields["byte_size"] = args["bytes"]
-    _append(session, insp, origin, Photo, args["id"], fields)
+    _append(index, insp, origin, Photo, args["id"], fields)
     return APPLIED
 
 
-def add_signature(session: Session, actor, origin: Origin, **args) -> str:
+def add_signature(session: Session, actor, origin: Origin, index: Index, **args) -> str:
     """Append a signature of a group member, the party on site or a witness."""
-    insp = _open(session, actor, origin, "signature.add", args)
+    insp = _open(session, actor, origin, index, ADD_SIGNATURE, args)
     if insp is None:
         return LATE
     signer = args["inspector_id"]
@@ -396,33 +230,33 @@ def add_signature(session: Session, actor, origin: Origin, **args) -> str:
         raise ValidationError("签名的检查人员不在本检查组中", code="invalid_args", errors={"inspector_id": signer})
     fields = {"sha256": args["sha256"], "signer_role": args["signer_role"], "signer_name": args["signer_name"],
               "signer_inspector_id": signer, "signed_at": args["signed_at"]}
-    _append(session, insp, origin, Signature, args["id"], fields)
+    _append(index, insp, origin, Signature, args["id"], fields)
     return APPLIED
 
 
-def record_party(session: Session, actor, origin: Origin, **args) -> str:
+def record_party(session: Session, actor, origin: Origin, index: Index, **args) -> str:
     """Append a record of the party on site; the latest one is current."""
-    insp = _open(session, actor, origin, "party.record", args)
+    insp = _open(session, actor, origin, index, RECORD_PARTY, args)
     if insp is None:
         return LATE
     fields = {k: args[k] for k in ("name", "position", "id_number", "phone", "refused_to_sign", "note")}
-    _append(session, insp, origin, PartyRecord, args["id"], fields)
+    _append(index, insp, origin, PartyRecord, args["id"], fields)
     return APPLIED
 
 
-def submit_inspection(session: Session, actor, origin: Origin, *, inspection_id: int, result_categories: list,
-                      methods: list, follow_ups: list, summary: str) -> str:
+def submit_inspection(session: Session, actor, origin: Origin, index: Index, *, inspection_id: int,
+                      result_categories: list, methods: list, follow_ups: list, summary: str) -> str:
     """Lock the inspection with its results: pending_evidence while a file is missing, else submitted."""
     args = {"inspection_id": inspection_id, "result_categories": result_categories, "methods": methods,
             "follow_ups": follow_ups, "summary": summary}
-    insp = _open(session, actor, origin, "inspection.submit", args)
+    insp = _open(session, actor, origin, index, SUBMIT, args)
     if insp is None:
         return LATE
     # The records only: the inspection's row is updated (and locked) once, when the push ends.
-    write_pending(session, flush=False)
+    write_pending(index, flush=False)
     answered = set(session.scalars(select(CheckpointAnswer.checkpoint_id).where(
         CheckpointAnswer.inspection_id == insp.id)))
-    unanswered = [cp for cp in _checkpoint_ids(insp) if cp not in answered]
+    unanswered = [cp for cp in checkpoint_ids(insp) if cp not in answered]
     if unanswered:
         raise ValidationError(f"还有 {len(unanswered)} 个检查要点未作答，不能提交；请逐项检查后再提交",
                               code="incomplete_submission", errors={"checkpoints": unanswered})
@@ -432,10 +266,7 @@ def submit_inspection(session: Session, actor, origin: Origin, *, inspection_id:
     insp.summary = summary
     insp.started_at = insp.started_at or origin.created_at
     insp.submitted_at = origin.received_at
-    missing = missing_media(session, insp.id)
-    index = session.info.get("record_index")
-    if index is not None:
-        index.missing[insp.id] = missing
+    missing = index.missing[insp.id] = missing_media(session, insp.id)
     insp.status = "pending_evidence" if missing else "submitted"
     insp.completed_at = None if missing else utcnow()
     insp.first_completed_at = insp.first_completed_at or insp.completed_at

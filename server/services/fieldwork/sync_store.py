@@ -18,17 +18,18 @@ from server.models.sync import MutationLog, SyncClient
 from server.models.types import utcnow
 from server.services.fieldwork import mutations, records as fieldwork_records
 from server.services.fieldwork.bundles import bundle
+from server.services.fieldwork.record_index import RecordIndex
 from server.services.kernel import audit
 from sync.errors import CLIENT_MISMATCH, Rejected, SyncError
 from sync.merge import is_locked
-from sync.messages import STATUS_LABELS, Mutation, MutationResult, Vocabulary
+from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, ATTACH_PHOTO, RECORD_ANSWER, RECORD_PARTY, START,
+                           STATUS_LABELS, SUBMIT, Mutation, MutationResult, Vocabulary)
 from sync.store import SyncStore
 
 APPLY = {
-    "inspection.start": mutations.start_inspection, "checkpoint.record": mutations.record_answer,
-    "finding.add": mutations.add_finding, "finding.amend": mutations.amend_finding,
-    "photo.attach": mutations.attach_photo, "signature.add": mutations.add_signature,
-    "party.record": mutations.record_party, "inspection.submit": mutations.submit_inspection,
+    START: mutations.start_inspection, RECORD_ANSWER: mutations.record_answer, ADD_FINDING: mutations.add_finding,
+    AMEND_FINDING: mutations.amend_finding, ATTACH_PHOTO: mutations.attach_photo,
+    ADD_SIGNATURE: mutations.add_signature, RECORD_PARTY: mutations.record_party, SUBMIT: mutations.submit_inspection,
 }
 VOCABULARY = Vocabulary(frozenset(m.value for m in vocab.ResultCategory), frozenset(m.value for m in vocab.Method),
                         frozenset(m.value for m in vocab.FollowUp))
@@ -64,7 +65,7 @@ class SqlSyncStore(SyncStore):
         self._client: SimpleNamespace | None = None
         self._touched: dict[int, list] = defaultdict(list)
         self._log_rows: list[dict] = []
-        self._index: mutations.RecordIndex | None = None  # made by prepare(), which every push calls first
+        self._index: RecordIndex | None = None  # made by prepare(), which every push calls first
 
     def now(self):
         return utcnow()
@@ -91,13 +92,11 @@ class SqlSyncStore(SyncStore):
     def prepare(self, raw_mutations: list[dict]) -> None:
         # One query per record kind instead of one per mutation, and no autoflush between mutations:
         # the appliers check everything before they add anything, and look records up in the index.
-        self._index = mutations.RecordIndex(self.session, raw_mutations)
-        self.session.info["record_index"] = self._index
+        self._index = RecordIndex(self.session, raw_mutations)
         self._autoflush, self.session.autoflush = self.session.autoflush, False
         audit.begin_batch(self.session)
 
     def finish(self) -> None:
-        self.session.info.pop("record_index", None)
         audit.discard_batch(self.session)
         if hasattr(self, "_autoflush"):
             self.session.autoflush = self._autoflush
@@ -111,14 +110,14 @@ class SqlSyncStore(SyncStore):
         origin = mutations.Origin(user=user, client_id=mutation.client_id, mutation_id=mutation.id,
                                   created_at=mutation.created_at, received_at=utcnow())
         try:
-            status = APPLY[mutation.name](self.session, user, origin, **mutation.args)
+            status = APPLY[mutation.name](self.session, user, origin, self._index, **mutation.args)
         except AppError as err:
             code = "invalid_args" if err.code in GENERIC_CODES else err.code
             raise Rejected(code, err.message, err.errors if isinstance(err.errors, dict) else {}) from None
         return status, mutation.args["inspection_id"]
 
     def log(self, user, mutation: Mutation, raw_args, result: MutationResult, digest: str, inspection_id) -> None:
-        exists = inspection_id is not None and self._index.inspection(self.session, inspection_id) is not None
+        exists = inspection_id is not None and self._index.inspection(inspection_id) is not None
         self._log_rows.append(dict(
             client_id=mutation.client_id, mutation_id=mutation.id, name=mutation.name[:64],
             args=raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}, digest=digest,
@@ -134,17 +133,17 @@ class SqlSyncStore(SyncStore):
 
     def inspection_summaries(self, user, inspection_ids: list[int]) -> list[dict]:
         # The push's records and its mutation log in one go, then the inspections' rows (which locks them).
-        mutations.write_pending(self.session, also=[(MutationLog, self._log_rows)])
+        mutations.write_pending(self._index, also=[(MutationLog, self._log_rows)])
         self._log_rows = []
         for insp_id, entries in self._touched.items():  # one audit line per inspection per push
-            insp = self._index.inspection(self.session, insp_id)
+            insp = self._index.inspection(insp_id)
             fieldwork_records.refresh_conflicts(self.session, insp)
             audit.record(self.session, user, "sync.push", insp, detail={
                 "client_id": self._client.client_id, "device": self._client.device_name, "mutations": entries})
         audit.write_batch(self.session)
         out = []
         for insp_id in inspection_ids:
-            insp = self._index.inspection(self.session, insp_id)
+            insp = self._index.inspection(insp_id)
             missing = self._index.missing.get(insp_id)  # as submit found it: nothing after a submit changes it
             if missing is None:
                 missing = mutations.missing_media(self.session, insp.id)

@@ -22,9 +22,8 @@ from server.services.followup import publication, referrals
 from server.services.kernel import audit
 from server.services.kernel.permissions import require_staff
 from server.services.kernel.workdays import local_date, workday_clock
+from sync.messages import STATUS_LABELS  # the one table of inspection states, for the phone and the office
 
-STATUS_LABELS = {"assigned": "待检查", "in_progress": "检查中", "pending_evidence": "待补传证据",
-                 "submitted": "待审核", "returned": "已退回", "approved": "已通过", "withdrawn": "已撤回"}
 MODE_LABELS = {"on_site": "现场检查", "document": "书面检查", "online": "网络监测"}
 MAX_PHOTO_DISTANCE_M = 500
 EARTH_RADIUS_M = 6_371_000

@@ -1,4 +1,4 @@
-"""fieldwork.insert_batches: a push's rows, by COPY on PostgreSQL for large batches and by executemany
+"""bulk_insert.insert_batches: a push's rows, by COPY on PostgreSQL for large batches and by executemany
 otherwise, must be stored exactly alike, and a failure must surface as a database error (transient)."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from server.models.sync import MutationLog, SyncClient
-from server.services.fieldwork import mutations
+from server.services.fieldwork import bulk_insert
 from tests import factories
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
@@ -37,10 +37,10 @@ def _stored(session, mutation_id: int) -> dict:
 
 
 def test_a_large_batch_and_a_small_one_are_stored_alike(session, user_id):
-    many = _rows(user_id, 1, mutations.COPY_MIN_ROWS + 2)  # COPY on PostgreSQL
+    many = _rows(user_id, 1, bulk_insert.COPY_MIN_ROWS + 2)  # COPY on PostgreSQL
     few = _rows(user_id, 100, 1)  # executemany everywhere
-    mutations.insert_batches(session, [(MutationLog, many)])
-    mutations.insert_batches(session, [(MutationLog, few)])
+    bulk_insert.insert_batches(session, [(MutationLog, many)])
+    bulk_insert.insert_batches(session, [(MutationLog, few)])
     session.commit()
     assert session.query(MutationLog).count() == len(many) + 1
     big, small = _stored(session, 1), _stored(session, 100)
@@ -53,10 +53,10 @@ def test_a_large_batch_and_a_small_one_are_stored_alike(session, user_id):
 
 
 def test_a_failed_batch_is_a_database_error_and_stores_none_of_it(session, user_id):
-    mutations.insert_batches(session, [(MutationLog, _rows(user_id, 1, 1))])
+    bulk_insert.insert_batches(session, [(MutationLog, _rows(user_id, 1, 1))])
     session.commit()
-    clash = _rows(user_id, 2, mutations.COPY_MIN_ROWS + 2) + _rows(user_id, 1, 1)  # mutation 1 is stored
+    clash = _rows(user_id, 2, bulk_insert.COPY_MIN_ROWS + 2) + _rows(user_id, 1, 1)  # mutation 1 is stored
     with pytest.raises(IntegrityError):  # a DBAPIError: the push view answers `transient`
-        mutations.insert_batches(session, [(MutationLog, clash)])
+        bulk_insert.insert_batches(session, [(MutationLog, clash)])
     session.rollback()
     assert session.query(MutationLog).count() == 1

@@ -89,6 +89,23 @@ def test_the_list_filters_by_status_and_search(client, session, login, synced):
     assert "共 1 项检查" in c.get("/office/inspections?q=宏达").get_data(as_text=True)
 
 
+def test_the_list_pages_through_inspections_last_changed_first(client, app, session, login):
+    one_inspection(session)
+    names = ["阳城县甲运输有限公司", "阳城县乙运输有限公司", "阳城县丙运输有限公司"]
+    for name in names:
+        factories.create_inspection(session, target=factories.create_target(session, name=name))
+    session.commit()
+    app.config["PAGE_SIZE"] = 3
+    c = login(staff(session))
+    first = c.get("/office/inspections").get_data(as_text=True)
+    assert "共 5 项检查" in first and "第 1 / 2 页" in first and "下一页" in first
+    assert all(name in first for name in names) and "阳城县宏达物流有限公司" not in first
+    second = c.get("/office/inspections?page=2").get_data(as_text=True)
+    assert "第 2 / 2 页" in second and "上一页" in second and "阳城县宏达物流有限公司" in second
+    assert not any(name in second for name in names)
+    assert "第 2 / 2 页" in c.get("/office/inspections?page=9").get_data(as_text=True)  # past the end: the last page
+
+
 def test_an_admin_revokes_a_device_and_it_must_log_in_again(client, session, login, synced):
     assert login(staff(session)).get("/office/devices").status_code == 403
     c = login(staff(session, "admin"), c=client.application.test_client())

@@ -12,9 +12,14 @@ from server.models.inspections import Inspection
 from server.models.sync import MutationLog, SyncClient
 from server.models.types import utcnow
 from server.services.fieldwork import mutations
+from server.services.fieldwork.sync_store import APPLY
+from sync.messages import RECORD_ANSWER
 from tests import factories
 from tests.sync.harness import Device, answer
 from tests.sync.scenario import login, one_inspection
+
+MINE, OTHERS = 1, 2  # one_inspection: 王建国 and 李明's inspection of 宏达物流, and another group's
+HONGDA = "阳城县宏达物流有限公司"
 
 
 @pytest.fixture
@@ -23,12 +28,18 @@ def auth(client, session):
     return {"Authorization": f"Bearer {login(client, 'wangjg')}"}
 
 
-def more_inspections(session, n: int) -> list[int]:
+def more_inspections(session, *names: str) -> list[Inspection]:
+    """More inspections for 王建国 and 李明, of targets with these names."""
     from server.models.registry import Inspector
     wang, li = session.query(Inspector).filter(Inspector.cert_no.in_(["14052000000001", "14052000000002"])).all()
-    ids = [factories.create_inspection(session, inspectors=[wang, li]).id for _ in range(n)]
+    made = [factories.create_inspection(session, inspectors=[wang, li],
+                                        target=factories.create_target(session, name=n)) for n in names]
     session.commit()
-    return ids
+    return made
+
+
+def targets(bundles: list[dict]) -> list[str]:
+    return [b["target"]["name"] for b in bundles]
 
 
 def pull(client, auth, cursor=None, limit=None):
@@ -39,13 +50,15 @@ def pull(client, auth, cursor=None, limit=None):
 
 
 def test_pull_pages_through_every_assigned_inspection(client, session, auth):
-    more_inspections(session, 2)
+    more_inspections(session, "阳城县甲运输有限公司", "阳城县乙运输有限公司")
+    other_group = session.get(Inspection, OTHERS).target.name
     first = pull(client, auth, limit=2)
     assert first["more"] is True and len(first["inspections"]) == 2 and "assigned" not in first
     second = pull(client, auth, first["cursor"], limit=2)
-    assert second["more"] is False and second["assigned"] == [1, 3, 4]
-    assert sorted(b["id"] for b in first["inspections"] + second["inspections"]) == [1, 3, 4]
-    assert 2 not in second["assigned"]  # another group's inspection never reaches this phone
+    pulled = first["inspections"] + second["inspections"]
+    assert sorted(targets(pulled)) == sorted([HONGDA, "阳城县甲运输有限公司", "阳城县乙运输有限公司"])
+    assert other_group not in targets(pulled)  # another group's inspection never reaches this phone
+    assert second["more"] is False and second["assigned"] == sorted(b["id"] for b in pulled)
 
 
 def test_an_incremental_pull_brings_what_changed_including_the_other_members_work(client, session, auth):
@@ -53,29 +66,30 @@ def test_an_incremental_pull_brings_what_changed_including_the_other_members_wor
     lim = {"Authorization": f"Bearer {login(client, 'lim')}"}
     d = Device("li")
     client.post("/api/v1/sync/push", headers=lim, json={"protocol": 1, "client_id": d.client_id,
-                                                        "mutations": [answer(d, 1, 1, "noncompliant", note="无证")]})
+                                                        "mutations": [answer(d, MINE, 1, "noncompliant", note="无证")]})
     page = pull(client, auth, cursor)
-    bundle = next(b for b in page["inspections"] if b["id"] == 1)
-    assert bundle["status"] == "in_progress"
+    [bundle] = page["inspections"]
+    assert bundle["target"]["name"] == HONGDA and bundle["status_label"] == "检查中"
     assert [(a["answer"], a["by"]) for a in bundle["record"]["answers"]] == [("noncompliant", "李明")]
     assert bundle["record"]["registers"][0]["heads"] == [bundle["record"]["answers"][0]["id"]]
 
 
 def test_withdrawn_and_reassigned_inspections_come_back_as_tombstones(client, session, auth):
-    extra = more_inspections(session, 1)[0]
-    cursor = pull(client, auth)["cursor"]
-    session.get(Inspection, 1).status = "withdrawn"
-    insp = session.get(Inspection, extra)
-    insp.members[0].active = False
-    insp.changed_at = utcnow()
+    [moved] = more_inspections(session, "阳城县丙运输有限公司")
+    first = pull(client, auth)
+    on_phone = {b["id"]: b["target"]["name"] for b in first["inspections"]}
+    session.get(Inspection, MINE).status = "withdrawn"
+    moved.members[0].active = False  # 王建国 leaves the group
+    moved.changed_at = utcnow()
     session.commit()
-    page = pull(client, auth, cursor)
-    assert page["tombstones"] == [{"id": 1, "reason": "withdrawn"}, {"id": extra, "reason": "unassigned"}]
+    page = pull(client, auth, first["cursor"])
+    assert [(on_phone[t["id"]], t["reason"]) for t in page["tombstones"]] == [
+        (HONGDA, "withdrawn"), ("阳城县丙运输有限公司", "unassigned")]
     assert page["assigned"] == [] and page["inspections"] == []
 
 
 def test_pull_is_gzipped_when_asked(client, session, auth):
-    more_inspections(session, 5)
+    more_inspections(session, *(f"阳城县第{n}运输有限公司" for n in range(5)))
     resp = client.get("/api/v1/sync/pull", headers={**auth, "Accept-Encoding": "gzip"})
     assert resp.headers["Content-Encoding"] == "gzip"
     body = json.loads(gzip.decompress(resp.data))
@@ -83,7 +97,7 @@ def test_pull_is_gzipped_when_asked(client, session, auth):
 
 
 def test_an_inspector_cannot_read_another_groups_inspection_or_receipt(client, session, auth):
-    for path in ("/api/v1/inspections/2", "/api/v1/inspections/2/receipt"):
+    for path in (f"/api/v1/inspections/{OTHERS}", f"/api/v1/inspections/{OTHERS}/receipt"):
         resp = client.get(path, headers=auth)
         assert resp.status_code == 403 and resp.get_json()["message"] == "该检查不属于您所在的检查组"
     assert client.get("/api/v1/inspections/99", headers=auth).get_json()["code"] == "not_found"
@@ -91,12 +105,15 @@ def test_an_inspector_cannot_read_another_groups_inspection_or_receipt(client, s
 
 def test_pushing_to_another_groups_inspection_stores_nothing_on_it(client, session, auth):
     d = Device("wang")
+    mutation = answer(d, OTHERS, 1, "compliant")
     resp = client.post("/api/v1/sync/push", headers=auth, json={
-        "protocol": 1, "client_id": d.client_id, "mutations": [answer(d, 2, 1, "compliant")]})
-    assert resp.get_json()["results"] == [{"id": 1, "status": "rejected", "code": "forbidden",
+        "protocol": 1, "client_id": d.client_id, "mutations": [mutation]})
+    assert resp.get_json()["results"] == [{"id": mutation["id"], "status": "rejected", "code": "forbidden",
                                            "message": "该检查不属于您所在的检查组", "errors": {}}]
-    assert session.query(CheckpointAnswer).count() == 0 and session.get(Inspection, 2).status == "assigned"
-    assert session.query(MutationLog).one().status == "rejected"
+    assert session.query(CheckpointAnswer).count() == 0 and session.get(Inspection, OTHERS).status == "assigned"
+    [logged] = session.query(MutationLog).all()  # what the office's sync history shows
+    assert (logged.name, logged.args["answer"], logged.status, logged.message) == (
+        "checkpoint.record", "compliant", "rejected", "该检查不属于您所在的检查组")
 
 
 @pytest.mark.parametrize("body,status,code", [
@@ -115,7 +132,7 @@ def test_an_oversized_batch_is_refused_whole(client, app, session, auth):
     app.config["SYNC_MAX_BATCH"] = 3
     d = Device("wang")
     resp = client.post("/api/v1/sync/push", headers=auth, json={
-        "protocol": 1, "client_id": d.client_id, "mutations": [answer(d, 1, 1, "compliant") for _ in range(4)]})
+        "protocol": 1, "client_id": d.client_id, "mutations": [answer(d, MINE, 1, "compliant") for _ in range(4)]})
     assert resp.status_code == 413 and resp.get_json()["code"] == "batch_too_large"
     assert resp.get_json()["message"] == "一次最多同步 3 条操作，本次 4 条，请分批发送"
     assert session.query(SyncClient).count() == 0
@@ -123,7 +140,7 @@ def test_an_oversized_batch_is_refused_whole(client, app, session, auth):
 
 def test_a_database_failure_is_transient_and_leaves_nothing(client, session, auth, monkeypatch):
     d = Device("wang")
-    batch = [answer(d, 1, 1, "compliant"), answer(d, 1, 2, "na")]
+    batch = [answer(d, MINE, 1, "compliant"), answer(d, MINE, 2, "na")]
     real = mutations.record_answer
     calls = {"n": 0}
 
@@ -133,8 +150,7 @@ def test_a_database_failure_is_transient_and_leaves_nothing(client, session, aut
             raise OperationalError("UPDATE", {}, Exception("database is locked"))
         return real(*args, **kw)
 
-    monkeypatch.setitem(__import__("server.services.fieldwork.sync_store", fromlist=["APPLY"]).APPLY, "checkpoint.record",
-                        failing)
+    monkeypatch.setitem(APPLY, RECORD_ANSWER, failing)
     resp = client.post("/api/v1/sync/push", headers=auth, json={"protocol": 1, "client_id": d.client_id,
                                                                 "mutations": batch})
     assert resp.status_code == 503 and resp.get_json()["code"] == "transient" and resp.headers["Retry-After"]

@@ -11,12 +11,17 @@ import { MUTATIONS, LABELS } from '../../pwa/js/messages.js';
 
 const PWA_NAMES = Object.values(MUTATIONS);
 
-/** MUTATION_NAMES as written in sync/messages.py (a literal tuple of strings). */
+/** MUTATION_NAMES as sync/messages.py defines it: the keys of MUTATION_LABELS, each a constant NAME = "x.y". */
 function serverNames() {
   const source = readFileSync(path.join(ROOT, 'sync', 'messages.py'), 'utf8');
-  const literal = source.match(/^MUTATION_NAMES\s*(?::[^=\n]*)?=\s*(?:tuple\()?[([]([^)\]]*)[)\]]/m);
-  assert.ok(literal, 'sync/messages.py defines MUTATION_NAMES as a literal tuple or list of strings');
-  return [...literal[1].matchAll(/["']([^"']+)["']/g)].map((m) => m[1]);
+  const constants = Object.fromEntries(
+    [...source.matchAll(/^([A-Z_]+)\s*=\s*["']([a-z_]+\.[a-z_]+)["']\s*$/gm)].map((m) => [m[1], m[2]]));
+  const labels = source.match(/^MUTATION_LABELS\s*=\s*\{([^}]*)\}/m);
+  assert.ok(labels, 'sync/messages.py defines MUTATION_LABELS as a dict keyed by the mutation constants');
+  assert.match(source, /^MUTATION_NAMES\s*=\s*tuple\(MUTATION_LABELS\)/m, 'MUTATION_NAMES is the keys of MUTATION_LABELS');
+  const keys = [...labels[1].matchAll(/([A-Z_]+)\s*:/g)].map((m) => m[1]);
+  assert.ok(keys.length && keys.every((k) => k in constants), 'every MUTATION_LABELS key is a mutation-name constant');
+  return keys.map((k) => constants[k]);
 }
 
 /** Every push in the examples (the request and the setup steps): [{mutations, results}]. */

@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from server.errors import AppError
 from server.extensions import db
 from server.http import login_required
-from server.models.followup import CreditRecord
 from server.office import bp
 from server.office.followup_forms import STAFF_ROLES, form, page_arg
 from server.services.followup import credit
@@ -54,10 +52,7 @@ def credit_repair(record_id: int):
 @bp.get("/credit")
 @login_required(*STAFF_ROLES)
 def credit_records():
-    page, per_page = page_arg(), 50
-    stmt = select(CreditRecord).order_by(CreditRecord.created_at.desc(), CreditRecord.id.desc())
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return render_template("office/credit_records.html", rows=rows, page=page, per_page=per_page,
+    return render_template("office/credit_records.html", page=credit.records(db.session, g.user, page=page_arg()),
                            changes=credit.recent_changes(db.session, days=90, limit=50), kinds=credit.KINDS,
                            severities=credit.SEVERITIES, level_label=credit.level_label, today=today())
 

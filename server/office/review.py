@@ -14,11 +14,8 @@ from server.services.kernel.workdays import deadline_text
 @bp.get("/review")
 @login_required(*STAFF_ROLES)
 def review_queue():
-    page = page_arg()
-    per_page = current_app.config.get("PAGE_SIZE", 50)
-    rows, total = review.queue(db.session, g.user, page=page, per_page=per_page)
-    return render_template("office/review_queue.html", rows=rows, total=total, page=page, per_page=per_page,
-                           modes=review.MODE_LABELS)
+    page = review.queue(db.session, g.user, page=page_arg(), per_page=current_app.config.get("PAGE_SIZE", 50))
+    return render_template("office/review_queue.html", page=page, modes=review.MODE_LABELS)
 
 
 @bp.get("/review/<int:inspection_id>")

@@ -22,8 +22,9 @@ def test_queue_lists_only_submitted_oldest_first_with_publication_clock(session)
     newer = create_submitted_inspection(session, completed_at=at(today()))
     older = create_submitted_inspection(session, completed_at=at(add_workdays(today() - dt.timedelta(days=60), 0)))
     create_submitted_inspection(session, status="returned")
-    rows, total = review.queue(session, office)
-    assert total == 2 and [r["id"] for r in rows] == [older.id, newer.id]
+    queue = review.queue(session, office)
+    rows = queue.items
+    assert queue.total == 2 and [r["id"] for r in rows] == [older.id, newer.id]
     assert rows[0]["clock"].state == "overdue" and rows[1]["clock"].state == "running"
 
 
@@ -279,7 +280,7 @@ def test_a_resubmission_does_not_restart_the_publication_clock(session):
     desk_checks.submit(session, user, insp.id, result_categories=["01"], methods=["online"], follow_ups=["none"],
                        summary="已补充")
     assert insp.version == 2 and insp.completed_at > at(ended) and insp.first_completed_at == at(ended)
-    [row], _ = review.queue(session, office)
+    [row] = review.queue(session, office).items
     assert row["clock"].state == "running" and row["clock"].due == add_workdays(ended, 20)
     review.approve(session, office, insp.id, version=2)
     pub = session.scalar(select(Publication).where(Publication.inspection_id == insp.id))

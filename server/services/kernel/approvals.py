@@ -91,3 +91,10 @@ def pending(session: Session, actor) -> list[Approval]:
     require_role(actor, "leader", "admin", "office")
     return list(session.scalars(select(Approval).where(Approval.status == "pending")
                                 .order_by(Approval.requested_at)))
+
+
+def decided(session: Session, actor, limit: int = 30) -> list[Approval]:
+    """The latest decided approvals of every kind, newest decision first."""
+    require_role(actor, "leader", "admin", "office")
+    return list(session.scalars(select(Approval).where(Approval.status != "pending")
+                                .order_by(Approval.decided_at.desc(), Approval.id.desc()).limit(limit)))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, url_for
-from sqlalchemy import select
 
 from server.errors import AppError, ValidationError
 from server.extensions import db
@@ -17,8 +16,7 @@ from server.services.kernel import approvals
 @login_required("leader", "admin", "office")
 def approvals_inbox():
     pending = approvals.pending(db.session, g.user)
-    decided = db.session.scalars(select(Approval).where(Approval.status != "pending")
-                                 .order_by(Approval.decided_at.desc(), Approval.id.desc()).limit(30)).all()
+    decided = approvals.decided(db.session, g.user, limit=30)
     return render_template("office/approvals.html", pending=pending, decided=decided,
                            kinds=approvals.KIND_LABELS, can_decide=g.user.role in ("leader", "admin"))
 

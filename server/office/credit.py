@@ -5,16 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from server.errors import AppError
 from server.extensions import db
 from server.http import login_required
-from server.models.followup import CreditRecord
 from server.office import bp
 from server.office.forms import form, page_arg
-from server.services.kernel.permissions import STAFF as STAFF_ROLES
 from server.services.followup import credit
+from server.services.kernel.permissions import STAFF
 from server.services.kernel.workdays import today
 
 
@@ -34,7 +32,7 @@ def _apply(action, back: str):
 
 
 @bp.post("/review/<int:inspection_id>/credit")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def credit_create(inspection_id: int):
     return _apply(lambda: credit.create_record(
         db.session, g.user, inspection_id, kind=form("kind"), severity=form("severity"),
@@ -44,7 +42,7 @@ def credit_create(inspection_id: int):
 
 
 @bp.post("/credit/<int:record_id>/repair")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def credit_repair(record_id: int):
     back = request.form.get("back") or url_for("office.credit_records")
     if not back.startswith("/office/"):
@@ -53,12 +51,9 @@ def credit_repair(record_id: int):
 
 
 @bp.get("/credit")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def credit_records():
-    page, per_page = page_arg(), 50
-    stmt = select(CreditRecord).order_by(CreditRecord.created_at.desc(), CreditRecord.id.desc())
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return render_template("office/credit_records.html", rows=rows, page=page, per_page=per_page,
+    return render_template("office/credit_records.html", page=credit.records(db.session, g.user, page=page_arg()),
                            changes=credit.recent_changes(db.session, days=90, limit=50), kinds=credit.KINDS,
                            severities=credit.SEVERITIES, level_label=credit.level_label, today=today())
 
@@ -68,7 +63,7 @@ def target_credit(target) -> dict:
     """Credit records and risk-level history of a target, for office/_target_credit.html."""
     data = credit.target_credit(db.session, target.id)
     return {**data, "kinds": credit.KINDS, "severities": credit.SEVERITIES, "level_label": credit.level_label,
-            "can_repair": g.get("user") is not None and g.user.role in STAFF_ROLES}
+            "can_repair": g.get("user") is not None and g.user.role in STAFF}
 
 
 @bp.app_template_global("today_iso")

@@ -73,10 +73,9 @@ def document_publications(task_id: int):
 @bp.get("/documents")
 @login_required()
 def documents_index():
-    page = max(request.args.get("page", 1, type=int), 1)
-    per_page = current_app.config.get("PAGE_SIZE", 50)
-    rows, total = lists.tasks_with_documents(db.session, g.user, page=page, per_page=per_page)
-    return render_template("office/documents.html", rows=rows, total=total, page=page, per_page=per_page)
+    page = lists.tasks_with_documents(db.session, g.user, page=request.args.get("page"),
+                                      per_page=current_app.config.get("PAGE_SIZE", 50))
+    return render_template("office/documents.html", page=page)
 
 
 @bp.get("/tasks/<int:task_id>/documents")

@@ -8,11 +8,10 @@ from flask import Response, current_app, g, render_template, request, url_for
 
 from server.extensions import db
 from server.http import login_required
-from server.models.followup import Publication
 from server.office import bp
 from server.office.forms import form, ids, page_arg, run
-from server.services.kernel.permissions import STAFF as STAFF_ROLES
 from server.services.followup import publication, publication_export
+from server.services.kernel.permissions import STAFF
 from server.services.kernel.workdays import today
 from server.vocab import ResultCategory
 
@@ -22,18 +21,18 @@ FILTERS = [("", "全部"), ("draft", "待提交审批"), ("pending", "待领导�
 
 
 @bp.get("/publications")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def publications():
-    status, q, page = request.args.get("status", ""), request.args.get("q", ""), page_arg()
-    rows, total = publication.listing(db.session, status=status, q=q, page=page)
+    status, q = request.args.get("status", ""), request.args.get("q", "")
+    page = publication.listing(db.session, status=status, q=q, page=page_arg())
     missing = publication.count_missing(db.session)
-    return render_template("office/publications.html", rows=rows, total=total, page=page, status=status, q=q,
+    return render_template("office/publications.html", page=page, status=status, q=q,
                            filters=FILTERS, labels=publication.STATUS_LABELS, share=publication.share(db.session),
                            clock=publication.clock, missing=missing)
 
 
 @bp.post("/publications/request")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def publications_request():
     chosen = ids("pub_id")
     return run(lambda: publication.request_approval(db.session, g.user, chosen, form("reason")),
@@ -41,7 +40,7 @@ def publications_request():
 
 
 @bp.post("/publications/fill")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def publications_fill():
     """Create drafts for approved inspections that have none (e.g. approved before this area existed)."""
     authority = current_app.config.get("BUREAU_NAME", publication.DEFAULT_AUTHORITY)
@@ -50,12 +49,9 @@ def publications_fill():
 
 
 @bp.get("/publications/<int:pub_id>")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def publication_detail(pub_id: int):
-    pub = db.session.get(Publication, pub_id)
-    if pub is None:
-        return render_template("errors/error.html", status=404, code="not_found", message="公示记录不存在",
-                               errors={}), 404
+    pub = publication.get(db.session, g.user, pub_id)
     return render_template("office/publication_detail.html", pub=pub, labels=publication.STATUS_LABELS,
                            actions=publication.ACTION_LABELS, clock=publication.clock(pub),
                            categories=ResultCategory.choices(), today=today())
@@ -66,48 +62,40 @@ def _back(pub_id: int) -> str:
 
 
 @bp.post("/publications/<int:pub_id>/decline")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def publication_decline(pub_id: int):
     return run(lambda: publication.decline(db.session, g.user, pub_id, form("reason")), "已记录不予公示的理由",
                _back(pub_id))
 
 
 @bp.post("/publications/<int:pub_id>/flag")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def publication_flag(pub_id: int):
     return run(lambda: publication.flag(db.session, g.user, pub_id, form("action"), form("reason"), form("since")),
                "已登记，期限开始计时", _back(pub_id))
 
 
 @bp.post("/publications/<int:pub_id>/correct")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def publication_correct(pub_id: int):
-    pub = db.session.get(Publication, pub_id)
-    items = {i["seqno"]: request.form.getlist(f"item-{i['seqno']}") for i in (pub.content["items"] if pub else [])}
+    items = {int(key[5:]): request.form.getlist(key) for key in request.form
+             if key.startswith("item-") and key[5:].isdigit()}
     return run(lambda: publication.correct(db.session, g.user, pub_id, items, form("reason"), form("since") or None),
                "公示内容已更正，原内容已留档", _back(pub_id))
 
 
 @bp.post("/publications/<int:pub_id>/withdraw")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def publication_withdraw(pub_id: int):
     return run(lambda: publication.withdraw(db.session, g.user, pub_id, form("reason"), form("since") or None),
                "公示已撤回，记录已留档", _back(pub_id))
 
 
 @bp.get("/publications/export.<fmt>")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def publications_export(fmt: str):
-    rows = publication_export.rows(db.session, g.user)
+    body, mimetype = publication_export.export(db.session, g.user, fmt)
     stamp = today().strftime("%Y%m%d")
-    if fmt == "xlsx":
-        body, mimetype = publication_export.to_xlsx(rows), \
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    elif fmt == "csv":
-        body, mimetype = publication_export.to_csv(rows), "text/csv; charset=utf-8"
-    else:
-        return render_template("errors/error.html", status=404, code="not_found", message="不支持的导出格式",
-                               errors={}), 404
     filename = f"shuangsuiji-results-{stamp}.{fmt}"
     chinese = quote(f"双随机抽查结果信息-{stamp}.{fmt}")
     return Response(body, mimetype=mimetype, headers={

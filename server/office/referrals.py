@@ -3,49 +3,33 @@ form of its next step, and the no-referral decision and closing of a violation."
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import func, select
 
 from server.errors import AppError
 from server.extensions import db
 from server.http import login_required
-from server.models.followup import Referral
-from server.models.inspections import Inspection
-from server.models.registry import Inspector
 from server.models.types import utcnow
 from server.office import bp
 from server.office.forms import form, page_arg, run
-from server.services.kernel.permissions import STAFF as STAFF_ROLES
 from server.services.followup import referrals, referrals_criminal as crim
-from server.services.kernel.workdays import today
+from server.services.kernel.permissions import STAFF
 
 
 @bp.get("/referrals", endpoint="referrals")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def referrals_list():
     status = request.args.get("status", "open")
-    page = page_arg()
-    rows, total = referrals.listing(db.session, g.user, status="" if status == "all" else status, page=page)
-    return render_template("office/referrals.html", rows=rows, total=total, page=page, status=status,
+    page = referrals.listing(db.session, g.user, status="" if status == "all" else status, page=page_arg())
+    return render_template("office/referrals.html", page=page, status=status,
                            violations=referrals.open_violations(db.session), kinds=referrals.KINDS,
                            status_label=referrals.status_label, due_labels=referrals.DUE_LABELS)
 
 
-def _suggest_doc_no(kind: str) -> str:
-    year = today().year
-    n = db.session.scalar(select(func.count(Referral.id))) + 1
-    return f"阳交{'刑' if kind == 'criminal' else ''}移〔{year}〕{n}号"
-
-
 @bp.route("/referrals/new", methods=["GET", "POST"])
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def referral_new():
-    inspection = db.session.get(Inspection, request.values.get("inspection_id", type=int) or 0)
-    if inspection is None:
-        abort(404)
     kind = request.values.get("kind", "administrative")
-    values = {"kind": kind, "finding_ref": request.values.get("finding_ref", ""), "doc_no": _suggest_doc_no(kind),
-              "party": inspection.target.name, "cause": "", "reason": "", "legal_basis": "", "receiving_dept": "",
-              "materials": "现场检查笔录\n现场照片", "report": "", "team": [m.inspector_id for m in inspection.members]}
+    inspection, values = referrals.proposal(db.session, g.user, request.values.get("inspection_id", type=int), kind)
+    values["finding_ref"] = request.values.get("finding_ref", "")
     error = None
     if request.method == "POST":
         values.update({k: form(k) for k in ("doc_no", "party", "cause", "reason", "legal_basis", "receiving_dept",
@@ -63,18 +47,16 @@ def referral_new():
             db.session.commit()
             flash("已登记移送")
             return redirect(url_for("office.referral_detail", referral_id=referral.id))
-    inspectors = db.session.scalars(select(Inspector).where(Inspector.status == "active").order_by(Inspector.name))
     return render_template("office/referral_new.html", inspection=inspection, values=values, error=error,
-                           kinds=referrals.KINDS, inspectors=list(inspectors)), (422 if error else 200)
+                           kinds=referrals.KINDS, inspectors=crim.team_candidates(db.session)), (422 if error else 200)
 
 
 @bp.get("/referrals/<int:referral_id>")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def referral_detail(referral_id: int):
     referral = referrals.get(db.session, g.user, referral_id)
-    team = [db.session.get(Inspector, i) for i in referral.team or []]
-    return render_template("office/referral_detail.html", r=referral, team=team, kinds=referrals.KINDS,
-                           status_label=referrals.status_label, steps=referrals.STEP_LABELS,
+    return render_template("office/referral_detail.html", r=referral, team=crim.team_members(db.session, referral),
+                           kinds=referrals.KINDS, status_label=referrals.status_label, steps=referrals.STEP_LABELS,
                            due_labels=referrals.DUE_LABELS, materials=crim.MATERIALS,
                            data_labels=referrals.DATA_LABELS)
 
@@ -111,7 +93,7 @@ def _actions() -> dict:
 
 
 @bp.post("/referrals/<int:referral_id>/<action>")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def referral_action(referral_id: int, action: str):
     actions = _actions()
     if action not in actions:
@@ -121,15 +103,12 @@ def referral_action(referral_id: int, action: str):
 
 
 def _violation_back(violation_id: int) -> str:
-    from server.models.followup import Violation
-    violation = db.session.get(Violation, violation_id)
-    if violation is None:
-        abort(404)
+    violation = referrals.get_violation(db.session, g.user, violation_id)
     return url_for("office.review_detail", inspection_id=violation.inspection_id)
 
 
 @bp.post("/violations/<int:violation_id>/no-referral")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def violation_no_referral(violation_id: int):
     back = _violation_back(violation_id)
     return run(lambda: referrals.decide_no_referral(db.session, g.user, violation_id, form("reason")),
@@ -137,7 +116,7 @@ def violation_no_referral(violation_id: int):
 
 
 @bp.post("/violations/<int:violation_id>/close")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def violation_close(violation_id: int):
     back = _violation_back(violation_id)
     return run(lambda: referrals.close_violation(db.session, g.user, violation_id, form("note")), "违法行为已办结", back)

@@ -7,23 +7,20 @@ from server.extensions import db
 from server.http import login_required
 from server.office import bp
 from server.office.forms import form, page_arg, run
-from server.services.kernel.permissions import STAFF as STAFF_ROLES
 from server.services.followup import credit, publication, referrals, review
+from server.services.kernel.permissions import STAFF
 from server.services.kernel.workdays import deadline_text
 
 
 @bp.get("/review")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def review_queue():
-    page = page_arg()
-    per_page = current_app.config.get("PAGE_SIZE", 50)
-    rows, total = review.queue(db.session, g.user, page=page, per_page=per_page)
-    return render_template("office/review_queue.html", rows=rows, total=total, page=page, per_page=per_page,
-                           modes=review.MODE_LABELS)
+    page = review.queue(db.session, g.user, page=page_arg(), per_page=current_app.config.get("PAGE_SIZE", 50))
+    return render_template("office/review_queue.html", page=page, modes=review.MODE_LABELS)
 
 
 @bp.get("/review/<int:inspection_id>")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def review_detail(inspection_id: int):
     max_m = float(current_app.config.get("REVIEW_PHOTO_MAX_DISTANCE_M", review.MAX_PHOTO_DISTANCE_M))
     data = review.detail(db.session, g.user, inspection_id, max_distance_m=max_m)
@@ -35,7 +32,7 @@ def review_detail(inspection_id: int):
 
 
 @bp.post("/review/<int:inspection_id>/approve")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def review_approve(inspection_id: int):
     authority = current_app.config.get("BUREAU_NAME", publication.DEFAULT_AUTHORITY)
     return run(lambda: review.approve(db.session, g.user, inspection_id, version=form("version") or None,
@@ -45,7 +42,7 @@ def review_approve(inspection_id: int):
 
 
 @bp.post("/review/<int:inspection_id>/return")
-@login_required(*STAFF_ROLES)
+@login_required(*STAFF)
 def review_return(inspection_id: int):
     return run(lambda: review.return_for_fix(db.session, g.user, inspection_id, version=form("version") or None,
                                              note=form("note")),
@@ -57,7 +54,7 @@ def review_return(inspection_id: int):
 def review_link(inspection_id: int) -> str | None:
     """The review page of an inspection, for other areas' pages (staff only)."""
     user = g.get("user")
-    if user is None or user.role not in STAFF_ROLES:
+    if user is None or user.role not in STAFF:
         return None
     return url_for("office.review_detail", inspection_id=inspection_id)
 

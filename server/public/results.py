@@ -11,11 +11,7 @@ from server.services.followup import credit, publication
 @bp.get("/results")
 def results():
     q = (request.args.get("q") or "").strip()[:100]
-    try:
-        page = max(int(request.args.get("page", 1)), 1)
-    except ValueError:
-        page = 1
-    rows, total = publication.public_search(db.session, q, page=page, per_page=20)
-    records = credit.published_records(db.session, [p.target_id for p in rows])
-    return render_template("public/results.html", rows=rows, total=total, q=q, page=page, per_page=20,
-                           records=records, kinds=credit.KINDS, severities=credit.SEVERITIES)
+    page = publication.public_search(db.session, q, page=request.args.get("page"), per_page=20)
+    records = credit.published_records(db.session, [p.target_id for p in page.items])
+    return render_template("public/results.html", page=page, q=q, records=records, kinds=credit.KINDS,
+                           severities=credit.SEVERITIES)

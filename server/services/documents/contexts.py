@@ -7,17 +7,19 @@ referred to by SHA-256 only; where their bytes live is resolved when rendering.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import vocab
 from server.models.inspections import Inspection
 from server.models.planning import Plan, Task
 from server.models.registry import Department, InspectionItem
+from server.services.documents import fieldwork_context
+from server.services.documents.formatting import TASK_TYPE_LABELS, doc_number, iso, labels, target_part, task_part
 from server.services.kernel.workdays import local_date
 
-TASK_TYPE_LABELS = {"undirected": "不定向抽查", "directed": "定向抽查", "targeted": "靶向检查"}
 PLAN_STATUS_LABELS = {"draft": "草稿", "approved": "已批准", "published": "已公布", "adjusting": "调整中",
                       "superseded": "已被新版本替代"}
 
@@ -40,48 +42,10 @@ MATERIALS_BY_CATEGORY = {
 BASIS_ALWAYS = ["《优化营商环境条例》第五十四条", "《国务院办公厅关于推广随机抽查规范事中事后监管的通知》（国办发〔2015〕58号）"]
 
 
-def iso(value) -> str | None:
-    """An ISO string for a date or datetime, None for None."""
-    return value.isoformat() if value is not None else None
-
-
-def labels(enum_cls, codes) -> list[str]:
-    """The 中文 labels of vocabulary codes, unknown codes kept as they are."""
-    out = []
-    for code in codes or []:
-        member = enum_cls.by_label(code)
-        out.append(member.label if member else str(code))
-    return out
-
-
 def options() -> dict:
     """Every choice a form prints as a check box (so the hash changes if a label does)."""
     return {"results": vocab.ResultCategory.choices(), "methods": vocab.Method.choices(),
             "follow_ups": vocab.FollowUp.choices()}
-
-
-def doc_number(session: Session, inspection: Inspection) -> str:
-    """Task code plus the inspection's position in its task: T20240001-003."""
-    position = session.scalar(select(func.count(Inspection.id)).where(
-        Inspection.task_id == inspection.task_id, Inspection.id <= inspection.id))
-    return f"{inspection.task.code}-{position:03d}"
-
-
-def task_part(task: Task) -> dict:
-    return {"code": task.code, "name": task.name, "type_label": TASK_TYPE_LABELS.get(task.task_type, task.task_type),
-            "period_start": iso(task.period_start), "period_end": iso(task.period_end)}
-
-
-def target_part(inspection: Inspection) -> dict:
-    """The target as the draw froze it (snapshot), completed from the registry where the snapshot is silent."""
-    snap, live = inspection.target_snapshot or {}, inspection.target
-
-    def pick(key):
-        return snap.get(key) or getattr(live, key, "") or ""
-    return {"name": pick("name"), "uscc": pick("uscc"), "address": pick("address"), "legal_rep": pick("legal_rep"),
-            "contact_name": pick("contact_name"), "contact_phone": pick("contact_phone"),
-            "category_label": labels(vocab.TargetCategory, [pick("category")])[0] if pick("category") else "",
-            "latitude": snap.get("latitude", live.latitude), "longitude": snap.get("longitude", live.longitude)}
 
 
 def inspectors_part(session: Session, inspection: Inspection) -> list[dict]:
@@ -153,7 +117,6 @@ def record_context(session: Session, inspection: Inspection, bureau: str) -> dic
         "receipt": None,
         "late_evidence": 0,
     }
-    from server.services.documents import fieldwork_context
     fieldwork_context.fill_record(session, inspection, context)
     return context
 
@@ -244,7 +207,6 @@ def _risk_rank(code: str) -> int:
 
 def _percent(ratio) -> str:
     """'0.05' → '5%'; exact decimals, no float noise."""
-    from decimal import Decimal, InvalidOperation
     try:
         value = Decimal(str(ratio)) * 100
     except InvalidOperation:

@@ -12,7 +12,11 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.services.documents.contexts import iso, labels
+from server.models.sync import Receipt
+from server.services.documents.formatting import iso, labels
+from server.services.fieldwork.record_view import item_results
+from server.services.fieldwork.records import registers
+from server.vocab import ResultCategory
 
 RESULT_STATUSES = ("pending_evidence", "submitted", "approved")  # results are chosen at submission
 ROLE_LABELS = {"party": "现场人员签名", "inspector": "执法人员", "witness": "见证人"}
@@ -31,7 +35,6 @@ def load_record(session: Session, inspection) -> dict:
     """
     from server.models.fieldwork import (CheckpointAnswer as A, Finding as F, LateEvidence, MediaFile, PartyRecord as P,
                                          Photo, Signature as S)
-    from server.services.fieldwork.records import registers
     i = inspection.id
     answers = _rows(session, A, i, A.id, A.checkpoint_id, A.answer, A.note, A.base, A.created_at)
     findings = _rows(session, F, i, F.id, F.checkpoint_id, F.description, F.legal_basis, F.rectification,
@@ -70,7 +73,6 @@ def load_record(session: Session, inspection) -> dict:
 
 def load_receipt(session: Session, inspection) -> dict | None:
     """The body of the latest signed receipt the server issued for the inspection, if any."""
-    from server.models.sync import Receipt
     row = session.scalars(select(Receipt).where(Receipt.inspection_id == inspection.id)
                           .order_by(Receipt.issued_at.desc(), Receipt.id.desc()).limit(1)).first()
     return dict(row.body) if row is not None else None
@@ -89,8 +91,6 @@ def fill_record(session: Session, inspection, context: dict) -> None:
 
 def fill_item_results(context: dict, inspection, record: dict) -> None:
     """Each item's result in the terms it is published in (services.fieldwork.record_view.item_results)."""
-    from server.services.fieldwork.record_view import item_results
-    from server.vocab import ResultCategory
     for item, result in zip(context["items"], item_results(inspection, record)):
         item["result_labels"] = labels(ResultCategory, result["codes"])
 

@@ -1,6 +1,6 @@
 """Plain-dict contexts for the documents after the field: referral letters and the result list (公示).
 
-Same rules as document_contexts: JSON-serializable data only, so that the dict is both the
+Same rules as contexts.py: JSON-serializable data only, so that the dict is both the
 template's input and the content hash of the cache.
 """
 from __future__ import annotations
@@ -9,12 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models.approvals import Approval
+from server.models.followup import Publication
 from server.models.inspections import Inspection
 from server.models.planning import Task
-from server.models.registry import Inspector
-from server.services.documents.contexts import TASK_TYPE_LABELS, doc_number, iso, target_part
-from server.services.followup.referrals_criminal import MATERIALS
-from server.services.kernel.workdays import local_date
+from server.services.documents.formatting import doc_number, iso, local_day, target_part, task_part
+from server.services.followup.referrals_criminal import MATERIALS, team_members
 
 CRIMINAL_MATERIALS = [label for _, label in MATERIALS]  # the names transfer() records as "名称：说明"
 DRAFT_STATUSES = {"administrative": {"draft"}, "notify": {"draft"}, "criminal": {"draft", "reported"}}
@@ -27,7 +26,7 @@ def referral_context(session: Session, referral, bureau: str) -> dict:
     """案件移送函 / 抄告函 / 涉嫌犯罪案件移送书 of one referral, with the inspection it came from."""
     inspection: Inspection = referral.inspection
     draft = referral.status in DRAFT_STATUSES.get(referral.kind, set())
-    team = [session.get(Inspector, i) for i in referral.team or []]
+    team = team_members(session, referral)
     approval = session.get(Approval, referral.approval_id) if referral.approval_id else None
     approved = approval is not None and approval.status == "approved"
     return {
@@ -46,17 +45,12 @@ def referral_context(session: Session, referral, bureau: str) -> dict:
         "target": target_part(inspection),
         "inspection": {"task_code": inspection.task.code, "task_name": inspection.task.name,
                        "record_number": doc_number(session, inspection),
-                       "inspected_on": _local_day(inspection.started_at or inspection.submitted_at)},
-        "team": [{"name": i.name, "cert_no": i.cert_no} for i in team if i is not None],
+                       "inspected_on": local_day(inspection.started_at or inspection.submitted_at)},
+        "team": [{"name": i.name, "cert_no": i.cert_no} for i in team],
         "approval": {"by": approval.decided_by.display_name if approval.decided_by else "",
                      "at": iso(approval.decided_at)} if approved else None,
         "criminal_materials": _criminal_rows(referral.materials or []),
     }
-
-
-def _local_day(moment) -> str | None:
-    """The Beijing-time date of a stored UTC moment, as ISO (None for None)."""
-    return iso(local_date(moment)) if moment is not None else None
 
 
 def _criminal_rows(materials: list) -> list[dict]:
@@ -71,7 +65,6 @@ def _criminal_rows(materials: list) -> list[dict]:
 
 def publications_context(session: Session, task: Task, bureau: str) -> dict:
     """抽查结果公示表 of a task: every published record, in the gsxt 双随机抽查结果信息 structure."""
-    from server.models.followup import Publication
     pubs = session.scalars(select(Publication).join(Inspection, Inspection.id == Publication.inspection_id)
                            .where(Inspection.task_id == task.id, Publication.status == "published")
                            .order_by(Publication.target_uscc)).all()
@@ -83,7 +76,7 @@ def publications_context(session: Session, task: Task, bureau: str) -> dict:
                      "item_results": [{"seqno": i.get("seqno"), "item_name": i.get("item_name", ""),
                                 "result": i.get("result", "")} for i in c.get("items") or []],
                      "completed_on": c.get("completed_on") or iso(pub.completed_on),
-                     "published_on": _local_day(pub.published_at),
+                     "published_on": local_day(pub.published_at),
                      "revision": pub.revision})
     plan = task.plan
     first = (pubs[0].content or {}) if pubs else {}
@@ -91,9 +84,7 @@ def publications_context(session: Session, task: Task, bureau: str) -> dict:
         "bureau": bureau,
         "doc": {"kind": "publications", "title": "“双随机、一公开”抽查结果公示表", "number": task.code,
                 "status_label": "", "draft": False, "draft_label": ""},
-        "task": {"code": task.code, "name": task.name,
-                 "type_label": TASK_TYPE_LABELS.get(task.task_type, task.task_type),
-                 "period_start": iso(task.period_start), "period_end": iso(task.period_end)},
+        "task": task_part(task),
         "plan": {"code": plan.code if plan else "", "name": plan.name if plan else ""},
         "authority": first.get("authority") or bureau,
         "rows": rows,

@@ -20,15 +20,19 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server import pdf
 from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from server.models.followup import Referral
 from server.models.inspections import Inspection, InspectionMember
 from server.models.planning import Plan, Task
 from server.models.registry import Inspector
-from server.services.documents import contexts
+from server.services.documents import contexts, followup_context
+from server.services.documents.lists import visible
+from server.services.fieldwork.media_store import FilesystemMediaStore
+from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import STAFF, require_role
 
 TEMPLATES = {"record": "record.html", "notice": "notice.html", "plan": "plan.html",
@@ -100,7 +104,6 @@ def print_dir(settings: Settings) -> Path:
 
 def media_paths(settings: Settings, context: dict) -> dict[str, str]:
     """Map every image SHA-256 named in the context to a file: photos as print copies, signatures as stored."""
-    from server.services.fieldwork.media_store import FilesystemMediaStore
     store = FilesystemMediaStore(settings.media_dir)
     found: dict[str, str] = {}
     for key in ("photos", "signatures"):
@@ -200,12 +203,9 @@ def safe_name(text: str) -> str:
 def _inspection_for(session: Session, actor, inspection_id: int) -> Inspection:
     """The inspection if the actor is staff or an active member of its group."""
     require_role(actor, *STAFF, "inspector")
-    inspection = session.scalars(select(Inspection).where(Inspection.id == inspection_id).options(
+    inspection = get_or_raise(session, Inspection, inspection_id, "找不到该检查记录", options=[
         joinedload(Inspection.task), joinedload(Inspection.target),
-        selectinload(Inspection.members).joinedload(InspectionMember.inspector)
-        .joinedload(Inspector.department))).first()
-    if inspection is None:
-        raise NotFound("找不到该检查记录")
+        selectinload(Inspection.members).joinedload(InspectionMember.inspector).joinedload(Inspector.department)])
     if actor.role == "inspector" and actor.inspector_id not in {m.inspector_id for m in inspection.active_members}:
         raise PermissionDenied("您不是该检查的检查组成员，无权查看其文书")
     if inspection.status == "withdrawn":
@@ -247,9 +247,7 @@ def inspection_notice(session: Session, actor, inspection_id: int, settings: Set
 def plan_document(session: Session, actor, plan_id: int, settings: Settings, version: int | None = None) -> Document:
     """The annual plan for 备案 (staff only), at its current version or a kept one."""
     require_role(actor, *STAFF)
-    plan = session.get(Plan, plan_id)
-    if plan is None:
-        raise NotFound("找不到该抽查计划")
+    plan = get_or_raise(session, Plan, plan_id, "找不到该抽查计划")
     if version is not None and version not in {v.version for v in plan.versions}:
         raise NotFound(f"该计划没有第 {version} 版")
     ctx = contexts.plan_context(session, plan, settings.bureau, version)
@@ -259,12 +257,8 @@ def plan_document(session: Session, actor, plan_id: int, settings: Settings, ver
 
 def referral_document(session: Session, actor, referral_id: int, settings: Settings) -> Document:
     """案件移送函 / 抄告函 or 涉嫌犯罪案件移送书 of a referral (staff only)."""
-    from server.models.followup import Referral
-    from server.services.documents import followup_context
     require_role(actor, *STAFF)
-    referral = session.get(Referral, referral_id)
-    if referral is None:
-        raise NotFound("找不到该移送记录")
+    referral = get_or_raise(session, Referral, referral_id, "找不到该移送记录")
     ctx = followup_context.referral_context(session, referral, settings.bureau)
     kind = ctx["doc"]["kind"]
     return produce(_job(kind, ctx, f"{ctx['doc']['title']}_{safe_name(referral.doc_no)}.pdf"), settings)
@@ -272,11 +266,8 @@ def referral_document(session: Session, actor, referral_id: int, settings: Setti
 
 def publication_list(session: Session, actor, task_id: int, settings: Settings) -> Document:
     """The 抽查结果公示表 of a task: its published results (staff only)."""
-    from server.services.documents import followup_context
     require_role(actor, *STAFF)
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFound("找不到该抽查任务")
+    task = get_or_raise(session, Task, task_id, "找不到该抽查任务")
     ctx = followup_context.publications_context(session, task, settings.bureau)
     return produce(_job("publications", ctx, f"抽查结果公示表_{safe_name(task.code)}.pdf"), settings)
 
@@ -286,9 +277,7 @@ def publication_list(session: Session, actor, task_id: int, settings: Settings) 
 def task_zip(session: Session, actor, task_id: int, kind: str, settings: Settings) -> Document:
     """A zip of every 笔录 (kind "record") or 告知书 (kind "notice") of a task, with an index (staff only)."""
     require_role(actor, *STAFF)
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFound("找不到该抽查任务")
+    task = get_or_raise(session, Task, task_id, "找不到该抽查任务")
     inspections = session.scalars(select(Inspection).where(
         Inspection.task_id == task.id, Inspection.status != "withdrawn").order_by(Inspection.id)).all()
     if not inspections:
@@ -343,14 +332,11 @@ def _zip(jobs: list[Job], pdfs: list[bytes], inspections: list[Inspection], titl
 
 def dashboard_panel(session: Session, actor) -> dict:
     """The 工作台 panel: tasks with printable documents and the 笔录 by state (the actor's own, for inspectors)."""
-    from sqlalchemy import func
-
-    from server.services.documents.lists import visible as _visible
-    counts = dict(session.execute(_visible(select(Inspection.status, func.count(Inspection.id))
-                                           .where(Inspection.status != "withdrawn")
-                                           .group_by(Inspection.status), actor)).all())
-    tasks = session.scalar(_visible(select(func.count(func.distinct(Inspection.task_id)))
-                                    .where(Inspection.status != "withdrawn"), actor))
+    counts = dict(session.execute(visible(select(Inspection.status, func.count(Inspection.id))
+                                          .where(Inspection.status != "withdrawn")
+                                          .group_by(Inspection.status), actor)).all())
+    tasks = session.scalar(visible(select(func.count(func.distinct(Inspection.task_id)))
+                                   .where(Inspection.status != "withdrawn"), actor))
     return {"title": "文书打印", "rows": [
         ("有文书可打印的抽查任务", tasks or 0, "office.documents_index"),
         ("待检查（可打印告知书、空白笔录）", counts.get("assigned", 0), "office.documents_index"),

@@ -10,12 +10,13 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.errors import NotFound, ValidationError
+from server.errors import ValidationError
 from server.models.followup import CreditRecord, RiskLevelChange
 from server.models.inspections import Inspection
 from server.models.registry import Target
 from server.models.types import utcnow
 from server.services.kernel import audit
+from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
 from server.services.kernel.permissions import require_staff
 from server.services.kernel.workdays import parse_date, today
 from server.services.registry import risk
@@ -46,9 +47,7 @@ def change_warning(old: str, new: str) -> str | None:
 
 
 def _load_approved(session: Session, inspection_id: int) -> Inspection:
-    inspection = session.get(Inspection, inspection_id)
-    if inspection is None:
-        raise NotFound("检查记录不存在")
+    inspection = get_or_raise(session, Inspection, inspection_id, "检查记录不存在")
     if inspection.status != "approved":
         raise ValidationError("只能根据已审核通过的检查结果记录信用，请先完成结果审核")
     return inspection
@@ -96,9 +95,7 @@ def create_record(session: Session, actor, inspection_id: int, *, kind: str, sev
 def repair(session: Session, actor, record_id: int, reason: str) -> tuple[CreditRecord, str | None]:
     """信用修复: the record stops counting from now on; the reason is kept."""
     require_staff(actor)
-    record = session.get(CreditRecord, record_id)
-    if record is None:
-        raise NotFound("信用记录不存在")
+    record = get_or_raise(session, CreditRecord, record_id, "信用记录不存在")
     if record.repaired_at is not None:
         raise ValidationError("该信用记录已修复，不能重复修复")
     if not (reason or "").strip():
@@ -125,6 +122,13 @@ def refresh_all(session: Session, actor, day: dt.date | None = None) -> list[tup
                      detail={"changed": [[t.uscc, o, n] for t, o, n in changed]})
     session.flush()
     return changed
+
+
+def records(session: Session, actor, *, page=1, per_page: int = PER_PAGE) -> Page:
+    """One page of every credit record, newest first (the office's 信用记录 list)."""
+    require_staff(actor)
+    stmt = select(CreditRecord).order_by(CreditRecord.created_at.desc(), CreditRecord.id.desc())
+    return paginate(session, stmt, page, per_page)
 
 
 def target_credit(session: Session, target_id: int) -> dict:

@@ -13,12 +13,14 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, NotFound, ValidationError
+from server.errors import Conflict, ValidationError
 from server.models.approvals import Approval
 from server.models.followup import Publication, PublicationRevision
 from server.models.inspections import Inspection
 from server.models.types import utcnow
+from server.services.fieldwork import record_view
 from server.services.kernel import approvals, audit
+from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
 from server.services.kernel.permissions import require_staff
 from server.services.kernel.workdays import add_workdays, local_date, parse_date, today, workday_clock
 from server.vocab import ResultCategory
@@ -88,7 +90,6 @@ def count_missing(session: Session) -> int:
 
 def draft_missing(session: Session, actor, authority: str = DEFAULT_AUTHORITY) -> int:
     """Create the draft of every approved inspection that has none; returns how many were made."""
-    from server.services.fieldwork import record_view
     require_staff(actor)
     done = 0
     for insp in session.scalars(_missing_stmt()).all():
@@ -107,10 +108,13 @@ def clock(pub: Publication, on: dt.date | None = None):
 
 
 def _get(session: Session, pub_id: int) -> Publication:
-    pub = session.get(Publication, pub_id)
-    if pub is None:
-        raise NotFound("公示记录不存在")
-    return pub
+    return get_or_raise(session, Publication, pub_id, "公示记录不存在")
+
+
+def get(session: Session, actor, pub_id: int) -> Publication:
+    """One publication record, for the office (NotFound if there is none)."""
+    require_staff(actor)
+    return _get(session, pub_id)
 
 
 def _revise(session: Session, actor, pub: Publication, action: str, reason: str, *, since=None, due=None,
@@ -254,8 +258,14 @@ def withdraw(session: Session, actor, pub_id: int, reason: str, since=None) -> P
     return pub
 
 
-def listing(session: Session, *, status: str = "", q: str = "", page: int = 1, per_page: int = 50):
-    """Office list of publication records, newest completion first; (rows, total)."""
+def _named(stmt, q: str):
+    """Records whose target name contains `q` or whose USCC is `q` (any case)."""
+    q = (q or "").strip()
+    return stmt.where(or_(Publication.target_name.contains(q), Publication.target_uscc == q.upper())) if q else stmt
+
+
+def listing(session: Session, *, status: str = "", q: str = "", page=1, per_page: int = PER_PAGE) -> Page:
+    """One page of the office list of publication records, newest completion first."""
     stmt = select(Publication)
     if status == "overdue":
         stmt = stmt.where(Publication.status.in_(("draft", "pending")), Publication.due_on < today())
@@ -263,24 +273,14 @@ def listing(session: Session, *, status: str = "", q: str = "", page: int = 1, p
         stmt = stmt.where(Publication.pending_action != "")
     elif status:
         stmt = stmt.where(Publication.status == status)
-    if q.strip():
-        stmt = stmt.where(or_(Publication.target_name.contains(q.strip()), Publication.target_uscc == q.strip().upper()))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.scalars(stmt.order_by(Publication.completed_on.desc(), Publication.id.desc())
-                           .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return rows, total
+    stmt = _named(stmt, q).order_by(Publication.completed_on.desc(), Publication.id.desc())
+    return paginate(session, stmt, page, per_page)
 
 
-def public_search(session: Session, q: str = "", page: int = 1, per_page: int = 20):
-    """Published records only, searchable by name or USCC; (rows, total)."""
-    stmt = select(Publication).where(Publication.status == "published")
-    q = (q or "").strip()
-    if q:
-        stmt = stmt.where(or_(Publication.target_name.contains(q), Publication.target_uscc == q.upper()))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.scalars(stmt.order_by(Publication.published_at.desc(), Publication.id.desc())
-                           .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return rows, total
+def public_search(session: Session, q: str = "", page=1, per_page: int = 20) -> Page:
+    """One page of published records only, searchable by name or USCC."""
+    stmt = _named(select(Publication).where(Publication.status == "published"), q)
+    return paginate(session, stmt.order_by(Publication.published_at.desc(), Publication.id.desc()), page, per_page)
 
 
 def share(session: Session) -> dict:

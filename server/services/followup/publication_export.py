@@ -9,6 +9,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.errors import NotFound
 from server.models.followup import Publication
 from server.services.kernel.permissions import require_staff
 
@@ -62,3 +63,15 @@ def to_csv(data: list[list]) -> bytes:
     writer.writerow(HEADERS)
     writer.writerows([[_safe(v) for v in row] for row in data])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+FORMATS = {"xlsx": (to_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+           "csv": (to_csv, "text/csv; charset=utf-8")}
+
+
+def export(session: Session, actor, fmt: str) -> tuple[bytes, str]:
+    """Every published record as `fmt` ("xlsx" or "csv"), with its MIME type; NotFound for other formats."""
+    if fmt not in FORMATS:
+        raise NotFound("不支持的导出格式")
+    make, mimetype = FORMATS[fmt]
+    return make(rows(session, actor)), mimetype

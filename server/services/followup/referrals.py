@@ -6,32 +6,31 @@ and never while a referral is still open, nor as "no referral" when a criminal r
 (no 以罚代刑, 国务院令第310号第十一条).
 
 Administrative referral / 抄告 (案件移送函): draft → sent → acknowledged → feedback → closed
-(draft → cancelled). The criminal referral's steps and clocks are in services/followup/referrals_criminal.py.
+(draft → cancelled). The criminal referral's steps and clocks are in services/followup/referrals_criminal.py;
+the plumbing both kinds' steps share (load, check, record the event, set the next clock) is in referral_steps.py.
 """
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, NotFound, ValidationError
-from server.models.followup import Referral, ReferralEvent, Violation
+from server.errors import Conflict, ValidationError
+from server.models.followup import Referral, Violation
 from server.models.inspections import Inspection
 from server.models.types import utcnow
 from server.services.fieldwork import record_view
+from server.services.followup.publication import result_text
+from server.services.followup.referral_steps import (  # status_label and get: also what the office pages call
+    DONE, STOP, advance, at_status, event, get, happened, require_status, require_text, set_due, status_label)
+from server.services.followup.referrals_criminal import checked_team
 from server.services.kernel import audit
+from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
 from server.services.kernel.permissions import require_staff
-from server.services.kernel.workdays import end_of_day_utc, parse_date, parse_moment, today
+from server.services.kernel.workdays import end_of_day_utc, parse_date, today
 
 KINDS = {"administrative": "行政移送（案件移送函）", "notify": "抄告", "criminal": "涉嫌犯罪案件移送"}
-ADMIN_STATUSES = {"draft": "待发送", "sent": "已移送，待对方签收", "acknowledged": "对方已签收，待反馈",
-                  "feedback": "已收到反馈，待办结", "closed": "已办结", "cancelled": "已撤销"}
-CRIMINAL_STATUSES = {"draft": "专案组核实中", "reported": "待负责人审批", "approved": "已批准，待移送公安机关",
-                     "refused": "负责人不批准移送", "transferred": "已移送，待公安机关签收",
-                     "received": "公安机关已签收，待审查决定", "filed": "公安机关已立案，待移交涉案物品",
-                     "not_filed": "公安机关不予立案", "reconsidering": "已提请复议，待复议决定", "closed": "已办结"}
 STEP_LABELS = {
     "create": "立案移送登记", "send": "发出案件移送函", "acknowledge": "接收部门签收", "feedback": "接收部门反馈",
     "close": "办结", "cancel": "撤销", "report": "专案组提交书面报告", "approved": "负责人批准移送",
@@ -46,63 +45,8 @@ DUE_LABELS = {"feedback": "反馈期限", "decision": "负责人审批期限（3
 DATA_LABELS = {"referral_date": "移送日期", "feedback_due": "反馈期限", "receiver": "签收人",
                "police": "受移送的公安机关", "materials": "随案材料"}
 OPEN_ADMIN = ("draft", "sent", "acknowledged", "feedback")
-DONE = ("closed", "refused", "cancelled")
 CLOCK_STEPS_NOT_DUTIES = ("reconsider_window",)  # a right, not a duty: never listed as overdue
 FEEDBACK_DEFAULT_DAYS = 30
-
-
-def status_label(referral: Referral) -> str:
-    labels = CRIMINAL_STATUSES if referral.kind == "criminal" else ADMIN_STATUSES
-    return labels.get(referral.status, referral.status)
-
-
-def get(session: Session, actor, referral_id: int) -> Referral:
-    require_staff(actor)
-    referral = session.get(Referral, referral_id)
-    if referral is None:
-        raise NotFound("移送记录不存在")
-    return referral
-
-
-def event(session: Session, actor, referral: Referral, step: str, *, happened_at: dt.datetime | None = None,
-          note: str = "", data: dict | None = None) -> ReferralEvent:
-    """Record one step with the deadline it had and whether it was late, and audit it."""
-    happened_at = happened_at or utcnow()
-    late = referral.due_at is not None and happened_at > referral.due_at
-    data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
-    ev = ReferralEvent(referral_id=referral.id, step=step, happened_at=happened_at, actor_id=getattr(actor, "id", None),
-                       note=note, data=data, due_at=referral.due_at, late=late)
-    session.add(ev)
-    session.flush()
-    session.expire(referral, ["events"])
-    audit.record(session, actor, f"referral.{step}", referral,
-                 detail={"status": referral.status, "happened_at": happened_at, "late": late, **data},
-                 reason=note)
-    return ev
-
-
-def set_due(referral: Referral, step: str, due_at: dt.datetime | None) -> None:
-    referral.due_step, referral.due_at = (step, due_at) if due_at is not None else ("", None)
-
-
-def happened(value, label: str = "发生时间") -> dt.datetime:
-    """A step's time from the form (default now); never in the future."""
-    moment = parse_moment(value, "happened_at", label) if value else utcnow()
-    if moment > utcnow() + dt.timedelta(minutes=5):
-        raise ValidationError(f"{label}不能晚于当前时间", errors={"happened_at": "不能晚于当前时间"})
-    return moment
-
-
-def require_status(referral: Referral, *allowed: str, doing: str) -> None:
-    if referral.status not in allowed:
-        raise Conflict(f"该移送当前为“{status_label(referral)}”，不能{doing}")
-
-
-def require_text(value: str, field: str, label: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise ValidationError(f"请填写{label}", errors={field: "必填"})
-    return text
 
 
 # --- violations --------------------------------------------------------------------------------
@@ -116,7 +60,6 @@ def ensure_violations(session: Session, inspection: Inspection, record: dict | N
     wanted = [(str(f["id"]), f.get("description", ""), f.get("legal_basis", ""))
               for f in record_view.current_findings(record)]
     if not wanted and record_view.is_negative(inspection):
-        from server.services.followup.publication import result_text
         wanted.append(("", f"检查结果：{result_text(inspection.result_categories)}", ""))
     existing = {v.finding_ref: v for v in session.scalars(select(Violation).where(
         Violation.inspection_id == inspection.id))}
@@ -141,10 +84,13 @@ def _violation_for(session: Session, inspection: Inspection, finding_ref: str) -
     return violations[finding_ref]
 
 
-def _get_violation(session: Session, violation_id: int) -> Violation:
-    violation = session.get(Violation, violation_id)
-    if violation is None:
-        raise NotFound("违法行为记录不存在")
+def get_violation(session: Session, actor, violation_id: int) -> Violation:
+    require_staff(actor)
+    return get_or_raise(session, Violation, violation_id, "违法行为记录不存在")
+
+
+def _open_violation(session: Session, actor, violation_id: int) -> Violation:
+    violation = get_violation(session, actor, violation_id)
     if violation.status == "closed":
         raise Conflict("该违法行为已办结")
     return violation
@@ -156,8 +102,7 @@ def _referrals_of(session: Session, violation: Violation) -> list[Referral]:
 
 def decide_no_referral(session: Session, actor, violation_id: int, reason: str) -> Violation:
     """Record that a violation needs no referral, and why; refused where a referral is required."""
-    require_staff(actor)
-    violation = _get_violation(session, violation_id)
+    violation = _open_violation(session, actor, violation_id)
     reason = require_text(reason, "reason", "无需移送的理由")
     follow_ups = set(violation.inspection.follow_ups or [])
     if follow_ups & {"case_referral", "notify_other"}:
@@ -172,8 +117,7 @@ def decide_no_referral(session: Session, actor, violation_id: int, reason: str) 
 
 def close_violation(session: Session, actor, violation_id: int, note: str = "") -> Violation:
     """Close a violation: only after a closed referral, a refused criminal referral, or a no-referral decision."""
-    require_staff(actor)
-    violation = _get_violation(session, violation_id)
+    violation = _open_violation(session, actor, violation_id)
     refs = _referrals_of(session, violation)
     open_refs = [r for r in refs if r.status not in DONE]
     if open_refs:
@@ -202,9 +146,7 @@ def create(session: Session, actor, *, kind: str, inspection_id: int, finding_re
     require_staff(actor)
     if kind not in KINDS:
         raise ValidationError("请选择移送类型：" + "、".join(KINDS.values()), errors={"kind": "必选"})
-    inspection = session.get(Inspection, inspection_id)
-    if inspection is None:
-        raise NotFound("检查记录不存在")
+    inspection = get_or_raise(session, Inspection, inspection_id, "检查记录不存在")
     if inspection.status not in ("submitted", "returned", "approved"):
         raise ValidationError("只有已提交检查结果的检查可以移送")
     fields = {"doc_no": ("文书编号", doc_no), "party": ("当事人", party), "cause": ("案由", cause),
@@ -224,12 +166,27 @@ def create(session: Session, actor, *, kind: str, inspection_id: int, finding_re
                         legal_basis=legal_basis.strip(), receiving_dept=receiving_dept.strip(),
                         materials=_materials(materials), created_by_id=actor.id, report=(report or "").strip())
     if kind == "criminal":
-        from server.services.followup.referrals_criminal import checked_team
         referral.team = checked_team(session, team)
     session.add(referral)
     session.flush()
     event(session, actor, referral, "create", data={"kind": kind, "finding": violation.finding_ref})
     return referral
+
+
+def proposal(session: Session, actor, inspection_id, kind: str) -> tuple[Inspection, dict]:
+    """The inspection a referral is opened from, and what the 案件移送函 form proposes for it."""
+    require_staff(actor)
+    inspection = get_or_raise(session, Inspection, inspection_id, "检查记录不存在")
+    values = {"kind": kind, "finding_ref": "", "doc_no": suggest_doc_no(session, kind), "party": inspection.target.name,
+              "cause": "", "reason": "", "legal_basis": "", "receiving_dept": "", "materials": "现场检查笔录\n现场照片",
+              "report": "", "team": [m.inspector_id for m in inspection.members]}
+    return inspection, values
+
+
+def suggest_doc_no(session: Session, kind: str) -> str:
+    """The 文书编号 the form proposes: 阳交移〔year〕n号 (阳交刑移… for a criminal referral), n = referrals so far + 1."""
+    n = (session.scalar(select(func.count(Referral.id))) or 0) + 1
+    return f"阳交{'刑' if kind == 'criminal' else ''}移〔{today().year}〕{n}号"
 
 
 # --- administrative referral / 抄告 ----------------------------------------------------------------
@@ -247,60 +204,47 @@ def send(session: Session, actor, referral_id: int, *, referral_date=None, feedb
         sent_on + dt.timedelta(days=FEEDBACK_DEFAULT_DAYS)
     if due < sent_on:
         raise ValidationError("反馈期限不能早于移送日期", errors={"feedback_due": "早于移送日期"})
-    referral.referral_date, referral.feedback_due, referral.status = sent_on, due, "sent"
-    event(session, actor, referral, "send", data={"referral_date": sent_on, "feedback_due": due})
-    set_due(referral, "feedback", end_of_day_utc(due))
-    return referral
+    referral.referral_date, referral.feedback_due = sent_on, due
+    return advance(session, actor, referral, "send", "sent", data={"referral_date": sent_on, "feedback_due": due},
+                   due=("feedback", end_of_day_utc(due)))
 
 
 def acknowledge(session: Session, actor, referral_id: int, *, receiver: str, happened_at=None,
                 note: str = "") -> Referral:
     """The receiving department signed for the referral (recorded by office staff)."""
-    referral = get(session, actor, referral_id)
-    require_status(referral, "sent", doing="登记签收")
+    referral = at_status(session, actor, referral_id, "sent", doing="登记签收")
     receiver = require_text(receiver, "receiver", "签收人")
-    referral.status = "acknowledged"
-    event(session, actor, referral, "acknowledge", happened_at=happened(happened_at, "签收时间"), note=note,
-          data={"receiver": receiver})
-    return referral
+    return advance(session, actor, referral, "acknowledge", "acknowledged", at=happened(happened_at, "签收时间"),
+                   note=note, data={"receiver": receiver})
 
 
 def feedback(session: Session, actor, referral_id: int, *, content: str, happened_at=None) -> Referral:
     """The receiving department's feedback on how it handled the case."""
-    referral = get(session, actor, referral_id)
-    require_status(referral, "sent", "acknowledged", doing="登记反馈")
+    referral = at_status(session, actor, referral_id, "sent", "acknowledged", doing="登记反馈")
     content = require_text(content, "content", "反馈的处理情况")
-    referral.status = "feedback"
-    event(session, actor, referral, "feedback", happened_at=happened(happened_at, "反馈时间"), note=content)
-    set_due(referral, "", None)
-    return referral
+    return advance(session, actor, referral, "feedback", "feedback", at=happened(happened_at, "反馈时间"),
+                   note=content, due=STOP)
 
 
 def close(session: Session, actor, referral_id: int, *, note: str) -> Referral:
     """Close a referral once its last step is done (feedback received; police decision accepted)."""
-    referral = get(session, actor, referral_id)
-    require_status(referral, "feedback", "not_filed", doing="办结")
+    referral = at_status(session, actor, referral_id, "feedback", "not_filed", doing="办结")
     note = require_text(note, "note", "办结说明")
-    referral.status, referral.closed_at, referral.outcome = "closed", utcnow(), note
-    set_due(referral, "", None)
-    event(session, actor, referral, "close", note=note)
-    return referral
+    set_due(referral, *STOP)  # first: the reconsideration window is a right, so closing after it is not late
+    return advance(session, actor, referral, "close", "closed", note=note, outcome=note)
 
 
 def cancel(session: Session, actor, referral_id: int, *, reason: str) -> Referral:
     """Withdraw a draft referral that was opened in error (the record stays)."""
-    referral = get(session, actor, referral_id)
-    require_status(referral, "draft", doing="撤销")
+    referral = at_status(session, actor, referral_id, "draft", doing="撤销")
     reason = require_text(reason, "reason", "撤销理由")
-    referral.status, referral.closed_at = "cancelled", utcnow()
-    event(session, actor, referral, "cancel", note=reason)
-    return referral
+    return advance(session, actor, referral, "cancel", "cancelled", note=reason)
 
 
 # --- lists and clocks ---------------------------------------------------------------------------
 
-def listing(session: Session, actor, *, status: str = "", page: int = 1, per_page: int = 50):
-    """Referrals, newest first; status "open", "overdue" or a status code filters; (rows, total)."""
+def listing(session: Session, actor, *, status: str = "", page=1, per_page: int = PER_PAGE) -> Page:
+    """One page of referrals, newest first; status "open", "overdue" or a status code filters."""
     require_staff(actor)
     stmt = select(Referral)
     if status == "open":
@@ -309,9 +253,7 @@ def listing(session: Session, actor, *, status: str = "", page: int = 1, per_pag
         stmt = overdue_filter(stmt)
     elif status:
         stmt = stmt.where(Referral.status == status)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.scalars(stmt.order_by(Referral.id.desc()).limit(per_page).offset((max(page, 1) - 1) * per_page))
-    return list(rows), total
+    return paginate(session, stmt.order_by(Referral.id.desc()), page, per_page)
 
 
 def overdue_filter(stmt):
@@ -325,5 +267,3 @@ def open_violations(session: Session, limit: int = 50) -> list[Violation]:
     return list(session.scalars(select(Violation).where(Violation.status == "open")
                                 .order_by(Violation.id).limit(limit)))
 
-
-from server.services.followup import referrals_criminal  # noqa: E402,F401  (registers the criminal_referral approval kind)

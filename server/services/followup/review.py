@@ -6,12 +6,13 @@ comes back as version + 1 and is reviewed again). Every decision is an Inspectio
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from server.errors import Conflict, PermissionDenied, ValidationError
 from server.models.followup import CreditRecord, InspectionReview, Publication, Referral, Violation
 from server.models.inspections import Inspection
 from server.models.planning import Task
@@ -20,6 +21,7 @@ from server.models.types import utcnow
 from server.services.fieldwork import record_view
 from server.services.followup import publication, referrals
 from server.services.kernel import audit
+from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
 from server.services.kernel.permissions import require_staff
 from server.services.kernel.workdays import local_date, workday_clock
 from sync.messages import STATUS_LABELS  # the one table of inspection states, for the phone and the office
@@ -43,20 +45,18 @@ def publication_clock(completed_at, on=None):
                          on=on)
 
 
-def queue(session: Session, actor, *, page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
-    """Submitted inspections, oldest submission first, each with its publication clock; (rows, total)."""
+def queue(session: Session, actor, *, page=1, per_page: int = PER_PAGE) -> Page:
+    """One page of submitted inspections, oldest submission first, each with its publication clock."""
     require_staff(actor)
-    total = session.scalar(select(func.count(Inspection.id)).where(Inspection.status == "submitted"))
     # Page through the (status, submitted_at) index alone, then join only the rows shown: a deep page
     # skips index entries instead of joined rows.
-    page_ids = (select(Inspection.id).where(Inspection.status == "submitted")
-                .order_by(Inspection.submitted_at, Inspection.id)
-                .limit(per_page).offset((max(page, 1) - 1) * per_page)).subquery()
+    ids = paginate(session, select(Inspection.id).where(Inspection.status == "submitted")
+                   .order_by(Inspection.submitted_at, Inspection.id), page, per_page)
     stmt = (select(Inspection.id, Inspection.version, Inspection.mode, Inspection.has_conflicts,
                    Inspection.submitted_at, Inspection.completed_at, Inspection.first_completed_at, Task.code,
                    Task.name, Target.name, Target.uscc)
-            .join(page_ids, page_ids.c.id == Inspection.id)
             .join(Task, Task.id == Inspection.task_id).join(Target, Target.id == Inspection.target_id)
+            .where(Inspection.id.in_(ids.items))
             .order_by(Inspection.submitted_at, Inspection.id))
     rows = []
     for r in session.execute(stmt):
@@ -64,7 +64,7 @@ def queue(session: Session, actor, *, page: int = 1, per_page: int = 50) -> tupl
         rows.append({"id": r.id, "version": r.version, "mode": r.mode, "has_conflicts": r.has_conflicts,
                      "submitted_at": r.submitted_at, "task_code": r[7], "task_name": r[8], "target_name": r[9],
                      "target_uscc": r[10], "clock": publication_clock(done) if done else None})
-    return rows, total
+    return dataclasses.replace(ids, items=rows)
 
 
 def _require_reviewer(actor, inspection: Inspection) -> None:
@@ -74,10 +74,7 @@ def _require_reviewer(actor, inspection: Inspection) -> None:
 
 
 def _get(session: Session, inspection_id: int) -> Inspection:
-    inspection = session.get(Inspection, inspection_id)
-    if inspection is None:
-        raise NotFound("检查记录不存在")
-    return inspection
+    return get_or_raise(session, Inspection, inspection_id, "检查记录不存在")
 
 
 def photo_checks(inspection: Inspection, record: dict, max_distance_m: float) -> list[dict]:

@@ -317,6 +317,22 @@ def test_documents_pages_list_tasks_and_inspectors_see_only_their_own(app, sessi
     assert mine.get(f"/office/tasks/{other.task_id}/documents").status_code == 403
 
 
+def test_documents_page_pages_tasks_newest_first(app, session, inspection, office, login):
+    later = f.create_inspection(session, task=f.create_task(session, name="下半年抽查任务",
+                                                            period_start=inspection.task.period_start
+                                                            + dt.timedelta(days=180)))
+    session.commit()
+    app.config["PAGE_SIZE"] = 1
+    client = login(office)
+    first = client.get("/office/documents").get_data(as_text=True)
+    assert later.task.name in first and inspection.task.name not in first
+    assert "第 1 / 2 页，共 2 个任务" in first and 'href="/office/documents?page=2">下一页</a>' in first
+    last = client.get("/office/documents?page=7").get_data(as_text=True)
+    assert inspection.task.name in last and "第 2 / 2 页，共 2 个任务" in last and "下一页" not in last
+    outsider = login(f.create_user(session, role="inspector"), c=app.test_client())
+    assert "还没有可打印文书的任务" in outsider.get("/office/documents").get_data(as_text=True)
+
+
 def test_document_pages_escape_names(app, session, inspection, office, login):
     inspection.target_snapshot = dict(inspection.target_snapshot, name='<script>alert(1)</script>顺达')
     inspection.task.name = "<img src=x onerror=alert(1)>任务"
@@ -490,7 +506,7 @@ def test_dates_printed_from_stored_moments_are_beijing_days(session, inspection,
 
 
 def _same_record_as_the_sync_area_reads_it(session, inspection):
-    """document_fieldwork reads rows without the ORM; it must agree with the sync area's bundle record."""
+    """fieldwork_context reads rows without the ORM; it must agree with the sync area's bundle record."""
     from server.services.fieldwork import bundles, records
     session.expire_all()
     rec = records.load(session, [inspection.id])[inspection.id]

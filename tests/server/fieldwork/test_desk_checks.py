@@ -145,7 +145,7 @@ def test_a_resubmission_does_not_restart_the_publication_clock(session):
     desk_checks.submit(session, user, insp.id, result_categories=["01"], methods=["online"], follow_ups=["none"],
                        summary="已补充")
     assert insp.version == 2 and insp.completed_at > at(ended) and insp.first_completed_at == at(ended)
-    [row], _ = review.queue(session, office)
+    [row] = review.queue(session, office).items
     assert row["clock"].state == "running" and row["clock"].due == add_workdays(ended, 20)
     review.approve(session, office, insp.id, version=2)
     pub = session.scalar(select(Publication).where(Publication.inspection_id == insp.id))

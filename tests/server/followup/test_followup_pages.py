@@ -8,7 +8,8 @@ from flask import g
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models.followup import Publication, Referral
+from server.models.followup import CreditRecord, Publication, Referral
+from server.models.types import utcnow
 from server.services.followup import credit, publication, review
 from server.services.kernel.workdays import local_midnight_utc, today
 from tests.factories import create_inspector, create_submitted_inspection, create_target, create_user
@@ -278,3 +279,78 @@ def test_dashboard_lists_overdue_referral_steps(client, login, session, office):
     html = _page(login(office), "/office/")
     assert "移送步骤已超期</a></th><td>1</td>" in html
     assert "超期：阳交移〔2024〕77号 反馈期限" in html and "期限 2024-09-30 当日内" in html
+
+
+def test_a_new_referral_proposes_the_next_document_number(client, login, session, office):
+    insp = create_submitted_inspection(session, result_categories=["03"])
+    _commit()
+    login(office)
+    year = today().year
+    assert f'value="阳交刑移〔{year}〕1号"' in _page(client, f"/office/referrals/new?inspection_id={insp.id}&kind=criminal")
+    from server.services.followup import referrals
+    referrals.create(session, office, kind="notify", inspection_id=insp.id, doc_no="阳交移〔2024〕1号", party="某公司",
+                     cause="案由", reason="理由", legal_basis="依据", receiving_dept="市场监管局")
+    _commit()
+    assert f'value="阳交移〔{year}〕2号"' in _page(client, f"/office/referrals/new?inspection_id={insp.id}&kind=notify")
+    resp = client.get("/office/referrals/new?inspection_id=999999")
+    assert resp.status_code == 404 and "检查记录不存在" in resp.get_data(as_text=True)
+    resp = client.post("/office/violations/999999/close", data={"note": "办结"})
+    assert resp.status_code == 404 and "违法行为记录不存在" in resp.get_data(as_text=True)
+
+
+def test_a_missing_publication_or_export_format_is_a_404_page(client, login, session, office):
+    _commit()
+    login(office)
+    resp = client.get("/office/publications/999999")
+    assert resp.status_code == 404 and "公示记录不存在" in resp.get_data(as_text=True)
+    resp = client.get("/office/publications/export.pdf")
+    assert resp.status_code == 404 and "不支持的导出格式" in resp.get_data(as_text=True)
+
+
+def test_credit_records_page_on_to_the_last_record_and_no_further(client, login, session, office):
+    insp = create_submitted_inspection(session, status="approved")
+
+    def record(n):
+        session.add(CreditRecord(target_id=insp.target_id, inspection_id=insp.id, kind="other", severity="minor",
+                                 description=f"第{n}条失信事实", effective_from=today(), effective_to=today(),
+                                 created_by_id=office.id, created_at=utcnow() - dt.timedelta(minutes=n)))
+    for n in range(50):
+        record(n)
+    _commit()
+    login(office)
+    assert "下一页" not in _page(client, "/office/credit")  # exactly one full page: nothing after it
+    record(50)
+    _commit()
+    first = _page(client, "/office/credit")
+    assert "第0条失信事实" in first and "第50条失信事实" not in first
+    assert 'href="/office/credit?page=2">下一页</a>' in first
+    second = _page(client, "/office/credit?page=2")
+    assert "第50条失信事实" in second and "第49条失信事实" not in second
+    assert "下一页" not in second and 'href="/office/credit?page=1">上一页</a>' in second
+
+
+def test_review_queue_pages_by_the_configured_size(app, client, login, session, office):
+    app.config["PAGE_SIZE"] = 1
+    older = create_submitted_inspection(session, target=create_target(session, name="先提交运输公司"))
+    newer = create_submitted_inspection(session, target=create_target(session, name="后提交运输公司"))
+    older.submitted_at, newer.submitted_at = utcnow() - dt.timedelta(hours=2), utcnow() - dt.timedelta(hours=1)
+    _commit()
+    login(office)
+    first = _page(client, "/office/review")
+    assert "待审核：<strong>2</strong> 项" in first and "先提交运输公司" in first and "后提交运输公司" not in first
+    assert "第 1 页，共 2 页" in first and 'href="/office/review?page=2">下一页</a>' in first
+    last = _page(client, "/office/review?page=5")
+    assert "后提交运输公司" in last and "第 2 页，共 2 页" in last and "下一页" not in last
+
+
+def test_the_approval_inbox_lists_recent_decisions(client, login, session, office, leader):
+    insp = create_submitted_inspection(session, target=create_target(session, name="已审批运输公司"))
+    review.approve(session, office, insp.id)
+    [a] = publication.request_approval(session, office, [session.scalar(select(Publication.id))])
+    from server.services.kernel import approvals
+    approvals.decide(session, leader, a.id, approve=False, note="内容需核实")
+    _commit()
+    html = _page(login(office), "/office/approvals")
+    assert "暂无待审批事项。" in html
+    recent = html[html.index("最近的审批"):]
+    assert "已审批运输公司" in recent and "不批准" in recent and "内容需核实" in recent and "李局长" in recent

@@ -58,10 +58,10 @@ def test_leader_batch_approval_publishes_and_the_portal_shows_only_published(ses
     _publish(session, people, a, b)
     assert (a.status, a.revision, b.status, c.status) == ("published", 1, "published", "draft")
     assert a.revisions[-1].action == "publish" and a.revisions[-1].on_time is True
-    rows, total = publication.public_search(session)
-    assert total == 2 and {r.id for r in rows} == {a.id, b.id}
-    assert publication.public_search(session, q=c.target_uscc)[1] == 0
-    assert publication.public_search(session, q=a.target_uscc.lower())[1] == 1
+    found = publication.public_search(session)
+    assert found.total == 2 and {r.id for r in found.items} == {a.id, b.id}
+    assert publication.public_search(session, q=c.target_uscc).total == 0
+    assert publication.public_search(session, q=a.target_uscc.lower()).total == 1
 
 
 def test_refusal_returns_the_record_to_draft_and_double_requests_are_refused(session, people):
@@ -70,7 +70,7 @@ def test_refusal_returns_the_record_to_draft_and_double_requests_are_refused(ses
     with pytest.raises(Conflict, match="当前为“待领导审批”，不能提交审批"):
         publication.request_approval(session, people["office"], [pub.id])
     approvals.decide(session, people["leader"], approval.id, approve=False, note="结果描述需核实")
-    assert pub.status == "draft" and publication.public_search(session)[1] == 0
+    assert pub.status == "draft" and publication.public_search(session).total == 0
 
 
 def test_inspector_and_office_cannot_publish(session, people):
@@ -126,7 +126,7 @@ def test_withdrawal_within_three_working_days_of_an_overturned_decision(session,
     assert pub.pending_due == D(2024, 10, 10)  # 10-08, 10-09, 10-10 after the holiday
     publication.withdraw(session, people["office"], pub.id, "")
     assert pub.status == "withdrawn" and pub.revisions[-1].reason == "处罚决定被复议撤销"
-    assert publication.public_search(session)[1] == 0
+    assert publication.public_search(session).total == 0
     with pytest.raises(Conflict, match="只有已公示的记录可以撤回"):
         publication.withdraw(session, people["office"], pub.id, "again", since=today())
 

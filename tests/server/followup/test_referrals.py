@@ -77,11 +77,11 @@ def test_late_feedback_is_flagged_and_overdue_referrals_are_listed(session, peop
     office = people["office"]
     r = referrals.create(session, office, kind="notify", inspection_id=_insp(session).id, **LETTER)
     referrals.send(session, office, r.id, referral_date=D(2024, 9, 2), feedback_due=D(2024, 9, 30))
-    rows, total = referrals.listing(session, office, status="overdue")
-    assert total == 1 and rows[0].id == r.id
+    overdue = referrals.listing(session, office, status="overdue")
+    assert overdue.total == 1 and overdue.items[0].id == r.id
     referrals.feedback(session, office, r.id, content="已处理")
     assert r.events[-1].late is True
-    assert referrals.listing(session, office, status="overdue")[1] == 0
+    assert referrals.listing(session, office, status="overdue").total == 0
 
 
 def test_feedback_deadline_before_sending_is_refused(session, people):
@@ -317,3 +317,38 @@ def test_a_negative_result_without_findings_is_still_a_violation(session, people
     insp = create_submitted_inspection(session, status="approved", result_categories=["02"], follow_ups=["rectify"])
     [violation] = referrals.ensure_violations(session, insp)
     assert violation.description.startswith("检查结果：")
+
+
+def test_closing_after_the_reconsideration_window_is_not_late(session, people):
+    """The 3 days to ask for reconsideration are a right: accepting the 不予立案 after them is no late step."""
+    office = people["office"]
+    r = _criminal(session, office)
+    crim.report(session, office, r.id)
+    approvals.decide(session, people["leader"], r.approval_id, approve=True)
+    crim.transfer(session, office, r.id, materials=FIVE)
+    crim.receipt(session, office, r.id, receiver="张警官", happened_at="2024-10-09 11:00")
+    crim.police_decision(session, office, r.id, filed=False, reason="证据不足", happened_at="2024-10-11 09:00")
+    referrals.close(session, office, r.id, note="接受不予立案决定，依法给予行政处罚")
+    closing = r.events[-1]
+    assert (closing.step, closing.late, closing.due_at) == ("close", False, None)
+    assert r.status == "closed" and r.closed_at is not None and r.outcome == "接受不予立案决定，依法给予行政处罚"
+    assert (r.due_step, r.due_at) == ("", None)
+
+
+def test_a_late_refusal_by_the_leader_is_recorded_as_late(session, people):
+    r = _criminal(session, people["office"])
+    crim.report(session, people["office"], r.id, happened_at="2024-09-02 10:00")  # decision due by 09-05
+    approvals.decide(session, people["leader"], r.approval_id, approve=False, note="证据不足")
+    refusal = r.events[-1]
+    assert (refusal.step, refusal.late, refusal.due_at) == ("refused", True, end_of_day_utc(D(2024, 9, 5)))
+    assert r.status == "refused" and r.closed_at is not None and (r.due_step, r.due_at) == ("", None)
+
+
+def test_the_list_pages_newest_first_and_a_page_past_the_end_shows_the_last(session, people):
+    office = people["office"]
+    made = [referrals.create(session, office, kind="notify", inspection_id=_insp(session).id,
+                             **{**LETTER, "doc_no": f"阳交移〔2024〕{n}号"}) for n in (1, 2, 3)]
+    first = referrals.listing(session, office, page=1, per_page=2)
+    assert (first.total, first.pages, [r.id for r in first.items]) == (3, 2, [made[2].id, made[1].id])
+    last = referrals.listing(session, office, page=9, per_page=2)
+    assert (last.page, [r.id for r in last.items]) == (2, [made[0].id])

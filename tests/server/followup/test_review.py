@@ -21,8 +21,9 @@ def test_queue_lists_only_submitted_oldest_first_with_publication_clock(session)
     newer = create_submitted_inspection(session, completed_at=at(today()))
     older = create_submitted_inspection(session, completed_at=at(add_workdays(today() - dt.timedelta(days=60), 0)))
     create_submitted_inspection(session, status="returned")
-    rows, total = review.queue(session, office)
-    assert total == 2 and [r["id"] for r in rows] == [older.id, newer.id]
+    queue = review.queue(session, office)
+    rows = queue.items
+    assert queue.total == 2 and [r["id"] for r in rows] == [older.id, newer.id]
     assert rows[0]["clock"].state == "overdue" and rows[1]["clock"].state == "running"
 
 

@@ -18,7 +18,7 @@ from server.models.approvals import Approval
 from server.models.types import utcnow
 from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
-from server.services.kernel.permissions import require_role
+from server.services.kernel.permissions import STAFF, require_role
 
 Handler = Callable[[Session, object, Approval], None]
 _HANDLERS: dict[str, tuple[Handler | None, Handler | None]] = {}
@@ -41,7 +41,7 @@ def register_kinds(kinds) -> None:
 def request(session: Session, actor, *, kind: str, obj, title: str, reason: str,
             payload: dict | None = None) -> Approval:
     """Ask for a leader's approval; refuses a second pending request for the same object and kind."""
-    require_role(actor, "admin", "office", "leader")
+    require_role(actor, *STAFF)
     if kind not in _HANDLERS:
         raise ValidationError(f"未知的审批类型：{kind}")
     if not (reason or "").strip():
@@ -90,3 +90,10 @@ def pending(session: Session, actor) -> list[Approval]:
     require_role(actor, "leader", "admin", "office")
     return list(session.scalars(select(Approval).where(Approval.status == "pending")
                                 .order_by(Approval.requested_at)))
+
+
+def decided(session: Session, actor, limit: int = 30) -> list[Approval]:
+    """The latest decided approvals of every kind, newest decision first."""
+    require_role(actor, "leader", "admin", "office")
+    return list(session.scalars(select(Approval).where(Approval.status != "pending")
+                                .order_by(Approval.decided_at.desc(), Approval.id.desc()).limit(limit)))

@@ -17,7 +17,7 @@ from server.services.registry.cell_types import nfkc
 
 VIEW_ROLES = ("admin", "office", "leader", "inspector")
 EDIT_ROLES = ("admin", "office")
-EXPORT_ROLES = ("admin", "office", "leader")
+EXPORT_ROLES = permissions.STAFF
 EXPIRY_WARNING_DAYS = 60
 _USCC_PREFIX = re.compile(r"[0-9A-HJ-NPQRTUWXY]{6,18}")
 

@@ -11,7 +11,8 @@ from server.http import login_required
 from server.office import bp
 from server.services.kernel import workdays
 from server.services.registry import edit, exports, imports, search
-from server.services.registry.cell_types import Choice, Date, DepartmentRef, Lines, MultiChoice, Text
+from server.services.registry.cell_dates import Date
+from server.services.registry.cell_types import Choice, DepartmentRef, Lines, MultiChoice, Text
 from server.services.registry.columns import REGISTRIES
 from server.services.registry.records import current
 from server.vocab import RatingSource
@@ -232,7 +233,7 @@ def registry_import(name: str):
         data = upload.read(limit + 1) if upload and upload.filename else b""
         try:
             if not upload or not upload.filename:
-                raise ValidationError("请选择要导入的文件（Excel .xlsx 或 CSV）")
+                raise ValidationError("请选择要导入的文件（Excel .xlsx、.xls，WPS .et 或 CSV）")
             if len(data) > limit:
                 raise ValidationError(f"文件超过 {limit // (1024 * 1024)} MB，请分成几个文件分批导入")
             report = imports.import_file(db.session, g.user, name, data, upload.filename,

@@ -180,9 +180,9 @@ def test_leader_may_not_import(session):
 # --- whole-file problems --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("data, filename, message", [
-    (b"%PDF-1.4 ...", "名录.pdf", "不支持的文件类型“.pdf”，请上传 Excel（.xlsx）或 CSV 文件"),
+    (b"%PDF-1.4 ...", "名录.pdf", "不支持的文件类型“.pdf”，请上传 Excel（.xlsx、.xls）、WPS（.et）或 CSV 文件"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "名录.xls",
-     "这是旧版 Excel（.xls）文件或设置了打开密码，请在 Excel 中另存为不加密的 .xlsx 后再导入"),
+     "无法读取该 Excel 文件：文件可能已损坏，或不是 Excel 格式，请用 Excel 或 WPS 打开后另存为 .xlsx 再导入"),
     (b"", "名录.xlsx", "文件是空的，请选择填好数据的文件"),
     (b"\xef\xbb\xbf\r\n\r\n", "名录.csv", "文件是空的，请选择填好数据的文件"),
     (b"PK\x03\x04 broken", "名录.xlsx", "无法读取该 Excel 文件：文件可能已损坏，或不是 .xlsx 格式，请用 Excel 打开后另存为 .xlsx 再导入"),

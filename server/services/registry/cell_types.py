@@ -177,6 +177,10 @@ class Choice(ColumnType):
     def allowed(self) -> str:
         return "、".join(m.label for m in self.enum)
 
+    def aliases(self) -> list[tuple[str, str]]:
+        """(alias, label) for each other name this column reads, for the template."""
+        return [(k, m.label) for k, m in self.table.items() if k not in self.canonical]
+
     def parse(self, raw, ctx):
         text = cell_text(raw)
         if not text:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from server.services.registry.non_data import NonData
+from server.services.registry.spreadsheets import Table
 
 ROWS_NAMED = 6  # a note names this many rows, then says how many more
 
@@ -35,6 +36,7 @@ class ImportReport:
     skipped: list[tuple[int, NonData]] = field(default_factory=list)
     header_aliases: list[tuple[str, str]] = field(default_factory=list)  # (as written, the column it was read as)
     aliases: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)  # (what, typed, meant) -> rows
+    table: Table | None = field(default=None, repr=False, compare=False)  # as read, for the error report
 
     @property
     def ok(self) -> bool:

@@ -157,19 +157,14 @@ def _upsert(session: Session, actor, spec: RegistrySpec, rows: list[_Row], repor
     return [r[spec.key_field] for r in new_rows]
 
 
-def read_table(spec: RegistrySpec, data: bytes, filename: str) -> Table:
-    """The sheet's table as the importer reads it (also what the error report is drawn from)."""
-    return find_table(data, filename, header_lookup(spec), spec.key.header)
-
-
 def import_file(session: Session, actor, registry: str, data: bytes, filename: str, *, dry_run: bool = False,
-                today: dt.date | None = None, table: Table | None = None) -> ImportReport:
+                today: dt.date | None = None) -> ImportReport:
     """Validate the whole file, then (unless it has a bad row, or dry_run) upsert it; flushes, never commits."""
     require_editor(actor)
     spec = registry_spec(registry)
     today = today or workdays.today()
     report = ImportReport(spec.name, spec.label, filename or "", dry_run=dry_run)
-    table = table or read_table(spec, data, filename)
+    table = report.table = find_table(data, filename, header_lookup(spec), spec.key.header)
     report.sheet, report.header_row, report.file_kind = table.sheet, table.header_row, table.kind
     mapping = _map_columns(spec, table, report)
     records = _record_rows(spec, table, mapping, report)

@@ -21,7 +21,8 @@ from server.services.registry import xls_reader, xlsx_reader
 
 HEADER_SCAN_ROWS = 30
 MAX_DATA_ROWS = 100_000
-SKIP_SHEETS = {"填写说明", "说明"}
+REPORT_SHEET = "错误清单"  # the error report's listing; never read as a table
+SKIP_SHEETS = {"填写说明", "说明", REPORT_SHEET}
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -186,7 +187,7 @@ def _data_rows(rows: Iterable[tuple[int, tuple]]) -> list[tuple[int, list]]:
     return out
 
 
-def _safe_cell(value: Any, ws, cell_cls):
+def safe_cell(value: Any, ws, cell_cls):
     """Strings that Excel would run as formulas stay text; dates get a date format."""
     if isinstance(value, str):
         value = _ILLEGAL.sub("", value)
@@ -219,7 +220,7 @@ def write_xlsx(title: str, headers: list[str], rows: Iterable[list], widths: lis
         head.append(cell)
     ws.append(head)
     for row in rows:
-        ws.append([_safe_cell(v, ws, WriteOnlyCell) for v in row])
+        ws.append([safe_cell(v, ws, WriteOnlyCell) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -105,10 +105,11 @@ def _sheet_stream(rows: list[list], merges: list[tuple[int, int, int, int]]) -> 
     return b"".join(out)
 
 
-def _workbook_stream(sheets: list[tuple[str, list[list], list]]) -> bytes:
+def _workbook_stream(sheets: list[tuple[str, list[list], list]], password: bool = False) -> bytes:
     fonts = _record(0x0031, struct.pack("<HHHHHBBBB", 200, 0, 0x7FFF, 400, 0, 0, 0, 0, 0) + _unicode("Arial", 1))
     styles = b"".join(_xf(0, False) for _ in range(15)) + _xf(0, True) + _xf(14, True)  # 14: the built-in m/d/yy
-    head = _bof(0x0005) + _record(0x0042, struct.pack("<H", 1200)) + _record(0x0022, struct.pack("<H", 0))
+    head = _bof(0x0005) + (_record(0x002F, b"\x01\x00" + b"\x01\x00" * 2 + b"\0" * 48) if password else b"")
+    head += _record(0x0042, struct.pack("<H", 1200)) + _record(0x0022, struct.pack("<H", 0))
     head += fonts * 5 + styles
     bodies = [_sheet_stream(rows, merges) for _title, rows, merges in sheets]
     bound_len = sum(4 + 6 + len(_unicode(title, 1)) for title, _r, _m in sheets)
@@ -147,11 +148,28 @@ def _compound_file(stream: bytes, name: str = "Workbook") -> bytes:
 
 
 def xls_bytes(rows: list[list], title_rows: tuple[str, ...] = (TITLE,), sheet: str = "Sheet1",
-              sheets_before: tuple[tuple[str, list[list]], ...] = ()) -> bytes:
+              sheets_before: tuple[tuple[str, list[list]], ...] = (), password: bool = False) -> bytes:
     """An Excel 97–2003 .xls, laid out like xlsx_bytes: merged title rows, then `rows` (header first);
-    `sheets_before` are (title, rows) sheets in front of it, such as a 填写说明."""
+    `sheets_before` are (title, rows) sheets in front of it, such as a 填写说明; `password` marks it
+    encrypted (a FILEPASS record), as a workbook with an open password is."""
     width = max(len(r) for r in rows)
     merges = [(i, i, 0, width - 1) for i in range(len(title_rows))]
     body = [[t] for t in title_rows] + rows
     sheets = [(t, r, []) for t, r in sheets_before] + [(sheet, body, merges)]
-    return _compound_file(_workbook_stream(sheets))
+    return _compound_file(_workbook_stream(sheets, password))
+
+
+def encrypted_xlsx_bytes() -> bytes:
+    """What Excel saves for an .xlsx with an open password: an OLE2 file holding an EncryptedPackage."""
+    return _compound_file(b"\0" * 5000, name="EncryptedPackage")
+
+
+def office_sheet(head: list[str], rows: list[list], numbered_to: int = 0, footer: bool = True) -> list[list]:
+    """Rows as a county office's sheet has them: a 序号 column numbered to `numbered_to` (past the last
+    filled row), then the footer: 填表人, 审核人, and 填表日期 with the date in the next cell, then a note."""
+    out = [["序号"] + head] + [[i] + row for i, row in enumerate(rows, start=1)]
+    out += [[i] for i in range(len(rows) + 1, numbered_to + 1)]
+    if footer:
+        out += [[], ["填表人：王丽", None, "审核人：赵建国", None, "填表日期：", "2024年3月8日"],
+                ["注：1. 行业类别按道路运输经营许可证填写；2. 联系电话填手机号。"]]
+    return out

@@ -67,14 +67,10 @@ def _record_rows(spec: RegistrySpec, table: Table, mapping: dict[int, tuple[Colu
                  report: ImportReport) -> list[tuple[int, list]]:
     """The rows that are records; the others (only a 序号, a footer or a note) go to report.skipped."""
     key_idx = next(i for i, (col, _t) in mapping.items() if col.is_key)
-    required = [i for i, (col, _t) in mapping.items() if col.required]
     out = []
     for number, cells in table.rows:
         if looks_like_data(cells[key_idx] if key_idx < len(cells) else None):
-            out.append((number, cells))
-            continue
-        if any(looks_like_data(cells[i]) for i in required if i < len(cells)):
-            out.append((number, cells))  # a record without its key: reported as such
+            out.append((number, cells))  # the quick way for nearly every row
             continue
         found = classify(cells, table.seq_columns)
         if found is None:

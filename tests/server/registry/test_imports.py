@@ -344,7 +344,7 @@ def test_valid_uscc_survives_any_width_and_spacing():
     parse = TARGETS.column("uscc").type.parse
 
     @given(st.integers(min_value=0, max_value=10**9 - 1), st.lists(st.booleans(), min_size=18, max_size=18),
-           st.sampled_from(["", " ", "\u3000", "\t", "\u00a0"]))
+           st.sampled_from(["", " ", "\u3000", "\t", "\u00a0", "\u200b", "\ufeff", "\u2060", "\u00ad"]))
     def check(n, widen, pad):
         body = f"91140522{n:09d}"
         code = body + check_digit(body)

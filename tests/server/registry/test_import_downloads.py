@@ -117,3 +117,15 @@ def test_the_cli_prints_the_notes(app, session, tmp_path):
     assert result.exit_code == 0, result.output
     assert "提示：“普通货运”按“道路普通货物运输”导入（行业类别，第 3 行）" in result.output
     assert "提示：第 4–6 行（共 3 行）只有序号、没有数据，已跳过" in result.output
+
+
+def test_a_long_term_licence_shows_as_long_term_on_the_target_page(session, office):
+    from sqlalchemy import select
+
+    from server.models.registry import Target
+    rows = [TARGET_HEAD + ["许可证号", "许可证有效期"], target_row(9041) + ["阳交运备2020041号、许可乙", "长期、2027-12-31"]]
+    assert upload(office, xlsx_bytes(rows)).status_code == 200
+    target_id = session.scalar(select(Target.id))
+    page = office.get(f"/office/targets/{target_id}").get_data(as_text=True)
+    assert '<td class="mono">阳交运备2020041号</td><td></td><td>长期</td>' in page
+    assert '<td class="mono">许可乙</td><td></td><td>2027-12-31</td>' in page and "None" not in page

@@ -59,13 +59,14 @@ def find_department(text: str, departments: dict[str, Any]) -> tuple[Any | None,
     could mean) when it is ambiguous, or (None, []) when nothing fits.
 
     Tried in order, each only among departments in use: the name ends with what was typed (执法队 for
-    交通运输综合行政执法队), contains it, has its characters in order (综合执法队), or is contained in it
-    (阳城县交通运输综合行政执法队 for a department called 交通运输综合行政执法队).
+    交通运输综合行政执法队), contains it, has its characters in order and ends the same (综合执法队, 运管股),
+    or is contained in it (阳城县交通运输综合行政执法队 for a department called 交通运输综合行政执法队).
     """
     if len(text) < 2:
         return None, []
     active = {d.id: d for d in departments.values() if d.is_active}.values()
-    tests = (lambda n: n.endswith(text), lambda n: text in n, lambda n: _subsequence(text, n),
+    tests = (lambda n: n.endswith(text), lambda n: text in n,
+             lambda n: n[-1] == text[-1] and _subsequence(text, n),  # the same kind of unit: 队, 股, 科 …
              lambda n: len(n) >= 2 and n in text)
     for test in tests:
         found = [d for d in active if test(d.name.replace(" ", ""))]

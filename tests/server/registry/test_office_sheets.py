@@ -274,9 +274,17 @@ def test_department_short_names_are_read_and_reported_and_ambiguous_ones_refused
                               "“运管股”按“运输管理股”导入（部门，第 5 行）"]
     assert set(session.scalars(select(Inspector.department_id))) == {dept.id, session.scalar(
         select(Inspector.department_id).where(Inspector.cert_no == "14052000173"))}
-    ambiguous = [INSPECTOR_HEAD, inspector("戊", "14052000175", dept_name="中队")]
+    ambiguous = [INSPECTOR_HEAD, inspector("戊", "14052000175", dept_name="中队"),
+                 inspector("己", "14052000176", dept_name="交通科")]
     assert problems(run(session, "inspectors", xlsx_bytes(ambiguous))) == [
-        (3, "所属部门", "部门“中队”可能是：执法一中队、执法二中队，请填写部门全称")]
+        (3, "所属部门", "部门“中队”可能是：执法一中队、执法二中队，请填写部门全称"),
+        (4, "所属部门", "部门“交通科”不存在，现有部门：交通运输综合行政执法队、执法一中队、执法二中队、运输管理股")]
+
+
+def test_enforcement_certificate_numbers_lose_invisible_characters_too(session, dept):
+    rows = [INSPECTOR_HEAD, inspector("甲", "\u200b14052000181\ufeff")]
+    assert run(session, "inspectors", xlsx_bytes(rows)).ok
+    assert session.scalar(select(Inspector.cert_no)) == "14052000181"
 
 
 def test_status_and_item_aliases(session):

@@ -49,6 +49,8 @@ def _run_import(registry: str, path: str, dry_run: bool) -> None:
         db.session.commit()
     for column in report.ignored_columns:
         click.echo(f"提示：已忽略不认识的列“{column}”")
+    for note in report.notes():
+        click.echo(f"提示：{note}")
     click.echo(report.summary())
 
 

@@ -1,6 +1,7 @@
 """一单两库 pages: lists with search, filters and paging; detail; edit; import; export; template."""
 from __future__ import annotations
 
+import base64
 import io
 
 from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
@@ -10,8 +11,9 @@ from server.extensions import db
 from server.http import login_required
 from server.office import bp
 from server.services.kernel import workdays
-from server.services.registry import edit, exports, imports, search
-from server.services.registry.cell_types import Choice, Date, DepartmentRef, Lines, MultiChoice, Text
+from server.services.registry import edit, error_report, exports, imports, search
+from server.services.registry.cell_dates import Date
+from server.services.registry.cell_types import Choice, DepartmentRef, Lines, MultiChoice, Text
 from server.services.registry.columns import REGISTRIES
 from server.services.registry.records import current
 from server.vocab import RatingSource
@@ -221,21 +223,33 @@ def item_edit(item_id: int):
     return _edit("items", item_id)
 
 
+def _read_upload() -> tuple[bytes, str]:
+    upload = request.files.get("file")
+    limit = current_app.config.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+    if not upload or not upload.filename:
+        raise ValidationError("请选择要导入的文件（Excel .xlsx、.xls，WPS .et 或 CSV）")
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationError(f"文件超过 {limit // (1024 * 1024)} MB，请分成几个文件分批导入")
+    return data, upload.filename
+
+
+def _error_report_link(report) -> dict:
+    """The error report as a link the page carries (a data: URL): nothing is kept on the server."""
+    data, filename = error_report.build(report)
+    return {"href": f"data:{exports.FORMATS['xlsx']};base64,{base64.b64encode(data).decode('ascii')}",
+            "filename": filename}
+
+
 @bp.route(f"/{REGISTRY_PATH}/import", methods=["GET", "POST"])
 @login_required()
 def registry_import(name: str):
     search.require_editor(g.user)
-    report, error, status = None, None, 200
+    report, error, status, download = None, None, 200, None
     if request.method == "POST":
-        upload = request.files.get("file")
-        limit = current_app.config.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
-        data = upload.read(limit + 1) if upload and upload.filename else b""
         try:
-            if not upload or not upload.filename:
-                raise ValidationError("请选择要导入的文件（Excel .xlsx 或 CSV）")
-            if len(data) > limit:
-                raise ValidationError(f"文件超过 {limit // (1024 * 1024)} MB，请分成几个文件分批导入")
-            report = imports.import_file(db.session, g.user, name, data, upload.filename,
+            data, filename = _read_upload()
+            report = imports.import_file(db.session, g.user, name, data, filename,
                                          dry_run=request.form.get("dry_run") == "1")
         except AppError as err:
             db.session.rollback()
@@ -246,8 +260,10 @@ def registry_import(name: str):
             else:
                 db.session.rollback()
                 status = 200 if report.ok else 422
+            if not report.ok:
+                download = _error_report_link(report)
     return render_template("office/import.html", spec=REGISTRIES[name], report=report, error=error,
-                           max_rows=MAX_REPORT_ROWS), status
+                           max_rows=MAX_REPORT_ROWS, error_report=download), status
 
 
 @bp.get(f"/{REGISTRY_PATH}/export")

@@ -183,3 +183,19 @@ def verify_draw(data: bytes, tmp_path: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(SPOTCHECK), "verify-draw", str(path)], capture_output=True, text=True, timeout=120,
                           cwd=tmp_path)
 
+
+
+def office_sheet(title: str, header: list[str], rows: list[list], numbered_to: int) -> list[list]:
+    """The rows of a sheet as a county office fills it in: a title line, a 序号 column numbered to `numbered_to`
+    (past the last filled row), and the footer (填表人, 审核人, 填表日期) and a note under the table."""
+    out = [[f"阳城县交通运输局{title}（{beijing_today().year}年）"], ["序号"] + header]
+    out += [[i] + row for i, row in enumerate(rows, start=1)] + [[i] for i in range(len(rows) + 1, numbered_to + 1)]
+    return out + [[], ["填表人：王丽", None, "审核人：赵建国", None, "填表日期：", beijing_today().isoformat()],
+                  ["注：行业类别按道路运输经营许可证填写。"]]
+
+
+def marked_cells(data: bytes, fill: str = "FFC7CE") -> dict[str, tuple]:
+    """The cells of a workbook's first sheet filled with `fill` (the error report's red): {A1: (value, comment)}."""
+    ws = load_workbook(io.BytesIO(data)).worksheets[0]
+    return {c.coordinate: (c.value, c.comment.text if c.comment else None)
+            for row in ws.iter_rows() for c in row if (c.fill.fgColor.rgb or "").endswith(fill)}

@@ -10,6 +10,7 @@ import unicodedata
 from typing import Any
 
 from server.services.registry import uscc as uscc_rules
+from server.services.registry.aliases import find_department
 from server.vocab import RATING_LEVELS, LabelledEnum, RatingSource
 
 # Full-width digits and Latin letters (and the ideographic space) fold to ASCII even in free text;
@@ -17,6 +18,7 @@ from server.vocab import RATING_LEVELS, LabelledEnum, RatingSource
 _WIDTH = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B)) for c in range(*r)}
 _WIDTH[0x3000] = 0x20
 _WIDTH[0x00A0] = 0x20
+INVISIBLE = uscc_rules.INVISIBLE  # zero-width spaces and the like, which make a USCC 19 characters long
 _SPACES = re.compile(r"\s+")
 _BLANKS = re.compile(r"[ \t]+")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
@@ -48,7 +50,7 @@ def cell_text(raw: Any, multiline: bool = False) -> str:
         if isinstance(raw, dt.date):
             return raw.isoformat()
         raw = str(raw)
-    text = raw.translate(_WIDTH).strip()
+    text = INVISIBLE.sub("", raw.translate(_WIDTH)).strip()
     if text[:1] in ("=", "'"):
         m = _EXCEL_WRAPPED.match(text)
         if m:
@@ -59,6 +61,13 @@ def cell_text(raw: Any, multiline: bool = False) -> str:
         lines = (_BLANKS.sub(" ", ln).strip() for ln in _NEWLINES.split(text))
         return "\n".join(ln for ln in lines if ln)
     return _SPACES.sub(" ", text).strip()
+
+
+def note_alias(ctx: dict, what: str, typed: str, meant: str) -> None:
+    """Remember that the cell's `typed` was read as `meant`, for the import report (ctx['aliases'])."""
+    uses = ctx.get("aliases")
+    if uses is not None:
+        uses.setdefault((what, typed, meant), []).append(ctx.get("row"))
 
 
 def split_list(text: str) -> list[str]:
@@ -123,9 +132,16 @@ class Key(ColumnType):
         return text
 
 
+_LOST_DIGITS = "被 Excel 存成了数字，后几位已丢失：请把该列设为“文本”格式后重新填写"
+
+
 class Uscc(ColumnType):
     def parse(self, raw, ctx):
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and abs(raw) >= 1e15:
+            raise CellError(f"统一社会信用代码{_LOST_DIGITS}")  # a float holds 15–16 digits of the 18
         code = uscc_rules.normalize(cell_text(raw))
+        if re.fullmatch(r"\d(\.\d+)?E\+\d+", code):
+            raise CellError(f"统一社会信用代码“{code}”{_LOST_DIGITS}")
         problem = uscc_rules.problem(code)
         if problem:
             raise CellError(problem)
@@ -147,18 +163,29 @@ class Choice(ColumnType):
                  aliases: dict[str, LabelledEnum] | None = None):
         self.enum, self.what, self.default = enum, what, default
         self.table = _lookup(enum, aliases or {})
+        self.canonical = {nfkc(m.label).replace(" ", "") for m in enum} | {m.value for m in enum}
+
+    def _member(self, text: str, ctx: dict) -> LabelledEnum:
+        key = nfkc(text).replace(" ", "")
+        member = self.table.get(key)
+        if member is None:
+            raise CellError(f"“{text}”不是有效的{self.what}，可选：{self.allowed()}")
+        if key not in self.canonical:
+            note_alias(ctx, self.what, text, member.label)
+        return member
 
     def allowed(self) -> str:
         return "、".join(m.label for m in self.enum)
+
+    def aliases(self) -> list[tuple[str, str]]:
+        """(alias, label) for each other name this column reads, for the template."""
+        return [(k, m.label) for k, m in self.table.items() if k not in self.canonical]
 
     def parse(self, raw, ctx):
         text = cell_text(raw)
         if not text:
             return self.default.value if self.default else ""
-        member = self.table.get(nfkc(text).replace(" ", ""))
-        if member is None:
-            raise CellError(f"“{text}”不是有效的{self.what}，可选：{self.allowed()}")
-        return member.value
+        return self._member(text, ctx).value
 
     def empty(self):
         return self.default.value if self.default else ""
@@ -172,9 +199,7 @@ class MultiChoice(Choice):
     def parse(self, raw, ctx):
         out = []
         for part in split_list(cell_text(raw)):
-            member = self.table.get(nfkc(part).replace(" ", ""))
-            if member is None:
-                raise CellError(f"“{part}”不是有效的{self.what}，可选：{self.allowed()}")
+            member = self._member(part, ctx)
             if member.value not in out:
                 out.append(member.value)
         return out
@@ -218,31 +243,6 @@ class Lines(ColumnType):
         return "\n".join(value or [])
 
 
-class Date(ColumnType):
-    _PATTERN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
-
-    def parse(self, raw, ctx):
-        if isinstance(raw, dt.datetime):
-            return raw.date()
-        if isinstance(raw, dt.date):
-            return raw
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            if 1 <= raw < 2958466:  # an Excel serial day number (cell not formatted as a date)
-                return dt.date(1899, 12, 30) + dt.timedelta(days=int(raw))
-            raise CellError(f"“{raw}”不是有效日期，请写成 2024-03-01 这样的格式")
-        text = nfkc(cell_text(raw))
-        m = self._PATTERN.match(text) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
-        try:
-            if not m:
-                raise ValueError
-            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            raise CellError(f"“{text}”不是有效日期，请写成 2024-03-01 这样的格式") from None
-
-    def empty(self):
-        return None
-
-
 class Number(ColumnType):
     def __init__(self, lo: float, hi: float, hint: str):
         self.lo, self.hi, self.hint = lo, hi, hint
@@ -279,7 +279,7 @@ class Phone(ColumnType):
 
 
 class DepartmentRef(ColumnType):
-    """A department typed by name (or code); ctx['departments'] maps names and codes to Department."""
+    """A department typed by name, code or a short name (执法队); ctx['departments'] maps names and codes."""
 
     def parse(self, raw, ctx):
         text = cell_text(raw)
@@ -288,12 +288,22 @@ class DepartmentRef(ColumnType):
         departments = ctx.get("departments") or {}
         dept = departments.get(nfkc(text).replace(" ", ""))
         if dept is None:
-            names = "、".join(sorted({d.name for d in departments.values() if d.is_active}))
-            hint = f"现有部门：{names}" if names else "系统中还没有部门，请先由管理员添加部门"
-            raise CellError(f"部门“{text}”不存在，{hint}")
+            dept = self._by_short_name(text, departments, ctx)
         if not dept.is_active:
             raise CellError(f"部门“{dept.name}”已停用，请改填在用的部门")
         return dept.id
+
+    @staticmethod
+    def _by_short_name(text, departments, ctx):
+        dept, candidates = find_department(nfkc(text).replace(" ", ""), departments)
+        if candidates:
+            raise CellError(f"部门“{text}”可能是：{'、'.join(candidates)}，请填写部门全称")
+        if dept is None:
+            names = "、".join(sorted({d.name for d in departments.values() if d.is_active}))
+            hint = f"现有部门：{names}" if names else "系统中还没有部门，请先由管理员添加部门"
+            raise CellError(f"部门“{text}”不存在，{hint}")
+        note_alias(ctx, "部门", text, dept.name)
+        return dept
 
     def empty(self):
         return None

@@ -11,7 +11,8 @@ from server.errors import Conflict, NotFound, ValidationError
 from server.models.registry import CreditRating, Inspector, Recusal, Target
 from server.services.kernel import audit, workdays
 from server.services.registry import risk, uscc as uscc_rules
-from server.services.registry.cell_types import CellError, Date, cell_text
+from server.services.registry.cell_dates import Date
+from server.services.registry.cell_types import CellError, cell_text
 from server.services.registry.columns import Column, REGISTRIES, RegistrySpec
 from server.services.registry.records import MODELS, RATING_FIELDS, apply, check_row, describe, diff, new_record
 from server.services.registry.search import department_lookup, get_inspector, get_item, get_target, require_editor

@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 from server.errors import ValidationError
 from server.services.kernel import workdays
-from server.services.registry.cell_types import Choice, DepartmentRef, MultiChoice
+from server.services.registry.cell_dates import Date, LicenceDates
+from server.services.registry.cell_types import Choice, DepartmentRef, MultiChoice, Number, Phone, Rating, Text, Uscc
 from server.services.registry.columns import Column, RegistrySpec, registry_spec
 from server.services.registry.records import MODELS, current, eager_loads
 from server.services.registry.search import departments, require_editor, require_exporter
 from server.services.registry.spreadsheets import write_csv, write_xlsx
+from server.vocab import RATING_LEVELS
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "csv": "text/csv; charset=utf-8"}
@@ -24,7 +26,9 @@ GENERAL_NOTES = (
     "第 2 行是示例，导入前请删除或改成实际数据。",
     "导入时先校验全部行：只要有一行有错误，整个文件都不会导入，系统会列出每处错误的行号、列名和原因。",
     "已在名录库中的记录（按{key}识别）会被更新，其余新增；同一文件再次导入不会产生任何变化。",
-    "日期可以写成 2024-03-01、2024/3/1 或 2024年3月1日；全角数字和字母、多余空格会被自动纠正。",
+    "日期可以写成 2024-03-01、2024/3/1、2024年3月1日 或 20240301；全角数字和字母、多余空格会被自动纠正。",
+    "可以有“序号”列；只有序号的空行、表尾（填表人、审核人、填表日期）和“注：”说明行不会导入，导入结果会注明。",
+    "支持 Excel（.xlsx、.xls）、WPS（.et）和 CSV 文件；表头和分类可以用常用简称（见下表），导入结果会注明按哪个名称导入。",
     "没有出现在表头中的列不会改动已有数据；出现的列若留空，则清空该项（信用等级留空表示不改变）。",
 )
 
@@ -128,6 +132,39 @@ def template(session: Session, actor, registry: str) -> tuple[bytes, str]:
     return buf.getvalue(), f"{spec.sheet_title}-导入模板.xlsx"
 
 
+def allowed_values(col: Column, dept_names: list[str]) -> str:
+    """What a cell of the column may hold, in words, for the template's 填写说明."""
+    t = col.type
+    if isinstance(t, MultiChoice):
+        return "可多选，用“、”分隔：" + t.allowed()
+    if isinstance(t, Choice):
+        return t.allowed()
+    if isinstance(t, DepartmentRef):
+        return "、".join(dept_names) if dept_names else "（暂无部门，请先由管理员添加）"
+    if isinstance(t, LicenceDates):
+        return "日期，或“长期”（没有截止日期）；不知道的填“—”"
+    if isinstance(t, Date):
+        return "日期：2024-03-01、2024/3/1、2024年3月1日 或 20240301"
+    if isinstance(t, Rating):
+        return "、".join(RATING_LEVELS[t.source])
+    if isinstance(t, Uscc):
+        return "18 位数字或大写字母（不用 I、O、S、V、Z），全角、小写和空格会自动纠正"
+    if isinstance(t, Number):
+        return t.hint
+    if isinstance(t, Phone):
+        return "数字、“-”、“+”，至少 7 位数字"
+    if isinstance(t, Text):
+        return f"文字，不超过 {t.max_len} 个字"
+    return ""
+
+
+def _example_text(col: Column, dept_names: list[str]) -> str:
+    value = _example(col, dept_names)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
 def _instructions(ws, spec: RegistrySpec, dept_names: list[str]) -> None:
     from openpyxl.styles import Alignment, Font
 
@@ -136,15 +173,38 @@ def _instructions(ws, spec: RegistrySpec, dept_names: list[str]) -> None:
     for n, note in enumerate(GENERAL_NOTES, start=1):
         ws.append([f"{n}. {note.format(key=spec.key.header)}"])
     ws.append([])
-    ws.append(["列名", "是否必填", "填写说明"])
+    ws.append(["列名", "是否必填", "填写说明", "可填写的值", "示例", "表头也可写作"])
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for col in spec.importable:
-        note = col.note
-        if isinstance(col.type, DepartmentRef):
-            note = f"{note}；现有部门：{'、'.join(dept_names) if dept_names else '（暂无，请先由管理员添加部门）'}"
-        ws.append([col.header, "必填" if col.required else "选填", note])
-        ws.cell(row=ws.max_row, column=3).alignment = Alignment(wrap_text=True)
-    ws.column_dimensions["A"].width = 24
-    ws.column_dimensions["B"].width = 10
-    ws.column_dimensions["C"].width = 80
+        ws.append([col.header, "必填" if col.required else "选填", col.note, allowed_values(col, dept_names),
+                   _example_text(col, dept_names), "、".join(col.aliases)])
+        for c in range(3, 7):
+            ws.cell(row=ws.max_row, column=c).alignment = Alignment(wrap_text=True, vertical="top")
+    _alias_table(ws, spec)
+    for letter, width in zip("ABCDEF", (24, 10, 40, 44, 28, 36)):
+        ws.column_dimensions[letter].width = width
+
+
+def _alias_table(ws, spec: RegistrySpec) -> None:
+    """The short names the import reads as the proper ones, each column's."""
+    from openpyxl.styles import Alignment, Font
+
+    rows = []
+    for col in spec.importable:
+        if isinstance(col.type, Choice):
+            by_label: dict[str, list[str]] = {}
+            for alias in sorted(col.type.aliases(), key=len):
+                by_label.setdefault(alias[1], []).append(alias[0])
+            rows.extend([col.header, label, "、".join(names)] for label, names in by_label.items())
+    if not rows:
+        return
+    ws.append([])
+    ws.append(["常用简称：导入时按规范名称导入，并在导入结果中注明"])
+    ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+    ws.append(["列名", "规范名称", "也可写作"])
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(row)
+        ws.cell(row=ws.max_row, column=3).alignment = Alignment(wrap_text=True, vertical="top")

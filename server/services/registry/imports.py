@@ -1,13 +1,14 @@
 """Import a registry from an office sheet: validate every row first, then upsert all or nothing.
 
 A file with any bad row imports nothing; the report names each bad row (as Excel numbers it), the
-column and what is wrong. A clean file creates and updates by key (USCC, 执法证号, 事项编号), so
+column and what is wrong. Rows that are not records (a 序号 numbered past the last row, the footer, notes)
+are passed over and named in the report, as are the aliases read and the columns left out. A clean file creates and updates by key (USCC, 执法证号, 事项编号), so
 importing the same file twice changes nothing the second time.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from openpyxl.utils import get_column_letter
@@ -18,47 +19,14 @@ from sqlalchemy.orm import Session
 from server.errors import Conflict
 from server.services.kernel import audit, workdays
 from server.services.registry.cell_types import CellError
-from server.services.registry.columns import Column, RegistrySpec, header_key, header_table, registry_spec
+from server.services.registry.columns import Column, RegistrySpec, header_key, header_lookup, registry_spec
+from server.services.registry.import_report import ImportReport, RowProblem
+from server.services.registry.non_data import classify, is_seq_header, looks_like_data
 from server.services.registry.records import MODELS, apply, bulk_create, check_row, describe, diff, eager_loads
 from server.services.registry.search import department_lookup, require_editor
 from server.services.registry.spreadsheets import FileProblem, Table, find_table
 
 _LOAD_CHUNK = 2000
-
-
-@dataclass
-class RowProblem:
-    row: int  # the row number Excel shows
-    column: str  # the column's header as written in the file
-    message: str
-
-
-@dataclass
-class ImportReport:
-    registry: str
-    label: str
-    filename: str
-    sheet: str | None = None
-    header_row: int = 0
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    problems: list[RowProblem] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def summary(self) -> str:
-        """One sentence in Chinese for the page and the command line."""
-        if self.problems:
-            rows = len({p.row for p in self.problems})
-            return f"文件中有错误，未导入任何数据：{rows} 行共 {len(self.problems)} 处问题"
-        counts = f"新增 {self.created} 条，更新 {self.updated} 条，未变 {self.unchanged} 条"
-        return f"校验通过（试导入，未写入）：将{counts}" if self.dry_run else f"导入完成：{counts}"
 
 
 @dataclass
@@ -68,20 +36,25 @@ class _Row:
 
 
 def _map_columns(spec: RegistrySpec, table: Table, report: ImportReport) -> dict[int, tuple[Column, str]]:
-    known = header_table(spec)
+    lookup = header_lookup(spec)
     mapping: dict[int, tuple[Column, str]] = {}
     seen: dict[str, int] = {}
     for idx in sorted(table.headers):
         text = table.headers[idx]
-        col = known.get(header_key(text))
+        col = lookup(text)
         if col is None:
-            report.ignored_columns.append(text)
+            if is_seq_header(header_key(text)):
+                table.seq_columns.add(idx)
+            else:
+                report.ignored_columns.append(text)
             continue
         if col.export_only:
             continue
         if col.field in seen:
             first, second = get_column_letter(seen[col.field] + 1), get_column_letter(idx + 1)
             raise FileProblem(f"表头中“{col.header}”列出现了两次（{first} 列和 {second} 列），请删除多余的一列")
+        if header_key(text) != header_key(col.header):
+            report.header_aliases.append((text, col.header))
         seen[col.field] = idx
         mapping[idx] = (col, text)
     missing = [c.header for c in spec.importable if c.required and c.field not in seen]
@@ -90,29 +63,49 @@ def _map_columns(spec: RegistrySpec, table: Table, report: ImportReport) -> dict
     return mapping
 
 
-def _parse_rows(spec: RegistrySpec, table: Table, mapping: dict[int, tuple[Column, str]], ctx: dict,
-                report: ImportReport) -> list[_Row]:
+def _record_rows(spec: RegistrySpec, table: Table, mapping: dict[int, tuple[Column, str]],
+                 report: ImportReport) -> list[tuple[int, list]]:
+    """The rows that are records; the others (only a 序号, a footer or a note) go to report.skipped."""
+    key_idx = next(i for i, (col, _t) in mapping.items() if col.is_key)
+    out = []
+    for number, cells in table.rows:
+        if looks_like_data(cells[key_idx] if key_idx < len(cells) else None):
+            out.append((number, cells))  # the quick way for nearly every row
+            continue
+        found = classify(cells, table.seq_columns)
+        if found is None:
+            out.append((number, cells))
+        else:
+            report.skipped.append((number, found))
+    return out
+
+
+def _parse_rows(spec: RegistrySpec, rows: list[tuple[int, list]], mapping: dict[int, tuple[Column, str]],
+                ctx: dict, report: ImportReport) -> list[_Row]:
     parsed: list[_Row] = []
     first_seen: dict[Any, int] = {}
-    header_of = {col.field: text for col, text in mapping.values()}
-    for number, cells in table.rows:
+    header_of = {col.field: (text, idx) for idx, (col, text) in mapping.items()}
+    for number, cells in rows:
         values: dict[str, Any] = {}
         bad_before = len(report.problems)
+        ctx["row"] = number
         for idx, (col, text) in mapping.items():
             raw = cells[idx] if idx < len(cells) else None
             if col.required and col.type.is_blank(raw):
-                report.problems.append(RowProblem(number, text, "必填，不能为空"))
+                report.problems.append(RowProblem(number, text, "必填，不能为空", idx))
                 continue
             try:
                 values[col.field] = col.type.parse(raw, ctx)
             except CellError as err:
-                report.problems.append(RowProblem(number, text, err.message))
+                report.problems.append(RowProblem(number, text, err.message, idx))
         for fld, message in check_row(spec, values):
-            report.problems.append(RowProblem(number, header_of[fld], message))
+            text, idx = header_of[fld]
+            report.problems.append(RowProblem(number, text, message, idx))
         key = values.get(spec.key_field)
         if key:
             if key in first_seen:
-                report.problems.append(RowProblem(number, header_of[spec.key_field], f"与第 {first_seen[key]} 行重复"))
+                text, idx = header_of[spec.key_field]
+                report.problems.append(RowProblem(number, text, f"与第 {first_seen[key]} 行重复", idx))
             else:
                 first_seen[key] = number
         if len(report.problems) == bad_before:
@@ -167,16 +160,16 @@ def import_file(session: Session, actor, registry: str, data: bytes, filename: s
     spec = registry_spec(registry)
     today = today or workdays.today()
     report = ImportReport(spec.name, spec.label, filename or "", dry_run=dry_run)
-    known = header_table(spec)
-    key_headers = {k for k, c in known.items() if c.is_key}
-    table = find_table(data, filename, known, key_headers, header_key, spec.key.header)
-    report.sheet, report.header_row = table.sheet, table.header_row
+    table = report.table = find_table(data, filename, header_lookup(spec), spec.key.header)
+    report.sheet, report.header_row, report.file_kind = table.sheet, table.header_row, table.kind
     mapping = _map_columns(spec, table, report)
-    if not table.rows:
-        raise FileProblem(f"表头（第 {table.header_row} 行）下面没有数据行，请填写后再导入")
-    report.rows = len(table.rows)
-    ctx = {"departments": department_lookup(session)}
-    rows = _parse_rows(spec, table, mapping, ctx, report)
+    records = _record_rows(spec, table, mapping, report)
+    if not records:
+        skipped = "（其余行只有序号或是表尾说明）" if report.skipped else ""
+        raise FileProblem(f"表头（第 {table.header_row} 行）下面没有数据行{skipped}，请填写后再导入")
+    report.rows = len(records)
+    ctx = {"departments": department_lookup(session), "aliases": report.aliases}
+    rows = _parse_rows(spec, records, mapping, ctx, report)
     if report.problems:
         return report
     created_keys = _upsert(session, actor, spec, rows, report, today)
@@ -185,5 +178,5 @@ def import_file(session: Session, actor, registry: str, data: bytes, filename: s
         audit.record(session, actor, f"{spec.singular}.import", object_type=MODELS[spec.name].__tablename__,
                      detail={"file": report.filename, "sheet": report.sheet, "rows": report.rows,
                              "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-                             "created_keys": created_keys})
+                             "skipped_rows": [n for n, _nd in report.skipped], "created_keys": created_keys})
     return report

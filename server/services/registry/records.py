@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, selectinload
 from server.models.registry import Checkpoint, CreditRating, InspectionItem, Inspector, Target
 from server.models.types import utcnow
 from server.services.registry import risk
+from server.services.registry.cell_dates import LONG_TERM
 from server.services.registry.columns import RegistrySpec
 
 MODELS = {"targets": Target, "inspectors": Inspector, "items": InspectionItem}
 RATING_FIELDS = {"rating_transport": "transport", "rating_market": "market"}
+NOT_COLUMNS = ("licences", "licence_valid_until", "checkpoints")  # kept elsewhere than a column of the same name
 # Fields whose change makes a new version of an inspection item (what inspectors check against).
 ITEM_CONTENT = {"name", "kind", "legal_basis", "methods", "target_categories", "qualification_tags", "checkpoints"}
 
@@ -49,6 +51,9 @@ def current(obj: Any, field: str, day: dt.date) -> Any:
         return r.level if r else ""
     if field == "licences":
         return [lic.get("no", "") for lic in obj.licences or []]
+    if field == "licence_valid_until":
+        dates = [licence_date(lic) for lic in obj.licences or []]
+        return dates if any(dates) else []
     if field == "checkpoints":
         return [cp.text for cp in obj.checkpoints]
     return getattr(obj, field)
@@ -74,13 +79,35 @@ def diff(obj: Any, values: dict[str, Any], day: dt.date) -> dict[str, tuple[Any,
         old = current(obj, field, day)
         if not _same(old, new):
             changes[field] = (old, new)
+    if "licences" in changes and "licence_valid_until" in values:  # new numbers take the row's dates
+        changes.setdefault("licence_valid_until", (current(obj, "licence_valid_until", day),
+                                                   values["licence_valid_until"]))
     return changes
 
 
-def _set_licences(target: Target, numbers: list[str]) -> None:
+def licence_date(licence: dict) -> str:
+    """A licence's validity as a sheet shows it: 2027-12-31, 长期 (no end date), or "" when not known."""
+    return LONG_TERM if licence.get("long_term") else (licence.get("valid_until") or "")
+
+
+def _dated(licence: dict, date: str) -> dict:
+    out = {k: v for k, v in licence.items() if k not in ("valid_until", "long_term")}
+    if date == LONG_TERM:
+        out.update(valid_until=None, long_term=True)
+    else:
+        out["valid_until"] = date or None
+    return out
+
+
+def _set_licences(target: Target, numbers: list[str] | None, dates: list[str] | None = None) -> None:
     # Keep what other screens know about a licence (kind, validity) when its number stays.
     known = {lic.get("no"): lic for lic in target.licences or []}
-    target.licences = [known.get(no, {"no": no}) for no in numbers]
+    if numbers is None:
+        numbers = list(known)
+    licences = [dict(known.get(no, {"no": no})) for no in numbers]
+    if dates is not None:
+        licences = [_dated(lic, dates[i] if i < len(dates) else "") for i, lic in enumerate(licences)]
+    target.licences = licences
 
 
 def _set_rating(target: Target, source: str, level: str, day: dt.date) -> None:
@@ -110,11 +137,14 @@ def _set_checkpoints(item: InspectionItem, texts: list[str]) -> None:
 def apply(session: Session, spec: RegistrySpec, obj: Any, changes: dict[str, tuple[Any, Any]],
           day: dt.date, *, actor=None, cause: str = "") -> None:
     """Write `changes` (from diff) into the record, then the derived fields (risk level, version)."""
+    if "licences" in changes or "licence_valid_until" in changes:
+        numbers, dates = changes.get("licences"), changes.get("licence_valid_until")
+        _set_licences(obj, numbers[1] if numbers else None, dates[1] if dates else None)
     for field, (_old, new) in changes.items():
         if field in RATING_FIELDS:
             _set_rating(obj, RATING_FIELDS[field], new, day)
-        elif field == "licences":
-            _set_licences(obj, new)
+        elif field in ("licences", "licence_valid_until"):
+            continue
         elif field == "checkpoints":
             _set_checkpoints(obj, new)
         else:
@@ -159,9 +189,11 @@ def bulk_create(session: Session, spec: RegistrySpec, rows: list[dict[str, Any]]
     now = utcnow()
     for values in rows:
         key = values[spec.key_field]
-        record = {f: v for f, v in values.items() if f not in RATING_FIELDS and f not in ("licences", "checkpoints")}
+        record = {f: v for f, v in values.items() if f not in RATING_FIELDS and f not in NOT_COLUMNS}
         if "licences" in values:
-            record["licences"] = [{"no": no} for no in values["licences"]]
+            dates = values.get("licence_valid_until")
+            record["licences"] = [{"no": no} if dates is None else _dated({"no": no}, dates[i] if i < len(dates) else "")
+                                  for i, no in enumerate(values["licences"])]
         if spec.name == "targets":
             ratings[key] = [_NewRating(src, values[f], day) for f, src in RATING_FIELDS.items() if values.get(f)]
             record["risk_level"] = risk.derive(ratings[key], day).value
@@ -202,7 +234,24 @@ def check_row(spec: RegistrySpec, values: dict[str, Any]) -> list[tuple[str, str
             problems.append((field, "经度和纬度须同时填写（或同时留空）"))
     if spec.name == "items" and "checkpoints" in values and not values["checkpoints"]:
         problems.append(("checkpoints", "请至少填写一条检查要点，每行一条"))
+    if spec.name == "targets" and values.get("licence_valid_until"):
+        problems.extend(_check_licence_dates(values))
     return problems
+
+
+def _check_licence_dates(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """One validity per licence number, in order; a single one is every licence's (and is spread out here)."""
+    dates, numbers = values["licence_valid_until"], values.get("licences")
+    if numbers is None:
+        return [("licence_valid_until", "填写许可证有效期时，表中须同时有“许可证号”列")]
+    if not numbers:
+        return [("licence_valid_until", "没有填写许可证号，不能只填有效期")]
+    if len(dates) == 1 and len(numbers) > 1:
+        values["licence_valid_until"] = dates * len(numbers)
+    elif len(dates) != len(numbers):
+        return [("licence_valid_until", f"填了 {len(dates)} 个有效期，但许可证号有 {len(numbers)} 个：请按许可证号的顺序"
+                                        "一一对应，用“、”分隔，不知道的填“—”")]
+    return []
 
 
 def describe(value: Any) -> Any:

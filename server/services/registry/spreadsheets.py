@@ -1,7 +1,9 @@
-"""Office sheets as bytes: find the table in an .xlsx or CSV file, and write .xlsx and CSV files.
+"""Office sheets as bytes: find the table in an .xlsx, .xls or CSV file, and write .xlsx and CSV files.
 
 Real office sheets carry merged title rows above the header, several sheets, trailing empty rows,
-CSV saved by Excel in GBK; reading copes with those and says in Chinese what it could not read.
+CSV saved by Excel in GBK, and names that do not say what they are (WPS .et, an .xls that is really an
+.xlsx, no extension at all): the content decides how a file is read, and what cannot be read is said
+in Chinese.
 """
 from __future__ import annotations
 
@@ -12,17 +14,23 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from server.errors import ValidationError
-from server.services.registry import xlsx_reader
+from server.services.registry import xls_reader, xlsx_reader
 
 HEADER_SCAN_ROWS = 30
 MAX_DATA_ROWS = 100_000
-SKIP_SHEETS = {"填写说明", "说明"}
+REPORT_SHEET = "错误清单"  # the error report's listing; never read as a table
+SKIP_SHEETS = {"填写说明", "说明", REPORT_SHEET}
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+_MARKUP = re.compile(rb"^\s*(<!doctype\s+html|<html|<table|<\?xml|<workbook)", re.I)
+ACCEPTED = "Excel（.xlsx、.xls）、WPS（.et）或 CSV 文件"
+BAD_XLSX = "无法读取该 Excel 文件：文件可能已损坏，或不是 .xlsx 格式，请用 Excel 打开后另存为 .xlsx 再导入"
+BAD_XLS = "无法读取该 Excel 文件：文件可能已损坏，或不是 Excel 格式，请用 Excel 或 WPS 打开后另存为 .xlsx 再导入"
+LOCKED = "该 Excel 文件设置了打开密码，请在 Excel 或 WPS 中取消密码（或另存为不加密的 .xlsx）后再导入"
 
 
 class FileProblem(ValidationError):
@@ -39,6 +47,9 @@ class Table:
     headers: dict[int, str]  # column index -> header text as written in the file
     rows: list[tuple[int, list]] = field(default_factory=list)
     sheet: str | None = None
+    above: list[tuple[int, list]] = field(default_factory=list)  # the rows above the header (titles)
+    kind: str = ""  # xlsx | xls | csv
+    seq_columns: set[int] = field(default_factory=set)  # 序号 columns, found by the importer
 
 
 def _xlsx_sheets(data: bytes) -> Iterable[tuple[str, list[tuple[int, tuple]]]]:
@@ -47,7 +58,7 @@ def _xlsx_sheets(data: bytes) -> Iterable[tuple[str, list[tuple[int, tuple]]]]:
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        raise FileProblem("无法读取该 Excel 文件：文件可能已损坏，或不是 .xlsx 格式，请用 Excel 打开后另存为 .xlsx 再导入") from err
+        raise FileProblem(BAD_XLSX) from err
     try:
         for ws in wb.worksheets:
             ws.reset_dimensions()  # some generators write a wrong <dimension>; read what is there
@@ -82,58 +93,86 @@ def _is_blank(row: Iterable) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
 
 
-def _kind(data: bytes, filename: str) -> str:
+def _is_text(data: bytes) -> bool:
+    return b"\x00" not in data[:4096]
+
+
+def sniff(data: bytes, filename: str) -> str:
+    """How to read the file (xlsx, xls or csv), from its first bytes; the name only decides for text."""
     ext = os.path.splitext(filename or "")[1].lower()
     if not data:
         raise FileProblem("文件是空的，请选择填好数据的文件")
     if data.startswith(_ZIP_MAGIC):
         return "xlsx"
     if data.startswith(_OLE_MAGIC):
-        raise FileProblem("这是旧版 Excel（.xls）文件或设置了打开密码，请在 Excel 中另存为不加密的 .xlsx 后再导入")
-    if ext in (".csv", ".txt"):
-        return "csv"
+        return "xls"
+    if _MARKUP.match(data[:512].lstrip(b"\xef\xbb\xbf")):
+        raise FileProblem("该文件实际上是网页（HTML）或 XML 格式的表格，不是 Excel 文件：请用 Excel 或 WPS 打开后另存为 .xlsx 再导入")
     if ext in (".xlsx", ".xlsm"):
-        raise FileProblem("无法读取该 Excel 文件：文件可能已损坏，或不是 .xlsx 格式，请用 Excel 打开后另存为 .xlsx 再导入")
+        raise FileProblem(BAD_XLSX)
+    if ext in (".csv", ".txt") or (ext in ("", ".xls", ".et") and _is_text(data)):
+        return "csv"  # a system's "Excel" export is often tab- or comma-separated text named .xls
+    if ext in (".xls", ".et"):
+        raise FileProblem(BAD_XLS)
     shown = ext or "（无扩展名）"
-    raise FileProblem(f"不支持的文件类型“{shown}”，请上传 Excel（.xlsx）或 CSV 文件")
+    raise FileProblem(f"不支持的文件类型“{shown}”，请上传 {ACCEPTED}")
 
 
-def _scan(sheets, known: dict[str, Any], key_headers: set[str], header_key) -> Table | None:
+def _scan(sheets, lookup: Callable[[Any], Any]) -> Table | None:
     """The first table whose header row names the key column and one more known column."""
     for title, rows in sheets:
         if title.strip() in SKIP_SHEETS:
             continue
+        above = []
         for scanned, (n, row) in enumerate(rows, start=1):
-            keys = [header_key(v) for v in row]
-            if any(k in key_headers for k in keys) and sum(k in known for k in keys) >= 2:
+            cols = [lookup(v) if v is not None else None for v in row]
+            if any(c is not None and c.is_key for c in cols) and sum(c is not None for c in cols) >= 2:
                 headers = {i: str(v).strip() for i, v in enumerate(row) if v is not None and str(v).strip()}
-                return Table(n, headers, _data_rows(rows), title or None)
+                return Table(n, headers, _data_rows(rows), title or None, above)
+            above.append((n, list(row)))
             if scanned >= HEADER_SCAN_ROWS:
                 break
     return None
 
 
-def find_table(data: bytes, filename: str, known: dict[str, Any], key_headers: set[str], header_key,
-               key_label: str) -> Table:
-    """The first sheet's table whose header row names the key column; FileProblem otherwise."""
-    kind = _kind(data, filename)
-    if kind == "xlsx":
+def _scan_xlsx(data: bytes, lookup) -> Table | None:
+    try:
+        return _scan(xlsx_reader.sheets(data), lookup)
+    except xlsx_reader.XlsxUnreadable:  # laid out in a way the fast reader does not know
+        sheets = _xlsx_sheets(data)
         try:
-            table = _scan(xlsx_reader.sheets(data), known, key_headers, header_key)
-        except xlsx_reader.XlsxUnreadable:  # laid out in a way the fast reader does not know
-            sheets = _xlsx_sheets(data)
-            try:
-                table = _scan(sheets, known, key_headers, header_key)
-            finally:
-                sheets.close()
+            return _scan(sheets, lookup)
+        finally:
+            sheets.close()
+
+
+def _scan_xls(data: bytes, lookup) -> Table | None:
+    try:
+        sheets = xls_reader.sheets(data)
+    except xls_reader.XlsUnreadable as err:
+        raise FileProblem(LOCKED if err.encrypted else BAD_XLS) from err
+    return _scan(sheets, lookup)
+
+
+def find_table(data: bytes, filename: str, lookup: Callable[[Any], Any], key_label: str) -> Table:
+    """The first sheet's table whose header row names the key column; FileProblem otherwise.
+
+    `lookup` gives a header cell's column (with .is_key), or None for a header it does not know.
+    """
+    kind = sniff(data, filename)
+    if kind == "xlsx":
+        table = _scan_xlsx(data, lookup)
+    elif kind == "xls":
+        table = _scan_xls(data, lookup)
     else:
         rows = _csv_rows(data)
         if all(_is_blank(r) for _, r in rows):
             raise FileProblem("文件是空的，请选择填好数据的文件")
-        table = _scan([("", iter(rows))], known, key_headers, header_key)
+        table = _scan([("", iter(rows))], lookup)
     if table is None:
         raise FileProblem(f"找不到表头行：请确认表格前 {HEADER_SCAN_ROWS} 行中有一行列名，且包含“{key_label}”列"
                           "（可下载导入模板对照）")
+    table.kind = kind
     return table
 
 
@@ -148,7 +187,7 @@ def _data_rows(rows: Iterable[tuple[int, tuple]]) -> list[tuple[int, list]]:
     return out
 
 
-def _safe_cell(value: Any, ws, cell_cls):
+def safe_cell(value: Any, ws, cell_cls):
     """Strings that Excel would run as formulas stay text; dates get a date format."""
     if isinstance(value, str):
         value = _ILLEGAL.sub("", value)
@@ -181,7 +220,7 @@ def write_xlsx(title: str, headers: list[str], rows: Iterable[list], widths: lis
         head.append(cell)
     ws.append(head)
     for row in rows:
-        ws.append([_safe_cell(v, ws, WriteOnlyCell) for v in row])
+        ws.append([safe_cell(v, ws, WriteOnlyCell) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

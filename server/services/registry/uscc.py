@@ -9,10 +9,14 @@ WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 
+# Zero-width spaces, joiners, direction marks, soft hyphens and BOMs: invisible, but each one a character.
+INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
 def normalize(raw: str | None) -> str:
-    """Full-width to half-width, strip spaces, upper-case: what an office sheet needs."""
+    """Full-width to half-width, no spaces (ordinary, non-breaking or zero-width), upper-case."""
     text = unicodedata.normalize("NFKC", raw or "")
-    return re.sub(r"\s+", "", text).upper()
+    return re.sub(r"\s+", "", INVISIBLE.sub("", text)).upper()
 
 
 def check_digit(first17: str) -> str:

@@ -82,7 +82,7 @@ def test_a_rejected_file_shows_each_row_column_and_problem(session, office):
     code = f.make_uscc(8101)
     bad = code[:17] + ("0" if code[17] != "0" else "1")
     data = xlsx_bytes([TARGET_HEAD, target_row(8100), target_row(8101, {"统一社会信用代码": bad}),
-                       target_row(8100, {"行业类别": "网约车"})])
+                       target_row(8100, {"行业类别": "水路运输"})])
     resp = upload(office, "targets", data)
     assert resp.status_code == 422
     page = html(resp)
@@ -90,7 +90,7 @@ def test_a_rejected_file_shows_each_row_column_and_problem(session, office):
     assert "文件中有错误，未导入任何数据" in page
     assert f"<tr><td>4</td><td>统一社会信用代码</td><td>统一社会信用代码校验位错误（应为 {code[17]}）</td></tr>" in page
     assert "<tr><td>5</td><td>统一社会信用代码</td><td>与第 3 行重复</td></tr>" in page
-    assert "<td>5</td><td>行业类别</td><td>“网约车”不是有效的行业类别" in page
+    assert "<td>5</td><td>行业类别</td><td>“水路运输”不是有效的行业类别" in page
     assert session.scalar(select(func.count(Target.id))) == 0
 
 
@@ -110,8 +110,8 @@ def test_dry_run_from_the_page_writes_nothing(session, office):
 
 
 @pytest.mark.parametrize("data, filename, message", [
-    (None, "", "请选择要导入的文件（Excel .xlsx 或 CSV）"),
-    (b"%PDF-1.7", "名录.pdf", "不支持的文件类型“.pdf”，请上传 Excel（.xlsx）或 CSV 文件"),
+    (None, "", "请选择要导入的文件（Excel .xlsx、.xls，WPS .et 或 CSV）"),
+    (b"%PDF-1.7", "名录.pdf", "不支持的文件类型“.pdf”，请上传 Excel（.xlsx、.xls）、WPS（.et）或 CSV 文件"),
     (b"", "名录.csv", "文件是空的，请选择填好数据的文件"),
 ])
 def test_missing_or_wrong_files_get_a_message(office, data, filename, message):

@@ -11,7 +11,7 @@ from server.http import login_required
 from server.models.followup import Publication
 from server.office import bp
 from server.office.forms import form, ids, page_arg, run
-from server.services.kernel.permissions import STAFF as STAFF_ROLES
+from server.services.kernel.permissions import READERS, STAFF as STAFF_ROLES
 from server.services.followup import publication, publication_export
 from server.services.kernel.workdays import today
 from server.vocab import ResultCategory
@@ -22,10 +22,10 @@ FILTERS = [("", "全部"), ("draft", "待提交审批"), ("pending", "待领导�
 
 
 @bp.get("/publications")
-@login_required(*STAFF_ROLES)
+@login_required(*READERS)
 def publications():
     status, q, page = request.args.get("status", ""), request.args.get("q", ""), page_arg()
-    rows, total = publication.listing(db.session, status=status, q=q, page=page)
+    rows, total = publication.listing(db.session, status=status, q=q, page=page, actor=g.user)
     missing = publication.count_missing(db.session)
     return render_template("office/publications.html", rows=rows, total=total, page=page, status=status, q=q,
                            filters=FILTERS, labels=publication.STATUS_LABELS, share=publication.share(db.session),
@@ -50,12 +50,9 @@ def publications_fill():
 
 
 @bp.get("/publications/<int:pub_id>")
-@login_required(*STAFF_ROLES)
+@login_required(*READERS)
 def publication_detail(pub_id: int):
-    pub = db.session.get(Publication, pub_id)
-    if pub is None:
-        return render_template("errors/error.html", status=404, code="not_found", message="公示记录不存在",
-                               errors={}), 404
+    pub = publication.get_visible(db.session, g.user, pub_id)
     return render_template("office/publication_detail.html", pub=pub, labels=publication.STATUS_LABELS,
                            actions=publication.ACTION_LABELS, clock=publication.clock(pub),
                            categories=ResultCategory.choices(), today=today())

@@ -7,13 +7,13 @@ from server.extensions import db
 from server.http import login_required
 from server.office import bp
 from server.office.forms import form, page_arg, run
-from server.services.kernel.permissions import STAFF as STAFF_ROLES
+from server.services.kernel.permissions import READERS, STAFF as STAFF_ROLES
 from server.services.followup import credit, publication, referrals, review
 from server.services.kernel.workdays import deadline_text
 
 
 @bp.get("/review")
-@login_required(*STAFF_ROLES)
+@login_required(*READERS)
 def review_queue():
     page = page_arg()
     per_page = current_app.config.get("PAGE_SIZE", 50)
@@ -23,7 +23,7 @@ def review_queue():
 
 
 @bp.get("/review/<int:inspection_id>")
-@login_required(*STAFF_ROLES)
+@login_required(*READERS)
 def review_detail(inspection_id: int):
     max_m = float(current_app.config.get("REVIEW_PHOTO_MAX_DISTANCE_M", review.MAX_PHOTO_DISTANCE_M))
     data = review.detail(db.session, g.user, inspection_id, max_distance_m=max_m)
@@ -57,7 +57,7 @@ def review_return(inspection_id: int):
 def review_link(inspection_id: int) -> str | None:
     """The review page of an inspection, for other areas' pages (staff only)."""
     user = g.get("user")
-    if user is None or user.role not in STAFF_ROLES:
+    if user is None or user.role not in READERS:
         return None
     return url_for("office.review_detail", inspection_id=inspection_id)
 

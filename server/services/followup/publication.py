@@ -13,13 +13,13 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, NotFound, ValidationError
+from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from server.models.approvals import Approval
 from server.models.followup import Publication, PublicationRevision
 from server.models.inspections import Inspection
 from server.models.types import utcnow
 from server.services.kernel import approvals, audit
-from server.services.kernel.permissions import require_staff
+from server.services.kernel.permissions import in_scope, require_staff, task_condition
 from server.services.kernel.workdays import add_workdays, local_date, parse_date, today, workday_clock
 from server.vocab import ResultCategory
 
@@ -254,9 +254,13 @@ def withdraw(session: Session, actor, pub_id: int, reason: str, since=None) -> P
     return pub
 
 
-def listing(session: Session, *, status: str = "", q: str = "", page: int = 1, per_page: int = 50):
-    """Office list of publication records, newest completion first; (rows, total)."""
+def listing(session: Session, *, status: str = "", q: str = "", page: int = 1, per_page: int = 50, actor=None):
+    """Office list of publication records, newest completion first; (rows, total). With `actor`, only the
+    records that actor may see (a department's staff: the results of the tasks its department takes part in)."""
     stmt = select(Publication)
+    if actor is not None:
+        stmt = stmt.join(Inspection, Inspection.id == Publication.inspection_id).where(
+            task_condition(session, actor, Inspection.task_id))
     if status == "overdue":
         stmt = stmt.where(Publication.status.in_(("draft", "pending")), Publication.due_on < today())
     elif status == "pending_fix":
@@ -269,6 +273,14 @@ def listing(session: Session, *, status: str = "", q: str = "", page: int = 1, p
     rows = session.scalars(stmt.order_by(Publication.completed_on.desc(), Publication.id.desc())
                            .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
     return rows, total
+
+
+def get_visible(session: Session, actor, pub_id: int) -> Publication:
+    """A publication record for reading in the office, if `actor` may see its task."""
+    pub = _get(session, pub_id)
+    if not in_scope(actor, pub.inspection.task.department_ids):
+        raise PermissionDenied("该公示记录所属的抽查任务没有您所在的部门参与，您无权查看")
+    return pub
 
 
 def public_search(session: Session, q: str = "", page: int = 1, per_page: int = 20):

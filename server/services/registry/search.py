@@ -156,7 +156,7 @@ def search_inspectors(session: Session, actor, *, q: str = "", department_id: An
     soon = today + dt.timedelta(days=EXPIRY_WARNING_DAYS)
     conds = []
     if actor is not None and actor.role == permissions.DEPT_STAFF:  # a department's staff: its own people only
-        conds.append(Inspector.department_id == permissions.department_scope(actor))
+        department_id = permissions.department_scope(actor)
     q = (q or "").strip()
     if q:
         conds.append(or_(text_contains(Inspector.name, q),

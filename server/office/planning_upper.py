@@ -31,7 +31,7 @@ def _upload() -> tuple[bytes, str]:
 
 def _import():
     data, filename = _upload()
-    fields = {k: request.form.get(k, "") for k in ("upper_authority", "upper_doc_no", "upper_task_code")}
+    fields = {k: request.form[k] for k in ("upper_authority", "upper_doc_no", "upper_task_code") if k in request.form}
     return upper_tasks.import_list(db.session, g.user, request.view_args["task_id"], data, filename, fields)
 
 

@@ -53,10 +53,11 @@ def _int(value) -> int | None:
 @bp.get("/plans/<int:plan_id>")
 @login_required(*READERS)
 def plan_detail(plan_id: int):
-    plan = plans.get_plan(db.session, plan_id)
-    version = plans.current(plan)
+    plan = plans.get_readable_plan(db.session, g.user, plan_id)
+    version = plans.readable_version(plan, g.user)
     entries = list(version.content.get("entries", []))
-    pending = plans.pending_approval(db.session, plan)
+    staff = g.user.role != "dept_staff"  # a department's staff read the plan in force, not the work on it
+    pending = plans.pending_approval(db.session, plan) if staff else None
     editable = version.status in ("draft", "adjusting") and not pending and g.user.role in ("admin", "office")
     names = plan_rows.Names.load(db.session)
     plan_tasks = tasks.plan_tasks(db.session, plan, g.user)
@@ -67,7 +68,7 @@ def plan_detail(plan_id: int):
         row_text=lambda row: plan_rows.row_text(row, names), tasks=plan_tasks,
         tasks_by_row={k: [t for t in plan_tasks if t.plan_row == k] for k in keys},
         unlinked=[t for t in plan_tasks if t.plan_row not in keys], linkable_keys=keys,
-        changes=plans.changes_under_review(db.session, plan), diff_labels=plan_rows.DIFF_LABELS,
+        changes=plans.changes_under_review(db.session, plan) if staff else None, diff_labels=plan_rows.DIFF_LABELS,
         plan_statuses=plans.PLAN_STATUSES, version_statuses=plans.VERSION_STATUSES, entry_fields=plans.ENTRY_FIELDS,
         entry_labels=plans.ENTRY_LABELS, unmatched_labels=plan_rows.UNMATCHED_LABELS, task_types=tasks.TASK_TYPES,
         task_statuses=tasks.TASK_STATUSES, deployed_by=upper_rules.deployed_by,
@@ -197,7 +198,7 @@ def _form_values(task, form) -> dict:
               "period_start": task.period_start.isoformat(), "period_end": task.period_end.isoformat(),
               "scope_tags": "、".join(scope.get("tags", [])), "scope_regions": "、".join(scope.get("regions", [])),
               "targeted_reason": task.targeted_reason, "targeted_source_doc": task.targeted_source_doc,
-              "target_usccs": "\n".join(task.target_usccs),
+              "target_usccs": "\n".join(task.target_usccs) if task.task_type == "targeted" else "",
               "reveal_seed_at_once": "1" if task.reveal_seed_at_once else "",
               "item_ids": [str(i) for i in task.item_ids],
               "cooperating_department_ids": [str(i) for i in task.department_ids[1:]],

@@ -11,14 +11,14 @@ import copy
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, ValidationError
+from server.errors import Conflict, PermissionDenied, ValidationError
 from server.models.approvals import Approval
 from server.models.planning import Plan, PlanVersion
 from server.models.registry import Department
 from server.models.types import utcnow
 from server.services.kernel import approvals, audit
 from server.services.kernel.paging import get_or_raise
-from server.services.kernel.permissions import READERS, require_role
+from server.services.kernel.permissions import DEPT_STAFF, READERS, require_role
 from server.services.planning import plan_rows
 
 EDITORS = ("admin", "office")
@@ -35,9 +35,26 @@ def get_plan(session: Session, plan_id: int) -> Plan:
 
 
 def list_plans(session: Session, actor) -> list[Plan]:
-    """Every plan, newest year first (a department's staff read them too; their tasks are scoped)."""
+    """Every plan, newest year first; a department's staff see the published ones (and, in them, their tasks)."""
     require_role(actor, *READERS)
-    return list(session.scalars(select(Plan).order_by(Plan.year.desc(), Plan.code)))
+    stmt = select(Plan).order_by(Plan.year.desc(), Plan.code)
+    if actor.role == DEPT_STAFF:
+        stmt = stmt.where(Plan.published_version.is_not(None))
+    return list(session.scalars(stmt))
+
+
+def get_readable_plan(session: Session, actor, plan_id: int) -> Plan:
+    """A plan for reading: staff read any; a department's staff only a published one."""
+    require_role(actor, *READERS)
+    plan = get_plan(session, plan_id)
+    if actor.role == DEPT_STAFF and plan.published_version is None:
+        raise PermissionDenied("该计划尚未公布，部门工作人员只能查看已公布的计划")
+    return plan
+
+
+def readable_version(plan: Plan, actor) -> PlanVersion:
+    """The version a reader sees: the newest for the bureau's staff, the one in force for a department's."""
+    return in_force(plan) if actor.role == DEPT_STAFF else current(plan)
 
 
 def current(plan: Plan) -> PlanVersion:

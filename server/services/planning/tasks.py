@@ -70,6 +70,8 @@ def create_task(session: Session, actor, plan_id: int, data: dict) -> Task:
     plan = plans.get_plan(session, plan_id)
     fields = task_rules.clean(session, data)
     fields["plan_row"] = _check_plan_row(session, plan, data.get("plan_row"))
+    if _takes_list(fields):
+        fields["target_usccs"] = []  # the list from above arrives only by importing its sheet
     code = str(data.get("code") or "").strip() or _next_code(session, plan)
     if session.scalar(select(Task.id).where(Task.code == code)):
         raise Conflict(f"任务编号 {code} 已被使用，请换一个")
@@ -78,6 +80,10 @@ def create_task(session: Session, actor, plan_id: int, data: dict) -> Task:
     session.flush()
     audit.record(session, actor, "task.create", task, detail=_audit_detail(task))
     return task
+
+
+def _takes_list(fields: dict) -> bool:
+    return fields["task_type"] == upper_rules.UPPER and fields["upper_source"] == "list"
 
 
 def _next_code(session: Session, plan: Plan) -> str:
@@ -103,9 +109,11 @@ def update_task(session: Session, actor, task_id: int, data: dict) -> Task:
         raise Conflict("任务已发布，参数已公开并锁定，不能再修改")
     fields = task_rules.clean(session, data)
     fields["plan_row"] = _check_plan_row(session, plans.get_plan(session, task.plan_id), data.get("plan_row"))
-    if upper_rules.takes_list(task) and fields["task_type"] == "upper" and fields["upper_source"] == "list":
+    if _takes_list(fields) and upper_rules.takes_list(task):
         fields.pop("target_usccs")  # the list from above changes only by importing it again
-    elif fields["task_type"] != "upper" or fields["upper_source"] != "list":
+    elif _takes_list(fields):
+        fields["target_usccs"], fields["upper_list"] = [], {}
+    else:
         fields["upper_list"] = {}
     for key, value in fields.items():
         setattr(task, key, value)

@@ -30,7 +30,7 @@ def world(session):
     zfd = create_department(session, code="ZFD", name="执法队")
     scj = create_department(session, code="SCJ", name="县市场监督管理局", kind="external")
     office = create_user(session, role="office")
-    plan = plans.create_plan(session, office, year=2024, name="2024年度计划")
+    plan = plans.create_plan(session, office, year=2024, name="2024年度计划", entries=[{"name": "出租汽车联合抽查"}])
     own = create_task(session, departments=[zfd], code="T-OWN", name="维修企业抽查", status="drawn", plan_id=plan.id)
     joint = create_task(session, departments=[zfd, scj], code="T-JOINT", name="出租汽车联合抽查", status="drawn",
                         plan_id=plan.id)
@@ -49,6 +49,13 @@ def test_tasks_of_other_departments_are_refused(session, world):
     with pytest.raises(PermissionDenied, match="没有您所在的部门参与"):
         tasks.get_visible_task(session, world.staff, world.own.id)
     assert tasks.get_visible_task(session, world.office, world.own.id) is world.own
+
+
+def test_a_department_reads_only_published_plans(session, world):
+    assert plans.list_plans(session, world.staff) == []
+    with pytest.raises(PermissionDenied, match="该计划尚未公布"):
+        plans.get_readable_plan(session, world.staff, world.plan.id)
+    assert plans.list_plans(session, world.office) == [world.plan]
 
 
 def test_a_plans_tasks_are_filtered_to_the_department(session, world):
@@ -151,6 +158,10 @@ def test_admin_makes_a_dept_staff_account_on_the_users_page(client, login, sessi
 
 
 def test_pages_of_other_departments_tasks_are_refused(client, login, session, world):
+    from server.services.kernel import approvals
+    leader = create_user(session, role="leader")
+    approvals.decide(session, leader, plans.submit_plan(session, world.office, world.plan.id).id, approve=True)
+    plans.publish_plan(session, world.office, world.plan.id)
     session.commit()
     login(world.staff, c=client)
     nav = _text(client.get("/office/"))

@@ -270,3 +270,13 @@ def test_a_department_outside_the_task_cannot_download_its_results(client, login
     session.commit()
     login(other)
     assert client.get(f"/office/tasks/{task.id}/upper-results.xlsx").status_code == 403
+
+
+def test_the_list_changes_only_by_importing_it(session, kit):
+    task, status, _ = _list_task(session, kit)
+    tasks.update_task(session, kit.office, task.id, _upper(kit, name="改名后的专项抽查", target_usccs=[make_uscc()]))
+    assert task.name == "改名后的专项抽查" and task.target_usccs == [r.uscc for r in status]
+    typed = tasks.create_task(session, kit.office, kit.plan.id, _upper(kit, target_usccs=[kit.known[0].uscc]))
+    assert typed.target_usccs == []  # a list task's targets never come from the 靶向 box
+    tasks.update_task(session, kit.office, task.id, _upper(kit, upper_source="draw"))
+    assert task.upper_list == {} and task.target_usccs == []

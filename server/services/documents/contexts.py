@@ -17,7 +17,7 @@ from server.models.planning import Plan, Task
 from server.models.registry import Department, InspectionItem
 from server.services.kernel.workdays import local_date
 
-TASK_TYPE_LABELS = {"undirected": "不定向抽查", "directed": "定向抽查", "targeted": "靶向检查"}
+TASK_TYPE_LABELS = {"undirected": "不定向抽查", "directed": "定向抽查", "targeted": "靶向检查", "upper": "上级任务"}
 PLAN_STATUS_LABELS = {"draft": "草稿", "approved": "已批准", "published": "已公布", "adjusting": "调整中",
                       "superseded": "已被新版本替代"}
 

@@ -165,8 +165,15 @@ def submit_plan(session: Session, actor, plan_id: int, reason: str = "") -> Appr
     if adjusting:
         version.reason = reason
     title = f"{'调整' if adjusting else '审批'}年度抽查计划：{plan.name}（第 {version.version} 版）"
+    payload = {"version": version.version}
+    changes = changes_under_review(session, plan) if adjusting else None
+    if changes is not None:  # the inbox says at once how much the adjustment changes; the plan page shows it
+        counts = {k: sum(c["kind"] == k for c in changes["rows"]) for k in plan_rows.DIFF_LABELS}
+        payload["changes"] = counts
+        parts = [f"{plan_rows.DIFF_LABELS[k]} {n} 项" for k, n in counts.items() if n]
+        title += "：" + ("、".join(parts) if parts else "各项安排未变")
     return approvals.request(session, actor, kind="plan_adjustment" if adjusting else "plan_approval", obj=plan,
-                             title=title, reason=reason or "提请审批年度抽查计划", payload={"version": version.version})
+                             title=title, reason=reason or "提请审批年度抽查计划", payload=payload)
 
 
 def _on_approved(session: Session, actor, approval: Approval) -> None:

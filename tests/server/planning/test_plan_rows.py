@@ -178,6 +178,9 @@ def test_the_leader_sees_the_changes_on_the_page_where_they_approve(client, logi
     assert "新增</span></td> <td>维修企业抽查" in page and "JT-005 机动车维修经营" in page
     assert page.index("相比的变化") < page.index('value="approve"')
     approval = session.scalar(select(Approval).where(Approval.status == "pending"))
+    inbox = _text(client.get("/office/approvals"))  # the inbox says how much changed and links to the page
+    assert "调整年度抽查计划：2024年度计划（第 2 版）：新增 1 项、修改 1 项" in inbox
+    assert f'href="/office/plans/{plan.id}"' in inbox
     client.post(f"/office/approvals/{approval.id}/decide-here", data={"decision": "approve",
                                                                        "back": f"/office/plans/{plan.id}"})
     assert plans.current(plan).status == "approved"

@@ -181,6 +181,24 @@ def _upper_list(session: Session, data: dict, errors: dict, publishing: bool) ->
     return usccs
 
 
+def _selection(session: Session, data: dict, items: list, task_type: str, errors: dict, publishing: bool) -> dict:
+    """How the task chooses its targets: named (靶向, or a list from above), or drawn from a scope at ratios."""
+    out = upper_rules.clean(data, errors) if task_type == upper_rules.UPPER else upper_rules.empty()
+    if task_type == "targeted":
+        out.update(target_usccs=_check_targeted(session, data, errors),
+                   targeted_reason=str(data.get("targeted_reason") or "").strip(),
+                   targeted_source_doc=str(data.get("targeted_source_doc") or "").strip())
+    elif task_type == upper_rules.UPPER and out["upper_source"] == "list":
+        out.update(ratios=dict(upper_rules.TAKE_ALL), target_usccs=_upper_list(session, data, errors, publishing))
+    else:
+        out.update(ratios=_check_ratios(data.get("ratios"), errors), scope=_check_scope(data, items, task_type, errors))
+        months = _int(data.get("exclusion_months"), 12)
+        if months is None or not 0 <= months <= MAX_EXCLUSION_MONTHS:
+            errors["exclusion_months"] = f"排除近期已检查对象的月数应为 0 到 {MAX_EXCLUSION_MONTHS} 之间的整数"
+        out["exclusion_months"] = months or 0
+    return out
+
+
 def clean(session: Session, data: dict, *, publishing: bool = False) -> dict:
     """Checked and normalized task fields; ValidationError naming every problem (nothing is stored).
 
@@ -192,7 +210,8 @@ def clean(session: Session, data: dict, *, publishing: bool = False) -> dict:
         errors["name"] = "请填写任务名称"
     task_type = data.get("task_type") or "undirected"
     if task_type not in TASK_TYPES:
-        errors["task_type"] = "抽查类型应为" + "、".join(list(TASK_TYPES.values())[:-1]) + "或" + list(TASK_TYPES.values())[-1]
+        labels = list(TASK_TYPES.values())
+        errors["task_type"] = "抽查类型应为" + "、".join(labels[:-1]) + "或" + labels[-1]
     items = _check_items(session, _ids(data.get("item_ids")), errors)
     group_size = _int(data.get("group_size"), 2)
     if group_size is None or group_size < 2:
@@ -211,21 +230,7 @@ def clean(session: Session, data: dict, *, publishing: bool = False) -> dict:
                "department_ids": [d.id for d in departments], "period_start": start, "period_end": end,
                "reveal_seed_at_once": bool(data.get("reveal_seed_at_once")), "ratios": {}, "scope": {},
                "exclusion_months": 0, "targeted_reason": "", "targeted_source_doc": "", "target_usccs": []}
-    cleaned.update(upper_rules.clean(data, errors) if task_type == upper_rules.UPPER else upper_rules.empty())
-    if task_type == "targeted":
-        cleaned["target_usccs"] = _check_targeted(session, data, errors)
-        cleaned["targeted_reason"] = str(data.get("targeted_reason") or "").strip()
-        cleaned["targeted_source_doc"] = str(data.get("targeted_source_doc") or "").strip()
-    elif task_type == upper_rules.UPPER and cleaned["upper_source"] == "list":
-        cleaned["ratios"] = dict(upper_rules.TAKE_ALL)
-        cleaned["target_usccs"] = _upper_list(session, data, errors, publishing)
-    else:
-        cleaned["ratios"] = _check_ratios(data.get("ratios"), errors)
-        cleaned["scope"] = _check_scope(data, items, task_type, errors)
-        months = _int(data.get("exclusion_months"), 12)
-        if months is None or not 0 <= months <= MAX_EXCLUSION_MONTHS:
-            errors["exclusion_months"] = f"排除近期已检查对象的月数应为 0 到 {MAX_EXCLUSION_MONTHS} 之间的整数"
-        cleaned["exclusion_months"] = months or 0
+    cleaned.update(_selection(session, data, items, task_type, errors, publishing))
     if not errors and items and departments:
         problems = assignment.coverage_problems(session, departments, items, start, end, group_size)
         if problems:

@@ -31,7 +31,6 @@ from server.services.registry.uscc import ALPHABET, check_digit
 SEED = 140522
 REGION = "140522"
 DATA_DIR = Path(__file__).with_name("demo")
-DEPARTMENTS = (("ZFD", "交通运输综合行政执法队"), ("YSG", "运输管理股"), ("FZG", "法制股"))
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,7 @@ DEMO_USERS = (
     DemoUser("lizhiqiang", "inspect123", "inspector", "李志强", "李志强", "ZFD"),
     DemoUser("guoxiaodong", "inspect123", "inspector", "郭晓东", "郭晓东", "ZFD"),
     DemoUser("weihaiyan", "inspect123", "inspector", "卫海燕", "卫海燕", "ZFD"),
+    DemoUser("scjstaff", "dept12345", "dept_staff", "常文静", department="SCJ"),  # 县市场监督管理局's staff
 )
 
 # category → (how many, name suffixes, tag choices, licence kind or None for 备案, share of 个体工商户)
@@ -78,6 +78,7 @@ INSPECTOR_TAGS = {
             ["维修"], ["客运", "驾培"], ["货运"], ["危货", "客运"], ["维修"], ["出租汽车"], ["货运"]),
     "YSG": (["出租汽车", "网约车"], ["网约车"], ["危货", "货运"], ["维修"], ["客运"], ["驾培"]),
     "FZG": (["法制审核"], ["法制审核", "危货"], ["法制审核"], ["法制审核", "维修"]),
+    "SCJ": (["市场监管", "价格"], ["市场监管"], ["市场监管", "计量"]),
 }
 FIXED_INSPECTORS = {("ZFD", 0): "李志强", ("ZFD", 1): "郭晓东", ("ZFD", 2): "卫海燕"}
 # (department, index) → days from today to the certificate's expiry, for the few that need attention.
@@ -207,7 +208,7 @@ def _inspectors(rngs: tuple[random.Random, random.Random], today: dt.date) -> li
     rng, drng = rngs
     taken = set(FIXED_INSPECTORS.values()) | {u.display_name for u in DEMO_USERS}
     out = []
-    for d, (code, _name) in enumerate(DEPARTMENTS, start=1):
+    for d, code in enumerate((dept["code"] for dept in _json("departments.json")["departments"]), start=1):
         for k, tags in enumerate(INSPECTOR_TAGS[code]):
             name = FIXED_INSPECTORS.get((code, k))
             if name is None:
@@ -238,7 +239,7 @@ def build(today: dt.date) -> dict:
     for key, category, nth, reason in RECUSALS:
         target = [t for t in targets if t["category"] == category and t["status"] == "active"][nth]
         recusals.append({"cert_no": by_key[key]["cert_no"], "uscc": target["uscc"], "reason": reason})
-    return {"departments": list(DEPARTMENTS), "items": _json("items.json")["items"], "targets": targets,
+    return {"departments": _json("departments.json")["departments"], "items": _json("items.json")["items"], "targets": targets,
             "inspectors": inspectors, "recusals": recusals, "users": list(DEMO_USERS)}
 
 
@@ -249,10 +250,11 @@ def has_targets(session: Session) -> bool:
 
 def _departments(session: Session, data: dict) -> dict[str, Department]:
     out = {}
-    for code, name in data["departments"]:
+    for spec in data["departments"]:
+        code, name = spec["code"], spec["name"]
         dept = session.scalar(select(Department).where((Department.code == code) | (Department.name == name)))
         if dept is None:
-            dept = Department(code=code, name=name)
+            dept = Department(**spec)
             session.add(dept)
         out[code] = dept
     session.flush()
@@ -334,8 +336,7 @@ def load(session: Session, *, today: dt.date | None = None) -> dict[str, int]:
     counts = {"departments": len(depts), "items": _items(session, data, depts),
               "targets": _store_targets(session, data, today)}
     inspectors = _store_inspectors(session, data, depts)
-    counts["inspectors"] = len(data["inspectors"])
-    counts["recusals"] = len(data["recusals"])
+    counts["inspectors"], counts["recusals"] = len(data["inspectors"]), len(data["recusals"])
     counts["users"] = _store_users(session, data, depts, inspectors)
     counts.update(extend_with_draw(session, today))
     audit.record(session, None, "demo.load", object_type="demo", detail=summary(counts), reason="加载演示数据")
@@ -370,8 +371,8 @@ def extend_with_draw(session: Session, today: dt.date) -> dict[str, int]:
     Everything goes through the planning and draw services, as office staff and the leader would do it;
     the draws use fresh server seeds, so which targets they pick differs from one load to the next.
     """
-    from server.services.kernel import approvals  # the draw area's services
-    from server.services.planning import draws, plans, tasks
+    from server.services.kernel import approvals
+    from server.services.planning import draws, plans, tasks  # the planning area's services
 
     office, leader = _actors(session)
     if office is None or leader is None:
@@ -379,10 +380,9 @@ def extend_with_draw(session: Session, today: dt.date) -> dict[str, int]:
     spec = _json("plan.json")
     depts = {d.code: d for d in session.scalars(select(Department))}
     items = dict(session.execute(select(InspectionItem.code, InspectionItem.id)).all())
-    names = {c: n for c, n in session.execute(select(InspectionItem.code, InspectionItem.name))}
-    entries = [{**t["plan_entry"], "name": t["name"].format(year=today.year),
-                "task_type": tasks.TASK_TYPES[t["task_type"]], "items": "、".join(names[c] for c in t["items"]),
-                "departments": "、".join(depts[c].name for c in t["departments"])} for t in spec["tasks"]]
+    task_data = [_task_data(t, items, depts, today) for t in spec["tasks"]]
+    entries = [{**t["plan_entry"], **{k: d[k] for k in ("name", "task_type", "item_ids", "period_start", "period_end")},
+                "department_ids": [depts[c].id for c in t["departments"]]} for t, d in zip(spec["tasks"], task_data)]
     plan = plans.create_plan(session, office, year=today.year, name=spec["plan"]["name"].format(year=today.year),
                              department_id=depts[spec["plan"]["department"]].id,
                              description=spec["plan"]["description"], entries=entries)
@@ -390,8 +390,8 @@ def extend_with_draw(session: Session, today: dt.date) -> dict[str, int]:
     approvals.decide(session, leader, approval.id, approve=True, note="同意，按计划组织实施")
     plans.publish_plan(session, office, plan.id)
     inspections = 0
-    for t in spec["tasks"]:
-        task = tasks.create_task(session, office, plan.id, _task_data(t, items, depts, today))
+    for t, data, row in zip(spec["tasks"], task_data, plans.current(plan).content["entries"]):
+        task = tasks.create_task(session, office, plan.id, {**data, "plan_row": row["key"]})
         tasks.publish_task(session, office, task.id)
         if t["draw"]:
             record = draws.run_draw(session, office, task.id, witness_entropy=t["witness"].format(year=today.year),

@@ -98,6 +98,23 @@ class Role(LabelledEnum):
     OFFICE = "office", "科室工作人员"
     LEADER = "leader", "领导"
     INSPECTOR = "inspector", "执法检查人员"
+    DEPT_STAFF = "dept_staff", "部门工作人员"
+
+
+class DepartmentKind(LabelledEnum):
+    """Whether a department is one of the bureau's own sections or another authority that joins inspections."""
+
+    INTERNAL = "internal", "本局内设机构"
+    EXTERNAL = "external", "外部部门"
+
+
+class TaskType(LabelledEnum):
+    """How a task chooses its targets (DESIGN §3 rule 2); 上级任务 are deployed by the level above."""
+
+    UNDIRECTED = "undirected", "不定向"
+    DIRECTED = "directed", "定向"
+    TARGETED = "targeted", "靶向"
+    UPPER = "upper", "上级任务"
 
 
 class Method(LabelledEnum):

@@ -70,5 +70,7 @@ def demo_logins_command(url: str):
     click.echo("演示账号（用户名 / 密码 / 角色）：")
     for d in rows:
         who = f"，{d.display_name}" if d.role == "inspector" else ""
+        if d.role == Role.DEPT_STAFF.value and existing[d.username].department is not None:
+            who = f"，{d.display_name}，{existing[d.username].department.name}"
         click.echo(f"  {d.username} / {d.password} / {Role(d.role).label}{who}")
     click.echo("演示账号的密码是公开的，只用于试用；正式使用请新建账号并停用这些账号。")

@@ -65,7 +65,7 @@ class Task(db.Model):
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)  # 任务编号
     name: Mapped[str] = mapped_column(String(200))
-    task_type: Mapped[str] = mapped_column(String(16), default="undirected")  # undirected/directed/targeted
+    task_type: Mapped[str] = mapped_column(String(16), default="undirected")  # vocab.TaskType
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft/published/drawn/closed
     item_ids: Mapped[list] = mapped_column(JSONType, default=list)
     scope: Mapped[dict] = mapped_column(JSONType, default=dict)  # categories, tags, regions, statuses
@@ -79,7 +79,16 @@ class Task(db.Model):
     reveal_seed_at_once: Mapped[bool] = mapped_column(Boolean, default=False)
     targeted_reason: Mapped[str] = mapped_column(Text, default="")  # 靶向: complaint / referral / data alert
     targeted_source_doc: Mapped[str] = mapped_column(Text, default="")
-    target_usccs: Mapped[list] = mapped_column(JSONType, default=list)  # 靶向: the explicitly chosen targets
+    target_usccs: Mapped[list] = mapped_column(JSONType, default=list)  # 靶向 / 上级名单: the explicitly chosen targets
+    plan_row: Mapped[str] = mapped_column(String(16), default="")  # the key of the plan row it carries out
+    # 上级任务: who deployed it, under which document and task code, whether the targets come as a list from
+    # above (upper_list holds the imported sheet's rows) or are drawn here, and the return sheet's columns.
+    upper_authority: Mapped[str] = mapped_column(String(200), default="")
+    upper_doc_no: Mapped[str] = mapped_column(String(100), default="")
+    upper_task_code: Mapped[str] = mapped_column(String(64), default="")
+    upper_source: Mapped[str] = mapped_column(String(8), default="")  # list / draw
+    upper_list: Mapped[dict] = mapped_column(JSONType, default=dict)
+    upper_columns: Mapped[list] = mapped_column(JSONType, default=list)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     server_seed_hex: Mapped[str | None] = mapped_column(String(64))  # secret until revealed
     commitment: Mapped[str | None] = mapped_column(String(64))

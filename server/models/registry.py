@@ -11,13 +11,24 @@ from server.models.types import JSONType, UTCDateTime, utcnow
 
 
 class Department(db.Model):
+    """A section of the bureau (执法队, 运输管理股 …) or another authority that joins inspections (外部部门).
+
+    Inspectors, items, task participation and staff accounts name a department; an external one has its
+    own inspectors in the registry and its own staff accounts (role dept_staff), scoped to it.
+    """
+
     __tablename__ = "departments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    short_name: Mapped[str] = mapped_column(String(50), default="")  # 简称, e.g. 交警大队; also read in sheets
+    kind: Mapped[str] = mapped_column(String(16), default="internal")  # vocab.DepartmentKind
+    contact_name: Mapped[str] = mapped_column(String(64), default="")
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class InspectionItem(db.Model):

@@ -17,9 +17,20 @@ NAV = [
     ("office.documents_index", "文书打印", None),
     ("office.approvals", "审批", ("leader", "admin")),
     ("office.devices", "设备", ("admin",)),
+    ("office.departments", "部门", ("admin",)),
     ("office.users", "用户", ("admin",)),
     ("office.audit_log", "操作日志", ("admin", "leader")),
 ]
+# A department's staff account (dept_staff) gets only the pages whose services scope what they show to its
+# department; None in NAV means every other role.
+DEPT_STAFF_PAGES = {"office.items", "office.targets", "office.inspectors", "office.plans", "office.inspections",
+                    "office.review_queue", "office.publications"}
+
+
+def _shown(endpoint: str, roles, role: str) -> bool:
+    if role == "dept_staff":
+        return endpoint in DEPT_STAFF_PAGES
+    return roles is None or role in roles
 
 
 @bp.app_context_processor
@@ -27,11 +38,11 @@ def inject_nav():
     def office_nav():
         user = g.get("user")
         return [(ep, text) for ep, text, roles in NAV
-                if ep in current_app.view_functions and user is not None and (roles is None or user.role in roles)]
+                if ep in current_app.view_functions and user is not None and _shown(ep, roles, user.role)]
     return {"office_nav": office_nav}
 
 
 from server.office import admin, auth, dashboard, documents, registries  # noqa: E402,F401  (views register on bp)
 from server.office import approvals, credit, desk_checks, publications, referrals, review  # noqa: E402,F401
 from server.office import devices, inspections  # noqa: E402,F401
-from server.office import planning  # noqa: E402,F401
+from server.office import departments, planning  # noqa: E402,F401

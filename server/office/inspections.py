@@ -9,7 +9,7 @@ from server.http import login_required
 from server.office import bp
 from server.services.fieldwork import media_store, mutations, records
 from server.services.fieldwork.inspection_list import list_inspections
-from server.services.kernel.permissions import STAFF
+from server.services.kernel.permissions import READERS
 from sync.messages import MUTATION_LABELS, STATUS_LABELS
 
 
@@ -22,7 +22,7 @@ def inject_fieldwork():
 
 
 @bp.get("/inspections")
-@login_required(*STAFF)
+@login_required(*READERS)
 def inspections():
     args = request.args
     page, late = list_inspections(db.session, g.user, status=args.get("status"),

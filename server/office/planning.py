@@ -11,8 +11,9 @@ from server.http import login_required
 from server.office import bp
 from server.office.forms import field_errors, run
 from server.services.kernel import approvals
-from server.services.kernel.permissions import STAFF
-from server.services.planning import draws, pages, plan_export, plans, supplementary, task_closing, tasks
+from server.services.kernel.permissions import READERS
+from server.services.planning import (draws, pages, plan_export, plan_rows, plans, supplementary, task_closing,
+                                      tasks, upper_rules, upper_tasks)
 from server.vocab import TargetCategory
 from sync.messages import STATUS_LABELS as INSPECTION_STATUS_LABELS
 
@@ -22,7 +23,7 @@ ENTRY_ROWS_EXTRA = 3
 # --- plans ------------------------------------------------------------------------------------------
 
 @bp.get("/plans", endpoint="plans")
-@login_required(*STAFF)
+@login_required(*READERS)
 def plans_list():
     return _plans_page()
 
@@ -50,24 +51,40 @@ def _int(value) -> int | None:
 
 
 @bp.get("/plans/<int:plan_id>")
-@login_required(*STAFF)
+@login_required(*READERS)
 def plan_detail(plan_id: int):
-    plan = plans.get_plan(db.session, plan_id)
-    version = plans.current(plan)
+    plan = plans.get_readable_plan(db.session, g.user, plan_id)
+    version = plans.readable_version(plan, g.user)
     entries = list(version.content.get("entries", []))
-    editable = version.status in ("draft", "adjusting")
-    pending = plans.pending_approval(db.session, plan)
+    staff = g.user.role != "dept_staff"  # a department's staff read the plan in force, not the work on it
+    pending = plans.pending_approval(db.session, plan) if staff else None
+    editable = version.status in ("draft", "adjusting") and not pending and g.user.role in ("admin", "office")
+    names = plan_rows.Names.load(db.session)
+    plan_tasks = tasks.plan_tasks(db.session, plan, g.user)
+    keys = {e.get("key") for e in (plans.in_force(plan) or version).content.get("entries", [])}
     return render_template(
         "office/plan_detail.html", plan=plan, version=version, in_force=plans.in_force(plan),
-        entries=entries + [{}] * (ENTRY_ROWS_EXTRA if editable and not pending else 0), editable=editable,
-        pending=pending, tasks=tasks.plan_tasks(db.session, plan), plan_statuses=plans.PLAN_STATUSES,
-        version_statuses=plans.VERSION_STATUSES, entry_fields=plans.ENTRY_FIELDS, entry_labels=plans.ENTRY_LABELS,
-        task_types=tasks.TASK_TYPES, task_statuses=tasks.TASK_STATUSES)
+        entries=entries + [{}] * (ENTRY_ROWS_EXTRA if editable else 0), editable=editable, pending=pending,
+        row_text=lambda row: plan_rows.row_text(row, names), tasks=plan_tasks,
+        tasks_by_row={k: [t for t in plan_tasks if t.plan_row == k] for k in keys},
+        unlinked=[t for t in plan_tasks if t.plan_row not in keys], linkable_keys=keys,
+        changes=plans.changes_under_review(db.session, plan) if staff else None, diff_labels=plan_rows.DIFF_LABELS,
+        plan_statuses=plans.PLAN_STATUSES, version_statuses=plans.VERSION_STATUSES, entry_fields=plans.ENTRY_FIELDS,
+        entry_labels=plans.ENTRY_LABELS, unmatched_labels=plan_rows.UNMATCHED_LABELS, task_types=tasks.TASK_TYPES,
+        task_statuses=tasks.TASK_STATUSES, deployed_by=upper_rules.deployed_by,
+        **(plans.row_choices(db.session, version) if editable else {}))
+
+
+ENTRY_FORM_FIELDS = ("key", "name", "task_type", "scope", "ratio", "period_start", "period_end", "lead_department_id",
+                     "note")
 
 
 def _entries(form) -> list[dict]:
     count = int(form.get("entry_count") or 0)
-    return [{k: form.get(f"entry-{n}-{k}", "") for k in plans.ENTRY_FIELDS} for n in range(count)]
+    return [{**{k: form.get(f"entry-{n}-{k}", "") for k in ENTRY_FORM_FIELDS},
+             "item_ids": form.getlist(f"entry-{n}-item_ids"),
+             "cooperating_department_ids": form.getlist(f"entry-{n}-cooperating_department_ids"),
+             "clear_unmatched": form.get(f"entry-{n}-clear_unmatched") == "1"} for n in range(min(count, 200))]
 
 
 @bp.post("/plans/<int:plan_id>/edit")
@@ -114,7 +131,7 @@ def decide_here(approval_id: int):
 
 
 @bp.get("/plans/<int:plan_id>/export.xlsx")
-@login_required(*STAFF)
+@login_required("admin", "office", "leader")
 def plan_export_xlsx(plan_id: int):
     plan = plans.get_plan(db.session, plan_id)
     data = plan_export.plan_workbook(db.session, plan)
@@ -142,7 +159,11 @@ def _task_form_data(form) -> dict:
                       "regions": split(form.get("scope_regions"))},
             "targeted_reason": form.get("targeted_reason", ""),
             "targeted_source_doc": form.get("targeted_source_doc", ""),
-            "target_usccs": split(form.get("target_usccs"))}
+            "target_usccs": split(form.get("target_usccs")), "plan_row": form.get("plan_row", ""),
+            **{k: form.get(k, "") for k in UPPER_FIELDS}}
+
+
+UPPER_FIELDS = ("upper_authority", "upper_doc_no", "upper_task_code", "upper_source", "upper_columns")
 
 
 def _fraction(percent: str) -> str:
@@ -160,14 +181,15 @@ def _form_values(task, form) -> dict:
         values = {k: form.get(k, "") for k in ("name", "code", "task_type", "group_size", "exclusion_months",
                                                 "lead_department_id", "period_start", "period_end", "scope_tags",
                                                 "scope_regions", "targeted_reason", "targeted_source_doc",
-                                                "target_usccs", "reveal_seed_at_once")}
+                                                "target_usccs", "reveal_seed_at_once", "plan_row") + UPPER_FIELDS}
         values.update({f"ratio_{k}": form.get(f"ratio_{k}", "") for k in strata})
         values.update({k: form.getlist(k) for k in ("item_ids", "cooperating_department_ids", "scope_categories")})
         return values
     if task is None:
         defaults = current_app.config["DRAW_DEFAULT_RATIOS"]
         values = {"task_type": "undirected", "group_size": "2", "item_ids": [], "cooperating_department_ids": [],
-                  "scope_categories": [], "exclusion_months": str(current_app.config["DRAW_EXCLUSION_MONTHS"])}
+                  "scope_categories": [], "exclusion_months": str(current_app.config["DRAW_EXCLUSION_MONTHS"]),
+                  "upper_source": "list", "upper_columns": "\n".join(upper_rules.GSXT_COLUMNS)}
         values.update({f"ratio_{k}": tasks.percent(defaults[k]).rstrip("%") for k in strata})
         return values
     scope = task.scope or {}
@@ -176,19 +198,42 @@ def _form_values(task, form) -> dict:
               "period_start": task.period_start.isoformat(), "period_end": task.period_end.isoformat(),
               "scope_tags": "、".join(scope.get("tags", [])), "scope_regions": "、".join(scope.get("regions", [])),
               "targeted_reason": task.targeted_reason, "targeted_source_doc": task.targeted_source_doc,
-              "target_usccs": "\n".join(task.target_usccs),
+              "target_usccs": "\n".join(task.target_usccs) if task.task_type == "targeted" else "",
               "reveal_seed_at_once": "1" if task.reveal_seed_at_once else "",
               "item_ids": [str(i) for i in task.item_ids],
               "cooperating_department_ids": [str(i) for i in task.department_ids[1:]],
-              "scope_categories": scope.get("categories", []) if task.task_type == "directed" else []}
+              "scope_categories": scope.get("categories", []) if task.task_type in ("directed", "upper") else [],
+              "plan_row": task.plan_row, "upper_authority": task.upper_authority, "upper_doc_no": task.upper_doc_no,
+              "upper_task_code": task.upper_task_code, "upper_source": task.upper_source or "list",
+              "upper_columns": "\n".join(task.upper_columns or upper_rules.GSXT_COLUMNS)}
     values.update({f"ratio_{k}": tasks.percent(task.ratios[k]).rstrip("%") if k in task.ratios else "" for k in strata})
     return values
 
 
+def _from_plan_row(plan, values: dict) -> dict:
+    """A new task's form filled from the plan row it carries out (?row=R1 on the plan page's link)."""
+    row = plans.row_by_key(plans.in_force(plan) or plans.current(plan), request.args.get("row", ""))
+    if row is None:
+        return values
+    depts = [str(d) for d in row.get("department_ids") or ()]
+    values.update(plan_row=row["key"], name=row.get("name", ""), item_ids=[str(i) for i in row.get("item_ids", [])],
+                  lead_department_id=depts[0] if depts else "", cooperating_department_ids=depts[1:],
+                  period_start=row.get("period_start", ""), period_end=row.get("period_end", ""))
+    if row.get("task_type"):
+        values["task_type"] = row["task_type"]
+    return values
+
+
 def _task_form(plan, task=None, form=None, errors=None, status=200):
-    return render_template("office/task_form.html", plan=plan, task=task, v=_form_values(task, form),
-                           errors=errors or {}, **pages.task_form_choices(db.session), task_types=tasks.TASK_TYPES,
-                           categories=TargetCategory.choices(), strata=tasks.STRATUM_LABELS), status
+    values = _form_values(task, form)
+    if task is None and form is None:
+        values = _from_plan_row(plan, values)
+    version = plans.in_force(plan) or plans.current(plan)
+    return render_template("office/task_form.html", plan=plan, task=task, v=values, errors=errors or {},
+                           **pages.task_form_choices(db.session), task_types=tasks.TASK_TYPES,
+                           categories=TargetCategory.choices(), strata=tasks.STRATUM_LABELS,
+                           plan_rows=version.content.get("entries", []), upper_sources=upper_rules.SOURCES,
+                           result_columns=upper_rules.RESULT_COLUMNS), status
 
 
 @bp.route("/plans/<int:plan_id>/tasks/new", methods=["GET", "POST"])
@@ -223,11 +268,15 @@ def task_publish(task_id: int):
 
 
 @bp.get("/tasks/<int:task_id>")
-@login_required(*STAFF)
+@login_required(*READERS)
 def task_detail(task_id: int):
-    task = tasks.get_task(db.session, task_id)
+    task = tasks.get_visible_task(db.session, g.user, task_id)
+    plan = plans.get_plan(db.session, task.plan_id)
     return render_template(
         "office/task_detail.html", task=task, **pages.task_page(db.session, task),
+        plan_row=plans.row_by_key(plans.in_force(plan) or plans.current(plan), task.plan_row),
+        upper_list=upper_tasks.list_status(db.session, task) if upper_rules.takes_list(task) else None,
+        upper_sources=upper_rules.SOURCES, deployed_by=upper_rules.deployed_by(task), categories=TargetCategory.choices(),
         request_statuses=supplementary.REQUEST_STATUSES, task_types=tasks.TASK_TYPES,
         task_statuses=tasks.TASK_STATUSES, strata=tasks.STRATUM_LABELS, percent=tasks.percent,
         kind_labels=draws.KIND_LABELS, inspection_statuses=INSPECTION_STATUS_LABELS)
@@ -241,4 +290,4 @@ def task_close(task_id: int):
                url_for("office.task_detail", task_id=task_id))
 
 
-from server.office import planning_draws  # noqa: E402,F401  (the draw pages register on bp too)
+from server.office import planning_draws, planning_upper  # noqa: E402,F401  (these pages register on bp too)

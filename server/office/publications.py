@@ -11,7 +11,7 @@ from server.http import login_required
 from server.office import bp
 from server.office.forms import form, ids, page_arg, run
 from server.services.followup import publication, publication_export
-from server.services.kernel.permissions import STAFF
+from server.services.kernel.permissions import READERS, STAFF
 from server.services.kernel.workdays import today
 from server.vocab import ResultCategory
 
@@ -21,10 +21,10 @@ FILTERS = [("", "全部"), ("draft", "待提交审批"), ("pending", "待领导�
 
 
 @bp.get("/publications")
-@login_required(*STAFF)
+@login_required(*READERS)
 def publications():
     status, q = request.args.get("status", ""), request.args.get("q", "")
-    page = publication.listing(db.session, status=status, q=q, page=page_arg())
+    page = publication.listing(db.session, status=status, q=q, page=page_arg(), actor=g.user)
     missing = publication.count_missing(db.session)
     return render_template("office/publications.html", page=page, status=status, q=q,
                            filters=FILTERS, labels=publication.STATUS_LABELS, share=publication.share(db.session),
@@ -49,7 +49,7 @@ def publications_fill():
 
 
 @bp.get("/publications/<int:pub_id>")
-@login_required(*STAFF)
+@login_required(*READERS)
 def publication_detail(pub_id: int):
     pub = publication.get(db.session, g.user, pub_id)
     return render_template("office/publication_detail.html", pub=pub, labels=publication.STATUS_LABELS,

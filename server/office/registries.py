@@ -152,8 +152,9 @@ def _form_values(name: str, obj) -> dict:
     """The record's values as the form shows them (or the submitted form, after an error)."""
     spec, out = REGISTRIES[name], {}
     for col in edit.form_columns(spec):
-        if request.method == "POST":
-            vals = request.form.getlist(col.field)
+        if request.method == "POST" or obj is None:  # a new record may come prefilled (?uscc=…&name=…)
+            source = request.form if request.method == "POST" else request.args
+            vals = source.getlist(col.field)
             out[col.field] = vals if isinstance(col.type, MultiChoice) else (vals[0] if vals else "")
         elif obj is not None:
             value = current(obj, col.field, workdays.today())

@@ -8,19 +8,19 @@ from server.http import login_required
 from server.office import bp
 from server.office.forms import form, page_arg, run
 from server.services.followup import credit, publication, referrals, review
-from server.services.kernel.permissions import STAFF
+from server.services.kernel.permissions import READERS, STAFF
 from server.services.kernel.workdays import deadline_text
 
 
 @bp.get("/review")
-@login_required(*STAFF)
+@login_required(*READERS)
 def review_queue():
     page = review.queue(db.session, g.user, page=page_arg(), per_page=current_app.config.get("PAGE_SIZE", 50))
     return render_template("office/review_queue.html", page=page, modes=review.MODE_LABELS)
 
 
 @bp.get("/review/<int:inspection_id>")
-@login_required(*STAFF)
+@login_required(*READERS)
 def review_detail(inspection_id: int):
     max_m = float(current_app.config.get("REVIEW_PHOTO_MAX_DISTANCE_M", review.MAX_PHOTO_DISTANCE_M))
     data = review.detail(db.session, g.user, inspection_id, max_distance_m=max_m)
@@ -54,7 +54,7 @@ def review_return(inspection_id: int):
 def review_link(inspection_id: int) -> str | None:
     """The review page of an inspection, for other areas' pages (staff only)."""
     user = g.get("user")
-    if user is None or user.role not in STAFF:
+    if user is None or user.role not in READERS:
         return None
     return url_for("office.review_detail", inspection_id=inspection_id)
 

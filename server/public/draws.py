@@ -9,7 +9,7 @@ from server.services.draw import v1 as draw_v1
 from server.services.draw.example import worked_example
 from server.services.followup import credit
 from server.services.kernel.workdays import today
-from server.services.planning import draws, pages, plans, supplementary, tasks
+from server.services.planning import draws, pages, plan_rows, plans, supplementary, tasks, upper_rules
 from server.services.registry import risk
 from server.vocab import RATING_LEVELS
 
@@ -18,20 +18,24 @@ KIND_LABELS = {"main": "随机抽取", "targeted": "靶向检查派员", "replac
 
 @bp.get("/plans", endpoint="plans")
 def plans_page():
+    names = plan_rows.Names.load(db.session)
     return render_template("public/plans.html", **pages.public_plans(db.session), entry_fields=plans.ENTRY_FIELDS,
-                           entry_labels=plans.ENTRY_LABELS, task_types=tasks.TASK_TYPES)
+                           entry_labels=plans.ENTRY_LABELS, task_types=tasks.TASK_TYPES,
+                           row_text=lambda row: plan_rows.row_text(row, names), deployed_by=upper_rules.deployed_by)
 
 
 @bp.get("/tasks", endpoint="tasks")
 def tasks_page():
     return render_template("public/tasks.html", tasks=tasks.public_tasks(db.session), task_types=tasks.TASK_TYPES,
-                           task_statuses=tasks.TASK_STATUSES, revealed=lambda t: tasks.seed_revealed(t, today()))
+                           task_statuses=tasks.TASK_STATUSES, revealed=lambda t: tasks.seed_revealed(t, today()),
+                           deployed_by=upper_rules.deployed_by)
 
 
 @bp.get("/tasks/<code>", endpoint="task_detail")
 def task_detail(code: str):
     return render_template("public/task_detail.html", **pages.public_task_view(db.session, code),
                            task_types=tasks.TASK_TYPES, task_statuses=tasks.TASK_STATUSES,
+                           deployed_by=upper_rules.deployed_by,
                            strata=tasks.STRATUM_LABELS, percent=tasks.percent,
                            request_statuses=supplementary.REQUEST_STATUSES, kind_labels=KIND_LABELS)
 

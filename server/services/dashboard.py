@@ -8,10 +8,14 @@ from sqlalchemy.orm import Session
 
 from server.models.registry import InspectionItem, Inspector, Target
 from server.services.kernel import workdays
+from server.services.kernel.permissions import DEPT_STAFF
 
 
 def panels(session: Session, actor) -> list[dict]:
     """Panels for the 工作台, each {title, rows:[(label, value, url_endpoint or None)]}."""
+    if actor is not None and actor.role == DEPT_STAFF:  # a department's staff: their department's work only
+        from server.services.planning import tasks as planning
+        return [planning.department_panel(session, actor)]
     today = workdays.today()  # 北京时间, whatever the server's clock zone
     soon = today + dt.timedelta(days=60)
     registry = {

@@ -115,9 +115,10 @@ def create_inspector_accounts(admin):
 
 # ---- 2. the annual plan -----------------------------------------------------------------------------
 
-PLAN_ENTRY = {"抽查任务名称": "道路货运企业经营行为双随机抽查", "抽查类型": "不定向", "抽查事项": kit.ITEM_NAME,
-              "抽查对象范围": "道路普通货物运输经营者", "抽查比例及频次": "各风险等级 100%，每年 1 次",
-              "抽查时间段": "11月至次年1月", "发起部门和配合部门": kit.DEPARTMENT}
+PLAN_ENTRY = {"抽查任务名称": "道路货运企业经营行为双随机抽查", "抽查对象范围": "道路普通货物运输经营者",
+              "抽查比例及频次": "各风险等级 100%，每年 1 次"}
+# A plan row names its type, items and departments from the registries (pickers, not free text).
+PLAN_CHOICES = {"抽查类型": "不定向", "抽查事项": f"{kit.ITEM_CODE} {kit.ITEM_NAME}", "发起部门": kit.DEPARTMENT}
 
 
 def plan_name() -> str:
@@ -133,6 +134,10 @@ def plan_approved_and_published(office, leader, public):
     flash(office, "已新建计划")
     for label, value in PLAN_ENTRY.items():  # the first row of the plan's table of tasks
         office.get_by_label(f"第 1 项{label}", exact=True).fill(value)
+    for label, option in PLAN_CHOICES.items():
+        office.get_by_label(f"第 1 项{label}", exact=True).select_option(label=option)
+    office.get_by_label("第 1 项抽查时间段开始").fill(kit.beijing_today().isoformat())
+    office.get_by_label("第 1 项抽查时间段结束").fill((kit.beijing_today() + dt.timedelta(days=60)).isoformat())
     office.get_by_role("button", name="保存计划内容").click()
     flash(office, "计划内容已保存")
     office.get_by_role("button", name="提交领导审批").click()
@@ -159,6 +164,7 @@ def plan_approved_and_published(office, leader, public):
 def task_published(office, public) -> tuple[str, str]:
     office.get_by_role("link", name="新建抽查任务").click()
     office.get_by_label("任务名称").fill(PLAN_ENTRY["抽查任务名称"])
+    choose(office, "对应计划安排", f"第 1 项：{PLAN_ENTRY['抽查任务名称']}")
     office.get_by_label("不定向").check()
     office.get_by_label(kit.ITEM_LABEL).check()
     for level in ("低", "一般", "较高", "高"):

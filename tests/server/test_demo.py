@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from server import demo
 from server.models.accounts import User
 from server.models.audit import AuditEntry
-from server.models.registry import InspectionItem, Inspector, Recusal, Target
+from server.models.registry import Department, InspectionItem, Inspector, Recusal, Target
 from server.services.accounts import credentials
 from server.services.kernel import audit
 from server.services.registry import risk, uscc
@@ -68,7 +68,10 @@ def test_load_stores_the_data_set_with_every_risk_level(session):
 def test_inspectors_certificates_and_recusals(session):
     demo.load(session, today=DAY)
     inspectors = session.scalars(select(Inspector)).all()
-    assert len(inspectors) == 25 and len({i.department_id for i in inspectors}) == 3
+    assert len(inspectors) == 28 and len({i.department_id for i in inspectors}) == 4
+    external = session.scalar(select(Department).where(Department.kind == "external"))
+    assert external.name == "阳城县市场监督管理局" and external.contact_phone
+    assert sum(i.department_id == external.id for i in inspectors) == 3
     expired = [i for i in inspectors if i.cert_expires_on < DAY]
     soon = [i for i in inspectors if DAY <= i.cert_expires_on <= DAY + dt.timedelta(days=60)]
     assert len(expired) == 1 and len(soon) == 3
@@ -116,7 +119,7 @@ def test_load_demo_if_empty_is_idempotent(app, session):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["load-demo", "--if-empty"])
     assert first.exit_code == 0, first.output
-    assert "已加载阳城县演示数据：部门 3，抽查事项 12，检查对象 300，执法检查人员 25，回避声明 2，用户 6，" \
+    assert "已加载阳城县演示数据：部门 4，抽查事项 12，检查对象 300，执法检查人员 28，回避声明 2，用户 7，" \
            "抽查计划 1，抽查任务 3，已分派的检查" in first.output
     audit_count = session.scalar(select(func.count(AuditEntry.id)))
     second = runner.invoke(args=["load-demo", "--if-empty"])
@@ -163,7 +166,8 @@ def test_demo_logins_prints_where_to_go(app, session):
     assert "/app/" in out or "执法终端 PWA（手机）：  尚未安装" in out
     assert "演示账号（用户名 / 密码 / 角色）：" in out
     for line in ("admin / admin123 / 系统管理员", "leader / leader123 / 领导",
-                 "lizhiqiang / inspect123 / 执法检查人员，李志强"):
+                 "lizhiqiang / inspect123 / 执法检查人员，李志强",
+                 "scjstaff / dept12345 / 部门工作人员，常文静，阳城县市场监督管理局"):
         assert line in out
 
 

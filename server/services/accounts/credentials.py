@@ -25,11 +25,14 @@ def create_user(session: Session, actor, *, username: str, password: str, role: 
     if not username:
         errors["username"] = "请填写用户名"
     if Role.by_label(role) is None:
-        errors["role"] = "角色应为 admin、office、leader 或 inspector"
+        codes = [r.value for r in Role]
+        errors["role"] = f"角色应为 {'、'.join(codes[:-1])} 或 {codes[-1]}"
     if len(password or "") < MIN_PASSWORD:
         errors["password"] = f"密码至少 {MIN_PASSWORD} 位"
     if role == "inspector" and not inspector_id:
         errors["inspector_id"] = "执法检查人员账号必须关联名录库中的人员"
+    if role == Role.DEPT_STAFF.value and not department_id:
+        errors["department_id"] = "部门工作人员账号必须选择所属部门（只能看到该部门参与的任务和结果）"
     if errors:
         raise ValidationError("用户信息有误：" + "；".join(errors.values()), errors=errors)
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):

@@ -53,8 +53,11 @@ def create_user(session: Session, actor, *, username: str, password: str, role: 
             name = owner.inspector.name if owner.inspector else ""
             raise Conflict(f"执法检查人员“{name}”已有账号（用户名 {owner.username}），不能重复关联",
                            errors={"inspector_id": "已有账号"})
-    if department_id and session.get(Department, department_id) is None:
+    dept = session.get(Department, department_id) if department_id else None
+    if department_id and dept is None:
         raise ValidationError("所选部门不存在，请刷新页面后重新选择", errors={"department_id": "不存在"})
+    if dept is not None and not dept.is_active and role == Role.DEPT_STAFF.value:
+        raise ValidationError(f"部门“{dept.name}”已停用，不能为其新建工作人员账号", errors={"department_id": "已停用"})
     return credentials.create_user(session, actor, username=username, password=password, role=role,
                                 display_name=(display_name or "").strip(), inspector_id=inspector_id,
                                 department_id=department_id)

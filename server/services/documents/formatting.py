@@ -12,7 +12,7 @@ from server.models.inspections import Inspection
 from server.models.planning import Task
 from server.services.kernel.workdays import local_date
 
-TASK_TYPE_LABELS = {"undirected": "不定向抽查", "directed": "定向抽查", "targeted": "靶向检查"}
+TASK_TYPE_LABELS = {"undirected": "不定向抽查", "directed": "定向抽查", "targeted": "靶向检查", "upper": "上级任务"}
 
 
 def iso(value) -> str | None:

@@ -11,7 +11,7 @@ from server.models.inspections import Inspection
 from server.models.planning import Task
 from server.models.registry import Target
 from server.services.kernel.paging import PER_PAGE, Page, paginate
-from server.services.kernel.permissions import require_staff
+from server.services.kernel.permissions import department_scope, task_condition
 from sync.messages import STATUS_LABELS
 
 
@@ -21,8 +21,9 @@ def list_inspections(session: Session, actor, *, status: str | None = None, conf
 
     `status` narrows to one state (ignored unless it is one), `conflicts` to those whose group's answers
     disagree, and `text` searches the target's name and credit code and the task's code."""
-    require_staff(actor)
-    q = select(Inspection).join(Target, Inspection.target_id == Target.id).join(Task, Inspection.task_id == Task.id)
+    department_scope(actor)  # staff see all; a department's staff the inspections of its tasks
+    q = (select(Inspection).join(Target, Inspection.target_id == Target.id).join(Task, Inspection.task_id == Task.id)
+         .where(task_condition(session, actor, Inspection.task_id)))
     if status in STATUS_LABELS:
         q = q.where(Inspection.status == status)
     if conflicts:

@@ -24,7 +24,7 @@ from server.models.types import utcnow
 from server.services.fieldwork.record_index import RecordIndex, SessionIndex, checkpoint_ids
 from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
-from server.services.kernel.permissions import STAFF
+from server.services.kernel.permissions import DEPT_STAFF, STAFF, in_scope
 from sync.merge import is_locked
 from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, APPLIED, ATTACH_PHOTO, LATE, RECORD_ANSWER,
                            RECORD_PARTY, START, SUBMIT)
@@ -60,14 +60,21 @@ def is_member(actor, insp: Inspection) -> bool:
 
 
 def can_view(actor, insp: Inspection) -> bool:
-    """Staff see every inspection; an inspector only those of their groups."""
-    return actor is not None and actor.is_active and (actor.role in STAFF or is_member(actor, insp))
+    """Staff see every inspection; an inspector only those of their groups; a department's staff those of the
+    tasks their department takes part in."""
+    if actor is None or not actor.is_active:
+        return False
+    if actor.role == DEPT_STAFF:
+        return in_scope(actor, insp.task.department_ids)
+    return actor.role in STAFF or is_member(actor, insp)
 
 
 def get_visible(session: Session, actor, inspection_id: int) -> Inspection:
     """The inspection if `actor` may see it (NotFound / PermissionDenied otherwise)."""
     insp = get_or_raise(session, Inspection, inspection_id, f"检查 {inspection_id} 不存在")
     if not can_view(actor, insp):
+        if actor is not None and actor.role == DEPT_STAFF:
+            raise PermissionDenied("该检查所属的抽查任务没有您所在的部门参与，您无权查看")
         raise PermissionDenied("该检查不属于您所在的检查组")
     return insp
 

@@ -21,7 +21,7 @@ from server.models.types import utcnow
 from server.services.fieldwork import record_view
 from server.services.kernel import approvals, audit
 from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
-from server.services.kernel.permissions import require_staff
+from server.services.kernel.permissions import require_staff, require_task_in_scope, task_condition
 from server.services.kernel.workdays import add_workdays, local_date, parse_date, today, workday_clock
 from server.vocab import ResultCategory
 
@@ -112,9 +112,11 @@ def _get(session: Session, pub_id: int) -> Publication:
 
 
 def get(session: Session, actor, pub_id: int) -> Publication:
-    """One publication record, for the office (NotFound if there is none)."""
-    require_staff(actor)
-    return _get(session, pub_id)
+    """One publication record for reading in the office (NotFound if there is none); a department's staff
+    only see the results of the tasks their department takes part in."""
+    pub = _get(session, pub_id)
+    require_task_in_scope(actor, pub.inspection.task)
+    return pub
 
 
 def _revise(session: Session, actor, pub: Publication, action: str, reason: str, *, since=None, due=None,
@@ -264,9 +266,14 @@ def _named(stmt, q: str):
     return stmt.where(or_(Publication.target_name.contains(q), Publication.target_uscc == q.upper())) if q else stmt
 
 
-def listing(session: Session, *, status: str = "", q: str = "", page=1, per_page: int = PER_PAGE) -> Page:
-    """One page of the office list of publication records, newest completion first."""
+def listing(session: Session, *, status: str = "", q: str = "", page=1, per_page: int = PER_PAGE,
+            actor=None) -> Page:
+    """One page of the office list of publication records, newest completion first. With `actor`, only the
+    records that actor may see (a department's staff: the results of the tasks its department takes part in)."""
     stmt = select(Publication)
+    if actor is not None:
+        stmt = stmt.join(Inspection, Inspection.id == Publication.inspection_id).where(
+            task_condition(session, actor, Inspection.task_id))
     if status == "overdue":
         stmt = stmt.where(Publication.status.in_(("draft", "pending")), Publication.due_on < today())
     elif status == "pending_fix":

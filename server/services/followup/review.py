@@ -22,7 +22,7 @@ from server.services.fieldwork import record_view
 from server.services.followup import publication, referrals
 from server.services.kernel import audit
 from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
-from server.services.kernel.permissions import require_staff
+from server.services.kernel.permissions import STAFF, department_scope, in_scope, require_staff, task_condition
 from server.services.kernel.workdays import local_date, workday_clock
 from sync.messages import STATUS_LABELS  # the one table of inspection states, for the phone and the office
 
@@ -47,10 +47,11 @@ def publication_clock(completed_at, on=None):
 
 def queue(session: Session, actor, *, page=1, per_page: int = PER_PAGE) -> Page:
     """One page of submitted inspections, oldest submission first, each with its publication clock."""
-    require_staff(actor)
+    department_scope(actor)  # staff see every submission; a department's staff those of its tasks
+    scoped = task_condition(session, actor, Inspection.task_id)
     # Page through the (status, submitted_at) index alone, then join only the rows shown: a deep page
     # skips index entries instead of joined rows.
-    ids = paginate(session, select(Inspection.id).where(Inspection.status == "submitted")
+    ids = paginate(session, select(Inspection.id).where(Inspection.status == "submitted", scoped)
                    .order_by(Inspection.submitted_at, Inspection.id), page, per_page)
     stmt = (select(Inspection.id, Inspection.version, Inspection.mode, Inspection.has_conflicts,
                    Inspection.submitted_at, Inspection.completed_at, Inspection.first_completed_at, Task.code,
@@ -98,9 +99,11 @@ def conflicts(record: dict) -> list[dict]:
 
 
 def detail(session: Session, actor, inspection_id: int, *, max_distance_m: float = MAX_PHOTO_DISTANCE_M) -> dict:
-    """Everything the reviewer reads about one inspection."""
-    require_staff(actor)
+    """Everything the reviewer reads about one inspection (a department's staff read those of its tasks)."""
+    department_scope(actor)
     inspection = _get(session, inspection_id)
+    if not in_scope(actor, inspection.task.department_ids):
+        raise PermissionDenied("该检查所属的抽查任务没有您所在的部门参与，您无权查看")
     record = record_view.load(session, inspection)
     done = publication.clock_start(inspection)
     return {
@@ -117,7 +120,7 @@ def detail(session: Session, actor, inspection_id: int, *, max_distance_m: float
                                           .order_by(Referral.id))),
         "credit_records": list(session.scalars(select(CreditRecord).where(CreditRecord.inspection_id == inspection.id)
                                                .order_by(CreditRecord.id))),
-        "can_review": inspection.status == "submitted",
+        "can_review": inspection.status == "submitted" and actor.role in STAFF,
         "checkpoint_text": {cp["id"]: f'{item.get("name", "")}：{cp.get("text", "")}'
                             for item in inspection.checklist_snapshot or [] for cp in item.get("checkpoints", [])},
     }

@@ -11,23 +11,22 @@ import copy
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, ValidationError
+from server.errors import Conflict, PermissionDenied, ValidationError
 from server.models.approvals import Approval
 from server.models.planning import Plan, PlanVersion
 from server.models.registry import Department
 from server.models.types import utcnow
 from server.services.kernel import approvals, audit
 from server.services.kernel.paging import get_or_raise
-from server.services.kernel.permissions import require_role, require_staff
+from server.services.kernel.permissions import DEPT_STAFF, READERS, require_role
+from server.services.planning import plan_rows
 
 EDITORS = ("admin", "office")
 PLAN_STATUSES = {"draft": "草稿", "adjusting": "调整中", "approved": "已批准待公布", "published": "已公布"}
 VERSION_STATUSES = {"draft": "草稿", "adjusting": "调整中", "approved": "已批准待公布", "published": "已公布",
                     "superseded": "已被新版本取代"}
-ENTRY_FIELDS = ("name", "task_type", "items", "scope", "ratio", "period", "departments", "note")
-ENTRY_LABELS = {"name": "抽查任务名称", "task_type": "抽查类型", "items": "抽查事项", "scope": "抽查对象范围",
-                "ratio": "抽查比例及频次", "period": "抽查时间段", "departments": "发起部门和配合部门",
-                "note": "备注"}
+ENTRY_FIELDS = plan_rows.DISPLAY_FIELDS
+ENTRY_LABELS = plan_rows.LABELS
 MAX_ENTRIES = 100
 
 
@@ -36,9 +35,26 @@ def get_plan(session: Session, plan_id: int) -> Plan:
 
 
 def list_plans(session: Session, actor) -> list[Plan]:
-    """Every plan, newest year first."""
-    require_staff(actor)
-    return list(session.scalars(select(Plan).order_by(Plan.year.desc(), Plan.code)))
+    """Every plan, newest year first; a department's staff see the published ones (and, in them, their tasks)."""
+    require_role(actor, *READERS)
+    stmt = select(Plan).order_by(Plan.year.desc(), Plan.code)
+    if actor.role == DEPT_STAFF:
+        stmt = stmt.where(Plan.published_version.is_not(None))
+    return list(session.scalars(stmt))
+
+
+def get_readable_plan(session: Session, actor, plan_id: int) -> Plan:
+    """A plan for reading: staff read any; a department's staff only a published one."""
+    require_role(actor, *READERS)
+    plan = get_plan(session, plan_id)
+    if actor.role == DEPT_STAFF and plan.published_version is None:
+        raise PermissionDenied("该计划尚未公布，部门工作人员只能查看已公布的计划")
+    return plan
+
+
+def readable_version(plan: Plan, actor) -> PlanVersion:
+    """The version a reader sees: the newest for the bureau's staff, the one in force for a department's."""
+    return in_force(plan) if actor.role == DEPT_STAFF else current(plan)
 
 
 def current(plan: Plan) -> PlanVersion:
@@ -57,18 +73,19 @@ def pending_approval(session: Session, plan: Plan) -> Approval | None:
         Approval.object_id == str(plan.id), Approval.status == "pending"))
 
 
-def _clean_content(description: str, entries) -> dict:
+def _clean_content(session: Session, plan: Plan | None, description: str, entries) -> dict:
+    """The version content: its description and its rows, checked; row keys carried through versions."""
+    before = {r.get("key"): r for r in (current(plan).content.get("entries", []) if plan else [])}
     rows = []
-    for n, entry in enumerate(entries or (), start=1):
-        row = {k: str(entry.get(k) or "").strip() for k in ENTRY_FIELDS}
-        if not any(row.values()):
-            continue
-        if not row["name"]:
-            raise ValidationError(f"计划第 {len(rows) + 1} 项缺少抽查任务名称", errors={f"entries.{n}": "请填写抽查任务名称"})
-        rows.append(row)
+    for entry in entries or ():
+        key = str(entry.get("key") or "").strip()
+        row = plan_rows.clean_row(session, entry, len(rows) + 1, before.get(key) or {})
+        if row is not None:
+            rows.append((key, row))
     if len(rows) > MAX_ENTRIES:
         raise ValidationError(f"一个计划最多 {MAX_ENTRIES} 项")
-    return {"description": (description or "").strip(), "entries": rows}
+    used = plan_rows.used_keys(plan.versions) if plan else set()
+    return {"description": (description or "").strip(), "entries": plan_rows.assign_keys(rows, used)}
 
 
 def create_plan(session: Session, actor, *, year: int, name: str, code: str = "", department_id: int | None = None,
@@ -91,7 +108,7 @@ def create_plan(session: Session, actor, *, year: int, name: str, code: str = ""
     code = (code or "").strip() or _next_code(session, year)
     if session.scalar(select(Plan.id).where(Plan.year == year, Plan.code == code)):
         raise Conflict(f"{year} 年已有编号为 {code} 的计划")
-    content = _clean_content(description, entries)
+    content = _clean_content(session, None, description, entries)
     plan = Plan(code=code, year=year, name=name.strip(), department_id=department_id or None, status="draft",
                 current_version=1, created_by_id=actor.id)
     plan.versions = [PlanVersion(version=1, status="draft", content=content, created_by_id=actor.id)]
@@ -127,7 +144,7 @@ def update_plan(session: Session, actor, plan_id: int, *, name: str | None = Non
         if not name.strip():
             raise ValidationError("请填写计划名称", errors={"name": "必填"})
         plan.name = name.strip()
-    version.content = _clean_content(description, entries)
+    version.content = _clean_content(session, plan, description, entries)
     session.flush()
     audit.record(session, actor, "plan.update", plan, detail={"version": version.version,
                                                               "entries": len(version.content["entries"])})
@@ -148,8 +165,15 @@ def submit_plan(session: Session, actor, plan_id: int, reason: str = "") -> Appr
     if adjusting:
         version.reason = reason
     title = f"{'调整' if adjusting else '审批'}年度抽查计划：{plan.name}（第 {version.version} 版）"
+    payload = {"version": version.version}
+    changes = changes_under_review(session, plan) if adjusting else None
+    if changes is not None:  # the inbox says at once how much the adjustment changes; the plan page shows it
+        counts = {k: sum(c["kind"] == k for c in changes["rows"]) for k in plan_rows.DIFF_LABELS}
+        payload["changes"] = counts
+        parts = [f"{plan_rows.DIFF_LABELS[k]} {n} 项" for k, n in counts.items() if n]
+        title += "：" + ("、".join(parts) if parts else "各项安排未变")
     return approvals.request(session, actor, kind="plan_adjustment" if adjusting else "plan_approval", obj=plan,
-                             title=title, reason=reason or "提请审批年度抽查计划", payload={"version": version.version})
+                             title=title, reason=reason or "提请审批年度抽查计划", payload=payload)
 
 
 def _on_approved(session: Session, actor, approval: Approval) -> None:
@@ -222,3 +246,35 @@ def public_versions(plan: Plan) -> list[PlanVersion]:
     """The versions the public sees: every one that was published, newest first."""
     return [v for v in reversed(plan.versions) if v.published_at is not None]
 
+
+
+def row_by_key(version: PlanVersion | None, key: str) -> dict | None:
+    return next((r for r in (version.content.get("entries", []) if version else []) if r.get("key") == key), None)
+
+
+def changes_under_review(session: Session, plan: Plan) -> dict | None:
+    """What the newest version changes against the one in force, row by row; None when there is nothing to
+    compare (a first version, or the version in force is the newest)."""
+    base, version = in_force(plan), current(plan)
+    if base is None or base.version == version.version:
+        return None
+    names = plan_rows.Names.load(session)
+    old, new = base.content, version.content
+    return {"base": base, "version": version, "rows": plan_rows.diff(old.get("entries", []), new.get("entries", []),
+                                                                      names),
+            "description": (old.get("description", ""), new.get("description", ""))
+            if old.get("description", "") != new.get("description", "") else None}
+
+
+def row_choices(session: Session, version: PlanVersion) -> dict:
+    """What a row of the plan form may name: published items and active departments, plus any the rows name
+    already (an item retired or a department deactivated since stays, so saving never drops it)."""
+    from server.models.registry import InspectionItem
+    rows = version.content.get("entries", [])
+    item_ids = {i for r in rows for i in r.get("item_ids") or ()}
+    dept_ids = {d for r in rows for d in r.get("department_ids") or ()}
+    items = session.scalars(select(InspectionItem).where(
+        (InspectionItem.status == "published") | InspectionItem.id.in_(item_ids)).order_by(InspectionItem.code))
+    depts = session.scalars(select(Department).where(Department.is_active.is_(True) | Department.id.in_(dept_ids))
+                            .order_by(Department.code))
+    return {"items": list(items), "departments": list(depts)}

@@ -1,7 +1,8 @@
 """The rules a task's parameters must meet; `clean` checks them all and names every problem in Chinese.
 
 Items only from the published list (DESIGN §3 rule 1); 定向 tasks filter the population first and
-still draw at random, 靶向 tasks name their targets with a reason and a source document (rule 2); at
+still draw at random, 靶向 tasks name their targets with a reason and a source document (rule 2), 上级任务
+record who deployed them (services.planning.upper_rules) and take a list from above or draw here; at
 least 2 inspectors per target, one from every participating department, each qualified and with a
 certificate valid over the whole period (rule 3); ratios per risk level as exact decimals in
 0–100% with at most 4 places (rule 6).
@@ -17,10 +18,11 @@ from sqlalchemy.orm import Session
 from server.errors import ValidationError
 from server.models.registry import Department, InspectionItem, Target
 from server.services.draw import assignment, v1 as draw_v1
+from server.services.planning import upper_rules
 from server.services.registry.uscc import normalize as normalize_uscc
-from server.vocab import RiskLevel, TargetCategory, TargetStatus
+from server.vocab import RiskLevel, TargetCategory, TargetStatus, TaskType
 
-TASK_TYPES = {"undirected": "不定向", "directed": "定向", "targeted": "靶向"}
+TASK_TYPES = {t.value: t.label for t in TaskType}
 STRATUM_LABELS = {lv.value: lv.label for lv in RiskLevel}
 MAX_GROUP_SIZE = 10
 MAX_EXCLUSION_MONTHS = 60
@@ -163,15 +165,53 @@ def _check_targeted(session: Session, data: dict, errors: dict) -> list[str]:
     return usccs
 
 
-def clean(session: Session, data: dict) -> dict:
-    """Checked and normalized task fields; ValidationError naming every problem (nothing is stored)."""
+def _upper_list(session: Session, data: dict, errors: dict, publishing: bool) -> list[str]:
+    """The list sent from above, as imported; before publishing every listed target must be in the registry."""
+    usccs = list(dict.fromkeys(u for u in data.get("target_usccs") or () if u))
+    if not publishing:
+        return usccs
+    if not usccs:
+        errors["target_usccs"] = "尚未导入上级下发的检查对象名单，请在任务页导入后再发布"
+        return usccs
+    known = set(session.scalars(select(Target.uscc).where(Target.uscc.in_(usccs))))
+    unknown = [u for u in usccs if u not in known]
+    if unknown:
+        shown = "、".join(unknown[:10]) + (f" 等 {len(unknown)} 个" if len(unknown) > 10 else "")
+        errors["target_usccs"] = f"上级下发名单中的 {shown} 不在检查对象名录库中，请在任务页逐个添加到名录库后再发布"
+    return usccs
+
+
+def _selection(session: Session, data: dict, items: list, task_type: str, errors: dict, publishing: bool) -> dict:
+    """How the task chooses its targets: named (靶向, or a list from above), or drawn from a scope at ratios."""
+    out = upper_rules.clean(data, errors) if task_type == upper_rules.UPPER else upper_rules.empty()
+    if task_type == "targeted":
+        out.update(target_usccs=_check_targeted(session, data, errors),
+                   targeted_reason=str(data.get("targeted_reason") or "").strip(),
+                   targeted_source_doc=str(data.get("targeted_source_doc") or "").strip())
+    elif task_type == upper_rules.UPPER and out["upper_source"] == "list":
+        out.update(ratios=dict(upper_rules.TAKE_ALL), target_usccs=_upper_list(session, data, errors, publishing))
+    else:
+        out.update(ratios=_check_ratios(data.get("ratios"), errors), scope=_check_scope(data, items, task_type, errors))
+        months = _int(data.get("exclusion_months"), 12)
+        if months is None or not 0 <= months <= MAX_EXCLUSION_MONTHS:
+            errors["exclusion_months"] = f"排除近期已检查对象的月数应为 0 到 {MAX_EXCLUSION_MONTHS} 之间的整数"
+        out["exclusion_months"] = months or 0
+    return out
+
+
+def clean(session: Session, data: dict, *, publishing: bool = False) -> dict:
+    """Checked and normalized task fields; ValidationError naming every problem (nothing is stored).
+
+    `publishing` adds the checks that only a task about to be published must pass (an upper task's list
+    imported, every listed target in the registry)."""
     errors: dict[str, str] = {}
     name = str(data.get("name") or "").strip()
     if not name:
         errors["name"] = "请填写任务名称"
     task_type = data.get("task_type") or "undirected"
     if task_type not in TASK_TYPES:
-        errors["task_type"] = "抽查类型应为不定向、定向或靶向"
+        labels = list(TASK_TYPES.values())
+        errors["task_type"] = "抽查类型应为" + "、".join(labels[:-1]) + "或" + labels[-1]
     items = _check_items(session, _ids(data.get("item_ids")), errors)
     group_size = _int(data.get("group_size"), 2)
     if group_size is None or group_size < 2:
@@ -190,17 +230,7 @@ def clean(session: Session, data: dict) -> dict:
                "department_ids": [d.id for d in departments], "period_start": start, "period_end": end,
                "reveal_seed_at_once": bool(data.get("reveal_seed_at_once")), "ratios": {}, "scope": {},
                "exclusion_months": 0, "targeted_reason": "", "targeted_source_doc": "", "target_usccs": []}
-    if task_type == "targeted":
-        cleaned["target_usccs"] = _check_targeted(session, data, errors)
-        cleaned["targeted_reason"] = str(data.get("targeted_reason") or "").strip()
-        cleaned["targeted_source_doc"] = str(data.get("targeted_source_doc") or "").strip()
-    else:
-        cleaned["ratios"] = _check_ratios(data.get("ratios"), errors)
-        cleaned["scope"] = _check_scope(data, items, task_type, errors)
-        months = _int(data.get("exclusion_months"), 12)
-        if months is None or not 0 <= months <= MAX_EXCLUSION_MONTHS:
-            errors["exclusion_months"] = f"排除近期已检查对象的月数应为 0 到 {MAX_EXCLUSION_MONTHS} 之间的整数"
-        cleaned["exclusion_months"] = months or 0
+    cleaned.update(_selection(session, data, items, task_type, errors, publishing))
     if not errors and items and departments:
         problems = assignment.coverage_problems(session, departments, items, start, end, group_size)
         if problems:

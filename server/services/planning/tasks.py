@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict
+from server.errors import Conflict, ValidationError
 from server.models.inspections import Inspection
 from server.models.planning import Plan, Task
 from server.models.registry import Department, InspectionItem, Target
@@ -22,8 +22,9 @@ from server.models.types import utcnow
 from server.services.draw import v1 as draw_v1
 from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
-from server.services.kernel.permissions import require_role
-from server.services.planning import plans, task_rules
+from server.services.kernel.permissions import (READERS, require_role, require_task_in_scope, scoped_task_ids,
+                                                task_condition)
+from server.services.planning import plans, task_rules, upper_rules
 
 EDITORS = ("admin", "office")
 TASK_TYPES = task_rules.TASK_TYPES
@@ -34,6 +35,22 @@ OVERALL_RATIO_FLOOR = Decimal("0.03")  # 实施方案: 随机抽查占比不低�
 
 def get_task(session: Session, task_id: int) -> Task:
     return get_or_raise(session, Task, task_id, "抽查任务不存在")
+
+
+def get_visible_task(session: Session, actor, task_id: int) -> Task:
+    """A task for reading: staff see any; a department's staff only a task their department takes part in."""
+    require_role(actor, *READERS)
+    task = get_task(session, task_id)
+    require_task_in_scope(actor, task)
+    return task
+
+
+def _check_plan_row(session: Session, plan: Plan, key: str) -> str:
+    """A plan row key of this plan's version in force (or its newest, before it is first published)."""
+    key = str(key or "").strip()
+    if key and plans.row_by_key(plans.in_force(plan) or plans.current(plan), key) is None:
+        raise ValidationError("所选的计划安排不在本计划的现行版本中，请重新选择", errors={"plan_row": "不在计划中"})
+    return key
 
 
 def task_items(session: Session, task: Task) -> list[InspectionItem]:
@@ -52,6 +69,9 @@ def create_task(session: Session, actor, plan_id: int, data: dict) -> Task:
     require_role(actor, *EDITORS)
     plan = plans.get_plan(session, plan_id)
     fields = task_rules.clean(session, data)
+    fields["plan_row"] = _check_plan_row(session, plan, data.get("plan_row"))
+    if _takes_list(fields):
+        fields["target_usccs"] = []  # the list from above arrives only by importing its sheet
     code = str(data.get("code") or "").strip() or _next_code(session, plan)
     if session.scalar(select(Task.id).where(Task.code == code)):
         raise Conflict(f"任务编号 {code} 已被使用，请换一个")
@@ -60,6 +80,10 @@ def create_task(session: Session, actor, plan_id: int, data: dict) -> Task:
     session.flush()
     audit.record(session, actor, "task.create", task, detail=_audit_detail(task))
     return task
+
+
+def _takes_list(fields: dict) -> bool:
+    return fields["task_type"] == upper_rules.UPPER and fields["upper_source"] == "list"
 
 
 def _next_code(session: Session, plan: Plan) -> str:
@@ -72,7 +96,9 @@ def _next_code(session: Session, plan: Plan) -> str:
 def _audit_detail(task: Task) -> dict:
     return {"code": task.code, "type": task.task_type, "items": task.item_ids, "ratios": task.ratios,
             "scope": task.scope, "group_size": task.group_size, "departments": task.department_ids,
-            "period": [str(task.period_start), str(task.period_end)], "targets": task.target_usccs}
+            "period": [str(task.period_start), str(task.period_end)], "targets": task.target_usccs,
+            "plan_row": task.plan_row, **({"upper": [task.upper_authority, task.upper_doc_no, task.upper_task_code,
+                                                     task.upper_source]} if task.task_type == "upper" else {})}
 
 
 def update_task(session: Session, actor, task_id: int, data: dict) -> Task:
@@ -81,7 +107,15 @@ def update_task(session: Session, actor, task_id: int, data: dict) -> Task:
     task = get_task(session, task_id)
     if task.status != "draft":
         raise Conflict("任务已发布，参数已公开并锁定，不能再修改")
-    for key, value in task_rules.clean(session, data).items():
+    fields = task_rules.clean(session, data)
+    fields["plan_row"] = _check_plan_row(session, plans.get_plan(session, task.plan_id), data.get("plan_row"))
+    if _takes_list(fields) and upper_rules.takes_list(task):
+        fields.pop("target_usccs")  # the list from above changes only by importing it again
+    elif _takes_list(fields):
+        fields["target_usccs"], fields["upper_list"] = [], {}
+    else:
+        fields["upper_list"] = {}
+    for key, value in fields.items():
         setattr(task, key, value)
     session.flush()
     audit.record(session, actor, "task.update", task, detail=_audit_detail(task))
@@ -99,7 +133,7 @@ def _months_before(moment: dt.datetime, months: int) -> dt.datetime:
 
 def population(session: Session, task: Task, at: dt.datetime | None = None) -> tuple[list[tuple[str, str]], int]:
     """The (uscc, stratum) pairs a draw would run on now, and how many were left out as recently inspected."""
-    if task.task_type == "targeted":
+    if task.task_type == "targeted" or upper_rules.takes_list(task):  # the targets are named, none left out
         rows = session.execute(select(Target.uscc, Target.risk_level).where(Target.uscc.in_(task.target_usccs)))
         return [(u, r) for u, r in rows], 0
     scope = task.scope or {}
@@ -141,10 +175,15 @@ def preview(session: Session, task: Task) -> dict:
     total, chosen = sum(sizes.values()), sum(counts.values())
     overall = (Decimal(chosen) / Decimal(total)) if total else Decimal(0)
     warning = None
-    if task.task_type != "targeted" and total and overall < OVERALL_RATIO_FLOOR:
+    named = task.task_type == "targeted" or upper_rules.takes_list(task)
+    if upper_rules.takes_list(task):
+        missing = len(task.target_usccs) - total
+        warning = ("尚未导入上级下发的检查对象名单" if not task.target_usccs else
+                   f"上级下发名单中有 {missing} 个对象不在检查对象名录库中，添加后才能发布" if missing else None)
+    elif task.task_type != "targeted" and total and overall < OVERALL_RATIO_FLOOR:
         warning = (f"总体抽查比例为 {percent(overall)}，低于 3%（实施方案要求随机抽查占比不低于 3%），"
                    f"请提高各风险等级的抽取比例")
-    if task.task_type != "targeted" and not total:
+    if not named and not total:
         warning = "按当前范围没有可抽取的检查对象，请检查抽查事项、对象范围或排除期限"
     strata = [{"stratum": k, "label": STRATUM_LABELS[k], "population": sizes[k],
                "ratio": task.ratios.get(k), "selected": counts[k]} for k in draw_v1.STRATA]
@@ -169,7 +208,7 @@ def publish_task(session: Session, actor, task_id: int) -> Task:
     plan = plans.get_plan(session, task.plan_id)
     if plan.published_version is None:
         raise Conflict("所属年度抽查计划尚未公布，任务不能发布")
-    task_rules.clean(session, _as_data(task))  # the registries may have changed since the draft was saved
+    task_rules.clean(session, _as_data(task), publishing=True)  # the registries may have changed since the draft
     seed = secrets.token_bytes(32)
     task.server_seed_hex = seed.hex()
     task.commitment = draw_v1.commitment(seed)
@@ -188,7 +227,10 @@ def _as_data(task: Task) -> dict:
             "period_start": task.period_start, "period_end": task.period_end, "ratios": task.ratios,
             "scope": task.scope, "exclusion_months": task.exclusion_months, "reveal_seed_at_once":
             task.reveal_seed_at_once, "targeted_reason": task.targeted_reason,
-            "targeted_source_doc": task.targeted_source_doc, "target_usccs": task.target_usccs}
+            "targeted_source_doc": task.targeted_source_doc, "target_usccs": task.target_usccs,
+            "upper_authority": task.upper_authority, "upper_doc_no": task.upper_doc_no,
+            "upper_task_code": task.upper_task_code, "upper_source": task.upper_source,
+            "upper_columns": task.upper_columns}
 
 
 def seed_revealed(task: Task, today: dt.date) -> bool:
@@ -199,8 +241,12 @@ def seed_revealed(task: Task, today: dt.date) -> bool:
     return task.status == "drawn" and (task.reveal_seed_at_once or today > task.period_end)
 
 
-def plan_tasks(session: Session, plan: Plan) -> list[Task]:
-    return list(session.scalars(select(Task).where(Task.plan_id == plan.id).order_by(Task.code)))
+def plan_tasks(session: Session, plan: Plan, actor=None) -> list[Task]:
+    """The plan's tasks by code; with `actor`, only those the actor may see (a department's staff: its own)."""
+    stmt = select(Task).where(Task.plan_id == plan.id).order_by(Task.code)
+    if actor is not None:
+        stmt = stmt.where(task_condition(session, actor, Task.id))
+    return list(session.scalars(stmt))
 
 
 def public_tasks(session: Session) -> list[Task]:
@@ -223,4 +269,21 @@ def dashboard_panel(session: Session) -> dict:
          "office.plans"),
         ("已批准待抽取的补抽、递补", session.scalar(select(func.count(DrawRequest.id)).where(
             DrawRequest.status == "approved")), "office.plans"),
+    ]}
+
+
+def department_panel(session: Session, actor) -> dict:
+    """The 工作台 of a department's staff: the tasks their department takes part in and the work in them."""
+    from server.models.registry import Inspector
+    ids = scoped_task_ids(session, actor) or set()
+    statuses = dict(session.execute(select(Task.status, func.count()).where(Task.id.in_(ids)).group_by(Task.status)).all())
+    open_inspections = session.scalar(select(func.count(Inspection.id)).where(
+        Inspection.task_id.in_(ids), Inspection.status.not_in(("approved", "withdrawn"))))
+    return {"title": "本部门的联合抽查", "rows": [
+        ("本部门参与的任务", sum(statuses.values()), "office.plans"),
+        ("已发布待抽取", statuses.get("published", 0), "office.plans"),
+        ("已抽取、检查中", statuses.get("drawn", 0), "office.plans"),
+        ("未办结的检查", open_inspections, "office.inspections"),
+        ("本部门执法人员", session.scalar(select(func.count(Inspector.id)).where(
+            Inspector.department_id == actor.department_id)), "office.inspectors"),
     ]}

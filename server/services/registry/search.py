@@ -15,7 +15,7 @@ from server.services.kernel.paging import Page, get_or_raise, page_of, paginate
 from server.services.registry import uscc as uscc_rules
 from server.services.registry.cell_types import nfkc
 
-VIEW_ROLES = ("admin", "office", "leader", "inspector")
+VIEW_ROLES = ("admin", "office", "leader", "inspector", permissions.DEPT_STAFF)
 EDIT_ROLES = ("admin", "office")
 EXPORT_ROLES = permissions.STAFF
 EXPIRY_WARNING_DAYS = 60
@@ -42,6 +42,8 @@ def require_exporter(actor) -> None:
     if actor is None:
         return
     permissions.require_role(actor, *VIEW_ROLES)
+    if actor.role == permissions.DEPT_STAFF:
+        raise PermissionDenied("部门工作人员账号不能导出名录库")
     if actor.role not in EXPORT_ROLES:
         raise PermissionDenied("执法检查人员账号不能导出名录库")
 
@@ -153,6 +155,8 @@ def search_inspectors(session: Session, actor, *, q: str = "", department_id: An
     today = today or workdays.today()
     soon = today + dt.timedelta(days=EXPIRY_WARNING_DAYS)
     conds = []
+    if actor is not None and actor.role == permissions.DEPT_STAFF:  # a department's staff: its own people only
+        department_id = permissions.department_scope(actor)
     q = (q or "").strip()
     if q:
         conds.append(or_(text_contains(Inspector.name, q),
@@ -173,7 +177,11 @@ def search_inspectors(session: Session, actor, *, q: str = "", department_id: An
 
 def get_inspector(session: Session, actor, inspector_id: int) -> Inspector:
     require_viewer(actor)
-    return get_or_raise(session, Inspector, inspector_id, f"找不到编号为 {inspector_id} 的执法检查人员，可能已被删除")
+    inspector = get_or_raise(session, Inspector, inspector_id, f"找不到编号为 {inspector_id} 的执法检查人员，可能已被删除")
+    if actor is not None and actor.role == permissions.DEPT_STAFF \
+            and inspector.department_id != permissions.department_scope(actor):
+        raise PermissionDenied("该执法检查人员不属于您所在的部门，您无权查看")
+    return inspector
 
 
 def recusal_targets(session: Session, inspector: Inspector) -> dict[str, Target]:

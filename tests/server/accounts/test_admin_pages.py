@@ -117,7 +117,9 @@ def test_admin_creates_an_inspector_account(session, as_admin, admin):
     ({"username": "zhang", "password": "short", "role": "office"}, 422, "密码至少 8 位"),
     ({"username": "", "password": "password123", "role": "office"}, 422, "请填写用户名"),
     ({"username": "zhang", "password": "password123", "role": "boss"}, 422,
-     "角色应为 admin、office、leader 或 inspector"),
+     "角色应为 admin、office、leader、inspector 或 dept_staff"),
+    ({"username": "zhang", "password": "password123", "role": "dept_staff"}, 422,
+     "部门工作人员账号必须选择所属部门"),
     ({"username": "ROOT", "password": "password123", "role": "office"}, 409, "用户名“ROOT”已存在"),
 ])
 def test_bad_new_user_is_refused_with_a_message(session, as_admin, data, status, message):

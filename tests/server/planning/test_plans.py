@@ -14,7 +14,8 @@ from server.services.planning import plans
 from tests.factories import create_user
 from tests.server import drawkit
 
-ENTRY = {"name": "道路旅客运输经营抽查", "task_type": "不定向", "items": "JT-001", "ratio": "5%", "period": "4—10月"}
+ENTRY = {"name": "道路旅客运输经营抽查", "task_type": "不定向", "ratio": "5%", "period_start": "2024-04-01",
+         "period_end": "2024-10-31"}
 
 
 def _actions(session, plan) -> list[str]:

@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, ValidationError
+from server.errors import Conflict, PermissionDenied, ValidationError
 from server.models.approvals import Approval
 from server.models.followup import Publication, PublicationRevision
 from server.models.inspections import Inspection
@@ -21,7 +21,7 @@ from server.models.types import utcnow
 from server.services.fieldwork import record_view
 from server.services.kernel import approvals, audit
 from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
-from server.services.kernel.permissions import require_staff, require_task_in_scope, task_condition
+from server.services.kernel.permissions import in_scope, require_staff, task_condition
 from server.services.kernel.workdays import add_workdays, local_date, parse_date, today, workday_clock
 from server.vocab import ResultCategory
 
@@ -115,7 +115,8 @@ def get(session: Session, actor, pub_id: int) -> Publication:
     """One publication record for reading in the office (NotFound if there is none); a department's staff
     only see the results of the tasks their department takes part in."""
     pub = _get(session, pub_id)
-    require_task_in_scope(actor, pub.inspection.task)
+    if not in_scope(actor, pub.inspection.task.department_ids):
+        raise PermissionDenied("该公示记录所属的抽查任务没有您所在的部门参与，您无权查看")
     return pub
 
 

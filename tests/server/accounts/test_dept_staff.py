@@ -74,30 +74,30 @@ def test_the_inspection_list_and_detail_hold_only_the_departments_tasks(session,
 
 
 def test_results_of_other_departments_tasks_are_refused(session, world):
-    rows, total = publication.listing(session, actor=world.staff)
-    assert total == 1 and [p.inspection_id for p in rows] == [world.theirs.id]
-    mine = rows[0]
-    assert publication.get_visible(session, world.staff, mine.id) is mine
+    page = publication.listing(session, actor=world.staff)
+    assert page.total == 1 and [p.inspection_id for p in page.items] == [world.theirs.id]
+    mine = page.items[0]
+    assert publication.get(session, world.staff, mine.id) is mine
     other = session.scalar(select(publication.Publication).where(
         publication.Publication.inspection_id == world.ours.id))
     with pytest.raises(PermissionDenied, match="公示记录所属的抽查任务没有您所在的部门参与"):
-        publication.get_visible(session, world.staff, other.id)
-    assert publication.listing(session, actor=world.office)[1] == 2
+        publication.get(session, world.staff, other.id)
+    assert publication.listing(session, actor=world.office).total == 2
 
 
 def test_the_review_queue_and_detail_are_scoped_and_read_only(session, world):
     waiting = create_submitted_inspection(session, task=world.joint, inspectors=[
         create_inspector(session, world.zfd), create_inspector(session, world.scj)])
     create_submitted_inspection(session, task=world.own)
-    rows, total = review.queue(session, world.staff)
-    assert total == 1 and [r["id"] for r in rows] == [waiting.id]
+    page = review.queue(session, world.staff)
+    assert page.total == 1 and [r["id"] for r in page.items] == [waiting.id]
     detail = review.detail(session, world.staff, waiting.id)
     assert detail["inspection"] is waiting and detail["can_review"] is False
     with pytest.raises(PermissionDenied, match="没有您所在的部门参与"):
         review.detail(session, world.staff, world.ours.id)
     with pytest.raises(PermissionDenied):  # reading is not deciding: the bureau's staff approve
         review.approve(session, world.staff, waiting.id)
-    assert review.queue(session, world.office)[1] == 2
+    assert review.queue(session, world.office).total == 2
 
 
 def test_only_the_departments_own_inspectors(session, world):

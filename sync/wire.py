@@ -76,13 +76,45 @@ def _float(**kw):
                         error_messages={**REQUIRED, "invalid": "应为数字", "special": "应为数字"}, **kw)
 
 
-def _when(**kw):
-    return fields.AwareDateTime(error_messages={**REQUIRED, "invalid": "应为带时区的时间（ISO 8601）",
-                                                "invalid_awareness": "时间必须带时区"}, **kw)
+# Times and dates a phone can mean: a clock reset to 1970 is still kept (the office sees the skew), while
+# 9999-12-31T23:59:59-14:00 (past year 9999 in UTC) or year 1 cannot be stored or shown.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
+TIME_RANGE = "时间超出范围（应在 1970 年至 2099 年之间），请检查手机的日期和时间设置"
+DATE_RANGE = "日期超出范围（应在 1970 年至 2099 年之间）"
 
 
-def _date(**kw):
-    return fields.Date(error_messages={**REQUIRED, "invalid": "应为日期（YYYY-MM-DD）"}, **kw)
+def in_range(when: dt.datetime) -> bool:
+    """Whether an aware time lies in [EARLIEST, LATEST) (converting it to UTC may overflow: then it does not)."""
+    try:
+        return EARLIEST <= when.astimezone(dt.timezone.utc) < LATEST
+    except (OverflowError, ValueError):
+        return False
+
+
+class When(fields.AwareDateTime):
+    """An ISO 8601 time with an offset, within the storable range."""
+
+    default_error_messages = {**REQUIRED, "invalid": "应为带时区的时间（ISO 8601）",
+                              "invalid_awareness": "时间必须带时区", "range": TIME_RANGE}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        when = super()._deserialize(value, attr, data, **kwargs)
+        if not in_range(when):
+            raise self.make_error("range")
+        return when
+
+
+class Day(fields.Date):
+    """A YYYY-MM-DD date within the storable range."""
+
+    default_error_messages = {**REQUIRED, "invalid": "应为日期（YYYY-MM-DD）", "range": DATE_RANGE}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST.year <= day.year < LATEST.year:
+            raise self.make_error("range")
+        return day
 
 
 class PushSchema(ChineseSchema):
@@ -91,33 +123,54 @@ class PushSchema(ChineseSchema):
     mutations = fields.List(fields.Raw(), required=True, error_messages={**REQUIRED, "invalid": "应为列表"})
 
 
+ENTRY_FIELDS = frozenset({"id", "name", "created_at", "args"})
+
+
 def _mutation(raw, errors: dict, index: int) -> dict | None:
-    """Check one mutation's envelope {id, name, created_at, args} by hand: marshmallow's nested load
-    cost more than the rest of a push, for four fields."""
+    """Check one entry {id, name, created_at, args} by hand (marshmallow's nested load cost more than the
+    rest of a push, for four fields).
+
+    An entry that is not an object or has no usable id is an envelope error, recorded in `errors` (the push
+    cannot record it as consumed, so it cannot advance past it). Any other problem is the entry's own:
+    returned under "problems" ({field: message}), for the push to reject that entry alone and keep it.
+    """
     if not isinstance(raw, dict):
         errors[index] = {"_schema": ["应为 JSON 对象"]}
         return None
-    problems = {k: ["不认识的字段"] for k in set(raw) - {"id", "name", "created_at", "args"}}
-    mid, name, args, when = raw.get("id"), raw.get("name"), raw.get("args"), raw.get("created_at")
+    mid = raw.get("id")
     if not isinstance(mid, int) or isinstance(mid, bool) or mid < 1:
-        problems["id"] = ["必填" if mid is None else "应为从 1 开始的整数"]
+        errors[index] = {"id": ["必填" if mid is None else "应为从 1 开始的整数"]}
+        return None
+    problems = {str(k): "不认识的字段" for k in sorted(set(raw) - ENTRY_FIELDS, key=str)}
+    name, args = raw.get("name"), raw.get("args")
     if not isinstance(name, str) or not name:
-        problems["name"] = ["必填" if name is None else "应为文本"]
+        problems["name"] = "必填" if name in (None, "") else "应为文本"
     if not isinstance(args, dict):
-        problems["args"] = ["必填" if args is None else "应为 JSON 对象"]
+        problems["args"] = "必填" if args is None else "应为 JSON 对象"
+    created, trouble = _created_at(raw.get("created_at"))
+    if trouble:
+        problems["created_at"] = trouble
+    return {"id": mid, "name": name if isinstance(name, str) else ("" if name is None else str(name)),
+            "created_at": created, "args": args, "problems": problems}
+
+
+def _created_at(when) -> tuple[dt.datetime | None, str | None]:
+    """The entry's device time, or why it is unusable (naming what was sent, for the reviewer)."""
+    if when is None:
+        return None, "必填"
     created = None
     try:
         created = dt.datetime.fromisoformat(when.replace("Z", "+00:00")) if isinstance(when, str) else None
     except ValueError:
         pass
+    sent = f"（收到“{str(when)[:40]}”）"
     if created is None:
-        problems["created_at"] = ["必填" if when is None else "应为带时区的时间（ISO 8601）"]
-    elif created.tzinfo is None:
-        problems["created_at"] = ["时间必须带时区"]
-    if problems:
-        errors[index] = problems
-        return None
-    return {"id": mid, "name": name, "created_at": created, "args": args}
+        return None, "应为带时区的时间（ISO 8601）" + sent
+    if created.tzinfo is None:
+        return None, "时间必须带时区" + sent
+    if not in_range(created):
+        return None, TIME_RANGE + sent
+    return created, None
 
 
 # ---- the arguments of each mutation -------------------------------------------------------------
@@ -127,7 +180,7 @@ class _InspectionArgs(ChineseSchema):
 
 
 class StartArgs(_InspectionArgs):
-    started_at = _when(required=True)
+    started_at = When(required=True)
 
 
 class CheckpointArgs(_InspectionArgs):
@@ -146,7 +199,7 @@ class FindingArgs(_InspectionArgs):
     description = Text(4000, 1)
     legal_basis = Text(2000)
     rectification = Text(2000)
-    rectify_by = _date(allow_none=True, load_default=None)
+    rectify_by = Day(allow_none=True, load_default=None)
 
 
 class AmendArgs(FindingArgs):
@@ -161,7 +214,7 @@ class PhotoArgs(_InspectionArgs):
     finding_id = UUIDStr(allow_none=True, load_default=None)
     checkpoint_id = _int(allow_none=True, load_default=None)
     caption = Text(500)
-    taken_at = _when(required=True)
+    taken_at = When(required=True)
     latitude = _float(validate=validate.Range(-90, 90, error="纬度应在 -90 到 90 之间"))
     longitude = _float(validate=validate.Range(-180, 180, error="经度应在 -180 到 180 之间"))
     accuracy_m = _float(validate=validate.Range(min=0, error="不能为负数"))
@@ -179,7 +232,7 @@ class SignatureArgs(_InspectionArgs):
         error_messages=REQUIRED)
     signer_name = Text(64, 1)
     inspector_id = _int(allow_none=True, load_default=None)
-    signed_at = _when(required=True)
+    signed_at = When(required=True)
 
     @validates_schema
     def _inspector_named(self, data, **kwargs):
@@ -209,6 +262,8 @@ ARGS_SCHEMAS = {
     ATTACH_PHOTO: PhotoArgs(), ADD_SIGNATURE: SignatureArgs(), RECORD_PARTY: PartyArgs(), SUBMIT: SubmitArgs(),
 }
 PUSH_SCHEMA = PushSchema()
+# A whole-push refusal changes nothing, and resending the same body gets the same answer.
+KEPT = "。未同步的记录仍保存在本机，请更新应用后再同步"
 
 
 def parse_push(raw: bytes | str, max_batch: int) -> tuple[dict, list[dict]]:
@@ -229,7 +284,7 @@ def parse_push(raw: bytes | str, max_batch: int) -> tuple[dict, list[dict]]:
     try:
         envelope = PUSH_SCHEMA.load(body)
     except ValidationError as err:
-        raise SyncError(*VALIDATION_ERROR, "同步数据有误：" + _summary(err.messages), err.messages) from None
+        raise SyncError(*VALIDATION_ERROR, "同步数据有误：" + _summary(err.messages) + KEPT, err.messages) from None
     errors: dict = {}
     envelope["mutations"] = [_mutation(raw, errors, i) for i, raw in enumerate(mutations)]
     ids = [m["id"] for m in envelope["mutations"] if m]
@@ -237,8 +292,13 @@ def parse_push(raw: bytes | str, max_batch: int) -> tuple[dict, list[dict]]:
         errors["_schema"] = ["编号必须连续递增"]
     if errors:
         errors = {"mutations": errors}
-        raise SyncError(*VALIDATION_ERROR, "同步数据有误：" + _summary(errors), errors)
+        raise SyncError(*VALIDATION_ERROR, "同步数据有误：" + _summary(errors) + KEPT, errors)
     return envelope, mutations
+
+
+def entry_rejection(problems: dict) -> Rejected:
+    """The rejection of an entry whose own fields (name, created_at, args itself, unknown keys) are unusable."""
+    return Rejected("invalid_args", "操作数据有误：" + _summary(problems), problems)
 
 
 def load_args(name: str, args: dict, vocab: Vocabulary) -> dict:

@@ -7,7 +7,7 @@ from sync.errors import MUTATION_GAP, Rejected, SyncError
 from sync.messages import (DUPLICATE, MUTATION_ID_REUSED, MUTATION_NAMES, RECORD_EXISTS, REJECTED, Mutation,
                            MutationResult, digest)
 from sync.store import SyncStore
-from sync.wire import entry_rejection, load_args, parse_push
+from sync.wire import entry_rejection, is_stored_int, load_args, parse_push
 
 
 def handle_push(store: SyncStore, user, raw_body: bytes | str, *, max_batch: int) -> dict:
@@ -77,8 +77,9 @@ def _answer_again(store: SyncStore, user, client_id: str, old: list) -> list[Mut
 
 
 def _inspection_id(args) -> int | None:
+    """The inspection a mutation names, if it is one a store could hold (to keep a rejection beside it)."""
     value = args.get("inspection_id") if isinstance(args, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return value if is_stored_int(value) else None
 
 
 def _apply_one(store: SyncStore, user, mutation: Mutation, problems: dict) -> tuple[MutationResult, int | None]:

@@ -67,8 +67,47 @@ class Sha256(fields.String):
         return value
 
 
+# What the server's integer columns hold (PostgreSQL's integer): past it a value failed the whole push.
+INT_MIN, INT_MAX = -2 ** 31, 2 ** 31 - 1
+NUL = "\x00"
+NUL_MESSAGE = "含有空字符（U+0000），无法保存，请删除后重新录入"
+
+
+def is_stored_int(value) -> bool:
+    """Whether `value` is an integer (not a bool) an integer column can hold."""
+    return isinstance(value, int) and not isinstance(value, bool) and INT_MIN <= value <= INT_MAX
+
+
+def has_nul(value) -> bool:
+    """Whether a NUL character (which PostgreSQL text cannot hold) is in any string or key of `value`."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def without_nul(value):
+    """`value` with each NUL in its strings and keys shown as ␀, so that a rejected entry can be kept."""
+    if not has_nul(value):
+        return value
+    if isinstance(value, str):
+        return value.replace(NUL, "␀")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    return [without_nul(v) for v in value]
+
+
 def _int(**kw):
-    return fields.Integer(strict=True, error_messages={**REQUIRED, "invalid": "应为整数"}, **kw)
+    return fields.Integer(strict=True, error_messages={**REQUIRED, "invalid": "应为整数"},
+                          validate=validate.Range(INT_MIN, INT_MAX, error="数值超出范围"), **kw)
 
 
 def _float(**kw):
@@ -138,16 +177,23 @@ def _mutation(raw, errors: dict, index: int) -> dict | None:
         errors[index] = {"_schema": ["应为 JSON 对象"]}
         return None
     mid = raw.get("id")
-    if not isinstance(mid, int) or isinstance(mid, bool) or mid < 1:
-        errors[index] = {"id": ["必填" if mid is None else "应为从 1 开始的整数"]}
+    if not is_stored_int(mid) or mid < 1:
+        errors[index] = {"id": ["必填" if mid is None else "应为从 1 开始的整数（至多 2147483647）"]}
         return None
-    problems = {str(k): "不认识的字段" for k in sorted(set(raw) - ENTRY_FIELDS, key=str)}
+    problems = {str(k).replace(NUL, "␀"): "不认识的字段" for k in sorted(set(raw) - ENTRY_FIELDS, key=str)}
     name, args = raw.get("name"), raw.get("args")
     if not isinstance(name, str) or not name:
         problems["name"] = "必填" if name in (None, "") else "应为文本"
+    elif NUL in name:
+        problems["name"] = NUL_MESSAGE
     if not isinstance(args, dict):
         problems["args"] = "必填" if args is None else "应为 JSON 对象"
-    created, trouble = _created_at(raw.get("created_at"))
+    elif has_nul(args):
+        problems["args"] = NUL_MESSAGE
+    if has_nul(raw.get("created_at")):
+        created, trouble = None, NUL_MESSAGE
+    else:
+        created, trouble = _created_at(raw.get("created_at"))
     if trouble:
         problems["created_at"] = trouble
     return {"id": mid, "name": name if isinstance(name, str) else ("" if name is None else str(name)),
@@ -270,7 +316,7 @@ def parse_push(raw: bytes | str, max_batch: int) -> tuple[dict, list[dict]]:
     """Decode and check a push body; returns (validated envelope, the raw mutation dicts)."""
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise SyncError(*MALFORMED_JSON, "同步数据格式错误（不是合法的 JSON），请重试；如持续出现请更新应用") from None
     if not isinstance(body, dict):
         raise SyncError(*VALIDATION_ERROR, "同步数据有误：应为 JSON 对象", {"_schema": ["应为 JSON 对象"]})

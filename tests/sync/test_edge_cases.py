@@ -154,3 +154,40 @@ def test_a_resent_batch_gets_its_first_answers_again(h):
     again = h.push("wang", d.client_id, batch)  # the answer was cut: a rejection stays a rejection, late stays late
     assert again["results"] == first["results"]
     assert len(h.state(insp)["late"]) == 1
+
+
+def test_values_a_database_cannot_hold_are_rejected_alone_not_retried_forever(h):
+    # On PostgreSQL a NUL in text, or an integer past 32 bits, failed the whole push as `transient` (or a 500
+    # on SQLite): the phone retried it for good. Each is that entry's invalid_args now, kept as sent.
+    insp, cps = h.new_inspection()
+    d = Device("wang")
+    nul_note = answer(d, insp, cps[0], "compliant", note="灭火器\x00过期")
+    nul_key = answer(d, insp, cps[0], "compliant")
+    nul_key["args"]["备注\x00"] = 1
+    nul_name = answer(d, insp, cps[0], "na")
+    nul_name["name"] = "checkpoint.record\x00"
+    huge_inspection = answer(d, insp, cps[0], "compliant")
+    huge_inspection["args"]["inspection_id"] = 2 ** 70
+    huge_checkpoint = answer(d, insp, cps[0], "compliant")
+    huge_checkpoint["args"]["checkpoint_id"] = 2 ** 40
+    huge_width = d.m("photo.attach", id=uid(), inspection_id=insp, sha256=SHA_A, taken_at="2024-05-06T09:00:00Z",
+                     width=2 ** 31)
+    batch = [nul_note, nul_key, nul_name, huge_inspection, huge_checkpoint, huge_width,
+             answer(d, insp, cps[1], "compliant")]
+    resp = h.push("wang", d.client_id, batch)
+    assert statuses(resp) == [(n, "rejected", "invalid_args") for n in range(1, 7)] + [(7, "applied", None)]
+    assert [list(r["errors"]) for r in resp["results"][:6]] == [
+        ["args"], ["args"], ["name"], ["inspection_id"], ["checkpoint_id"], ["width"]]
+    assert "空字符" in resp["results"][0]["errors"]["args"] and "超出范围" in resp["results"][3]["errors"]["inspection_id"]
+    log = h.log()
+    assert log[(d.client_id, 1)][2]["note"] in ("灭火器\x00过期", "灭火器␀过期")  # kept; shown where the NUL was
+    assert log[(d.client_id, 4)][2]["inspection_id"] == 2 ** 70
+    assert h.last_applied(d.client_id) == 7 and len(h.state(insp)["answers"]) == 1
+
+
+def test_a_mutation_id_past_what_the_server_can_count_is_an_envelope_error(h):
+    insp, cps = h.new_inspection()
+    d = Device("wang")
+    err = expect_error(lambda: h.push("wang", d.client_id, [dict(answer(d, insp, cps[0], "na"), id=2 ** 31)]),
+                       "validation_error")
+    assert "id" in err.errors["mutations"][0]

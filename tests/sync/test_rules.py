@@ -135,3 +135,9 @@ def test_ids_must_count_up_without_holes():
     with pytest.raises(SyncError, match="编号必须连续递增"):
         parse_push(json.dumps({"protocol": 1, "client_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
                                "mutations": ms}), 500)
+
+
+def test_json_nested_past_the_parsers_depth_is_malformed_not_a_crash():
+    with pytest.raises(SyncError) as err:
+        parse_push("[" * 100_000 + "]" * 100_000, 500)
+    assert err.value.code == "malformed_json"

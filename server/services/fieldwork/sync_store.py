@@ -26,6 +26,7 @@ from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, APPLIED, A
                            MUTATION_ID_REUSED, RECORD_ANSWER, RECORD_PARTY, START, STATUS_LABELS, SUBMIT, Logged,
                            Mutation, MutationResult, Vocabulary)
 from sync.store import SyncStore
+from sync.wire import without_nul
 
 APPLY = {
     START: mutations.start_inspection, RECORD_ANSWER: mutations.record_answer, ADD_FINDING: mutations.add_finding,
@@ -131,15 +132,16 @@ class SqlSyncStore(SyncStore):
 
     def log(self, user, mutation: Mutation, raw_args, result: MutationResult, digest: str, inspection_id) -> None:
         exists = inspection_id is not None and self._index.inspection(inspection_id) is not None
+        name = without_nul(mutation.name[:64])  # kept as sent, but for a NUL (text cannot hold it): shown as ␀
         self._log_rows.append(dict(
-            client_id=mutation.client_id, mutation_id=mutation.id, name=mutation.name[:64],
-            args=raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}, digest=digest,
+            client_id=mutation.client_id, mutation_id=mutation.id, name=name,
+            args=without_nul(raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}), digest=digest,
             status=result.status, code=result.code, message=result.message or "", errors=result.errors,
             inspection_id=inspection_id if exists else None, user_id=user.id,
             device_name=self._client.device_name if self._client else "", created_at=mutation.created_at,
             received_at=utcnow()))
         if exists:
-            self._touched[inspection_id].append([mutation.id, mutation.name, result.status, result.code])
+            self._touched[inspection_id].append([mutation.id, name, result.status, result.code])
 
     def advance(self, client_id: str, last_id: int) -> None:
         self.session.execute(_ADVANCE, {"client": client_id, "last": last_id})

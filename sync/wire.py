@@ -105,9 +105,20 @@ def without_nul(value):
     return [without_nul(v) for v in value]
 
 
+class StoredInt(fields.Integer):
+    """A strict integer an integer column can hold (checked inline: a validator per field cost more)."""
+
+    default_error_messages = {**REQUIRED, "invalid": "应为整数", "range": "数值超出范围"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if not INT_MIN <= number <= INT_MAX:
+            raise self.make_error("range")
+        return number
+
+
 def _int(**kw):
-    return fields.Integer(strict=True, error_messages={**REQUIRED, "invalid": "应为整数"},
-                          validate=validate.Range(INT_MIN, INT_MAX, error="数值超出范围"), **kw)
+    return StoredInt(strict=True, **kw)
 
 
 def _float(**kw):
@@ -165,13 +176,14 @@ class PushSchema(ChineseSchema):
 ENTRY_FIELDS = frozenset({"id", "name", "created_at", "args"})
 
 
-def _mutation(raw, errors: dict, index: int) -> dict | None:
+def _mutation(raw, errors: dict, index: int, nul: bool = True) -> dict | None:
     """Check one entry {id, name, created_at, args} by hand (marshmallow's nested load cost more than the
     rest of a push, for four fields).
 
     An entry that is not an object or has no usable id is an envelope error, recorded in `errors` (the push
     cannot record it as consumed, so it cannot advance past it). Any other problem is the entry's own:
     returned under "problems" ({field: message}), for the push to reject that entry alone and keep it.
+    `nul`: whether the body may hold a NUL at all (JSON can only spell it \\u0000).
     """
     if not isinstance(raw, dict):
         errors[index] = {"_schema": ["应为 JSON 对象"]}
@@ -184,13 +196,13 @@ def _mutation(raw, errors: dict, index: int) -> dict | None:
     name, args = raw.get("name"), raw.get("args")
     if not isinstance(name, str) or not name:
         problems["name"] = "必填" if name in (None, "") else "应为文本"
-    elif NUL in name:
+    elif nul and NUL in name:
         problems["name"] = NUL_MESSAGE
     if not isinstance(args, dict):
         problems["args"] = "必填" if args is None else "应为 JSON 对象"
-    elif has_nul(args):
+    elif nul and has_nul(args):
         problems["args"] = NUL_MESSAGE
-    if has_nul(raw.get("created_at")):
+    if nul and has_nul(raw.get("created_at")):
         created, trouble = None, NUL_MESSAGE
     else:
         created, trouble = _created_at(raw.get("created_at"))
@@ -332,7 +344,8 @@ def parse_push(raw: bytes | str, max_batch: int) -> tuple[dict, list[dict]]:
     except ValidationError as err:
         raise SyncError(*VALIDATION_ERROR, "同步数据有误：" + _summary(err.messages) + KEPT, err.messages) from None
     errors: dict = {}
-    envelope["mutations"] = [_mutation(raw, errors, i) for i, raw in enumerate(mutations)]
+    nul = (b"\\u0000" if isinstance(raw, bytes) else "\\u0000") in raw
+    envelope["mutations"] = [_mutation(entry, errors, i, nul) for i, entry in enumerate(mutations)]
     ids = [m["id"] for m in envelope["mutations"] if m]
     if not errors and any(b != a + 1 for a, b in zip(ids, ids[1:])):
         errors["_schema"] = ["编号必须连续递增"]

@@ -23,8 +23,8 @@ from server.services.kernel import audit
 from sync.errors import CLIENT_MISMATCH, Rejected, SyncError
 from sync.merge import is_locked
 from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, APPLIED, ATTACH_PHOTO, DUPLICATE,
-                           MUTATION_ID_REUSED, RECORD_ANSWER, RECORD_PARTY, START, STATUS_LABELS, SUBMIT, Logged,
-                           Mutation, MutationResult, Vocabulary)
+                           MUTATION_ID_REUSED, RECORD_ANSWER, RECORD_PARTY, REJECTED, START, STATUS_LABELS, SUBMIT,
+                           Logged, Mutation, MutationResult, Vocabulary)
 from sync.store import SyncStore
 from sync.wire import without_nul
 
@@ -132,10 +132,11 @@ class SqlSyncStore(SyncStore):
 
     def log(self, user, mutation: Mutation, raw_args, result: MutationResult, digest: str, inspection_id) -> None:
         exists = inspection_id is not None and self._index.inspection(inspection_id) is not None
-        name = without_nul(mutation.name[:64])  # kept as sent, but for a NUL (text cannot hold it): shown as ␀
+        name, args = mutation.name[:64], raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}
+        if result.status == REJECTED:  # kept as sent, but for a NUL (text cannot hold it: always rejected): ␀
+            name, args = without_nul(name), without_nul(args)
         self._log_rows.append(dict(
-            client_id=mutation.client_id, mutation_id=mutation.id, name=name,
-            args=without_nul(raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}), digest=digest,
+            client_id=mutation.client_id, mutation_id=mutation.id, name=name, args=args, digest=digest,
             status=result.status, code=result.code, message=result.message or "", errors=result.errors,
             inspection_id=inspection_id if exists else None, user_id=user.id,
             device_name=self._client.device_name if self._client else "", created_at=mutation.created_at,

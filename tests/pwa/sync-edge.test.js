@@ -85,6 +85,17 @@ test('a reinstalled phone replaying its outbox under a new client id: each recor
   assert.equal(receiptStatus(receipt, await outbox.journalFor(handle, 1)).ok, true);
 });
 
+test('a record the phone already shows is not shown twice when the server answers that it held it', async () => {
+  const handle = await db.openUserDb(freshFactory(), 1);
+  const bundle = concrete(EX.pull_first.response.body.inspections[0]);
+  const m = EX.push_replay_new_client.request.json.mutations[1];
+  bundle.record.answers = [{ ...m.args, by: '王建国', created_at: m.created_at }];
+  await db.put(handle, db.S.INSPECTIONS, bundle);
+  const entry = await outbox.enqueue(handle, m.name, m.args, { now: new Date(m.created_at) });
+  await outbox.acknowledge(handle, 'c', entry.id, [{ id: entry.id, status: 'duplicate', code: 'record_exists' }]);
+  assert.deepEqual((await db.get(handle, db.S.INSPECTIONS, 1)).record.answers.map((a) => a.id), [m.args.id]);
+});
+
 test('changed content under a used mutation id is shown in “需要处理” with the server reason', async () => {
   const ex = EX.push_mutation_id_reused;
   const { handle, client } = await setup({ 'POST /api/v1/sync/push': () => exampleResponse(ex), 'GET /api/v1/sync/pull': PULL });

@@ -7,7 +7,8 @@ from sync.errors import MUTATION_GAP, Rejected, SyncError
 from sync.messages import (DUPLICATE, MUTATION_ID_REUSED, MUTATION_NAMES, RECORD_EXISTS, REJECTED, Mutation,
                            MutationResult, digest)
 from sync.store import SyncStore
-from sync.wire import entry_rejection, is_stored_int, load_args, parse_push
+from sync.wire import entry_rejection, load_args, parse_push
+from sync.wire_fields import is_stored_int
 
 
 def handle_push(store: SyncStore, user, raw_body: bytes | str, *, max_batch: int) -> dict:

@@ -26,7 +26,7 @@ from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, APPLIED, A
                            MUTATION_ID_REUSED, RECORD_ANSWER, RECORD_PARTY, REJECTED, START, STATUS_LABELS, SUBMIT,
                            Logged, Mutation, MutationResult, Vocabulary)
 from sync.store import SyncStore
-from sync.wire import without_nul
+from sync.wire_fields import without_nul
 
 APPLY = {
     START: mutations.start_inspection, RECORD_ANSWER: mutations.record_answer, ADD_FINDING: mutations.add_finding,

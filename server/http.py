@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 
 from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
@@ -21,7 +22,8 @@ HTTP_MESSAGES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """Under /api/ every error is the JSON envelope (PROTOCOL.md §0), never an HTML page."""
+    return request.path == "/api" or request.path.startswith("/api/")
 
 
 def error_response(status: int, code: str, message: str, errors=None):
@@ -75,8 +77,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(err):
-        db.session.rollback()
         app.logger.exception("unhandled error")
+        try:
+            db.session.rollback()
+        except Exception:  # a dead database must not turn the answer into the framework's HTML page
+            app.logger.exception("rollback after an unhandled error failed")
         return error_response(500, "internal_error", HTTP_MESSAGES[500])
 
     @app.context_processor
@@ -100,6 +105,12 @@ def init_app(app: Flask) -> None:
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
         return local_text(value, fmt)
+
+    @app.template_filter("json_text")
+    def json_text(value, indent: int | None = 1) -> str:
+        """Kept data as JSON a reader can read: Chinese as itself, not \\uXXXX (tojson's escaping is for
+        scripts). Plain text, so autoescaping makes it safe in HTML."""
+        return json.dumps(value, ensure_ascii=False, indent=indent, sort_keys=True, default=str)
 
     def url_if(endpoint, **values):
         """url_for, or None when that page does not exist (yet)."""

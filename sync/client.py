@@ -211,14 +211,17 @@ class SyncClient:
 
     # ---- sync ----
     def sync(self) -> SyncReport:
-        """Upload media, then push the outbox FIFO in batches until it is empty."""
+        """Upload media, then push the outbox FIFO in batches until it is empty (halving a batch the
+        server finds too large)."""
         report = SyncReport()
         self._upload_media(report)
+        size = self.batch
         while True:
-            batch = self.store.pending(self.batch)
+            batch = self.store.pending(size)
             if not batch:
                 return report
-            self._push_batch(batch, report)
+            if not self._push_batch(batch, report):
+                size = max(1, size // 2)
 
     def _upload_media(self, report: SyncReport) -> None:
         for sha in self.store.media_to_upload():
@@ -237,16 +240,16 @@ class SyncClient:
                 self.store.mark_media(sha, failed_code=code)
                 report.media_failed.append((sha, code))
 
-    def _push_batch(self, batch: list[dict], report: SyncReport) -> None:
+    def _push_batch(self, batch: list[dict], report: SyncReport) -> bool:
+        """Push one batch; False when the server found it too large (send fewer at a time)."""
         body = {"protocol": PROTOCOL_VERSION, "client_id": self.client_id, "mutations": batch}
         resp = self._retrying(lambda: self._call("POST", "/api/v1/sync/push", body))
         data = resp.json() or {}
+        if resp.status == 413 and data.get("code") == "batch_too_large" and len(batch) > 1:
+            return False
         if resp.status == 409 and data.get("code") == "mutation_gap":
-            expected = data["errors"]["expected_id"]
-            if expected > batch[0]["id"]:
-                self.store.ack(expected - 1)  # our acknowledgement was lost: those were applied
-                return
-            raise SyncFailed("mutation_gap", data.get("message", ""))
+            self._recover_gap(data, batch[0]["id"])
+            return True
         if resp.status != 200:
             raise SyncFailed(*_error(resp))
         by_id = {m["id"]: m for m in batch}
@@ -258,8 +261,20 @@ class SyncClient:
             else:
                 key = {"applied": "applied", "late": "late", "duplicate": "duplicates"}[r["status"]]
                 setattr(report, key, getattr(report, key) + 1)
-        self.store.ack(data["last_applied_id"])
+        self.store.ack(self.client_id, data["last_applied_id"], {r["id"]: r["status"] for r in data["results"]})
         self._note_clock(data.get("server_time"))
+        return True
+
+    def _recover_gap(self, data: dict, first_id: int) -> None:
+        """expected_id ahead of the batch: our acknowledgement was lost, those were applied. Behind it: the
+        server lost data (a restore from a backup), so the journal goes back into the outbox from there."""
+        expected = data["errors"]["expected_id"]
+        if expected > first_id:
+            self.store.ack(self.client_id, expected - 1)
+            return
+        self.store.requeue_from(self.client_id, expected)
+        if self.store.first_pending_id() != expected:
+            raise SyncFailed("mutation_gap", data.get("message", ""))
 
     def receipt(self, inspection_id: int) -> tuple[dict, list[str]]:
         """The server's receipt and what is wrong with it; an empty list means “证据已全部上传”."""

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 
 from sync.errors import CLIENT_MISMATCH, Rejected, SyncError
 from sync.merge import Answer, is_locked, resolve
-from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, APPLIED, ATTACH_PHOTO, LATE, RECORD_ANSWER,
-                           RECORD_PARTY, START, STATUS_LABELS, Mutation, MutationResult, Vocabulary)
+from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, APPLIED, ATTACH_PHOTO, DUPLICATE, LATE,
+                           MUTATION_ID_REUSED, RECORD_ANSWER, RECORD_PARTY, START, STATUS_LABELS, SUBMIT, Logged,
+                           Mutation, MutationResult, Vocabulary)
 from sync.store import SyncStore
 
 KINDS = {ADD_FINDING: "findings", AMEND_FINDING: "findings", ATTACH_PHOTO: "photos", ADD_SIGNATURE: "signatures",
          RECORD_PARTY: "party", RECORD_ANSWER: "answers"}
+RESULT_KEYS = ("result_categories", "methods", "follow_ups", "summary")
 
 
 @dataclass
@@ -47,6 +49,7 @@ class MemoryStore(SyncStore):
         self.media: set[str] = set()
         self.clients: dict[str, dict] = {}
         self.log_rows: dict[tuple, dict] = {}
+        self.reused_rows: list[dict] = []  # changed contents refused under an already used id
 
     # ---- test set-up and transactions ----
     def add_inspection(self, inspection_id: int, members, checkpoints) -> MemoryInspection:
@@ -55,10 +58,10 @@ class MemoryStore(SyncStore):
         return insp
 
     def snapshot(self):
-        return copy.deepcopy((self.inspections, self.media, self.clients, self.log_rows))
+        return copy.deepcopy((self.inspections, self.media, self.clients, self.log_rows, self.reused_rows))
 
     def restore(self, snap) -> None:
-        self.inspections, self.media, self.clients, self.log_rows = snap
+        self.inspections, self.media, self.clients, self.log_rows, self.reused_rows = snap
 
     def hold_media(self, sha256: str) -> None:
         """A file landed: complete the inspections that waited for it."""
@@ -81,13 +84,25 @@ class MemoryStore(SyncStore):
                             {"client_id": client_id})
         return client["last"]
 
-    def logged_digests(self, client_id, ids):
-        return {i: self.log_rows[(client_id, i)]["digest"] for i in ids if (client_id, i) in self.log_rows}
+    def logged(self, client_id, ids):
+        out = {}
+        for i in ids:
+            row = self.log_rows.get((client_id, i))
+            if row is not None:
+                reused = frozenset(r["digest"] for r in self.reused_rows if (r["client_id"], r["mutation_id"]) == (
+                    client_id, i))
+                out[i] = Logged(row["digest"], row["status"], row["code"], row["message"], row["errors"], reused)
+        return out
 
     def log(self, user, mutation: Mutation, raw_args, result: MutationResult, digest, inspection_id):
-        self.log_rows[(mutation.client_id, mutation.id)] = {
-            "name": mutation.name, "args": raw_args, "status": result.status, "code": result.code,
-            "digest": digest, "inspection_id": inspection_id if inspection_id in self.inspections else None}
+        row = {"client_id": mutation.client_id, "mutation_id": mutation.id, "name": mutation.name,
+               "args": raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}, "status": result.status,
+               "code": result.code, "message": result.message or "", "errors": result.errors, "digest": digest,
+               "inspection_id": inspection_id if inspection_id in self.inspections else None}
+        if result.code == MUTATION_ID_REUSED:
+            self.reused_rows.append(row)
+        else:
+            self.log_rows[(mutation.client_id, mutation.id)] = row
 
     def advance(self, client_id, last_id):
         self.clients[client_id]["last"] = last_id
@@ -110,13 +125,21 @@ class MemoryStore(SyncStore):
             raise Rejected("forbidden", "该检查不属于您所在的检查组")
         if insp.status == "withdrawn":
             raise Rejected("inspection_withdrawn", "该检查已被撤回，此操作未生效（数据已留存，审核人员可见）")
-        if is_locked(insp.status):
+        held = self._held(mutation)
+        if is_locked(insp.status) and not held:
+            if mutation.name == SUBMIT and insp.result == {k: args[k] for k in RESULT_KEYS}:
+                return DUPLICATE, insp.id  # the very result it holds: a replayed outbox
             if mutation.name != START:
                 insp.late.append({"name": mutation.name, "args": args, "client_id": mutation.client_id,
                                   "mutation_id": mutation.id})
             return (APPLIED if mutation.name == START else LATE), insp.id
         getattr(self, "_" + mutation.name.replace(".", "_"))(insp, mutation)
-        return APPLIED, insp.id
+        return (DUPLICATE if held else APPLIED), insp.id
+
+    def _held(self, mutation: Mutation) -> bool:
+        """Whether a record with this mutation's id exists (in any inspection): replayed, not new evidence."""
+        kind = KINDS.get(mutation.name)
+        return kind is not None and any(mutation.args["id"] in i.records[kind] for i in self.inspections.values())
 
     def _touch(self, insp, mutation):
         insp.status = "in_progress" if insp.status == "assigned" else insp.status

@@ -33,6 +33,9 @@ LOCKED_STATUSES = frozenset({"pending_evidence", "submitted", "approved"})
 OPEN_STATUSES = frozenset({"assigned", "in_progress", "returned"})
 
 APPLIED, LATE, REJECTED, DUPLICATE = "applied", "late", "rejected", "duplicate"
+# Codes a push result may carry besides a rejection's: a record the server already held (a replayed outbox),
+# and changed content under an id already used (a rejection, kept for the reviewer).
+RECORD_EXISTS, MUTATION_ID_REUSED = "record_exists", "mutation_id_reused"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,26 @@ class MutationResult:
             out["message"] = self.message or ""
             out["errors"] = self.errors
         return out
+
+
+@dataclass(frozen=True)
+class Logged:
+    """What the store kept of an already consumed mutation id: the first outcome and its payload digest,
+    and the digests of changed contents later refused under the same id."""
+
+    digest: str
+    status: str
+    code: str | None = None
+    message: str = ""
+    errors: dict = field(default_factory=dict)
+    reused: frozenset = frozenset()
+
+    def again(self, mutation_id: int) -> MutationResult:
+        """The answer to the same mutation sent again: `duplicate` when it was applied (or already held),
+        else the first answer (late, or the rejection with its code, message and errors)."""
+        if self.status in (APPLIED, DUPLICATE):
+            return MutationResult(mutation_id, DUPLICATE)
+        return MutationResult(mutation_id, self.status, self.code, self.message, dict(self.errors or {}))
 
 
 @dataclass(frozen=True)

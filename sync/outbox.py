@@ -1,6 +1,8 @@
-"""The reference client's durable state: one SQLite file holding the outbox, media, bundles and receipts.
+"""The reference client's durable state: one SQLite file holding the outbox, the journal of acknowledged
+mutations, media, bundles and receipts, beside the client id and the counter (PROTOCOL.md §7).
 
-Every write commits before the call returns, so a killed process loses nothing it had accepted.
+Every write commits before the call returns, so a killed process loses nothing it had accepted. The
+journal is kept for good (a server restored from a backup may ask for any of it again, §3.2).
 """
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ CREATE TABLE IF NOT EXISTS heads (inspection_id INTEGER, checkpoint_id INTEGER, 
                                   PRIMARY KEY (inspection_id, checkpoint_id));
 CREATE TABLE IF NOT EXISTS bundles (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rejected (id INTEGER PRIMARY KEY, name TEXT, args TEXT, code TEXT, message TEXT);
+CREATE TABLE IF NOT EXISTS journal (client_id TEXT NOT NULL, id INTEGER NOT NULL, name TEXT NOT NULL,
+                                    args TEXT NOT NULL, created_at TEXT NOT NULL, status TEXT,
+                                    PRIMARY KEY (client_id, id));
 CREATE TABLE IF NOT EXISTS receipts (inspection_id INTEGER PRIMARY KEY, body TEXT NOT NULL);
 """
 
@@ -61,14 +66,36 @@ class Outbox:
     def pending_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
 
-    def ack(self, last_id: int) -> None:
-        """Drop every mutation the server has applied (ids up to `last_id`)."""
-        self.db.execute("DELETE FROM outbox WHERE id <= ?", (last_id,))
+    def ack(self, client_id: str, last_id: int, statuses: dict | None = None) -> None:
+        """Move every mutation the server has consumed (ids up to `last_id`) from the outbox to the journal,
+        and never number below it again."""
+        with self._tx():
+            rows = self.db.execute("SELECT id, name, args, created_at FROM outbox WHERE id <= ?", (last_id,)).fetchall()
+            self.db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?, ?, ?)",
+                                [(client_id, i, n, a, c, (statuses or {}).get(i, "applied")) for i, n, a, c in rows])
+            self.db.execute("DELETE FROM outbox WHERE id <= ?", (last_id,))
+            self.set("next_id", max(self.get("next_id", 1), last_id + 1))
+
+    def requeue_from(self, client_id: str, first_id: int) -> int:
+        """After the server lost data: the journaled mutations from `first_id` go back into the outbox."""
+        with self._tx():
+            rows = self.db.execute("SELECT id, name, args, created_at FROM journal WHERE client_id = ? AND id >= ?",
+                                   (client_id, first_id)).fetchall()
+            self.db.executemany("INSERT OR REPLACE INTO outbox (id, name, args, created_at) VALUES (?, ?, ?, ?)", rows)
+            self.db.execute("DELETE FROM journal WHERE client_id = ? AND id >= ?", (client_id, first_id))
+        return len(rows)
+
+    def first_pending_id(self) -> int | None:
+        return self.db.execute("SELECT min(id) FROM outbox").fetchone()[0]
 
     def reject(self, mutation: dict, code: str, message: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO rejected VALUES (?, ?, ?, ?, ?)",
-                        (mutation["id"], mutation["name"], json.dumps(mutation["args"], ensure_ascii=False), code,
-                         message))
+        """Keep a rejected mutation for the user; its record is no evidence the receipt must list."""
+        args = mutation.get("args")
+        with self._tx():
+            self.db.execute("INSERT OR REPLACE INTO rejected VALUES (?, ?, ?, ?, ?)",
+                            (mutation["id"], mutation.get("name"), json.dumps(args, ensure_ascii=False), code, message))
+            if isinstance(args, dict) and args.get("id"):
+                self.db.execute("DELETE FROM sent WHERE record_id = ?", (str(args["id"]),))
 
     def rejected(self) -> list[dict]:
         rows = self.db.execute("SELECT id, name, args, code, message FROM rejected ORDER BY id")

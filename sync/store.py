@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 
-from sync.messages import Mutation, MutationResult, Vocabulary
+from sync.messages import Logged, Mutation, MutationResult, Vocabulary
 
 
 class SyncStore(ABC):
@@ -38,17 +38,21 @@ class SyncStore(ABC):
         """
 
     @abstractmethod
-    def logged_digests(self, client_id: str, ids: list[int]) -> dict[int, str]:
-        """The payload digests of already logged mutations among `ids`."""
+    def logged(self, client_id: str, ids: list[int]) -> dict[int, Logged]:
+        """What was kept of the already logged mutations among `ids` (their first outcome, and the digests
+        of changed contents refused under the same id)."""
 
     @abstractmethod
     def apply(self, user, mutation: Mutation) -> tuple[str, int | None]:
-        """Apply one validated mutation: ("applied" | "late", inspection id); raise Rejected otherwise."""
+        """Apply one validated mutation: ("applied" | "late" | "duplicate", inspection id); raise Rejected
+        otherwise. "duplicate": the server already holds what it carries (a record with this id and the same
+        content, or the very result of a locked inspection), so nothing changed, whatever the client id."""
 
     @abstractmethod
     def log(self, user, mutation: Mutation, raw_args: dict, result: MutationResult, digest: str,
             inspection_id: int | None) -> None:
-        """Keep the mutation, its arguments and its outcome (rejected ones for the reviewer)."""
+        """Keep the mutation, its arguments and its outcome (rejected ones for the reviewer). A result with
+        code mutation_id_reused is changed content under an id already logged: kept beside the first."""
 
     @abstractmethod
     def advance(self, client_id: str, last_id: int) -> None:

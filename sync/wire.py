@@ -3,136 +3,94 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-import uuid
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from sync import PROTOCOL_VERSION
 from sync.errors import (BATCH_TOO_LARGE, MALFORMED_JSON, UNSUPPORTED_PROTOCOL, VALIDATION_ERROR, Rejected,
                          SyncError)
 from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, ATTACH_PHOTO, RECORD_ANSWER, RECORD_PARTY, START,
                            SUBMIT, Vocabulary)
-
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-REQUIRED = {"required": "必填", "null": "不能为空"}
-
-
-class ChineseSchema(Schema):
-    """Refuses unknown fields with a Chinese message."""
-
-    error_messages = {"unknown": "不认识的字段", "type": "应为 JSON 对象"}
-
-
-class Text(fields.String):
-    """A trimmed string with a length range."""
-
-    default_error_messages = {**REQUIRED, "invalid": "应为文本"}
-
-    def __init__(self, max_len: int, min_len: int = 0, **kw):
-        if min_len:
-            kw.setdefault("required", True)
-        else:
-            kw.setdefault("load_default", "")
-        super().__init__(**kw)
-        self.min_len, self.max_len = min_len, max_len
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        value = (super()._deserialize(value, attr, data, **kwargs) or "").strip()
-        if len(value) < self.min_len:
-            raise ValidationError("必填" if self.min_len == 1 else f"至少 {self.min_len} 个字")
-        if len(value) > self.max_len:
-            raise ValidationError(f"不能超过 {self.max_len} 个字")
-        return value
-
-
-class UUIDStr(fields.String):
-    """A UUID, returned as its lowercase canonical string."""
-
-    default_error_messages = {**REQUIRED, "invalid": "应为 UUID"}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return str(uuid.UUID(str(value)))
-        except (ValueError, AttributeError, TypeError):
-            raise self.make_error("invalid") from None
-
-
-class Sha256(fields.String):
-    default_error_messages = {**REQUIRED, "invalid": "应为 64 位小写十六进制 SHA-256"}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not SHA256_RE.match(value):
-            raise self.make_error("invalid")
-        return value
-
-
-def _int(**kw):
-    return fields.Integer(strict=True, error_messages={**REQUIRED, "invalid": "应为整数"}, **kw)
-
-
-def _float(**kw):
-    return fields.Float(allow_none=True, load_default=None, allow_nan=False,
-                        error_messages={**REQUIRED, "invalid": "应为数字", "special": "应为数字"}, **kw)
-
-
-def _when(**kw):
-    return fields.AwareDateTime(error_messages={**REQUIRED, "invalid": "应为带时区的时间（ISO 8601）",
-                                                "invalid_awareness": "时间必须带时区"}, **kw)
-
-
-def _date(**kw):
-    return fields.Date(error_messages={**REQUIRED, "invalid": "应为日期（YYYY-MM-DD）"}, **kw)
-
+from sync.wire_fields import (NUL, NUL_MESSAGE, REQUIRED, TIME_RANGE, ChineseSchema, Day, Sha256, Text, UUIDStr, When,
+                              float_field, has_nul, in_range, int_field, is_stored_int)
 
 class PushSchema(ChineseSchema):
-    protocol = _int(required=True)
+    protocol = int_field(required=True)
     client_id = UUIDStr(required=True)
     mutations = fields.List(fields.Raw(), required=True, error_messages={**REQUIRED, "invalid": "应为列表"})
 
 
-def _mutation(raw, errors: dict, index: int) -> dict | None:
-    """Check one mutation's envelope {id, name, created_at, args} by hand: marshmallow's nested load
-    cost more than the rest of a push, for four fields."""
+ENTRY_FIELDS = frozenset({"id", "name", "created_at", "args"})
+
+
+def _mutation(raw, errors: dict, index: int, nul: bool = True) -> dict | None:
+    """Check one entry {id, name, created_at, args} by hand (marshmallow's nested load cost more than the
+    rest of a push, for four fields).
+
+    An entry that is not an object or has no usable id is an envelope error, recorded in `errors` (the push
+    cannot record it as consumed, so it cannot advance past it). Any other problem is the entry's own:
+    returned under "problems" ({field: message}), for the push to reject that entry alone and keep it.
+    `nul`: whether the body may hold a NUL at all (JSON can only spell it \\u0000).
+    """
     if not isinstance(raw, dict):
         errors[index] = {"_schema": ["应为 JSON 对象"]}
         return None
-    problems = {k: ["不认识的字段"] for k in set(raw) - {"id", "name", "created_at", "args"}}
-    mid, name, args, when = raw.get("id"), raw.get("name"), raw.get("args"), raw.get("created_at")
-    if not isinstance(mid, int) or isinstance(mid, bool) or mid < 1:
-        problems["id"] = ["必填" if mid is None else "应为从 1 开始的整数"]
+    mid = raw.get("id")
+    if not is_stored_int(mid) or mid < 1:
+        errors[index] = {"id": ["必填" if mid is None else "应为从 1 开始的整数（至多 2147483647）"]}
+        return None
+    problems = {str(k).replace(NUL, "␀"): "不认识的字段" for k in sorted(set(raw) - ENTRY_FIELDS, key=str)}
+    name, args = raw.get("name"), raw.get("args")
     if not isinstance(name, str) or not name:
-        problems["name"] = ["必填" if name is None else "应为文本"]
+        problems["name"] = "必填" if name in (None, "") else "应为文本"
+    elif nul and NUL in name:
+        problems["name"] = NUL_MESSAGE
     if not isinstance(args, dict):
-        problems["args"] = ["必填" if args is None else "应为 JSON 对象"]
+        problems["args"] = "必填" if args is None else "应为 JSON 对象"
+    elif nul and has_nul(args):
+        problems["args"] = NUL_MESSAGE
+    if nul and has_nul(raw.get("created_at")):
+        created, trouble = None, NUL_MESSAGE
+    else:
+        created, trouble = _created_at(raw.get("created_at"))
+    if trouble:
+        problems["created_at"] = trouble
+    return {"id": mid, "name": name if isinstance(name, str) else ("" if name is None else str(name)),
+            "created_at": created, "args": args, "problems": problems}
+
+
+def _created_at(when) -> tuple[dt.datetime | None, str | None]:
+    """The entry's device time, or why it is unusable (naming what was sent, for the reviewer)."""
+    if when is None:
+        return None, "必填"
     created = None
     try:
         created = dt.datetime.fromisoformat(when.replace("Z", "+00:00")) if isinstance(when, str) else None
     except ValueError:
         pass
+    sent = f"（收到“{str(when)[:40]}”）"
     if created is None:
-        problems["created_at"] = ["必填" if when is None else "应为带时区的时间（ISO 8601）"]
-    elif created.tzinfo is None:
-        problems["created_at"] = ["时间必须带时区"]
-    if problems:
-        errors[index] = problems
-        return None
-    return {"id": mid, "name": name, "created_at": created, "args": args}
+        return None, "应为带时区的时间（ISO 8601）" + sent
+    if created.tzinfo is None:
+        return None, "时间必须带时区" + sent
+    if not in_range(created):
+        return None, TIME_RANGE + sent
+    return created, None
 
 
 # ---- the arguments of each mutation -------------------------------------------------------------
 
 class _InspectionArgs(ChineseSchema):
-    inspection_id = _int(required=True)
+    inspection_id = int_field(required=True)
 
 
 class StartArgs(_InspectionArgs):
-    started_at = _when(required=True)
+    started_at = When(required=True)
 
 
 class CheckpointArgs(_InspectionArgs):
     id = UUIDStr(required=True)
-    checkpoint_id = _int(required=True)
+    checkpoint_id = int_field(required=True)
     answer = fields.String(required=True, validate=validate.OneOf(
         ["compliant", "noncompliant", "na"], error="应为 compliant（符合）、noncompliant（不符合）或 na（不涉及）"),
         error_messages=REQUIRED)
@@ -142,15 +100,15 @@ class CheckpointArgs(_InspectionArgs):
 
 class FindingArgs(_InspectionArgs):
     id = UUIDStr(required=True)
-    checkpoint_id = _int(allow_none=True, load_default=None)
+    checkpoint_id = int_field(allow_none=True, load_default=None)
     description = Text(4000, 1)
     legal_basis = Text(2000)
     rectification = Text(2000)
-    rectify_by = _date(allow_none=True, load_default=None)
+    rectify_by = Day(allow_none=True, load_default=None)
 
 
 class AmendArgs(FindingArgs):
-    checkpoint_id = _int(allow_none=True, load_default=None)
+    checkpoint_id = int_field(allow_none=True, load_default=None)
     finding_id = UUIDStr(required=True)
     reason = Text(500, 1)
 
@@ -159,16 +117,16 @@ class PhotoArgs(_InspectionArgs):
     id = UUIDStr(required=True)
     sha256 = Sha256(required=True)
     finding_id = UUIDStr(allow_none=True, load_default=None)
-    checkpoint_id = _int(allow_none=True, load_default=None)
+    checkpoint_id = int_field(allow_none=True, load_default=None)
     caption = Text(500)
-    taken_at = _when(required=True)
-    latitude = _float(validate=validate.Range(-90, 90, error="纬度应在 -90 到 90 之间"))
-    longitude = _float(validate=validate.Range(-180, 180, error="经度应在 -180 到 180 之间"))
-    accuracy_m = _float(validate=validate.Range(min=0, error="不能为负数"))
-    width = _int(allow_none=True, load_default=None)
-    height = _int(allow_none=True, load_default=None)
-    bytes = _int(allow_none=True, load_default=None)
-    clock_offset_ms = _int(allow_none=True, load_default=None)
+    taken_at = When(required=True)
+    latitude = float_field(validate=validate.Range(-90, 90, error="纬度应在 -90 到 90 之间"))
+    longitude = float_field(validate=validate.Range(-180, 180, error="经度应在 -180 到 180 之间"))
+    accuracy_m = float_field(validate=validate.Range(min=0, error="不能为负数"))
+    width = int_field(allow_none=True, load_default=None)
+    height = int_field(allow_none=True, load_default=None)
+    bytes = int_field(allow_none=True, load_default=None)
+    clock_offset_ms = int_field(allow_none=True, load_default=None)
 
 
 class SignatureArgs(_InspectionArgs):
@@ -178,8 +136,8 @@ class SignatureArgs(_InspectionArgs):
         ["inspector", "party", "witness"], error="应为 inspector（检查人员）、party（当事人）或 witness（见证人）"),
         error_messages=REQUIRED)
     signer_name = Text(64, 1)
-    inspector_id = _int(allow_none=True, load_default=None)
-    signed_at = _when(required=True)
+    inspector_id = int_field(allow_none=True, load_default=None)
+    signed_at = When(required=True)
 
     @validates_schema
     def _inspector_named(self, data, **kwargs):
@@ -209,13 +167,15 @@ ARGS_SCHEMAS = {
     ATTACH_PHOTO: PhotoArgs(), ADD_SIGNATURE: SignatureArgs(), RECORD_PARTY: PartyArgs(), SUBMIT: SubmitArgs(),
 }
 PUSH_SCHEMA = PushSchema()
+# A whole-push refusal changes nothing, and resending the same body gets the same answer.
+KEPT = "。未同步的记录仍保存在本机，请更新应用后再同步"
 
 
 def parse_push(raw: bytes | str, max_batch: int) -> tuple[dict, list[dict]]:
     """Decode and check a push body; returns (validated envelope, the raw mutation dicts)."""
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise SyncError(*MALFORMED_JSON, "同步数据格式错误（不是合法的 JSON），请重试；如持续出现请更新应用") from None
     if not isinstance(body, dict):
         raise SyncError(*VALIDATION_ERROR, "同步数据有误：应为 JSON 对象", {"_schema": ["应为 JSON 对象"]})
@@ -229,16 +189,22 @@ def parse_push(raw: bytes | str, max_batch: int) -> tuple[dict, list[dict]]:
     try:
         envelope = PUSH_SCHEMA.load(body)
     except ValidationError as err:
-        raise SyncError(*VALIDATION_ERROR, "同步数据有误：" + _summary(err.messages), err.messages) from None
+        raise SyncError(*VALIDATION_ERROR, "同步数据有误：" + _summary(err.messages) + KEPT, err.messages) from None
     errors: dict = {}
-    envelope["mutations"] = [_mutation(raw, errors, i) for i, raw in enumerate(mutations)]
+    nul = (b"\\u0000" if isinstance(raw, bytes) else "\\u0000") in raw
+    envelope["mutations"] = [_mutation(entry, errors, i, nul) for i, entry in enumerate(mutations)]
     ids = [m["id"] for m in envelope["mutations"] if m]
     if not errors and any(b != a + 1 for a, b in zip(ids, ids[1:])):
         errors["_schema"] = ["编号必须连续递增"]
     if errors:
         errors = {"mutations": errors}
-        raise SyncError(*VALIDATION_ERROR, "同步数据有误：" + _summary(errors), errors)
+        raise SyncError(*VALIDATION_ERROR, "同步数据有误：" + _summary(errors) + KEPT, errors)
     return envelope, mutations
+
+
+def entry_rejection(problems: dict) -> Rejected:
+    """The rejection of an entry whose own fields (name, created_at, args itself, unknown keys) are unusable."""
+    return Rejected("invalid_args", "操作数据有误：" + _summary(problems), problems)
 
 
 def load_args(name: str, args: dict, vocab: Vocabulary) -> dict:

@@ -79,6 +79,14 @@ export async function pendingCounts(db) {
   return counts;
 }
 
+const RECORD_LISTS = { answer: 'answers', finding: 'findings', photo: 'photos', signature: 'signatures', party: 'party' };
+
+/** Whether the bundle already shows the record an entry carries (a replay the server answered `duplicate`). */
+function holdsRecord(bundle, entry) {
+  const list = RECORD_KINDS[entry.name] && bundle.record && bundle.record[RECORD_LISTS[RECORD_KINDS[entry.name]]];
+  return Array.isArray(list) && list.some((r) => r.id === entry.args.id);
+}
+
 function attentionRow(entry, result, when) {
   return {
     kind: 'rejected', inspection_id: entry.inspection_id, mutation: entry, code: result.code || 'rejected',
@@ -102,7 +110,7 @@ export function acknowledge(db, clientId, lastAppliedId, results, when = nowIso(
         rejected.push(e);
       } else {
         const bundle = await req(s[S.INSPECTIONS].get(e.inspection_id));
-        if (bundle) await req(s[S.INSPECTIONS].put(applyMutation(bundle, e)));
+        if (bundle && !holdsRecord(bundle, e)) await req(s[S.INSPECTIONS].put(applyMutation(bundle, e)));
       }
       await req(s[S.JOURNAL].put({ ...e, client_id: clientId, status: r.status, code: r.code || null, acked_at: when }));
       await req(s[S.OUTBOX].delete(e.id));

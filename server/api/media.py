@@ -40,15 +40,18 @@ def put(sha256):
     return json_response(body, 201 if created else 200)
 
 
+NOT_HELD = "服务器上还没有这个文件（可能尚未上传），请稍后同步后再看"
+
+
 @bp.route("/<sha256>", methods=["HEAD"])
 @token_required
 def head(sha256):
-    """200 when the server holds the file, 404 when not."""
+    """200 when the server holds the file, 404 (the API's JSON error, without its body) when not."""
     media_store.check_hash_format(sha256)
     row = db.session.get(MediaFile, sha256)
     db.session.commit()  # the token's sliding expiry
     if row is None or not media_store.store_for(current_app.config).has(sha256):
-        return Response(status=404)
+        raise NotFound(NOT_HELD)
     resp = Response(status=200)
     resp.headers["Content-Length"] = str(row.byte_size)
     resp.headers["Content-Type"] = media_http.MIME[row.format]
@@ -74,7 +77,7 @@ def _send(sha256: str, *, thumb: bool):
     media_store.check_hash_format(sha256)
     row = media_http.held(db.session, current_app.config, sha256, thumb=thumb)
     if row is None:
-        raise NotFound("服务器上还没有这个文件（可能尚未上传），请稍后同步后再看")
+        raise NotFound(NOT_HELD)
     media_store.require_readable(db.session, g.api_user, sha256)
     db.session.commit()  # the token's sliding expiry
     return media_http.send(current_app.config, row, thumb=thumb)

@@ -29,10 +29,13 @@ class SyncClient(db.Model):
 
 
 class MutationLog(db.Model):
-    """One pushed mutation and what became of it (applied / late / rejected), arguments kept."""
+    """One pushed mutation and what became of it (applied / late / duplicate / rejected), arguments kept.
+
+    A (client, mutation id) has one row, its first outcome, plus one row (rejected, code mutation_id_reused)
+    per changed content later sent under the same id, kept for the reviewer."""
 
     __tablename__ = "sync_mutations"
-    __table_args__ = (UniqueConstraint("client_id", "mutation_id"),)
+    __table_args__ = (UniqueConstraint("client_id", "mutation_id", "digest", name="uq_sync_mutations_payload"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(ForeignKey("sync_clients.client_id"))
@@ -40,7 +43,7 @@ class MutationLog(db.Model):
     name: Mapped[str] = mapped_column(String(64))
     args: Mapped[dict | None] = mapped_column(JSONType)
     digest: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # applied / late / rejected
+    status: Mapped[str] = mapped_column(String(16))  # applied / late / duplicate / rejected
     code: Mapped[str | None] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text, default="")
     errors: Mapped[dict] = mapped_column(JSONType, default=dict)

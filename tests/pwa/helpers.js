@@ -50,9 +50,9 @@ export function jsonResponse(status, body, headers = {}) {
 
 /** The Response an example's server gave. */
 export function exampleResponse(example) {
-  const { status, body } = example.response;
-  if (example.request.method === 'HEAD') return new Response(null, { status });
-  return jsonResponse(status, concrete(body));
+  const { status, body, headers = {} } = example.response;
+  if (example.request.method === 'HEAD') return new Response(null, { status, headers });
+  return jsonResponse(status, concrete(body), headers);
 }
 
 /**

@@ -24,26 +24,31 @@ function serverNames() {
   return keys.map((k) => constants[k]);
 }
 
-/** Every push in the examples (the request and the setup steps): [{mutations, results}]. */
+/**
+ * Every answered push in the examples: [{mutations, results}]. Setup steps have no recorded answer (and some
+ * replay another example's request, rejections included), so the names are judged by the requests' results.
+ */
 function pushes() {
   const out = [];
   for (const ex of Object.values(examples())) {
-    for (const step of [...(ex.setup || []), ex.request]) {
-      if (!step.json || !Array.isArray(step.json.mutations)) continue;
-      const results = step === ex.request && ex.response.body ? ex.response.body.results || [] : [];
-      out.push({ example: ex.name, mutations: step.json.mutations, results });
-    }
+    const step = ex.request;
+    if (!step.json || !Array.isArray(step.json.mutations) || !ex.response.body) continue;
+    out.push({ example: ex.name, mutations: step.json.mutations, results: ex.response.body.results || [] });
   }
   return out;
 }
 
-/** The names the examples send, split by whether the server refused them as unknown. */
+/** The names the examples send, split by whether the server accepted them or refused them as unknown. */
 function exampleNames() {
   const known = new Set();
   const unknown = new Set();
   for (const { mutations, results } of pushes()) {
-    const refused = new Set(results.filter((r) => r.code === 'unknown_mutation').map((r) => r.id));
-    for (const m of mutations) (refused.has(m.id) ? unknown : known).add(m.name);
+    const status = new Map(results.map((r) => [r.id, r]));
+    for (const m of mutations) {
+      const r = status.get(m.id);
+      if (r && r.code === 'unknown_mutation') unknown.add(m.name);
+      else if (r && r.status !== 'rejected') known.add(m.name);
+    }
   }
   return { known, unknown };
 }

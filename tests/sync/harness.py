@@ -114,6 +114,10 @@ class MemoryHarness:
     def log(self) -> dict:
         return {k: (v["status"], v["code"], v["args"]) for k, v in self.store.log_rows.items()}
 
+    def reused(self) -> list:
+        """(client id, mutation id, args) of the changed contents kept under an already used id."""
+        return [(r["client_id"], r["mutation_id"], r["args"]) for r in self.store.reused_rows]
+
     def last_applied(self, client_id: str) -> int:
         return self.store.clients.get(client_id, {"last": 0})["last"]
 
@@ -213,7 +217,12 @@ class SqlHarness:
     def log(self) -> dict:
         from server.models.sync import MutationLog
         return {(r.client_id, r.mutation_id): (r.status, r.code, r.args)
-                for r in self.session.query(MutationLog).all()}
+                for r in self.session.query(MutationLog).all() if r.code != "mutation_id_reused"}
+
+    def reused(self) -> list:
+        from server.models.sync import MutationLog
+        return [(r.client_id, r.mutation_id, r.args) for r in self.session.query(MutationLog).filter_by(
+            code="mutation_id_reused").order_by(MutationLog.id)]
 
     def last_applied(self, client_id: str) -> int:
         from server.models.sync import SyncClient

@@ -109,3 +109,59 @@ def test_two_members_see_each_others_work_and_conflicts(phone, session):
     a.answer(1, 1, "noncompliant", note="复核：许可证已过期")  # a saw both heads: this resolves it
     a.sync()
     assert not b.pull()[1]["has_conflicts"]
+
+
+def test_a_server_restored_from_a_backup_gets_the_journal_again(phone, session):
+    from server.models.sync import MutationLog, SyncClient as ClientRow
+    c = phone()
+    c.pull()
+    for cp in (1, 2):
+        c.answer(1, cp, "compliant", note="现场核查")
+    c.sync()
+    # The server goes back to a backup taken before that push: the answers and the position are gone.
+    session.query(CheckpointAnswer).delete()
+    session.query(MutationLog).delete()
+    session.query(ClientRow).update({"last_mutation_id": 0})
+    session.commit()
+    c.add_finding(1, "消防器材过期", checkpoint_id=1)
+    report = c.sync()  # the server asks from id 1: the journal goes back out, then the new finding
+    assert report.rejected == [] and report.applied == 3
+    assert session.query(CheckpointAnswer).count() == 2 and c.store.pending_count() == 0
+    assert c.receipt(1)[1] == []
+
+
+def test_a_rejected_record_is_not_reported_missing_from_the_receipt(phone, session):
+    c = phone()
+    c.pull()
+    c.answer(1, 99, "compliant")  # not on the checklist: rejected, kept in 需要处理
+    for cp in (1, 2):
+        c.answer(1, cp, "compliant")
+    report = c.sync()
+    assert report.rejected == [(1, "unknown_checkpoint")] and [r["code"] for r in c.store.rejected()] == [
+        "unknown_checkpoint"]
+    assert c.receipt(1)[1] == []  # coverage is of what the server accepted; the rejection is shown apart
+
+
+def test_a_batch_the_server_finds_too_large_is_sent_in_halves(phone, app, session):
+    app.config["SYNC_MAX_BATCH"] = 3
+    c = phone()
+    c.pull()
+    for n in range(7):
+        c.answer(1, 1 + n % 2, "compliant", note=f"第 {n} 次")
+    report = c.sync()
+    assert report.applied == 7 and session.query(CheckpointAnswer).count() == 7
+
+
+def test_a_counter_that_went_back_is_moved_past_the_servers_position(phone, session):
+    c = phone()
+    c.pull()
+    for cp in (1, 2):
+        c.answer(1, cp, "compliant")
+    c.sync()
+    c.store.set("next_id", 1)  # the counter restored from an old copy, apart from the outbox
+    c.answer(1, 1, "noncompliant", note="被占用的编号")
+    report = c.sync()
+    assert report.rejected == [(1, "mutation_id_reused")]  # refused, kept on the server for the reviewer
+    c.answer(1, 1, "noncompliant", note="重新录入")
+    assert c.sync().applied == 1 and c.store.get("next_id") == 4
+    assert session.query(CheckpointAnswer).filter_by(note="重新录入").count() == 1

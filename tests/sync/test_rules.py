@@ -100,18 +100,33 @@ def test_a_change_committed_just_behind_the_cursor_is_still_delivered():
     assert sorted(b["id"] for b in pull_page(store, me, cursor)["inspections"]) == [1, 2]
 
 
-@pytest.mark.parametrize("mutations,field", [
-    ([{"id": 1, "name": "inspection.start", "created_at": "2024-05-06T09:00:00", "args": {}}], "created_at"),
-    ([{"id": 0, "name": "inspection.start", "created_at": "2024-05-06T09:00:00Z", "args": {}}], "id"),
-    ([{"id": 1, "name": "inspection.start", "created_at": "2024-05-06T09:00:00Z", "args": []}], "args"),
-    ([{"id": 1, "name": "x", "created_at": "2024-05-06T09:00:00Z", "args": {}, "extra": 1}], "extra"),
-])
-def test_bad_envelopes_name_the_field(mutations, field):
+def _parse(mutations):
     import json
+    return parse_push(json.dumps({"protocol": 1, "client_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                                  "mutations": mutations}), 500)
+
+
+@pytest.mark.parametrize("entry,field", [
+    ({"id": 1, "name": "inspection.start", "created_at": "2024-05-06T09:00:00", "args": {}}, "created_at"),
+    ({"id": 1, "name": "inspection.start", "created_at": "2024-05-06T09:00:00Z", "args": []}, "args"),
+    ({"id": 1, "name": "x", "created_at": "2024-05-06T09:00:00Z", "args": {}, "extra": 1}, "extra"),
+    ({"id": 1, "created_at": "2024-05-06T09:00:00Z", "args": {}}, "name"),
+    ({"id": 1, "name": "x", "created_at": "9999-12-31T23:59:59-14:00", "args": {}}, "created_at"),
+])
+def test_an_entrys_own_problems_are_named_for_its_rejection_alone(entry, field):
+    envelope, _ = _parse([entry, {"id": 2, "name": "x", "created_at": "2024-05-06T09:00:00Z", "args": {}}])
+    first, second = envelope["mutations"]
+    assert list(first["problems"]) == [field] and second["problems"] == {}
+
+
+@pytest.mark.parametrize("entry", [
+    {"id": 0, "name": "inspection.start", "created_at": "2024-05-06T09:00:00Z", "args": {}},
+    {"name": "inspection.start", "created_at": "2024-05-06T09:00:00Z", "args": {}},
+])
+def test_an_entry_without_a_usable_id_is_an_envelope_error_naming_it(entry):
     with pytest.raises(SyncError) as err:
-        parse_push(json.dumps({"protocol": 1, "client_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-                               "mutations": mutations}), 500)
-    assert err.value.code == "validation_error" and field in err.value.errors["mutations"][0]
+        _parse([entry])
+    assert err.value.code == "validation_error" and "id" in err.value.errors["mutations"][0]
 
 
 def test_ids_must_count_up_without_holes():
@@ -120,3 +135,9 @@ def test_ids_must_count_up_without_holes():
     with pytest.raises(SyncError, match="编号必须连续递增"):
         parse_push(json.dumps({"protocol": 1, "client_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
                                "mutations": ms}), 500)
+
+
+def test_json_nested_past_the_parsers_depth_is_malformed_not_a_crash():
+    with pytest.raises(SyncError) as err:
+        parse_push("[" * 100_000 + "]" * 100_000, 500)
+    assert err.value.code == "malformed_json"

@@ -36,13 +36,13 @@ def test_push_skips_already_applied_mutations(h):
     assert h.state(insp) == before and len(h.log()) == 2
 
 
-def test_a_reused_mutation_id_with_other_content_is_reported_not_applied(h):
+def test_a_reused_mutation_id_with_other_content_is_refused_not_applied(h):
     insp, cps = h.new_inspection()
     d = Device("wang")
     h.push("wang", d.client_id, [answer(d, insp, cps[0], "compliant")])
     other = Device("wang", d.client_id)
     resp = h.push("wang", d.client_id, [answer(other, insp, cps[0], "noncompliant")])
-    assert statuses(resp) == [(1, "duplicate", "mutation_id_reused")]
+    assert statuses(resp) == [(1, "rejected", "mutation_id_reused")]
     assert [a[2] for a in h.state(insp)["answers"]] == ["compliant"]
 
 
@@ -155,7 +155,7 @@ def test_record_ids_are_idempotent_and_guarded(h):
     resp = h.push("wang", d.client_id, [answer(d, insp, cps[0], "compliant", rid=rid),
                                          answer(d, insp, cps[0], "compliant", rid=rid),
                                          answer(d, insp, cps[0], "na", rid=rid)])
-    assert statuses(resp) == [(1, "applied", None), (2, "applied", None), (3, "rejected", "id_conflict")]
+    assert statuses(resp) == [(1, "applied", None), (2, "duplicate", "record_exists"), (3, "rejected", "id_conflict")]
     assert len(h.state(insp)["answers"]) == 1
 
 

@@ -21,7 +21,7 @@ from server.models.fieldwork import (CheckpointAnswer, Finding, LateEvidence, Me
                                      Signature)
 from server.models.inspections import Inspection
 from server.models.types import utcnow
-from server.services.fieldwork.record_index import RecordIndex, SessionIndex, checkpoint_ids
+from server.services.fieldwork.record_index import KINDS, RecordIndex, SessionIndex, checkpoint_ids
 from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import DEPT_STAFF, STAFF, in_scope
@@ -89,12 +89,25 @@ def _open(session: Session, actor, origin: Origin, index: Index, name: str, args
     if insp.status == "withdrawn":
         raise Conflict("该检查已被撤回，此操作未生效（数据已留存，审核人员可见）", code="inspection_withdrawn")
     if is_locked(insp.status):
+        if KINDS.get(name) is not None and index.get(KINDS[name], args.get("id")) is not None:
+            return insp  # a replayed record, not late evidence: _append finds it (a no-op) or refuses other content
         if name != START:
             session.add(LateEvidence(inspection_id=insp.id, name=name, args=_jsonable(args), sha256=args.get("sha256"),
                                      status_at_arrival=insp.status, **origin.columns(insp)))
             insp.changed_at = utcnow()
         return None
     return insp
+
+
+def resubmitted(index: Index, actor, args: dict) -> bool:
+    """Whether an inspection.submit repeats the very result a locked inspection of the actor's group holds
+    (a replayed outbox): nothing to store, not even as late evidence."""
+    insp = index.inspection(args["inspection_id"])
+    if insp is None or not is_member(actor, insp) or not is_locked(insp.status):
+        return False
+    held = (list(insp.result_categories or []), list(insp.methods or []), list(insp.follow_ups or []),
+            insp.summary or "")
+    return held == (list(args["result_categories"]), list(args["methods"]), list(args["follow_ups"]), args["summary"])
 
 
 def _jsonable(value):

@@ -18,13 +18,15 @@ from server.models.sync import MutationLog, SyncClient
 from server.models.types import utcnow
 from server.services.fieldwork import mutations, records as fieldwork_records
 from server.services.fieldwork.bundles import bundle
-from server.services.fieldwork.record_index import RecordIndex
+from server.services.fieldwork.record_index import KINDS, RecordIndex
 from server.services.kernel import audit
 from sync.errors import CLIENT_MISMATCH, Rejected, SyncError
 from sync.merge import is_locked
-from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, ATTACH_PHOTO, RECORD_ANSWER, RECORD_PARTY, START,
-                           STATUS_LABELS, SUBMIT, Mutation, MutationResult, Vocabulary)
+from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, APPLIED, ATTACH_PHOTO, DUPLICATE,
+                           MUTATION_ID_REUSED, RECORD_ANSWER, RECORD_PARTY, REJECTED, START, STATUS_LABELS, SUBMIT,
+                           Logged, Mutation, MutationResult, Vocabulary)
 from sync.store import SyncStore
+from sync.wire_fields import without_nul
 
 APPLY = {
     START: mutations.start_inspection, RECORD_ANSWER: mutations.record_answer, ADD_FINDING: mutations.add_finding,
@@ -101,32 +103,46 @@ class SqlSyncStore(SyncStore):
         if hasattr(self, "_autoflush"):
             self.session.autoflush = self._autoflush
 
-    def logged_digests(self, client_id: str, ids: list[int]) -> dict[int, str]:
-        rows = self.session.execute(select(MutationLog.mutation_id, MutationLog.digest).where(
-            MutationLog.client_id == client_id, MutationLog.mutation_id.in_(ids)))
-        return dict(rows.all())
+    def logged(self, client_id: str, ids: list[int]) -> dict[int, Logged]:
+        log = MutationLog
+        rows = self.session.execute(select(log.mutation_id, log.digest, log.status, log.code, log.message, log.errors)
+                                    .where(log.client_id == client_id, log.mutation_id.in_(ids)).order_by(log.id)).all()
+        reused: dict = defaultdict(set)
+        for r in rows:
+            if r.code == MUTATION_ID_REUSED:
+                reused[r.mutation_id].add(r.digest)
+        return {r.mutation_id: Logged(r.digest, r.status, r.code, r.message or "", r.errors or {},
+                                      frozenset(reused[r.mutation_id]))
+                for r in rows if r.code != MUTATION_ID_REUSED}
 
     def apply(self, user, mutation: Mutation) -> tuple[str, int | None]:
+        args = mutation.args
+        if mutation.name == SUBMIT and mutations.resubmitted(self._index, user, args):
+            return DUPLICATE, args["inspection_id"]
+        model = KINDS.get(mutation.name)
+        held = model is not None and self._index.get(model, args["id"]) is not None  # a replayed record
         origin = mutations.Origin(user=user, client_id=mutation.client_id, mutation_id=mutation.id,
                                   created_at=mutation.created_at, received_at=utcnow())
         try:
-            status = APPLY[mutation.name](self.session, user, origin, self._index, **mutation.args)
+            status = APPLY[mutation.name](self.session, user, origin, self._index, **args)
         except AppError as err:
             code = "invalid_args" if err.code in GENERIC_CODES else err.code
             raise Rejected(code, err.message, err.errors if isinstance(err.errors, dict) else {}) from None
-        return status, mutation.args["inspection_id"]
+        return (DUPLICATE if held and status == APPLIED else status), args["inspection_id"]
 
     def log(self, user, mutation: Mutation, raw_args, result: MutationResult, digest: str, inspection_id) -> None:
         exists = inspection_id is not None and self._index.inspection(inspection_id) is not None
+        name, args = mutation.name[:64], raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}
+        if result.status == REJECTED:  # kept as sent, but for a NUL (text cannot hold it: always rejected): ␀
+            name, args = without_nul(name), without_nul(args)
         self._log_rows.append(dict(
-            client_id=mutation.client_id, mutation_id=mutation.id, name=mutation.name[:64],
-            args=raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}, digest=digest,
+            client_id=mutation.client_id, mutation_id=mutation.id, name=name, args=args, digest=digest,
             status=result.status, code=result.code, message=result.message or "", errors=result.errors,
             inspection_id=inspection_id if exists else None, user_id=user.id,
             device_name=self._client.device_name if self._client else "", created_at=mutation.created_at,
             received_at=utcnow()))
         if exists:
-            self._touched[inspection_id].append([mutation.id, mutation.name, result.status, result.code])
+            self._touched[inspection_id].append([mutation.id, name, result.status, result.code])
 
     def advance(self, client_id: str, last_id: int) -> None:
         self.session.execute(_ADVANCE, {"client": client_id, "last": last_id})

@@ -127,3 +127,24 @@ def test_the_dashboard_counts_what_needs_attention(client, session, login, synce
     rows = {label: value for label, value, _ in dashboard_panel(session)["rows"]}
     assert rows["7 天内被拒绝的同步操作"] == 1 and rows["7 天内提交后到达的补充证据"] == 1
     assert rows["有效的移动设备登录"] == 2
+
+
+def test_rejected_data_reads_as_typed_on_the_office_page_and_a_replay_is_shown_as_such(client, session, login):
+    one_inspection(session)
+    wang = {"Authorization": f"Bearer {api_login(client, 'wangjg', '王建国的手机')}"}
+    d = Device("wang")
+    kept = answer(d, 1, 77, "noncompliant", note="灭火器过期<b>3</b>个")
+    recorded = answer(d, 1, 1, "compliant")
+    client.post("/api/v1/sync/push", headers=wang, json={"protocol": 1, "client_id": d.client_id,
+                                                         "mutations": [kept, recorded]})
+    reinstalled = Device("wang")
+    client.post("/api/v1/sync/push", headers=wang, json={"protocol": 1, "client_id": reinstalled.client_id,
+                                                         "mutations": [dict(recorded, id=1)]})
+    reused = dict(answer(Device("wang", d.client_id), 1, 2, "na", note="编号重复的记录"), id=2)
+    client.post("/api/v1/sync/push", headers=wang, json={"protocol": 1, "client_id": d.client_id,
+                                                         "mutations": [reused]})
+    page = login(staff(session)).get("/office/inspections/1").get_data(as_text=True)
+    assert "灭火器过期&lt;b&gt;3&lt;/b&gt;个" in page and "\\u" not in page  # readable, still escaped
+    assert "<b>3</b>" not in page
+    assert "被拒绝的同步操作（2 条）" in page and "编号重复的记录" in page  # the reused id is kept for review
+    assert "已有，未重复保存" in page  # the replayed record

@@ -5,7 +5,7 @@ A (client, mutation id) had one row; changed content sent later under the same i
 becomes (client, mutation id, payload digest).
 
 Revision ID: 54d55142574c
-Revises: bd645d6d6559
+Revises: 81c1f9124a58
 Create Date: 2026-12-03 09:17:54.344814
 
 """
@@ -18,7 +18,7 @@ from sqlalchemy import Text  # noqa: F401  (JSONB variants render astext_type=Te
 
 # revision identifiers, used by Alembic.
 revision = '54d55142574c'
-down_revision = 'bd645d6d6559'
+down_revision = '81c1f9124a58'
 branch_labels = None
 depends_on = None
 

@@ -117,7 +117,10 @@ class SqlSyncStore(SyncStore):
         return status, mutation.args["inspection_id"]
 
     def log(self, user, mutation: Mutation, raw_args, result: MutationResult, digest: str, inspection_id) -> None:
-        exists = inspection_id is not None and self._index.inspection(inspection_id) is not None
+        # Kept on the inspection only when the sender is in its group: a push for someone else's inspection
+        # (forbidden) stays on the sender's own device record, never on that inspection (PROTOCOL §3.2).
+        insp = self._index.inspection(inspection_id) if inspection_id is not None else None
+        exists = insp is not None and mutations.is_member(user, insp)
         self._log_rows.append(dict(
             client_id=mutation.client_id, mutation_id=mutation.id, name=mutation.name[:64],
             args=raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}, digest=digest,

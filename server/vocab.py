@@ -98,6 +98,7 @@ class Role(LabelledEnum):
     OFFICE = "office", "科室工作人员"
     LEADER = "leader", "领导"
     INSPECTOR = "inspector", "执法检查人员"
+    DEPT_STAFF = "dept_staff", "部门工作人员"
 
 
 class Method(LabelledEnum):

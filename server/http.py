@@ -86,10 +86,15 @@ def init_app(app: Flask) -> None:
             g.user = session_store.resolve(db.session, raw, idle=idle)
             if g.user is None:
                 session.pop("sid", None)
-            db.session.commit()  # last_seen_at, or an idle session ended
+            if db.session.dirty:
+                db.session.commit()  # last_seen_at (at most once a minute), or an idle session ended
 
     app.after_request(security_headers)
+    _error_handlers(app)
+    _template_helpers(app)
 
+
+def _error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def handle_app_error(err: AppError):
         db.session.rollback()
@@ -124,6 +129,8 @@ def init_app(app: Flask) -> None:
         app.logger.exception("unhandled error")
         return error_response(500, "internal_error", HTTP_MESSAGES[500])
 
+
+def _template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject_user():
         return {"current_user": g.get("user")}

@@ -21,7 +21,7 @@ from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from server.models.fieldwork import (CheckpointAnswer, Finding, LateEvidence, MediaFile, PartyRecord, Photo,
                                      Signature)
 from server.models.accounts import User
-from server.models.inspections import Inspection
+from server.models.inspections import Inspection, InspectionMember
 from server.models.types import utcnow
 from server.services.fieldwork.record_index import RecordIndex, SessionIndex, checkpoint_ids
 from server.services.kernel import audit
@@ -129,22 +129,35 @@ def configure(*, colleague_signatures: bool = True) -> None:
 
 def _check_file(session: Session, actor, index: Index, args: dict, what: str) -> None:
     """A photo or signature may name a file only if it is not another group's: every inspection that
-    already refers to it must be one the sender may see, and a file already held must have been uploaded
-    by the sender or a member of this group (otherwise naming its hash would open it for download)."""
+    already refers to it must be one of the sender's groups, and a file already held must have been
+    uploaded by the sender or a member of this group (otherwise naming its hash would open it for download)."""
     insp = index.inspection(args["inspection_id"])
     if insp is None or not is_member(actor, insp):
         return  # _open refuses it (not_found / forbidden)
     sha256 = args["sha256"]
-    refs = union_all(*(select(m.inspection_id).where(m.sha256 == sha256) for m in (Photo, Signature, LateEvidence)))
-    others = set(session.scalars(refs)) - {insp.id}
-    foreign = any(not can_view(actor, session.get(Inspection, i)) for i in others)
-    held = session.get(MediaFile, sha256)
-    if not foreign and held is not None and held.uploaded_by_id not in (None, actor.id):
-        uploader = session.get(User, held.uploaded_by_id)
-        foreign = uploader is None or uploader.inspector_id not in {m.inspector_id for m in insp.active_members}
+    foreign, held, uploader = session.execute(_file_use_query(), {"sha": sha256, "insp": insp.id,
+                                                                  "inspector": actor.inspector_id}).one()
+    if not foreign and held and uploader not in (None, actor.id):
+        user = session.get(User, uploader)
+        foreign = user is None or user.inspector_id not in {m.inspector_id for m in insp.active_members}
     if foreign:
         raise PermissionDenied(f"{what}文件（SHA-256 {sha256[:12]}…）属于其他检查组的检查，不能引用到本检查"
                                "（数据已留存，审核人员可见）", errors={"sha256": sha256})
+
+
+@functools.cache
+def _file_use_query():
+    """One round trip: does another inspection outside the sender's groups use the file; is it held, by whom."""
+    sha = bindparam("sha")
+    refs = union_all(*(select(m.inspection_id.label("inspection_id")).where(m.sha256 == sha)
+                       for m in (Photo, Signature, LateEvidence))).subquery()
+    mine = select(InspectionMember.inspection_id).where(InspectionMember.inspector_id == bindparam("inspector"),
+                                                        InspectionMember.active.is_(True))
+    foreign = (select(literal(1)).select_from(refs)
+               .where(refs.c.inspection_id != bindparam("insp"), refs.c.inspection_id.not_in(mine)).limit(1))
+    held = select(literal(1)).where(MediaFile.sha256 == sha)
+    uploader = select(MediaFile.uploaded_by_id).where(MediaFile.sha256 == sha)
+    return select(foreign.scalar_subquery(), held.scalar_subquery(), uploader.scalar_subquery())
 
 
 def write_pending(index: Index, *, flush: bool = True, also: tuple = ()) -> None:

@@ -137,8 +137,10 @@ def _audit_page(check=None):
         db.session, g.user, action=filters.get("action", ""), actor_name=filters.get("actor", ""),
         object_type=filters.get("object_type", ""), object_id=filters.get("object_id", ""), seq=_int_arg("seq"),
         page=_int_arg("page", 1))
+    latest = audit_heads.latest(db.session)
+    overdue = latest is None or utcnow() - latest.signed_at > dt.timedelta(hours=24)
     return render_template("office/audit_log.html", page=page, filters=filters, check=check,
-                           latest_head=audit_heads.latest(db.session),
+                           latest_head=latest, head_overdue=overdue and page.total > 0,
                            action_label=audit_log_service.action_label, detail_text=audit_log_service.detail_text,
                            object_labels=audit_log_service.OBJECT_LABELS,
                            **audit_log_service.filter_choices(db.session, g.user))

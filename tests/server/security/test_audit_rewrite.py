@@ -170,10 +170,11 @@ def test_an_admin_or_leader_publishes_on_demand(app, session, login):
     leader = create_user(session, role="leader")
     session.commit()
     c = login(leader)
+    assert "已超过 24 小时没有发布链头" in c.get("/office/audit-log").get_data(as_text=True)
     resp = c.post("/office/audit-log/publish-head")
     assert resp.status_code == 302
     page = c.get("/office/audit-log").get_data(as_text=True)
-    assert "已发布第 1 号链头" in page and "最近发布：第 1 号链头" in page
+    assert "已发布第 1 号链头" in page and "最近发布：第 1 号链头" in page and "已超过 24 小时" not in page
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "audit.publish_head"))
     assert entry.actor_id == leader.id
     check = c.post("/office/audit-log/verify").get_data(as_text=True)

@@ -1,10 +1,11 @@
 """The application factory."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 
 from server.config import Defaults, database_url
 from server.extensions import api, csrf, db, migrate
@@ -18,6 +19,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     _finish_config(app)
+    proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if proxies:  # the client's address (login throttling) and scheme come from the proxy's headers
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
 
     import server.models  # noqa: F401  (every table on the metadata, for migrations and create_all)
 
@@ -28,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.init_app(app)
 
     _register_approval_kinds()
+    _install_service_settings(app)
     from server import http
     http.init_app(app)
     _register_doors(app)
@@ -47,6 +53,17 @@ def _register_approval_kinds() -> None:
                               *referrals_criminal.APPROVAL_KINDS])
 
 
+def _install_service_settings(app: Flask) -> None:
+    """Settings the services read without Flask: the audit chain's key, who decides approvals, whose
+    signatures a phone may submit."""
+    from server.services.fieldwork import mutations
+    from server.services.kernel import approvals, audit
+
+    audit.use_key_source(lambda: current_app.config["AUDIT_CHAIN_KEY"] if has_app_context() else None)
+    approvals.configure(admin_decides=bool(app.config["APPROVALS_ADMIN_DECIDES"]))
+    mutations.configure(colleague_signatures=bool(app.config["SIGNATURE_COLLEAGUES_ON_DEVICE"]))
+
+
 def _finish_config(app: Flask) -> None:
     os.makedirs(app.instance_path, exist_ok=True)
     cfg = app.config
@@ -57,6 +74,11 @@ def _finish_config(app: Flask) -> None:
         cfg["SECRET_KEY"] = _dev_secret(app.instance_path)
     if production:
         cfg["SESSION_COOKIE_SECURE"] = True
+    from server import keys
+
+    cfg["AUDIT_CHAIN_KEY"] = keys.audit_chain_key(cfg, app.instance_path, production)
+    cfg["AUDIT_HEAD_KEY"] = keys.head_signing_key(cfg, app.instance_path, production)
+    cfg["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(minutes=int(cfg["SESSION_IDLE_MINUTES"]))
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg.get("SQLALCHEMY_DATABASE_URI") or database_url(cfg, app.instance_path)
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
@@ -68,13 +90,9 @@ def _finish_config(app: Flask) -> None:
 
 def _dev_secret(instance_path: str) -> str:
     """A random key kept in the instance folder so development sessions survive restarts."""
-    path = os.path.join(instance_path, "dev-secret-key")
-    if not os.path.exists(path):
-        with open(path, "w") as fh:
-            fh.write(secrets.token_hex(32))
-        os.chmod(path, 0o600)
-    with open(path) as fh:
-        return fh.read().strip()
+    from server.keys import instance_file
+
+    return instance_file(os.path.join(instance_path, "dev-secret-key"), lambda: secrets.token_hex(32).encode()).decode()
 
 
 def _register_doors(app: Flask) -> None:

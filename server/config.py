@@ -17,10 +17,31 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # set True behind TLS (production turns it on)
+    SESSION_IDLE_MINUTES = 480  # an office session ends after a working day without a request
     WTF_CSRF_TIME_LIMIT = None
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_MINUTES = 15
+    TRUSTED_PROXY_COUNT = 0  # reverse proxies in front whose X-Forwarded-For/-Proto to trust (1 behind nginx)
+    # The audit chain's HMAC key and the Ed25519 key that signs its published heads; both required in
+    # production, kept outside the database (development: files in the instance folder, made once).
+    AUDIT_KEY = None
+    AUDIT_KEY_FILE = None
+    AUDIT_SIGNING_KEY_FILE = None
+    # Login throttling (OWASP): growing delays per account at each door, per client address across names,
+    # and per remembered device; never a lock. Delay after n failures: 0 below the free count, then
+    # base × 2^(n − free), at most the maximum; counts are forgotten after a quiet period.
+    LOGIN_FREE_FAILURES = 5
+    LOGIN_ADDRESS_FREE_FAILURES = 10
+    LOGIN_DELAY_BASE_SECONDS = 30
+    LOGIN_DELAY_MAX_SECONDS = 900
+    LOGIN_FORGET_HOURS = 24
+    LOGIN_DEVICE_COOKIE_DAYS = 180
     TOKEN_TTL_DAYS = 30
+    # Separation of duties: leader approvals (plans, publication, referrals, 补抽) are decided by leaders
+    # only; True lets an admin decide them too.
+    APPROVALS_ADMIN_DECIDES = False
+    # A group member's signature may be drawn on a colleague's phone (one phone per group, offline); the
+    # record keeps whose account submitted it and the office shows it. False: each inspector signs only
+    # from their own account, and a colleague's signature pushed by someone else is rejected (kept).
+    SIGNATURE_COLLEAGUES_ON_DEVICE = True
     PAGE_SIZE = 50
     # flask-smorest / OpenAPI
     API_TITLE = "spotcheck API"

@@ -13,7 +13,8 @@ from server.errors import AppError
 from server.extensions import db
 from server.models.types import utcnow
 from server.schemas.auth import TokenRequestSchema, TokenSchema
-from server.services.accounts import tokens
+from server.http import client_address, device_nonce, remember_device
+from server.services.accounts import throttle, tokens
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="设备登录")
 
@@ -59,18 +60,21 @@ def token_required(view):
 @bp.arguments(TokenRequestSchema)
 @bp.response(201, TokenSchema)
 def issue(data):
-    """Exchange a username and password for a device token (inspectors only)."""
+    """Exchange a username and password for a device token (inspectors only); throttled by growing delays
+    (429 `login_throttled` with Retry-After), counted apart from the office's login."""
     cfg = current_app.config
     try:
         raw, token = tokens.issue_token(db.session, username=data["username"], password=data["password"],
                                         device_name=data["device_name"], ttl_days=cfg["TOKEN_TTL_DAYS"],
-                                        max_failures=cfg["LOGIN_MAX_FAILURES"], lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
+                                        policy=throttle.Policy.from_config(cfg), address=client_address(),
+                                        device=device_nonce("api", data["username"]))
     except AppError:
-        db.session.commit()  # keep the failure count, as the office login does
+        db.session.commit()  # keep the failure count and its audit entry, as the office login does
         raise
     db.session.commit()
-    return schema_response(TokenSchema(), {"token": raw, "token_type": "Bearer", "expires_at": token.expires_at,
+    resp = schema_response(TokenSchema(), {"token": raw, "token_type": "Bearer", "expires_at": token.expires_at,
                                            "server_time": utcnow(), "user": token.user}, 201)
+    return remember_device(resp, "api", token.user.username)
 
 
 @bp.delete("/token")

@@ -1,6 +1,6 @@
 """All models, imported so that metadata and migrations see every table."""
-from server.models.accounts import ApiToken, User  # noqa: F401
-from server.models.audit import AuditEntry, AuditHead  # noqa: F401
+from server.models.accounts import ApiToken, LoginThrottle, User, UserSession  # noqa: F401
+from server.models.audit import AuditEntry, AuditHead, PublishedHead  # noqa: F401
 from server.models.registry import (  # noqa: F401
     Checkpoint, CreditRating, Department, InspectionItem, Inspector, Recusal, Target,
 )

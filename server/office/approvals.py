@@ -18,11 +18,11 @@ def approvals_inbox():
     pending = approvals.pending(db.session, g.user)
     decided = approvals.decided(db.session, g.user, limit=30)
     return render_template("office/approvals.html", pending=pending, decided=decided,
-                           kinds=approvals.KIND_LABELS, can_decide=g.user.role in ("leader", "admin"))
+                           kinds=approvals.KIND_LABELS, can_decide=approvals.may_decide(g.user))
 
 
 @bp.post("/approvals/decide")
-@login_required("leader", "admin")
+@login_required(approvals.deciders)
 def approvals_decide():
     """Approve or refuse the chosen approvals together: all of them take effect, or none."""
     chosen, verdict, note = ids("approval_id"), form("decision"), form("note")
@@ -45,6 +45,9 @@ def approvals_decide():
 OBJECT_PAGES = {"publications": ("office.publication_detail", "pub_id"),
                 "referrals": ("office.referral_detail", "referral_id"),
                 "plans": ("office.plan_detail", "plan_id")}
+
+
+bp.add_app_template_global(approvals.may_decide, "may_decide_approvals")
 
 
 @bp.app_template_global("approval_link")

@@ -8,7 +8,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from server.errors import AppError
 from server.extensions import db
-from server.http import login_required
+from server.http import login_required, safe_next
 from server.office import bp
 from server.office.forms import form, page_arg
 from server.services.followup import credit
@@ -44,9 +44,7 @@ def credit_create(inspection_id: int):
 @bp.post("/credit/<int:record_id>/repair")
 @login_required(*STAFF)
 def credit_repair(record_id: int):
-    back = request.form.get("back") or url_for("office.credit_records")
-    if not back.startswith("/office/"):
-        back = url_for("office.credit_records")
+    back = safe_next(request.form.get("back"), url_for("office.credit_records"))
     return _apply(lambda: credit.repair(db.session, g.user, record_id, form("reason")), back)
 
 

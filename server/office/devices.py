@@ -1,5 +1,8 @@
-"""Office (admin): every device token, with its user and last sync, and revocation per device."""
+"""Office (admin): every device token, with its user and last sync, the rejected pushes kept on the
+device's own record, and revocation per device."""
 from __future__ import annotations
+
+import json
 
 from flask import flash, g, redirect, render_template, request, url_for
 
@@ -15,7 +18,9 @@ from server.services.accounts import tokens
 def devices():
     rows = tokens.list_tokens(db.session, g.user)
     clients = tokens.clients_by_token(db.session, g.user, [t.id for t in rows])
-    return render_template("office/devices.html", rows=rows, clients=clients, now=utcnow())
+    unfiled = tokens.unfiled_rejections(db.session, g.user, [c.client_id for cs in clients.values() for c in cs])
+    return render_template("office/devices.html", rows=rows, clients=clients, now=utcnow(), unfiled=unfiled,
+                           pretty=lambda args: json.dumps(args, ensure_ascii=False, indent=1))
 
 
 @bp.post("/devices/<int:token_id>/revoke")

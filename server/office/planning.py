@@ -7,7 +7,7 @@ from urllib.parse import quote
 from flask import Response, current_app, g, render_template, request, url_for
 
 from server.extensions import db
-from server.http import login_required
+from server.http import login_required, safe_next
 from server.office import bp
 from server.office.forms import field_errors, run
 from server.services.kernel import approvals
@@ -118,13 +118,11 @@ def plan_adjust(plan_id: int):
 
 
 @bp.post("/approvals/<int:approval_id>/decide-here")
-@login_required("leader", "admin")
+@login_required(approvals.deciders)
 def decide_here(approval_id: int):
     """A leader decides from the plan or task page itself (the inbox is office.approvals)."""
     approve = request.form.get("decision") == "approve"
-    back = request.form.get("back", "")
-    if not back.startswith("/office/") or "//" in back:
-        back = url_for("office.plans")
+    back = safe_next(request.form.get("back", ""), url_for("office.plans"))
     return run(lambda: approvals.decide(db.session, g.user, approval_id, approve=approve,
                                         note=request.form.get("note", "")),
                "已批准" if approve else "已不批准", back)

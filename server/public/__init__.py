@@ -9,6 +9,7 @@ NAV = [
     ("public.tasks", "抽查任务与抽取验证"),
     ("public.results", "抽查结果"),
     ("public.draw_method", "抽取方法说明"),
+    ("public.audit_heads", "操作日志链头"),
 ]
 
 
@@ -22,3 +23,4 @@ def inject_nav():
 from server.public import pages  # noqa: E402,F401
 from server.public import results  # noqa: E402,F401
 from server.public import draws  # noqa: E402,F401
+from server.public import audit  # noqa: E402,F401

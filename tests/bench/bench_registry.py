@@ -108,13 +108,14 @@ SEARCHES = [
 
 def _bench_search(label: str, app, db) -> None:
     from server.models.registry import Target
-    from server.services.accounts import credentials
+    from server.services.accounts import credentials, sessions
     from server.services.registry import search
     user = credentials.create_user(db.session, None, username="bench", password="password123", role="office")
     db.session.commit()
     client = app.test_client()
     with client.session_transaction() as s:
-        s["uid"], s["pwv"] = user.id, user.password_hash[-12:]
+        s["sid"] = sessions.start(db.session, user)  # a server-side session, as a form login makes
+    db.session.commit()
     for name, kwargs, query in SEARCHES:
         page_args = {k: v for k, v in kwargs.items() if k != "page"}
         page_no = kwargs.get("page", 1)

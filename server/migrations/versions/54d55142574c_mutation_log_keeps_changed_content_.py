@@ -10,9 +10,7 @@ Create Date: 2026-12-03 09:17:54.344814
 
 """
 from alembic import op
-import sqlalchemy as sa
 
-import server.models.types
 from sqlalchemy import Text  # noqa: F401  (JSONB variants render astext_type=Text())
 
 

@@ -1,15 +1,15 @@
-"""Reading the audit log (admin and leader): filtered pages, newest first, and a hash-chain check."""
+"""Reading the audit log (admin and leader): filtered pages, newest first, the full check of the keyed
+chain and its published heads, and publishing a head on demand."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models.audit import AuditEntry
 from server.services.kernel.paging import PER_PAGE, Page, paginate
-from server.services.kernel import audit
+from server.services.kernel import audit, audit_heads
 from server.services.kernel.permissions import require_role
 
 READERS = ("admin", "leader")
@@ -19,18 +19,24 @@ OBJECT_LABELS = {
     "departments": "部门", "credit_ratings": "信用等级", "recusals": "回避声明", "plans": "抽查计划",
     "tasks": "抽查任务", "draws": "抽取", "inspections": "检查", "approvals": "审批", "referrals": "移送",
     "credit_records": "信用记录", "publications": "公示", "api_tokens": "设备令牌", "imports": "导入", "demo": "演示数据",
+    "login": "登录", "login_throttles": "登录限制", "session": "会话", "audit": "操作日志",
+    "audit_published_heads": "日志链头",
 }
 VERB_LABELS = {
     "create": "新建", "update": "修改", "delete": "删除", "deactivate": "停用", "activate": "启用",
     "set_password": "重置密码", "locked": "登录锁定", "import": "导入", "export": "导出", "publish": "发布",
     "approve": "批准", "reject": "驳回", "return": "退回", "submit": "提交", "draw": "抽取", "load": "加载",
     "revoke": "吊销", "withdraw": "撤回", "correct": "更正", "repair": "信用修复", "request": "申请", "decide": "审批",
+    "failure": "失败", "throttle": "限流", "clear": "清除限制", "logout": "退出登录", "end": "结束会话",
+    "rekey": "启用密钥链", "publish_head": "发布链头",
 }
 
 
 # Detail keys that the foundation and several areas write in English.
 DETAIL_LABELS = {"username": "用户名", "role": "角色", "revoked_tokens": "吊销的设备令牌", "minutes": "锁定分钟数",
-                 "name": "名称", "code": "编号", "status": "状态", "reason": "原因", "count": "数量"}
+                 "name": "名称", "code": "编号", "status": "状态", "reason": "原因", "count": "数量",
+                 "door": "登录入口", "address": "来源地址", "failures": "失败次数", "scope": "限制范围",
+                 "until": "限制至", "sessions": "结束的会话", "number": "链头编号", "seq": "日志条数"}
 
 
 def action_label(action: str) -> str:
@@ -81,21 +87,15 @@ def filter_choices(session: Session, actor) -> dict:
             "object_types": [(t, OBJECT_LABELS.get(t, t)) for t in types]}
 
 
-@dataclass
-class ChainCheck:
-    total: int
-    problems: list[audit.AuditProblem]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def bad_seqs(self) -> set[int]:
-        return {p.seq for p in self.problems}
-
-
-def check_chain(session: Session, actor) -> ChainCheck:
-    """Walk the whole hash chain (services.kernel.audit.verify) and say which entries were edited or deleted."""
+def check_chain(session: Session, actor, key: audit.ChainKey, public_key, copies: list[dict] | None = None
+                ) -> audit_heads.Check:
+    """The full check (services.kernel.audit_heads.verify_all): the chain under the key, and every
+    published head; names each edited, deleted or rewritten entry and each head that disagrees."""
     require_role(actor, *READERS)
-    return ChainCheck(session.scalar(select(func.count(AuditEntry.id))), audit.verify(session))
+    return audit_heads.verify_all(session, key, public_key, copies)
+
+
+def publish_head(session: Session, actor, signing_key):
+    """Publish a signed head of the chain now (admin or leader), besides the daily command."""
+    require_role(actor, *READERS)
+    return audit_heads.publish_head(session, signing_key, actor, by=actor.username)

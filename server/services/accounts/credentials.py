@@ -1,7 +1,9 @@
-"""Users: creation, password checks with limited attempts."""
+"""Users: creation, passwords, and logins throttled by growing delays (accounts/throttle.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -10,11 +12,13 @@ from server.errors import Conflict, TooManyRequests, Unauthorized, ValidationErr
 from server.models.accounts import User
 from server.models.registry import Inspector
 from server.models.types import utcnow
+from server.services.accounts import sessions, throttle
 from server.services.accounts.passwords import check_password, hash_password
 from server.services.kernel import audit
 from server.vocab import Role
 
 MIN_PASSWORD = 8
+BAD_CREDENTIALS = "用户名或密码错误"
 
 
 def create_user(session: Session, actor, *, username: str, password: str, role: str, display_name: str = "",
@@ -59,23 +63,98 @@ def set_password(session: Session, actor, user: User, password: str) -> None:
     audit.record(session, actor, "user.set_password", user)
 
 
-def authenticate(session: Session, username: str, password: str, *, max_failures: int = 5,
-                 lock_minutes: int = 15, now: dt.datetime | None = None) -> User:
-    """The user for these credentials; counts failures and locks the account after too many."""
+@dataclass(frozen=True)
+class Attempt:
+    """One login attempt: at which door, with what, from where; `device` is the nonce of this client's
+    device cookie when it is valid for this username (it has logged in as them before)."""
+
+    door: str
+    username: str
+    password: str
+    address: str = ""
+    device: str | None = None
+
+    @property
+    def name(self) -> str:
+        return (self.username or "").strip().lower()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked for unknown names, so they take as long as known ones."""
+    return hash_password("spotcheck-no-such-user")
+
+
+def authenticate(session: Session, attempt: Attempt | str, password: str = "", *,
+                 policy: throttle.Policy = throttle.Policy(), now: dt.datetime | None = None) -> User:
+    """The user for these credentials (an Attempt, or a username and password at the office door).
+    Throttled attempts are refused before the password is looked at (429 saying when to try again);
+    failures are counted and audited. The answers never tell a known name from an unknown one."""
+    if not isinstance(attempt, Attempt):
+        attempt = Attempt("office", attempt, password)
     now = now or utcnow()
-    user = session.scalar(select(User).where(func.lower(User.username) == (username or "").strip().lower()))
-    if user is not None and user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise TooManyRequests(f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试或联系管理员")
-    if user is None or not user.is_active or not check_password(user.password_hash, password or ""):
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= max_failures:
-                user.locked_until = now + dt.timedelta(minutes=lock_minutes)
-                user.failed_logins = 0
-                audit.record(session, None, "user.locked", user, detail={"minutes": lock_minutes})
-        raise Unauthorized("用户名或密码错误")
-    user.failed_logins = 0
-    user.locked_until = None
+    keys = throttle.keys_for(attempt.door, attempt.name, attempt.address, attempt.device)
+    _refuse_if_throttled(session, attempt, keys, now)
+    user = session.scalar(select(User).where(func.lower(User.username) == attempt.name)) if attempt.name else None
+    good = check_password(user.password_hash if user is not None else _dummy_hash(), attempt.password or "")
+    if user is None or not user.is_active or not good:
+        reason = "unknown_user" if user is None else "inactive" if not user.is_active else "wrong_password"
+        _fail(session, policy, attempt, keys, user, reason, now)
+    throttle.clear_keys(session, [(door, attempt.name) for door in throttle.DOORS]
+                        + ([("device", attempt.device)] if attempt.device else []))
     user.last_login_at = now
     return user
+
+
+def _detail(attempt: Attempt, **more) -> dict:
+    return {"username": (attempt.username or "")[:64], "door": attempt.door,
+            "address": throttle.address_key(attempt.address), **more}
+
+
+def _refuse_if_throttled(session: Session, attempt: Attempt, keys, now: dt.datetime) -> None:
+    blocked = throttle.blocking(session, keys, now)
+    if not blocked:
+        return
+    until = max(r.blocked_until for r in blocked)
+    for row in throttle.refuse(blocked):  # one audit entry per throttle, not per refused attempt
+        audit.record(session, None, "login.throttle", object_type="login_throttles", object_id=row.id,
+                     detail=_detail(attempt, scope=row.scope, failures=row.failures, until=until.isoformat()))
+    raise TooManyRequests(f"登录尝试次数过多，{throttle.wait_text(until, now)}；如急需登录，请联系系统管理员",
+                          code="login_throttled", errors=_retry(until, now))
+
+
+def _retry(until: dt.datetime, now: dt.datetime) -> dict:
+    return {"retry_at": until.isoformat(), "retry_after": max(1, int((until - now).total_seconds() + 0.999))}
+
+
+def _fail(session: Session, policy, attempt: Attempt, keys, user: User | None, reason: str, now) -> None:
+    failures, until = throttle.record_failure(session, policy, keys, username=attempt.username or "",
+                                              address=attempt.address, now=now)
+    audit.record(session, None, "login.failure", user, object_type="users" if user else "",
+                 detail=_detail(attempt, reason=reason, failures=failures))
+    if until is None:
+        raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials")
+    raise Unauthorized(f"{BAD_CREDENTIALS}；尝试次数过多，{throttle.wait_text(until, now)}", code="bad_credentials",
+                       errors=_retry(until, now))
+
+
+def change_password(session: Session, user: User, current: str, new: str, *,
+                    policy: throttle.Policy = throttle.Policy(), address: str = "") -> None:
+    """A user changes their own password; the current one is checked (and throttled) like a login, and
+    every session of the user ends (the caller opens a fresh one for this browser)."""
+    attempt = Attempt("office", user.username, current, address)
+    keys = [("office", attempt.name)]
+    now = utcnow()
+    _refuse_if_throttled(session, attempt, keys, now)
+    if not check_password(user.password_hash, current or ""):
+        try:
+            _fail(session, policy, attempt, keys, user, "change_password", now)
+        except Unauthorized as err:
+            raise ValidationError(err.message.replace(BAD_CREDENTIALS, "当前密码不正确"),
+                                  errors={"current": "不正确"}) from None
+    if len(new or "") < MIN_PASSWORD:
+        raise ValidationError(f"新密码至少 {MIN_PASSWORD} 位", errors={"password": "太短"})
+    if new == current:
+        raise ValidationError("新密码不能与当前密码相同", errors={"password": "与当前密码相同"})
+    set_password(session, user, user, new)
+    sessions.end_all(session, user, "password")

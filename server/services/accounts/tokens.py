@@ -5,14 +5,14 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.errors import PermissionDenied, Unauthorized, ValidationError
 from server.models.accounts import ApiToken, User
-from server.models.sync import SyncClient
+from server.models.sync import MutationLog, SyncClient
 from server.models.types import utcnow
-from server.services.accounts import credentials
+from server.services.accounts import credentials, throttle
 from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import require_role
@@ -27,17 +27,15 @@ def hash_token(raw: str) -> str:
 
 
 def issue_token(session: Session, *, username: str, password: str, device_name: str, ttl_days: int = 30,
-                max_failures: int = 5, lock_minutes: int = 15) -> tuple[str, ApiToken]:
-    """Check the credentials (with the office's attempt limit) and issue a token for one device."""
+                policy: throttle.Policy = throttle.Policy(), address: str = "",
+                device: str | None = None) -> tuple[str, ApiToken]:
+    """Check the credentials (throttled at the API door, apart from the office's) and issue a token for one
+    device; `device` is the nonce of the phone's device cookie when it is valid for this username."""
     device_name = (device_name or "").strip()
     if not device_name or len(device_name) > 100:
         raise ValidationError("请填写设备名称（1–100 个字）", errors={"device_name": "1–100 个字"})
-    try:
-        user = credentials.authenticate(session, username, password, max_failures=max_failures,
-                                     lock_minutes=lock_minutes)
-    except Unauthorized as err:
-        err.code = "bad_credentials"
-        raise
+    user = credentials.authenticate(session, credentials.Attempt("api", username, password, address, device),
+                                    policy=policy)
     if user.role != "inspector":
         raise PermissionDenied("只有执法检查人员可以登录移动端；科室人员请使用办公页面")
     raw = secrets.token_urlsafe(32)
@@ -84,6 +82,12 @@ def revoke_token(session: Session, actor, token_id: int, *, reason: str = "") ->
     return token
 
 
+def revoke_all(session: Session, user: User) -> int:
+    """Revoke every live token of `user` (password reset, deactivation); returns how many."""
+    return session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=utcnow())).rowcount
+
+
 def list_tokens(session: Session, actor) -> list[ApiToken]:
     """Every device token, newest use first (admins only)."""
     require_role(actor, "admin")
@@ -96,4 +100,21 @@ def clients_by_token(session: Session, actor, token_ids: list[int]) -> dict[int,
     out: dict[int, list[SyncClient]] = {}
     for c in session.scalars(select(SyncClient).where(SyncClient.token_id.in_(token_ids))):
         out.setdefault(c.token_id, []).append(c)
+    return out
+
+
+def unfiled_rejections(session: Session, actor, client_ids: list[str], limit: int = 50) -> dict[str, list[MutationLog]]:
+    """Per app install: rejected mutations kept on the device's own record because they belong to no
+    inspection of the sender (another group's inspection, or none at all), newest first (admins only)."""
+    require_role(actor, "admin")
+    if not client_ids:
+        return {}
+    out: dict[str, list[MutationLog]] = {}
+    rows = session.scalars(select(MutationLog).where(MutationLog.client_id.in_(client_ids),
+                                                     MutationLog.inspection_id.is_(None),
+                                                     MutationLog.status == "rejected")
+                           .order_by(MutationLog.received_at.desc(), MutationLog.id.desc()).limit(limit * 4))
+    for r in rows:
+        if len(out.setdefault(r.client_id, [])) < limit:
+            out[r.client_id].append(r)
     return out

@@ -1,15 +1,17 @@
-"""User administration (admin only): list, create, deactivate, reactivate and reset passwords."""
+"""User administration (admin only): list, create, deactivate, reactivate, reset passwords, and see and
+clear login throttles."""
 from __future__ import annotations
 
+import datetime as dt
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from server.errors import Conflict, ValidationError
-from server.models.accounts import ApiToken, User
+from server.models.accounts import LoginThrottle, User
 from server.models.registry import Department, Inspector
 from server.models.types import utcnow
-from server.services.accounts import credentials
+from server.services.accounts import credentials, sessions, throttle, tokens
 from server.services.kernel import audit
 from server.services.kernel.permissions import require_role
 from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
@@ -79,33 +81,86 @@ def deactivate_user(session: Session, actor, user_id: int, reason: str) -> User:
     if not reason:
         raise ValidationError("请填写停用原因", errors={"reason": "必填"})
     user.is_active = False
-    revoked = session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                              .values(revoked_at=utcnow())).rowcount
-    audit.record(session, actor, "user.deactivate", user, detail={"username": user.username, "revoked_tokens": revoked},
-                 reason=reason)
+    revoked = tokens.revoke_all(session, user)
+    ended = sessions.end_all(session, user, "deactivate")
+    audit.record(session, actor, "user.deactivate", user, detail={"username": user.username, "revoked_tokens": revoked,
+                                                                  "sessions": ended}, reason=reason)
     return user
 
 
 def activate_user(session: Session, actor, user_id: int) -> User:
-    """Re-enable a disabled account and clear any login lock."""
+    """Re-enable a disabled account and clear its login throttles."""
     require_role(actor, "admin")
     user = _get(session, user_id)
     if user.is_active:
         raise Conflict(f"账号 {user.username} 已经是启用状态")
     user.is_active = True
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.clear_keys(session, account_keys(user))
     audit.record(session, actor, "user.activate", user, detail={"username": user.username})
     return user
 
 
 def reset_password(session: Session, actor, user_id: int, password: str) -> User:
-    """Set a new password chosen by the admin; ends the user's sessions and clears a login lock."""
+    """Set a new password chosen by the admin: every session of the user ends, every phone token is
+    revoked (whoever held the old password is out everywhere), and the login throttles are cleared."""
     require_role(actor, "admin")
     user = _get(session, user_id)
     if len(password or "") < credentials.MIN_PASSWORD:
         raise ValidationError(f"新密码至少 {credentials.MIN_PASSWORD} 位", errors={"password": "太短"})
     credentials.set_password(session, actor, user, password)
-    user.failed_logins = 0
-    user.locked_until = None
+    revoked = tokens.revoke_all(session, user)
+    ended = sessions.end_all(session, user, "reset")
+    throttle.clear_keys(session, account_keys(user))
+    audit.record(session, actor, "session.end", user, detail={"username": user.username, "sessions": ended,
+                                                              "revoked_tokens": revoked}, reason="重置密码")
+    return user
+
+
+def account_keys(user: User) -> list[tuple[str, str]]:
+    """The throttle keys of a user's account, at both doors."""
+    return [(door, user.username.lower()) for door in throttle.DOORS]
+
+
+def throttle_states(session: Session, actor, users: list[User], now: dt.datetime | None = None) -> dict[int, dict]:
+    """Per user on a page: failures counted against the account and until when a login waits."""
+    require_role(actor, "admin")
+    now = now or utcnow()
+    by_name = {u.username.lower(): u.id for u in users}
+    if not by_name:
+        return {}
+    out: dict[int, dict] = {}
+    for row in session.scalars(select(LoginThrottle).where(LoginThrottle.scope.in_(throttle.DOORS),
+                                                           LoginThrottle.key.in_(list(by_name)))):
+        state = out.setdefault(by_name[row.key], {"failures": 0, "until": None})
+        state["failures"] += row.failures
+        if row.blocked_until and row.blocked_until > now and (state["until"] is None or row.blocked_until > state["until"]):
+            state["until"] = row.blocked_until
+    return out
+
+
+def list_throttles(session: Session, actor, *, now: dt.datetime | None = None, limit: int = 200) -> list[LoginThrottle]:
+    """Every counter with failures in the quiet period, the most recent first (admins only)."""
+    require_role(actor, "admin")
+    now = now or utcnow()
+    since = now - dt.timedelta(hours=24 * 7)
+    return list(session.scalars(select(LoginThrottle).where(LoginThrottle.last_failure_at >= since)
+                                .order_by(LoginThrottle.last_failure_at.desc()).limit(limit)))
+
+
+def clear_throttle(session: Session, actor, throttle_id: int) -> LoginThrottle:
+    """An admin forgets one counter: the next attempt under it is not delayed."""
+    require_role(actor, "admin")
+    row = get_or_raise(session, LoginThrottle, throttle_id, "该登录限制已不存在（可能已自动解除）")
+    audit.record(session, actor, "login.clear", row, detail={"scope": row.scope, "key": row.key,
+                                                             "failures": row.failures})
+    session.delete(row)
+    return row
+
+
+def clear_user_throttles(session: Session, actor, user_id: int) -> User:
+    """An admin clears the throttles of one account (both doors)."""
+    require_role(actor, "admin")
+    user = _get(session, user_id)
+    throttle.clear_keys(session, account_keys(user))
+    audit.record(session, actor, "login.clear", user, detail={"username": user.username})
     return user

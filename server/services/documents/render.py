@@ -8,7 +8,6 @@ are written atomically (temporary file + rename) under config PDF_CACHE_DIR.
 from __future__ import annotations
 
 import concurrent.futures
-import csv
 import hashlib
 import io
 import json
@@ -33,6 +32,7 @@ from server.services.documents import contexts, followup_context
 from server.services.documents.lists import visible
 from server.services.fieldwork.media_store import FilesystemMediaStore
 from server.services.kernel.paging import get_or_raise
+from server.services.registry.spreadsheets import write_csv
 from server.services.kernel.permissions import STAFF, require_role
 
 TEMPLATES = {"record": "record.html", "notice": "notice.html", "plan": "plan.html",
@@ -318,15 +318,14 @@ def produce_many(jobs: list[Job], settings: Settings) -> list[bytes]:
 
 def _zip(jobs: list[Job], pdfs: list[bytes], inspections: list[Inspection], title: str) -> bytes:
     buf = io.BytesIO()
-    index = io.StringIO()
-    writer = csv.writer(index)
-    writer.writerow(["文件名", "文书编号", "检查对象", "统一社会信用代码", "检查状态", "SHA-256"])
+    index = []
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
         for job, data, inspection in zip(jobs, pdfs, inspections):
             zf.writestr(job.filename, data)
-            writer.writerow([job.filename, job.context["doc"]["number"], job.context["target"]["name"],
-                             job.context["target"]["uscc"], inspection.status, hashlib.sha256(data).hexdigest()])
-        zf.writestr(f"{title}目录.csv", "\ufeff" + index.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
+            index.append([job.filename, job.context["doc"]["number"], job.context["target"]["name"],
+                          job.context["target"]["uscc"], inspection.status, hashlib.sha256(data).hexdigest()])
+        zf.writestr(f"{title}目录.csv", write_csv(["文件名", "文书编号", "检查对象", "统一社会信用代码", "检查状态",
+                                                 "SHA-256"], index), compress_type=zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 

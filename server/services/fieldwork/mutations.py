@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -19,7 +20,8 @@ from sqlalchemy.orm import Session
 from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from server.models.fieldwork import (CheckpointAnswer, Finding, LateEvidence, MediaFile, PartyRecord, Photo,
                                      Signature)
-from server.models.inspections import Inspection
+from server.models.accounts import User
+from server.models.inspections import Inspection, InspectionMember
 from server.models.types import utcnow
 from server.services.fieldwork.record_index import KINDS, RecordIndex, SessionIndex, checkpoint_ids
 from server.services.kernel import audit
@@ -136,6 +138,48 @@ def _check_checkpoint(index: Index, insp: Inspection, checkpoint_id: int | None)
                               errors={"checkpoint_id": checkpoint_id})
 
 
+POLICY = {"colleague_signatures": True}  # create_app sets it from SIGNATURE_COLLEAGUES_ON_DEVICE
+_NO_INSPECTION = SimpleNamespace(active_members=[])
+
+
+def configure(*, colleague_signatures: bool = True) -> None:
+    """Whether a group member's signature may be captured on a colleague's phone (DESIGN §7's one phone)."""
+    POLICY["colleague_signatures"] = colleague_signatures
+
+
+def _check_file(session: Session, actor, index: Index, args: dict, what: str) -> None:
+    """A photo or signature may name a file only if it is not another group's: every inspection that
+    already refers to it must be one of the sender's groups, and a file already held must have been
+    uploaded by the sender or a member of this group (otherwise naming its hash would open it for download)."""
+    insp = index.inspection(args["inspection_id"])
+    if insp is None or not is_member(actor, insp):
+        return  # _open refuses it (not_found / forbidden)
+    sha256 = args["sha256"]
+    foreign, held, uploader = session.execute(_file_use_query(), {"sha": sha256, "insp": insp.id,
+                                                                  "inspector": actor.inspector_id}).one()
+    if not foreign and held and uploader not in (None, actor.id):
+        user = session.get(User, uploader)
+        foreign = user is None or user.inspector_id not in {m.inspector_id for m in insp.active_members}
+    if foreign:
+        raise PermissionDenied(f"{what}文件（SHA-256 {sha256[:12]}…）属于其他检查组的检查，不能引用到本检查"
+                               "（数据已留存，审核人员可见）", errors={"sha256": sha256})
+
+
+@functools.cache
+def _file_use_query():
+    """One round trip: does another inspection outside the sender's groups use the file; is it held, by whom."""
+    sha = bindparam("sha")
+    refs = union_all(*(select(m.inspection_id.label("inspection_id")).where(m.sha256 == sha)
+                       for m in (Photo, Signature, LateEvidence))).subquery()
+    mine = select(InspectionMember.inspection_id).where(InspectionMember.inspector_id == bindparam("inspector"),
+                                                        InspectionMember.active.is_(True))
+    foreign = (select(literal(1)).select_from(refs)
+               .where(refs.c.inspection_id != bindparam("insp"), refs.c.inspection_id.not_in(mine)).limit(1))
+    held = select(literal(1)).where(MediaFile.sha256 == sha)
+    uploader = select(MediaFile.uploaded_by_id).where(MediaFile.sha256 == sha)
+    return select(foreign.scalar_subquery(), held.scalar_subquery(), uploader.scalar_subquery())
+
+
 def write_pending(index: Index, *, flush: bool = True, also: tuple = ()) -> None:
     """Write the records `index` holds but has not inserted yet, and the `also` batches [(model, rows)];
     with flush, the session's changes too."""
@@ -228,6 +272,7 @@ def amend_finding(session: Session, actor, origin: Origin, index: Index, **args)
 
 def attach_photo(session: Session, actor, origin: Origin, index: Index, **args) -> str:
     """Append a photo record; its file may already be held or arrive later by media PUT."""
+    _check_file(session, actor, index, args, "照片")
     insp = _open(session, actor, origin, index, ATTACH_PHOTO, args)
     if insp is None:
         return LATE
@@ -241,11 +286,18 @@ def attach_photo(session: Session, actor, origin: Origin, index: Index, **args) 
 
 
 def add_signature(session: Session, actor, origin: Origin, index: Index, **args) -> str:
-    """Append a signature of a group member, the party on site or a witness."""
+    """Append a signature of a group member, the party on site or a witness. A member's signature drawn on
+    a colleague's phone keeps who submitted it (user_id) and is shown as such; with
+    SIGNATURE_COLLEAGUES_ON_DEVICE off, a member's signature is accepted only from their own account."""
+    _check_file(session, actor, index, args, "签名")
+    signer = args["inspector_id"]
+    if (args["signer_role"] == "inspector" and signer != actor.inspector_id and not POLICY["colleague_signatures"]
+            and is_member(actor, index.inspection(args["inspection_id"]) or _NO_INSPECTION)):
+        raise PermissionDenied("检查人员的签名须由本人登录的设备提交，不能替同组人员签名（数据已留存，审核人员可见）",
+                               errors={"inspector_id": signer})
     insp = _open(session, actor, origin, index, ADD_SIGNATURE, args)
     if insp is None:
         return LATE
-    signer = args["inspector_id"]
     if args["signer_role"] == "inspector" and signer not in {m.inspector_id for m in insp.active_members}:
         raise ValidationError("签名的检查人员不在本检查组中", code="invalid_args", errors={"inspector_id": signer})
     fields = {"sha256": args["sha256"], "signer_role": args["signer_role"], "signer_name": args["signer_name"],

@@ -131,7 +131,10 @@ class SqlSyncStore(SyncStore):
         return (DUPLICATE if held and status == APPLIED else status), args["inspection_id"]
 
     def log(self, user, mutation: Mutation, raw_args, result: MutationResult, digest: str, inspection_id) -> None:
-        exists = inspection_id is not None and self._index.inspection(inspection_id) is not None
+        # Kept on the inspection only when the sender is in its group: a push for someone else's inspection
+        # (forbidden) stays on the sender's own device record, never on that inspection (PROTOCOL §3.2).
+        insp = self._index.inspection(inspection_id) if inspection_id is not None else None
+        exists = insp is not None and mutations.is_member(user, insp)
         name, args = mutation.name[:64], raw_args if isinstance(raw_args, dict) else {"_raw": raw_args}
         if result.status == REJECTED:  # kept as sent, but for a NUL (text cannot hold it: always rejected): ␀
             name, args = without_nul(name), without_nul(args)

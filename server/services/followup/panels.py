@@ -14,6 +14,7 @@ from server.models.planning import Task
 from server.models.registry import Target
 from server.services.fieldwork import desk_checks
 from server.services.followup import credit, publication, referrals
+from server.services.kernel import approvals
 from server.services.kernel.workdays import (ONE_DAY, deadline_text, earliest_start_not_overdue, local_date,
                                       local_midnight_utc, today, workdays_between)
 
@@ -95,7 +96,7 @@ def panels(session: Session, actor) -> list[dict]:
             Inspection.mode.in_(desk_checks.DESK_MODES), Inspection.status.in_(desk_checks.EDITABLE)))
         return [{"title": "我的书面检查 / 网络监测", "rows": [("待录入的检查", mine, "office.desk_checks")]}]
     out = [publication_clock_panel(session), referral_panel(session), risk_panel(session)]
-    if actor.role in ("leader", "admin"):
+    if approvals.may_decide(actor):
         pending = session.scalar(select(func.count(Approval.id)).where(Approval.status == "pending"))
         out.insert(0, {"title": "待我审批", "rows": [("待审批事项", pending, "office.approvals")]})
     return out

@@ -1,7 +1,6 @@
 """Publication export for upload to 国家企业信用信息公示系统: one row per item, as .xlsx or CSV."""
 from __future__ import annotations
 
-import csv
 import io
 
 from openpyxl import Workbook
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from server.errors import NotFound
 from server.models.followup import Publication
 from server.services.kernel.permissions import require_staff
+from server.services.registry.spreadsheets import write_csv
 
 HEADERS = ["抽查计划编号", "抽查计划名称", "抽查任务编号", "抽查任务名称", "抽查类型", "抽查机关", "抽查完成日期",
            "统一社会信用代码", "企业名称", "序号", "检查事项", "检查结果", "版本"]
@@ -57,12 +57,9 @@ def to_xlsx(data: list[list]) -> bytes:
 
 
 def to_csv(data: list[list]) -> bytes:
-    """UTF-8 CSV with a BOM so that Excel opens the Chinese text correctly."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(HEADERS)
-    writer.writerows([[_safe(v) for v in row] for row in data])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    """UTF-8 CSV with a BOM so that Excel opens the Chinese text correctly, through the one CSV writer
+    every export uses (formulas neutralised)."""
+    return write_csv(HEADERS, data)
 
 
 FORMATS = {"xlsx": (to_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),

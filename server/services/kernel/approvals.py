@@ -2,9 +2,10 @@
 
 Each area lists its kinds in an `APPROVAL_KINDS` list of (kind, label, on_approved, on_rejected);
 `create_app` registers them all through `register_kinds`, and the area calls `request(...)` when
-something needs a leader. `decide(...)` checks that the decider is a leader (or admin), is not the
-requester, and then runs the area's handler in the same transaction, so the decision and its effect
-commit together or not at all.
+something needs a leader. `decide(...)` checks that the decider is a leader, is not the requester, and
+then runs the area's handler in the same transaction, so the decision and its effect commit together or
+not at all. Separation of duties: the system administrator manages accounts and does not decide; an
+installation may let admins decide as well (`configure(admin_decides=True)`, APPROVALS_ADMIN_DECIDES).
 """
 from __future__ import annotations
 
@@ -24,6 +25,22 @@ Handler = Callable[[Session, object, Approval], None]
 _HANDLERS: dict[str, tuple[Handler | None, Handler | None]] = {}
 
 KIND_LABELS: dict[str, str] = {}
+_DECIDERS = ["leader"]
+
+
+def configure(*, admin_decides: bool = False) -> None:
+    """Who decides approvals: leaders only (the default), or leaders and admins."""
+    _DECIDERS[:] = ["leader", "admin"] if admin_decides else ["leader"]
+
+
+def deciders() -> tuple[str, ...]:
+    """The roles that may decide approvals."""
+    return tuple(_DECIDERS)
+
+
+def may_decide(actor) -> bool:
+    """Whether `actor` may decide approvals at all (the pages show the decision forms only then)."""
+    return actor is not None and actor.is_active and actor.role in _DECIDERS
 
 
 def register(kind: str, label: str, on_approved: Handler | None, on_rejected: Handler | None = None) -> None:
@@ -63,7 +80,9 @@ def request(session: Session, actor, *, kind: str, obj, title: str, reason: str,
 
 def decide(session: Session, actor, approval_id: int, *, approve: bool, note: str = "") -> Approval:
     """A leader approves or rejects; a refusal needs a note (its reasons are kept on record)."""
-    require_role(actor, "leader", "admin")
+    if actor is not None and actor.is_active and actor.role == "admin" and not may_decide(actor):
+        raise PermissionDenied("审批须由领导作出：系统管理员不审批业务事项（职责分离）")
+    require_role(actor, *_DECIDERS)
     approval = get_or_raise(session, Approval, approval_id, "审批事项不存在")
     if approval.status != "pending":
         raise Conflict("该事项已审批，不能重复审批")

@@ -241,7 +241,8 @@ def csv_cell(value: Any) -> str:
 
 
 def write_csv(headers: list[str], rows: Iterable[list]) -> bytes:
-    """CSV in UTF-8 with a BOM (so Excel opens it as Unicode) and CRLF line ends."""
+    """CSV in UTF-8 with a BOM (so Excel opens it as Unicode) and CRLF line ends: the one CSV writer every
+    export uses (registries, publications, the task zips' indexes), so no export lets a formula through."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(headers)

@@ -28,14 +28,19 @@ def test_wrong_password_message(client, session):
     assert "用户名或密码错误" in resp.get_data(as_text=True)
 
 
-def test_account_locks_after_five_failures(client, session):
+def test_five_failures_make_the_next_login_wait_not_lock(client, session):
+    from server.models.accounts import LoginThrottle
+    from server.models.types import utcnow
     user = create_user(session)
     session.commit()
     for _ in range(5):
         client.post("/office/login", data={"username": user.username, "password": "wrong-password"})
     resp = client.post("/office/login", data={"username": user.username, "password": "password123"})
-    assert resp.status_code == 429
-    assert "账号已锁定" in resp.get_data(as_text=True)
+    assert resp.status_code == 429 and 0 < int(resp.headers["Retry-After"]) <= 30
+    assert re.search(r"登录尝试次数过多，请于 \d\d:\d\d:\d\d 后再试（约 \d+ 秒后）", resp.get_data(as_text=True))
+    session.query(LoginThrottle).update({"blocked_until": utcnow()})  # the 30 seconds have passed
+    session.commit()
+    assert client.post("/office/login", data={"username": user.username, "password": "password123"}).status_code == 302
 
 
 def test_login_form_requires_csrf_token(csrf_app, db_url):

@@ -196,10 +196,15 @@ def test_admin_cannot_deactivate_themselves(session, as_admin, admin):
 
 
 def test_reset_password_unlocks_and_replaces_the_old_one(session, client, as_admin):
-    user = create_user(session, role="office", username="forgot", password="old-password")
-    user.locked_until = utcnow() + dt.timedelta(minutes=10)
+    from server.models.accounts import LoginThrottle
+    create_user(session, role="office", username="forgot", password="old-password")
+    user = _user(session, "forgot")
+    now = utcnow()
+    session.add(LoginThrottle(scope="office", key="forgot", failures=9, first_failure_at=now, last_failure_at=now,
+                              blocked_until=now + dt.timedelta(minutes=10)))
     session.commit()
-    assert "锁定至" in _text(as_admin.get("/office/users?q=forgot"))
+    page = _text(as_admin.get("/office/users?q=forgot"))
+    assert "登录受限至" in page and "近期登录失败 9 次" in page
     as_admin.post(f"/office/users/{user.id}/password", data={"password": "short"})
     assert "新密码至少 8 位" in _text(as_admin.get("/office/users"))
     as_admin.post(f"/office/users/{user.id}/password", data={"password": "new-password"})

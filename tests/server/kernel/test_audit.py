@@ -45,14 +45,15 @@ def test_deleted_tail_is_detected(session):
 
 
 def test_rehashed_edit_still_breaks_the_chain(session):
-    """Someone who recomputes the edited entry's own hash still breaks the next link."""
+    """Someone who recomputes the edited entry's own hash (without the key) is caught at that entry, and
+    breaks the next link."""
     _entries(session)
     e = session.query(AuditEntry).filter_by(seq=2).one()
     e.reason = "篡改"
     e.hash = audit._entry_hash(e.prev_hash, e.seq, e.at, e.actor_id, e.actor_name, e.action, e.object_type,
                                e.object_id, e.detail, e.reason)
     session.commit()
-    assert [p.seq for p in audit.verify(session)] == [3]
+    assert [p.seq for p in audit.verify(session)] == [2, 3]
 
 
 def test_cli_reports_which_entry(app, session):

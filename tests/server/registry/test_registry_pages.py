@@ -240,6 +240,7 @@ def test_export_and_template_downloads(session, office):
 
 def test_forms_carry_a_csrf_token_and_posts_without_it_are_refused(csrf_app):
     from server.extensions import db
+    from server.services.accounts import sessions
 
     user = f.create_user(db.session, role="office")
     target = f.create_target(db.session, name="CSRF 测试公司")
@@ -248,7 +249,8 @@ def test_forms_carry_a_csrf_token_and_posts_without_it_are_refused(csrf_app):
     # Log in through the session: csrf_app keeps one app context (and so Flask-WTF's token cached in g)
     # for the whole test, so a token made before a form login would outlive the login's new session.
     with client.session_transaction() as s:
-        s["uid"], s["pwv"] = user.id, user.password_hash[-12:]
+        s["sid"] = sessions.start(db.session, user)  # a server-side session, as a form login makes
+    db.session.commit()
     form = html(client.get(f"/office/targets/{target.id}/edit"))
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
     refused = client.post(f"/office/targets/{target.id}/edit", data={"name": "改名", "category": "freight"})

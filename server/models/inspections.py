@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.extensions import db
@@ -26,6 +26,14 @@ class Inspection(db.Model):
     __table_args__ = (
         UniqueConstraint("task_id", "target_id"),
         Index("ix_inspections_status_submitted", "status", "submitted_at"),
+        # 统计分析 (services/stats): progress per task, and the period's inspections by target dimension as
+        # frozen in the snapshot; both cover their queries, so the year's figures never read table rows.
+        Index("ix_inspections_stats_task", "task_id", "status", "created_at", "submitted_at", "first_completed_at",
+              "approved_at", "due_date", "id"),
+        Index("ix_inspections_stats_dims", text("(target_snapshot ->> 'category')"),
+              text("(target_snapshot ->> 'region')"), text("(target_snapshot ->> 'risk_level')"), "task_id", "status",
+              "submitted_at", "first_completed_at", "target_id", "result_categories", "id"),
+        Index("ix_inspections_stats_target", "target_id", "task_id", "status", "submitted_at", "first_completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

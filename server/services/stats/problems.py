@@ -1,0 +1,119 @@
+"""发现问题率 by item, by checkpoint (the ten most failed), by category and 乡镇, and the result categories.
+
+An inspection found a problem when a checkpoint's current answer is 不符合, a current finding was
+recorded, or its result categories include a negative one; an item failed in an inspection when one of
+its checkpoints did.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select, true
+from sqlalchemy.orm import Session
+
+from server.models.inspections import Inspection
+from server.models.registry import Checkpoint, InspectionItem
+from server.services.stats import shapes
+from server.services.stats.filters import Filters
+from server.services.stats.sql import ONLY_NO_PROBLEM, failures, inspected, result_codes
+from server.vocab import ResultCategory, TargetCategory
+
+TOP_CHECKPOINTS = 10
+
+
+def failed(session: Session, f: Filters, id_range: tuple[int, int]) -> tuple[dict, dict]:
+    """({item id: inspections failed}, {checkpoint id: inspections failed}) over the period's inspections."""
+    fail = failures(id_range).subquery()
+    cohort = select(Inspection.id).where(*inspected(f))
+    base = select(fail.c.checkpoint_id, fail.c.inspection_id).where(fail.c.inspection_id.in_(cohort),
+                                                                     fail.c.checkpoint_id.is_not(None)).cte("failed")
+    by_cp = dict(session.execute(select(base.c.checkpoint_id, func.count()).group_by(base.c.checkpoint_id)).all())
+    items = (select(Checkpoint.item_id, func.count(func.distinct(base.c.inspection_id)))
+             .join(Checkpoint, Checkpoint.id == base.c.checkpoint_id).group_by(Checkpoint.item_id))
+    if f.item_id:
+        items = items.where(Checkpoint.item_id == f.item_id)
+        by_cp = {cp: n for cp, n in by_cp.items() if cp in _item_checkpoints(session, f.item_id)}
+    return dict(session.execute(items).all()), by_cp
+
+
+def _item_checkpoints(session: Session, item_id: int) -> set[int]:
+    return set(session.scalars(select(Checkpoint.id).where(Checkpoint.item_id == item_id)))
+
+
+def results(session: Session, f: Filters, only_no_problem: int) -> dict[str, int]:
+    """Result category code -> inspections carrying it; the many that are exactly [01] come counted."""
+    each, code = result_codes(session)
+    stmt = (select(code, func.count()).select_from(Inspection).join(each, true())
+            .where(*inspected(f), Inspection.result_categories != ONLY_NO_PROBLEM).group_by(code))
+    counts = dict(session.execute(stmt).all())
+    counts["01"] = counts.get("01", 0) + only_no_problem
+    return counts
+
+
+def _rate_rows(groups: dict, labels: dict, link_key: str) -> list[list[dict]]:
+    rows = []
+    for key, (n, p) in sorted(groups.items(), key=lambda kv: (-kv[1][1], str(kv[0]))):
+        link = {"fig": "insp", "stage": "cohort", link_key: key}
+        rows.append([shapes.text(labels.get(key, key) or "（未填写）"), shapes.num(n, link),
+                     shapes.num(p, {**link, "problem": 1}), shapes.pct(p, n)])
+    return rows
+
+
+def section(session: Session, f: Filters, cube: list[dict], inspected_by_item: dict, fails: tuple[dict, dict],
+            codes: dict[str, int]) -> list[dict]:
+    """Two sections: 三、发现问题 (rates and tables) and 四、检查结果类别."""
+    by_item, by_cp = fails
+    total_n, total_p = sum(r["inspected"] for r in cube), sum(r["problems"] for r in cube)
+    cats, towns = {}, {}
+    for r in cube:
+        for groups, key in ((cats, r["category"]), (towns, r["region"])):
+            n, p = groups.get(key or "", (0, 0))
+            groups[key or ""] = (n + r["inspected"], p + r["problems"])
+    names = dict(session.execute(select(InspectionItem.id, InspectionItem.name)).all())
+    item_rows = []
+    for item_id, n in sorted(inspected_by_item.items(), key=lambda kv: (-by_item.get(kv[0], 0), kv[0])):
+        link = {"fig": "insp", "stage": "cohort", "item": item_id}
+        item_rows.append([shapes.text(names.get(item_id, f"事项 {item_id}")), shapes.num(n, link),
+                          shapes.num(by_item.get(item_id, 0), {**link, "failed_item": item_id}),
+                          shapes.pct(by_item.get(item_id, 0), n)])
+    top = sorted(by_cp.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CHECKPOINTS]
+    cps = {c.id: c for c in session.scalars(select(Checkpoint).where(Checkpoint.id.in_([k for k, _ in top])))}
+    cp_rows = []
+    for cp_id, n in top:
+        cp = cps.get(cp_id)
+        base = inspected_by_item.get(cp.item_id, 0) if cp else 0
+        cp_rows.append([shapes.text(f"{names.get(cp.item_id, '') if cp else ''}：{cp.text if cp else cp_id}"),
+                        shapes.num(n, {"fig": "insp", "stage": "cohort", "failed_checkpoint": cp_id}),
+                        shapes.pct(n, base)])
+    cat_labels = dict(TargetCategory.choices())
+    t_items = shapes.table("problems_items", "按抽查事项", ["抽查事项", "检查数", "发现问题", "发现问题率"], item_rows)
+    t_cps = shapes.table("problems_checkpoints", f"不符合次数最多的 {TOP_CHECKPOINTS} 个检查要点",
+                         ["检查要点", "不符合次数", "占该事项检查数"], cp_rows)
+    t_cats = shapes.table("problems_categories", "按对象类别", ["对象类别", "检查数", "发现问题", "发现问题率"],
+                          _rate_rows(cats, cat_labels, "category"))
+    t_towns = shapes.table("problems_towns", "按乡镇", ["乡镇", "检查数", "发现问题", "发现问题率"],
+                           _rate_rows(towns, {}, "town"))
+    charts = [shapes.chart("problems_items_chart", "各抽查事项发现问题率", "bar", [r[0]["t"] for r in item_rows],
+                           [{"name": "发现问题率", "data": [r[3]["v"] for r in item_rows]}],
+                           table_key="problems_items", unit="%"),
+              shapes.chart("problems_checkpoints_chart", "不符合次数最多的检查要点", "bar", [r[0]["t"] for r in cp_rows],
+                           [{"name": "不符合次数", "data": [r[1]["v"] for r in cp_rows]}],
+                           table_key="problems_checkpoints"),
+              shapes.chart("problems_categories_chart", "各类对象发现问题率", "bar", [r[0]["t"] for r in t_cats["rows"]],
+                           [{"name": "发现问题率", "data": [r[3]["v"] for r in t_cats["rows"]]}],
+                           table_key="problems_categories", unit="%"),
+              shapes.chart("problems_towns_chart", "各乡镇发现问题率", "bar", [r[0]["t"] for r in t_towns["rows"]],
+                           [{"name": "发现问题率", "data": [r[3]["v"] for r in t_towns["rows"]]}],
+                           table_key="problems_towns", unit="%")]
+    link = {"fig": "insp", "stage": "cohort"}
+    heads = [shapes.headline("期间完成检查", shapes.num(total_n, link)),
+             shapes.headline("发现问题", shapes.num(total_p, {**link, "problem": 1})),
+             shapes.headline("发现问题率", shapes.pct(total_p, total_n))]
+    problems = shapes.section("problems", "三、发现问题", headline=heads, tables=[t_items, t_cps, t_cats, t_towns],
+                              charts=charts, note="按期间内完成的检查统计（退回后重新提交的只计一次，已撤回的不计）。")
+    code_rows = [[shapes.text(m.label), shapes.num(codes.get(m.value, 0),
+                                                   {"fig": "insp", "stage": "cohort", "result": m.value}),
+                  shapes.pct(codes.get(m.value, 0), total_n)] for m in ResultCategory if codes.get(m.value)]
+    t_codes = shapes.table("results", "检查结果类别（可多选）", ["检查结果", "检查数", "占完成检查"], code_rows)
+    pie = shapes.chart("results_chart", "检查结果类别", "pie", [r[0]["t"] for r in code_rows],
+                       [{"name": "检查数", "data": [r[1]["v"] for r in code_rows]}], table_key="results")
+    return [problems, shapes.section("results", "四、检查结果", tables=[t_codes], charts=[pie],
+                                     note="一项检查可有多个结果类别，各类合计可多于检查数。")]

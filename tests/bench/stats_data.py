@@ -25,6 +25,9 @@ TYPES = ("undirected",) * 6 + ("directed",) * 3 + ("targeted",)
 STATUSES = ("approved",) * 72 + ("submitted",) * 9 + ("returned",) * 3 + ("in_progress",) * 5 + \
     ("assigned",) * 9 + ("withdrawn",) * 2
 UTC = dt.timezone.utc
+NONCOMPLIANT_SHARE = 0.015  # about 30,000 不符合 answers: of the order of the findings they come with
+RESULTS = (["01"], ["02"], ["03"], ["02", "03"], ["04"], ["05"], ["01", "04"], ["09"], ["06"])
+RESULT_WEIGHTS = (86, 6, 2, 2, 1.5, 1, 0.5, 0.5, 0.5)
 
 
 class Loader:
@@ -139,7 +142,7 @@ def _inspections(ld: Loader, tasks, items, user_id: int) -> list[tuple]:
     cols = ("id", "task_id", "target_id", "status", "version", "mode", "due_date", "target_snapshot",
             "checklist_snapshot", "result_categories", "methods", "follow_ups", "summary", "has_conflicts",
             "reviewer_note", "started_at", "submitted_at", "completed_at", "first_completed_at", "approved_at",
-            "approved_by_id", "changed_at", "created_at")
+            "approved_by_id", "changed_at", "created_at", "target_category", "target_region", "target_risk_level")
     facts, rows, per_task = [], [], N_INSPECTIONS // N_TASKS
     for t_no, task in enumerate(tasks):
         snapshot = json.dumps([{"item_id": i, "name": f"抽查事项{i}", "checkpoints": [{"id": c, "text": "检查要点"}
@@ -150,12 +153,11 @@ def _inspections(ld: Loader, tasks, items, user_id: int) -> list[tuple]:
             status = STATUSES[rnd.randrange(100)]
             done = None if status in ("assigned", "in_progress") else drawn + dt.timedelta(hours=rnd.randint(24, 2000))
             approved = done + dt.timedelta(days=rnd.randint(1, 20)) if status == "approved" else None
-            negative = done is not None and rnd.random() < 0.12
-            results = json.dumps(["02"] if negative else ["01"]) if done else "[]"
+            results = json.dumps(rnd.choices(RESULTS, RESULT_WEIGHTS)[0]) if done else "[]"
             rows.append((iid, task.id, target, status, 2 if status == "returned" else 1, "on_site", task.period_end,
                          _snapshot(target, dims[target]), snapshot, results, '["on_site"]', '["none"]', "", False, "", ld.ts(done), ld.ts(done),
                          ld.ts(done), ld.ts(done), ld.ts(approved), user_id if approved else None,
-                         ld.ts(approved or done or drawn), ld.ts(drawn)))
+                         ld.ts(approved or done or drawn), ld.ts(drawn), CATEGORIES[(target - 1) % 7], *dims[target]))
             facts.append((iid, status, t_no, done, [c for i in task.item_ids for c in cps[i]], approved))
     ld.load("inspections", cols, rows)
     return facts
@@ -173,7 +175,7 @@ def _answers(ld: Loader, facts) -> None:
         for iid, status, _, done, cp_ids, _ in worked:
             at = done or dt.datetime(YEAR, 6, 1, tzinfo=UTC)
             for c in cp_ids:
-                answer = "noncompliant" if rnd.random() < 0.03 else "compliant"
+                answer = "noncompliant" if rnd.random() < NONCOMPLIANT_SHARE else "compliant"
                 yield (str(uuid.UUID(int=rnd.getrandbits(128))), iid, c, answer, "", "[]",
                        ld.ts(at - dt.timedelta(minutes=30)), ld.ts(at), 1)
                 if made < extra and rnd.random() < extra / N_ANSWERS * 1.3:

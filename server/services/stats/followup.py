@@ -2,25 +2,20 @@
 and state, credit records by severity, and publication within 20 working days (on time, late, pending)."""
 from __future__ import annotations
 
-from sqlalchemy import Date, and_, case, cast, exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from server.models.followup import CreditRecord, Publication, Referral, Violation
 from server.models.fieldwork import Finding
+from server.models.followup import CreditRecord, Referral, Violation
 from server.models.inspections import Inspection
-from server.services.followup import credit, publication, referrals
-from server.services.kernel.workdays import earliest_start_not_overdue, local_midnight_utc, today
+from server.services.followup import credit, referrals
 from server.services.stats import shapes
 from server.services.stats.filters import Filters
-from server.services.stats.sql import dialect, inspected
+from server.services.stats.sql import inspected
 
 REFERRAL_STATES = {"open": "办理中", "closed": "已办结", "ended": "已撤销或不予移送"}
 BUCKETS = {"on_time": "按时公示", "late": "逾期公示", "declined": "不予公示（已记录理由）",
-           "pending": "待公示（未超期）", "overdue": "超期未公示", "not_started": "待补传证据（未开始计时）"}
-
-
-def cohort_ids(f: Filters):
-    return select(Inspection.id).where(*inspected(f))
+           "pending": "待公示（未超期）", "overdue": "超期未公示"}
 
 
 def rectification_condition():
@@ -40,42 +35,39 @@ def referral_state():
                 else_="open")
 
 
-def local_day(session: Session, column):
-    """The Beijing date of a UTC timestamp column, comparable with a Date column."""
-    if dialect(session) == "sqlite":
-        return func.date(column, "+8 hours")
-    return cast(func.timezone("Asia/Shanghai", column), Date)
-
-
-def bucket(session: Session):
-    """The publication bucket of an inspection outer-joined to its publication record."""
-    overdue_before = local_midnight_utc(earliest_start_not_overdue(today(), publication.PUBLISH_WORKING_DAYS))
-    published_on = local_day(session, Publication.first_published_at)
-    return case((Inspection.first_completed_at.is_(None), "not_started"),
-                (Publication.first_published_at.is_not(None),
-                 case((published_on <= Publication.due_on, "on_time"), else_="late")),
-                (Publication.status == "not_published", "declined"),
-                (Inspection.first_completed_at < overdue_before, "overdue"), else_="pending")
+def done_in_cohort(f: Filters, inspection_id):
+    """The record's inspection is one of the period's done inspections: one lookup by primary key, so the
+    statement is driven from the (small) follow-up table, never from the 200,000 inspections."""
+    return exists(select(1).where(Inspection.id == inspection_id, *inspected(f)))
 
 
 def counts(session: Session, f: Filters) -> dict:
-    """Every follow-up count of the period's inspections, in four small GROUP BYs."""
-    ids = cohort_ids(f)
-    rect = session.execute(select(func.count(), func.count(case((rectified(), 1))))
-                           .where(Finding.inspection_id.in_(ids), rectification_condition())).one()
-    refs = session.execute(select(Referral.kind, referral_state(), func.count())
-                           .where(Referral.inspection_id.in_(ids)).group_by(Referral.kind, referral_state())).all()
+    """Rectification, referrals and credit records of the period's done inspections: three small GROUP BYs."""
+    rect = session.execute(select(func.count(), func.count(case((rectified(), 1)))).select_from(Finding)
+                           .where(done_in_cohort(f, Finding.inspection_id), rectification_condition())).one()
+    state = referral_state()
+    refs = session.execute(select(Referral.kind, state, func.count())
+                           .where(done_in_cohort(f, Referral.inspection_id)).group_by(Referral.kind, state)).all()
     creds = dict(session.execute(select(CreditRecord.severity, func.count())
-                                 .where(CreditRecord.inspection_id.in_(ids)).group_by(CreditRecord.severity)).all())
-    b = bucket(session)
-    pubs = dict(session.execute(select(b, func.count()).select_from(Inspection)
-                                .outerjoin(Publication, Publication.inspection_id == Inspection.id)
-                                .where(*inspected(f)).group_by(b)).all())
-    return {"rectification": tuple(rect), "referrals": {(k, s): n for k, s, n in refs}, "credit": creds,
-            "publication": pubs}
+                                 .where(done_in_cohort(f, CreditRecord.inspection_id))
+                                 .group_by(CreditRecord.severity)).all())
+    return {"rectification": tuple(rect), "referrals": {(k, s): n for k, s, n in refs}, "credit": creds}
 
 
-def sections(f: Filters, c: dict) -> list[dict]:
+def buckets(per_task: dict[int, dict], pubs: dict[int, dict]) -> dict[str, int]:
+    """The period's done inspections by publication outcome: on time, late, declined with a reason,
+    pending within the deadline, overdue. The last two are what is left when the outcomes are taken away
+    from the done inspections (and from those whose deadline has passed)."""
+    out = {k: sum(p[k] for p in pubs.values()) for k in ("on_time", "late", "declined")}
+    handled_due = sum(p["handled_due"] for p in pubs.values())
+    cohort = sum(c.get("cohort", 0) for c in per_task.values())
+    due = sum(c.get("cohort_due", 0) for c in per_task.values())
+    out["overdue"] = due - handled_due
+    out["pending"] = cohort - out["on_time"] - out["late"] - out["declined"] - out["overdue"]
+    return out
+
+
+def sections(f: Filters, c: dict, p: dict[str, int]) -> list[dict]:
     """五、后续处置 and 六、结果公示."""
     ordered, done = c["rectification"]
     heads = [shapes.headline("责令改正", shapes.num(ordered, {"fig": "rect"})),
@@ -102,9 +94,8 @@ def sections(f: Filters, c: dict) -> list[dict]:
                            [{"name": "记录数", "data": [r[1]["v"] for r in cred_rows]}], table_key="credit")]
     follow = shapes.section("followup", "五、后续处置", headline=heads, tables=[t_rect, t_refs, t_cred], charts=charts,
                             note="“已办结”指该问题对应的违法行为已办结（整改到位、移送办结或记录不予移送的理由）。")
-    p = c["publication"]
     pub_rows = [[shapes.text(label), shapes.num(p.get(k, 0), {"fig": "pub", "bucket": k})] for k, label in BUCKETS.items()]
-    clocked = sum(p.get(k, 0) for k in BUCKETS if k != "not_started")
+    clocked = sum(p.values())
     due = p.get("on_time", 0) + p.get("late", 0) + p.get("overdue", 0)
     t_pub = shapes.table("publication", "公示时效（自检查完成起 20 个工作日）", ["公示情况", "检查数"], pub_rows)
     pie = shapes.chart("publication_chart", "公示时效", "pie", [r[0]["t"] for r in pub_rows],
@@ -114,7 +105,7 @@ def sections(f: Filters, c: dict) -> list[dict]:
     if on_time["v"] is not None:
         badge = ("ok", "已达目标") if p.get("on_time", 0) == due else ("warn", "未达 100% 目标")
     heads = [shapes.headline("按时公示率", on_time, badge),
-             shapes.headline("已开始计时的检查", shapes.num(clocked)),
+             shapes.headline("期间完成的检查", shapes.num(clocked, {"fig": "insp", "stage": "cohort"})),
              shapes.headline("超期未公示", shapes.num(p.get("overdue", 0), {"fig": "pub", "bucket": "overdue"}),
                              ("warn", "请尽快公示") if p.get("overdue") else None)]
     pub = shapes.section("publication", "六、结果公示", headline=heads, tables=[t_pub], charts=[pie],

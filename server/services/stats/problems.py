@@ -6,46 +6,16 @@ its checkpoints did.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models.inspections import Inspection
 from server.models.registry import Checkpoint, InspectionItem
 from server.services.stats import shapes
+from server.services.stats.cohort import Cohort
 from server.services.stats.filters import Filters
-from server.services.stats.sql import ONLY_NO_PROBLEM, failures, inspected, result_codes
 from server.vocab import ResultCategory, TargetCategory
 
 TOP_CHECKPOINTS = 10
-
-
-def failed(session: Session, f: Filters, id_range: tuple[int, int]) -> tuple[dict, dict]:
-    """({item id: inspections failed}, {checkpoint id: inspections failed}) over the period's inspections."""
-    fail = failures(id_range).subquery()
-    cohort = select(Inspection.id).where(*inspected(f))
-    base = select(fail.c.checkpoint_id, fail.c.inspection_id).where(fail.c.inspection_id.in_(cohort),
-                                                                     fail.c.checkpoint_id.is_not(None)).cte("failed")
-    by_cp = dict(session.execute(select(base.c.checkpoint_id, func.count()).group_by(base.c.checkpoint_id)).all())
-    items = (select(Checkpoint.item_id, func.count(func.distinct(base.c.inspection_id)))
-             .join(Checkpoint, Checkpoint.id == base.c.checkpoint_id).group_by(Checkpoint.item_id))
-    if f.item_id:
-        items = items.where(Checkpoint.item_id == f.item_id)
-        by_cp = {cp: n for cp, n in by_cp.items() if cp in _item_checkpoints(session, f.item_id)}
-    return dict(session.execute(items).all()), by_cp
-
-
-def _item_checkpoints(session: Session, item_id: int) -> set[int]:
-    return set(session.scalars(select(Checkpoint.id).where(Checkpoint.item_id == item_id)))
-
-
-def results(session: Session, f: Filters, only_no_problem: int) -> dict[str, int]:
-    """Result category code -> inspections carrying it; the many that are exactly [01] come counted."""
-    each, code = result_codes(session)
-    stmt = (select(code, func.count()).select_from(Inspection).join(each, true())
-            .where(*inspected(f), Inspection.result_categories != ONLY_NO_PROBLEM).group_by(code))
-    counts = dict(session.execute(stmt).all())
-    counts["01"] = counts.get("01", 0) + only_no_problem
-    return counts
 
 
 def _rate_rows(groups: dict, labels: dict, link_key: str) -> list[list[dict]]:
@@ -57,16 +27,27 @@ def _rate_rows(groups: dict, labels: dict, link_key: str) -> list[list[dict]]:
     return rows
 
 
-def section(session: Session, f: Filters, cube: list[dict], inspected_by_item: dict, fails: tuple[dict, dict],
-            codes: dict[str, int]) -> list[dict]:
+def result_codes(c: Cohort) -> dict[str, int]:
+    """Result category code -> done inspections carrying it (one inspection may carry several). Those
+    whose result is exactly [01] are the ones left when the others are taken away."""
+    out: dict[str, int] = {}
+    for codes, n in c.results.items():
+        for code in set(codes):
+            out[code] = out.get(code, 0) + n
+    out["01"] = out.get("01", 0) + c.total() - sum(c.results.values())
+    return out
+
+
+def _pairs(c: Cohort, key) -> dict:
+    n, p = c.total(key), c.total(key, problems=True)
+    return {k: (v, p.get(k, 0)) for k, v in n.items()}
+
+
+def section(session: Session, f: Filters, c: Cohort, inspected_by_item: dict) -> list[dict]:
     """Two sections: 三、发现问题 (rates and tables) and 四、检查结果类别."""
-    by_item, by_cp = fails
-    total_n, total_p = sum(r["inspected"] for r in cube), sum(r["problems"] for r in cube)
-    cats, towns = {}, {}
-    for r in cube:
-        for groups, key in ((cats, r["category"]), (towns, r["region"])):
-            n, p = groups.get(key or "", (0, 0))
-            groups[key or ""] = (n + r["inspected"], p + r["problems"])
+    by_item, by_cp, codes = c.items, c.checkpoints, result_codes(c)
+    total_n, total_p = c.total(), c.total(problems=True)
+    cats, towns = _pairs(c, lambda d: d[0]), _pairs(c, lambda d: d[2])
     names = dict(session.execute(select(InspectionItem.id, InspectionItem.name)).all())
     item_rows = []
     for item_id, n in sorted(inspected_by_item.items(), key=lambda kv: (-by_item.get(kv[0], 0), kv[0])):

@@ -1,5 +1,6 @@
-"""Progress per task, counted as of the period's end: drawn → inspected → reviewed → published, with the
-inspections past their due date and those withdrawn (补抽 replaced them), one GROUP BY over the tasks."""
+"""Progress per task as it stands today: drawn → inspected → reviewed → published, with the
+inspections past their due date and those withdrawn (补抽 replaced them): one GROUP BY over the task
+index, and one over the publications (which also gives the publication buckets and the monthly count)."""
 from __future__ import annotations
 
 from sqlalchemy import and_, case, func, or_, select
@@ -7,55 +8,87 @@ from sqlalchemy.orm import Session
 
 from server.models.followup import Publication
 from server.models.inspections import Inspection
+from server.services.followup import publication
+from server.services.kernel.workdays import earliest_start_not_overdue, local_midnight_utc, today
 from server.services.stats import shapes
 from server.services.stats.filters import TASK_TYPES, Filters
-from server.services.stats.sql import INSPECTED_AT, bounds, local_month, scope
+from server.services.stats.sql import DONE_AT, done_in_period, local_day, scope, text_of, value_of
 
-STAGES = {"drawn": "抽取", "inspected": "已检查", "reviewed": "已审核", "published": "已公示",
-          "overdue": "超期未检查", "withdrawn": "已撤回"}
+STAGES = {"drawn": "抽取", "inspected": "已完成检查", "reviewed": "已审核", "published": "已公示",
+          "overdue": "超期未完成", "withdrawn": "已撤回"}
 FUNNEL = ("drawn", "inspected", "reviewed", "published")
 
 
 def stage_conditions(f: Filters) -> dict:
-    """Each stage as a condition on an inspection (outer-joined to its publication), as of the period's end."""
-    _, hi = bounds(f.start, f.end)
-    active = and_(Inspection.status != "withdrawn", Inspection.created_at < hi)
-    done = INSPECTED_AT < hi
+    """Each stage as a condition on an inspection (joined to its publication for "published"), as it stands
+    today; the drill-down lists use the same conditions."""
+    active = Inspection.status != "withdrawn"
     return {
         "drawn": active,
-        "inspected": and_(active, done),
-        "reviewed": and_(active, Inspection.approved_at < hi),
-        "published": and_(active, Publication.first_published_at < hi),
-        "overdue": and_(active, Inspection.due_date < f.as_of, or_(INSPECTED_AT.is_(None), ~done)),
-        "withdrawn": and_(Inspection.status == "withdrawn", Inspection.created_at < hi),
+        "inspected": and_(active, DONE_AT.is_not(None)),
+        "reviewed": and_(active, Inspection.approved_at.is_not(None)),
+        "published": and_(active, Publication.first_published_at.is_not(None)),
+        "overdue": and_(active, Inspection.due_date < today(), DONE_AT.is_(None)),
+        "withdrawn": Inspection.status == "withdrawn",
     }
 
 
+def overdue_before():
+    """Done before this instant and not yet published: past the 20-working-day deadline today."""
+    return local_midnight_utc(earliest_start_not_overdue(today(), publication.PUBLISH_WORKING_DAYS))
+
+
 def per_task(session: Session, f: Filters) -> dict[int, dict]:
-    """task id -> {stage: count, "cohort", "min_id", "max_id"} for the tasks in scope that have inspections.
+    """task id -> {stage: count, "cohort", "cohort_due", "min_id", "max_id"} for the tasks in scope.
 
-    "published" comes from published_by_month; "cohort" counts the inspections done in the period."""
-    conds = stage_conditions(f)
-    lo, hi = bounds(f.start, f.end)
-    cohort = and_(conds["inspected"], INSPECTED_AT >= lo)
-    cols = [func.count(case((cond, 1))).label(name) for name, cond in conds.items() if name != "published"]
-    stmt = (select(Inspection.task_id, *cols, func.count(case((cohort, 1))).label("cohort"),
+    One streaming GROUP BY (task, status) over ix_inspections_stats_task; the status is a group key, so
+    each row costs two conditional counts. "published" comes from publications(); "cohort" counts the
+    inspections done in the period and "cohort_due" those of them whose publication deadline has passed."""
+    in_period = and_(*done_in_period(f, session)[1:])
+    done, due_date = text_of(session, DONE_AT), text_of(session, Inspection.due_date)
+    stmt = (select(Inspection.task_id, Inspection.status, func.count().label("n"), func.count(DONE_AT).label("done"),
+                   func.count(Inspection.approved_at).label("reviewed"),
+                   func.count(case((and_(due_date < value_of(session, today()), DONE_AT.is_(None)), 1)))
+                   .label("overdue"),
+                   func.count(case((in_period, 1))).label("cohort"),
+                   func.count(case((and_(in_period, done < value_of(session, overdue_before())), 1)))
+                   .label("cohort_due"),
                    func.min(Inspection.id).label("min_id"), func.max(Inspection.id).label("max_id"))
-            .where(*scope(f)).group_by(Inspection.task_id))
-    return {r.task_id: dict(r._mapping) for r in session.execute(stmt)}
+            .where(*scope(f)).group_by(Inspection.task_id, Inspection.status))
+    out: dict[int, dict] = {}
+    for r in session.execute(stmt):
+        c = out.setdefault(r.task_id, {"drawn": 0, "inspected": 0, "reviewed": 0, "overdue": 0, "withdrawn": 0,
+                                       "cohort": 0, "cohort_due": 0, "min_id": r.min_id, "max_id": r.max_id})
+        c["min_id"], c["max_id"] = min(c["min_id"], r.min_id), max(c["max_id"], r.max_id)
+        if r.status == "withdrawn":
+            c["withdrawn"] += r.n
+            continue
+        for key, value in (("drawn", r.n), ("inspected", r.done), ("reviewed", r.reviewed), ("overdue", r.overdue),
+                           ("cohort", r.cohort), ("cohort_due", r.cohort_due)):
+            c[key] += value
+    return out
 
 
-def published_by_month(session: Session, f: Filters) -> dict[tuple[int, str], int]:
-    """(task id, YYYY-MM) -> inspections first published that month, up to the period's end.
+def publications(session: Session, f: Filters) -> dict[int, dict]:
+    """task id -> {"published", "on_time", "late", "declined", "handled_due"} from one streaming GROUP BY:
+    the inspections in scope (in task order) joined to their publication records.
 
-    A query of its own: driven from the inspections' task index and probing the publications' covering
-    index, it is several times faster than outer-joining the publications into per_task."""
-    conds = stage_conditions(f)
-    month = local_month(session, Publication.first_published_at)
-    stmt = (select(Inspection.task_id, month, func.count())
+    on_time / late / declined count the period's done inspections by outcome (first published by the
+    deadline or after it, or a recorded reason not to publish); handled_due those of them whose deadline
+    has passed, so that what remains of the due ones is the overdue."""
+    cohort = and_(*done_in_period(f, session))
+    published = Publication.first_published_at.is_not(None)
+    on_time = local_day(session, Publication.first_published_at) <= text_of(session, Publication.due_on)
+    declined = Publication.status == "not_published"
+    due = text_of(session, DONE_AT) < value_of(session, overdue_before())
+    count = lambda *conds: func.count(case((and_(*conds), 1)))  # noqa: E731
+    stmt = (select(Inspection.task_id, func.count(Publication.first_published_at).label("published"),
+                   count(cohort, published, on_time).label("on_time"), count(cohort, published, ~on_time).label("late"),
+                   count(cohort, ~published, declined).label("declined"),
+                   count(cohort, or_(published, declined), due).label("handled_due"))
             .join(Publication, Publication.inspection_id == Inspection.id)
-            .where(*scope(f), conds["published"]).group_by(Inspection.task_id, month))
-    return {(t, m): n for t, m, n in session.execute(stmt)}
+            .where(*scope(f), Inspection.status != "withdrawn").group_by(Inspection.task_id))
+    return {r.task_id: dict(r._mapping) for r in session.execute(stmt)}
 
 
 def id_range(counts: dict[int, dict]) -> tuple[int, int]:
@@ -65,21 +98,18 @@ def id_range(counts: dict[int, dict]) -> tuple[int, int]:
     return (min(c["min_id"] for c in counts.values()), max(c["max_id"] for c in counts.values()))
 
 
-def section(f: Filters, counts: dict[int, dict], published: dict[tuple[int, str], int]) -> dict:
+def section(f: Filters, counts: dict[int, dict], pubs: dict[int, dict]) -> dict:
     """The progress table (one row per task, and the total) and the funnel chart."""
     rows, totals = [], {k: 0 for k in STAGES}
-    per_task_published: dict[int, int] = {}
-    for (task_id, _), n in published.items():
-        per_task_published[task_id] = per_task_published.get(task_id, 0) + n
     for task in f.tasks:
-        c = {**counts.get(task.id, {}), "published": per_task_published.get(task.id, 0)}
+        c = {**counts.get(task.id, {}), "published": pubs.get(task.id, {}).get("published", 0)}
         for k in STAGES:
             totals[k] += c.get(k, 0)
         rows.append([shapes.text(f"{task.code} {task.name}"), shapes.text(TASK_TYPES.get(task.task_type, task.task_type))]
                     + [shapes.num(c.get(k, 0), {"fig": "insp", "stage": k, "task": task.id}) for k in STAGES])
     total = [shapes.text("合计"), shapes.text("")] + [shapes.num(totals[k], {"fig": "insp", "stage": k})
                                                     for k in STAGES]
-    table = shapes.table("progress", f"各任务进度（截至 {f.as_of.isoformat()}）", ["抽查任务", "类型", *STAGES.values()],
+    table = shapes.table("progress", f"各任务进度（截至 {today().isoformat()}）", ["抽查任务", "类型", *STAGES.values()],
                          rows, total=total)
     funnel = shapes.chart("progress_funnel", "抽查进度", "bar", [STAGES[k] for k in FUNNEL] + [STAGES["overdue"]],
                           [{"name": "检查数", "data": [totals[k] for k in FUNNEL] + [totals["overdue"]]}],
@@ -88,7 +118,7 @@ def section(f: Filters, counts: dict[int, dict], published: dict[tuple[int, str]
     heads = [shapes.headline("抽取检查", shapes.num(drawn, {"fig": "insp", "stage": "drawn"})),
              shapes.headline("完成检查", shapes.num(totals["inspected"], {"fig": "insp", "stage": "inspected"})),
              shapes.headline("检查完成率", shapes.pct(totals["inspected"], drawn)),
-             shapes.headline("超期未检查", shapes.num(totals["overdue"], {"fig": "insp", "stage": "overdue"}),
+             shapes.headline("超期未完成检查", shapes.num(totals["overdue"], {"fig": "insp", "stage": "overdue"}),
                              ("warn", "请督促") if totals["overdue"] else None)]
     return shapes.section("progress", "一、任务进度", headline=heads, tables=[table], charts=[funnel],
                           note="“抽取”不含已撤回的检查；退回后重新提交的检查只计一次。")

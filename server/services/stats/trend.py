@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models.followup import RiskLevelChange
-from server.models.inspections import Inspection
 from server.models.registry import Target
 from server.services.stats import shapes
 from server.services.stats.filters import Filters
-from server.services.stats.sql import INSPECTED_AT, bounds, inspected, local_month, problem
+from server.services.stats.sql import bounds
 from server.vocab import RiskLevel
 
 RANK = {m.value: m.rank for m in RiskLevel}
@@ -28,14 +27,6 @@ def months(f: Filters) -> list[str]:
     return out
 
 
-def by_month(session: Session, f: Filters, id_range: tuple[int, int]) -> dict[str, tuple[int, int]]:
-    """YYYY-MM -> (inspections done that month, of which found a problem)."""
-    month = local_month(session, INSPECTED_AT)
-    stmt = (select(month, func.count(), func.count(case((problem(session, id_range), 1))))
-            .select_from(Inspection).where(*inspected(f)).group_by(month))
-    return {m: (n, p) for m, n, p in session.execute(stmt)}
-
-
 def risk_changes(session: Session, f: Filters) -> dict[tuple[str, str], int]:
     """(old level, new level) -> changes recorded in the period (of targets of the chosen category and 乡镇)."""
     lo, hi = bounds(f.start, f.end)
@@ -49,8 +40,7 @@ def risk_changes(session: Session, f: Filters) -> dict[tuple[str, str], int]:
     return {(o, n): c for o, n, c in session.execute(stmt)}
 
 
-def sections(f: Filters, by_month: dict[str, tuple[int, int]], published: dict[str, int],
-             changes: dict[tuple[str, str], int]) -> list[dict]:
+def sections(f: Filters, by_month: dict[str, tuple[int, int]], changes: dict[tuple[str, str], int]) -> list[dict]:
     """七、月度趋势 and 八、风险等级变化."""
     ms = months(f)
     rows = []
@@ -58,15 +48,13 @@ def sections(f: Filters, by_month: dict[str, tuple[int, int]], published: dict[s
         done, probs = by_month.get(m, (0, 0))
         link = {"fig": "insp", "stage": "cohort", "month": m}
         rows.append([shapes.text(m), shapes.num(done, link), shapes.num(probs, {**link, "problem": 1}),
-                     shapes.pct(probs, done), shapes.num(published.get(m, 0), {"fig": "insp", "stage": "published_in",
-                                                                             "month": m})])
-    t = shapes.table("trend", "月度趋势", ["月份", "完成检查", "发现问题", "发现问题率", "公示"], rows)
+                     shapes.pct(probs, done)])
+    t = shapes.table("trend", "月度趋势", ["月份", "完成检查", "发现问题", "发现问题率"], rows)
     line = shapes.chart("trend_chart", "月度趋势", "line", ms,
                         [{"name": "完成检查", "data": [r[1]["v"] for r in rows]},
-                         {"name": "发现问题", "data": [r[2]["v"] for r in rows]},
-                         {"name": "公示", "data": [r[4]["v"] for r in rows]}], table_key="trend")
+                         {"name": "发现问题", "data": [r[2]["v"] for r in rows]}], table_key="trend")
     trend = shapes.section("trend", "七、月度趋势", tables=[t], charts=[line],
-                           note="完成检查、发现问题按检查完成的月份，公示按首次公示的月份统计。")
+                           note="按检查完成（提交且照片、签名齐全）的月份统计。")
     levels = [m.value for m in RiskLevel]
     matrix = [[shapes.text(f"{LABEL[o]}风险")] + [shapes.num(changes.get((o, n), 0), {"fig": "risk", "old": o, "new": n})
                                                  if o != n else shapes.text("—") for n in levels] for o in levels]

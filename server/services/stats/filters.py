@@ -212,3 +212,20 @@ def parse(session: Session, raw: Mapping) -> Filters:
 def with_period(filters: Filters, start: dt.date, end: dt.date) -> Filters:
     """The same filters over another period (the monthly report of one month of the year)."""
     return replace(filters, start=start, end=end)
+
+
+def options(session: Session, f: Filters) -> dict:
+    """The choices of each filter: years that have plans or tasks, the year's tasks, departments, items,
+    target categories and 乡镇."""
+    years = {today().year, f.year} | set(session.scalars(select(Plan.year).distinct()))
+    years |= {int(y) for y in session.scalars(select(extract("year", Task.period_start)).distinct()) if y}
+    return {
+        "years": sorted(years, reverse=True),
+        "tasks": [(t.id, f"{t.code} {t.name}") for t in year_tasks(session, f.year)],
+        "task_types": list(TASK_TYPES.items()),
+        "departments": list(session.execute(select(Department.id, Department.name).order_by(Department.name))),
+        "inspection_items": list(session.execute(select(InspectionItem.id, InspectionItem.name).order_by(InspectionItem.code))),
+        "categories": TargetCategory.choices(),
+        "towns": search.target_regions(session),
+        "months": [f"{f.year}-{m:02d}" for m in range(1, 13)],
+    }

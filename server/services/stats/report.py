@@ -19,7 +19,7 @@ def _by_item(f: Filters, counts: dict[int, dict]) -> dict[int, int]:
     return out
 
 
-def build(session: Session, actor, f: Filters) -> dict:
+def build(session: Session, actor, f: Filters, *, parallel: bool = False) -> dict:
     """{"filters", "sections"}: the report of `f` (staff and leaders only)."""
     require_staff(actor)
     counts = progress.per_task(session, f)

@@ -1,0 +1,58 @@
+"""统计分析: the statistics page, the records behind each figure, the workbook and the two reports."""
+from __future__ import annotations
+
+import io
+
+from flask import current_app, g, render_template, request, send_file
+
+from server.extensions import db
+from server.http import login_required
+from server.office import bp
+from server.services.kernel.paging import page_number
+from server.services.stats import drill, filters, reports, workbook
+from server.services.stats import report as stats_report
+
+STAFF = ("admin", "office", "leader")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _filters() -> filters.Filters:
+    return filters.parse(db.session, request.args)
+
+
+@bp.get("/stats")
+@login_required(*STAFF)
+def stats():
+    f = _filters()
+    return render_template("office/stats.html", report=stats_report.build(db.session, g.user, f, parallel=True), f=f,
+                           options=filters.options(db.session, f))
+
+
+@bp.get("/stats/records")
+@login_required(*STAFF)
+def stats_records():
+    f = _filters()
+    found = drill.records(db.session, g.user, f, request.args, page_number(request.args.get("page")))
+    return render_template("office/stats_records.html", drill=found, f=f, args=request.args.to_dict())
+
+
+@bp.get("/stats/export.xlsx")
+@login_required(*STAFF)
+def stats_export():
+    f = _filters()
+    data, name = workbook.export(db.session, g.user, f, current_app.config.get("BUREAU_NAME"))
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
+
+
+@bp.get("/stats/annual.pdf")
+@login_required(*STAFF)
+def stats_annual():
+    doc = reports.annual(db.session, g.user, _filters(), reports.settings_from(current_app.config))
+    return send_file(io.BytesIO(doc.data), mimetype="application/pdf", download_name=doc.filename)
+
+
+@bp.get("/stats/monthly.pdf")
+@login_required(*STAFF)
+def stats_monthly():
+    doc = reports.monthly(db.session, g.user, _filters(), reports.settings_from(current_app.config))
+    return send_file(io.BytesIO(doc.data), mimetype="application/pdf", download_name=doc.filename)

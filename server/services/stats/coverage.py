@@ -76,7 +76,9 @@ def section(f: Filters, got: dict, total_targets: int, reg: dict) -> dict:
                           for i, (_, label) in enumerate(RISKS)], table_key="coverage", unit="%", floor=FLOOR_PERCENT)
     share = shapes.pct(total_targets, registry_total, _link())
     badge = None
-    if registry_total:
+    if not f.random_task_ids:  # nothing drawn at random in scope: no share to speak of (not 0%)
+        share = shapes.text(shapes.NO_DATA)
+    elif registry_total:
         met = total_targets * 100 >= FLOOR_PERCENT * registry_total
         badge = ("ok", "达到 3% 底线") if met else ("warn", "低于 3% 底线")
     heads = [shapes.headline("随机抽查覆盖率（全县）", share, badge),

@@ -53,7 +53,7 @@ def _code_lists(session: Session, code: str) -> list:
 
 def _failed(session: Session, f: Filters, checkpoint_ids=None):
     """The inspection has a failed checkpoint (of those given), as in the problem figures."""
-    fail = sql.failures(session, (0, 2 ** 62)).subquery()
+    fail = sql.failures(session, (0, 2 ** 31 - 1)).subquery()
     stmt = select(fail.c.inspection_id).where(fail.c.inspection_id == Inspection.id)
     if checkpoint_ids is not None:
         stmt = stmt.where(fail.c.checkpoint_id.in_(checkpoint_ids))
@@ -103,8 +103,9 @@ def publication_condition(session: Session, f: Filters, bucket: str):
     """A publication bucket as a condition on a done inspection outer-joined to its publication."""
     published = Publication.first_published_at.is_not(None)
     on_time = sql.local_day(session, Publication.first_published_at) <= sql.text_of(session, Publication.due_on)
-    declined = and_(~published, Publication.status == "not_published")
-    handled = or_(published, Publication.status == "not_published")
+    not_published = func.coalesce(Publication.status, "") == "not_published"  # no record: NULL, not "not declined"
+    declined = and_(~published, not_published)
+    handled = or_(published, not_published)
     due = Inspection.first_completed_at < progress.overdue_before()
     return {"on_time": and_(published, on_time), "late": and_(published, ~on_time), "declined": declined,
             "overdue": and_(not_(handled), due), "pending": and_(not_(handled), ~due)}[bucket]
@@ -136,7 +137,8 @@ def _findings(session: Session, f: Filters, cell: Mapping, page) -> Drill:
     if cell.get("done") in ("0", "1", 0, 1):
         conds.append(followup.rectified() if str(cell["done"]) == "1" else ~followup.rectified())
         words.append("已办结" if str(cell["done"]) == "1" else "未办结")
-    stmt = (select(Finding, Inspection).join(Inspection, Inspection.id == Finding.inspection_id).where(*conds)
+    insp = aliased(Inspection)  # the cohort's EXISTS keeps its own inspections table
+    stmt = (select(Finding, insp).join(insp, insp.id == Finding.inspection_id).where(*conds)
             .order_by(Finding.received_at.desc(), Finding.id))
     return Drill("findings", "责令改正的问题", words, paginate(session, stmt, page, rows=True))
 

@@ -45,7 +45,7 @@ class Inspection(db.Model):
         Index("ix_inspections_stats_done", "first_completed_at", "task_id", "status", "target_category",
               "target_region"),
         Index("ix_inspections_stats_target", "target_id", "task_id", "status", "first_completed_at",
-              "target_category", "target_region"),
+              "target_category", "target_risk_level", "target_region"),
         Index("ix_inspections_stats_results", "result_categories"),
     )
 

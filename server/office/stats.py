@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import urlencode
 
-from flask import current_app, g, render_template, request, send_file
+from flask import current_app, g, render_template, request, send_file, url_for
 
 from server.extensions import db
 from server.http import login_required
@@ -20,12 +21,18 @@ def _filters() -> filters.Filters:
     return filters.parse(db.session, request.args)
 
 
+def _hrefs(f: filters.Filters):
+    """link -> the URL of the records behind a figure (url_for once; a thousand figures link from a page)."""
+    base = url_for("office.stats_records")
+    return lambda link: f"{base}?{urlencode(f.args(**link))}"
+
+
 @bp.get("/stats")
 @login_required(*STAFF)
 def stats():
     f = _filters()
-    return render_template("office/stats.html", report=stats_report.build(db.session, g.user, f, parallel=True), f=f,
-                           options=filters.options(db.session, f))
+    return render_template("office/stats.html", report=stats_report.build(db.session, g.user, f, workers=2), f=f,
+                           options=filters.options(db.session, f), href=_hrefs(f))
 
 
 @bp.get("/stats/records")

@@ -102,7 +102,7 @@ def _int(value) -> int | None:
 def publication_condition(session: Session, f: Filters, bucket: str):
     """A publication bucket as a condition on a done inspection outer-joined to its publication."""
     published = Publication.first_published_at.is_not(None)
-    on_time = sql.local_day(session, Publication.first_published_at) <= sql.text_of(session, Publication.due_on)
+    on_time = progress.published_by_due(session)
     not_published = func.coalesce(Publication.status, "") == "not_published"  # no record: NULL, not "not declined"
     declined = and_(~published, not_published)
     handled = or_(published, not_published)

@@ -38,14 +38,16 @@ class Inspection(db.Model):
         # 统计分析 (services/stats): each covers its statements over a year's inspections, so no figure reads
         # a table row. By task: progress and publications; by target dimension, in GROUP BY order: coverage
         # and problem rates; by completion time: the monthly trend; by target: distinct targets; by result.
+        # `id` last: SQLite keeps the rowid in every index anyway; PostgreSQL needs it there to answer from
+        # the index alone.
         Index("ix_inspections_stats_task", "task_id", "status", "first_completed_at", "approved_at", "due_date",
-              "target_category", "target_region", "result_categories"),
+              "target_category", "target_region", "result_categories", "id"),
         Index("ix_inspections_stats_dims", "target_category", "target_risk_level", "target_region", "task_id",
-              "status", "first_completed_at", "target_id", "result_categories"),
+              "status", "first_completed_at", "target_id", "result_categories", "id"),
         Index("ix_inspections_stats_done", "first_completed_at", "task_id", "status", "target_category",
-              "target_region"),
+              "target_region", "id"),
         Index("ix_inspections_stats_target", "target_id", "task_id", "status", "first_completed_at",
-              "target_category", "target_risk_level", "target_region"),
+              "target_category", "target_risk_level", "target_region", "id"),
         Index("ix_inspections_stats_results", "result_categories"),
     )
 

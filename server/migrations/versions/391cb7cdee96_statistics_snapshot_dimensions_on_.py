@@ -44,11 +44,11 @@ def upgrade():
                "target_risk_level = COALESCE(target_snapshot ->> 'risk_level', '')")
 
     with op.batch_alter_table('inspections', schema=None) as batch_op:
-        batch_op.create_index('ix_inspections_stats_dims', ['target_category', 'target_risk_level', 'target_region', 'task_id', 'status', 'first_completed_at', 'target_id', 'result_categories'], unique=False)
-        batch_op.create_index('ix_inspections_stats_done', ['first_completed_at', 'task_id', 'status', 'target_category', 'target_region'], unique=False)
+        batch_op.create_index('ix_inspections_stats_dims', ['target_category', 'target_risk_level', 'target_region', 'task_id', 'status', 'first_completed_at', 'target_id', 'result_categories', 'id'], unique=False)
+        batch_op.create_index('ix_inspections_stats_done', ['first_completed_at', 'task_id', 'status', 'target_category', 'target_region', 'id'], unique=False)
         batch_op.create_index('ix_inspections_stats_results', ['result_categories'], unique=False)
-        batch_op.create_index('ix_inspections_stats_target', ['target_id', 'task_id', 'status', 'first_completed_at', 'target_category', 'target_region'], unique=False)
-        batch_op.create_index('ix_inspections_stats_task', ['task_id', 'status', 'first_completed_at', 'approved_at', 'due_date', 'target_category', 'target_region', 'result_categories'], unique=False)
+        batch_op.create_index('ix_inspections_stats_target', ['target_id', 'task_id', 'status', 'first_completed_at', 'target_category', 'target_risk_level', 'target_region', 'id'], unique=False)
+        batch_op.create_index('ix_inspections_stats_task', ['task_id', 'status', 'first_completed_at', 'approved_at', 'due_date', 'target_category', 'target_region', 'result_categories', 'id'], unique=False)
 
     with op.batch_alter_table('publications', schema=None) as batch_op:
         batch_op.create_index('ix_publications_stats', ['inspection_id', 'status', 'first_published_at', 'due_on'], unique=False)

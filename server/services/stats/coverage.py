@@ -53,7 +53,9 @@ def _link(**cell) -> dict:
 def section(f: Filters, got: dict, total_targets: int, reg: dict) -> dict:
     """The county-wide share with its 3% badge, the category × risk table and its chart."""
     registry_total = sum(reg.values())
-    cats = [(c, label) for c, label in CATEGORIES if not f.category or c == f.category]
+    # categories the registry has (or that were inspected): an empty category would be a row of 暂无数据
+    cats = [(c, label) for c, label in CATEGORIES if (not f.category or c == f.category)
+            and (any(reg.get((c, k)) for k, _ in RISKS) or any(got.get((c, k)) for k, _ in RISKS))]
     rows = []
     for code, label in cats:
         cells = [shapes.pct(got.get((code, k), 0), reg.get((code, k), 0), _link(category=code, risk=k))

@@ -24,7 +24,7 @@
       const out = { type: chart.kind, name: s.name, data: s.data, connectNulls: false };
       if (i === 0 && chart.floor != null) {
         out.markLine = { symbol: "none", silent: true, lineStyle: { type: "dashed", color: "#c0392b" },
-          label: { formatter: "底线 " + chart.floor + unit }, data: [{ yAxis: chart.floor }] };
+          label: { formatter: "底线 " + chart.floor + unit, position: "insideEndTop" }, data: [{ yAxis: chart.floor }] };
       }
       return out;
     });

@@ -14,6 +14,7 @@ from server.services.stats import drill, filters, reports, workbook
 from server.services.stats import report as stats_report
 
 STAFF = ("admin", "office", "leader")
+WORKERS = 2  # the report's statements run on two connections at once (services/stats/report.py)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -31,7 +32,7 @@ def _hrefs(f: filters.Filters):
 @login_required(*STAFF)
 def stats():
     f = _filters()
-    return render_template("office/stats.html", report=stats_report.build(db.session, g.user, f, workers=2), f=f,
+    return render_template("office/stats.html", report=stats_report.build(db.session, g.user, f, workers=WORKERS), f=f,
                            options=filters.options(db.session, f), href=_hrefs(f))
 
 
@@ -47,19 +48,19 @@ def stats_records():
 @login_required(*STAFF)
 def stats_export():
     f = _filters()
-    data, name = workbook.export(db.session, g.user, f, current_app.config.get("BUREAU_NAME"))
+    data, name = workbook.export(db.session, g.user, f, current_app.config.get("BUREAU_NAME"), workers=WORKERS)
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
 
 
 @bp.get("/stats/annual.pdf")
 @login_required(*STAFF)
 def stats_annual():
-    doc = reports.annual(db.session, g.user, _filters(), reports.settings_from(current_app.config))
+    doc = reports.annual(db.session, g.user, _filters(), reports.settings_from(current_app.config), workers=WORKERS)
     return send_file(io.BytesIO(doc.data), mimetype="application/pdf", download_name=doc.filename)
 
 
 @bp.get("/stats/monthly.pdf")
 @login_required(*STAFF)
 def stats_monthly():
-    doc = reports.monthly(db.session, g.user, _filters(), reports.settings_from(current_app.config))
+    doc = reports.monthly(db.session, g.user, _filters(), reports.settings_from(current_app.config), workers=WORKERS)
     return send_file(io.BytesIO(doc.data), mimetype="application/pdf", download_name=doc.filename)

@@ -68,7 +68,7 @@ def _bench_pdf(app, db, user) -> None:
 
     f = filters.parse(db.session, {"year": "2024"})
     started = time.perf_counter()
-    ctx = reports.context(db.session, user, f, "阳城县交通运输局", kind="annual")
+    ctx = reports.context(db.session, user, f, "阳城县交通运输局", kind="annual", workers=2)
     html = pdf.render_html(reports.TEMPLATE, ctx)
     data = pdf.html_to_pdf(html)
     whole = time.perf_counter() - started

@@ -6,7 +6,6 @@ links to the record's page in the office.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Mapping

@@ -67,11 +67,6 @@ class Filters:
         return f"{self.start.isoformat()} 至 {self.end.isoformat()}"
 
     @property
-    def as_of(self) -> dt.date:
-        """The day the progress figures are counted on: the period's end, or today while it runs."""
-        return min(self.end, today())
-
-    @property
     def task_ids(self) -> list[int]:
         return [t.id for t in self.tasks]
 

@@ -60,9 +60,9 @@ def summary(rep: dict) -> list[str]:
     return lines
 
 
-def context(session: Session, actor, f: Filters, bureau: str, *, kind: str) -> dict:
+def context(session: Session, actor, f: Filters, bureau: str, *, kind: str, workers: int = 1) -> dict:
     """What the report template renders: the report, its charts as SVG, and (annual) the plans."""
-    rep = report.build(session, actor, f)
+    rep = report.build(session, actor, f, workers=workers)
     sections = []
     for sec in rep["sections"]:
         sections.append({**sec, "charts": [{**ch, "svg": svg.render(ch)} for ch in sec["charts"]]})
@@ -98,16 +98,16 @@ def _store(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def annual(session: Session, actor, f: Filters, settings: render.Settings) -> render.Document:
+def annual(session: Session, actor, f: Filters, settings: render.Settings, *, workers: int = 1) -> render.Document:
     """The 年度抽查工作总结 of f.year (the other filters kept; the period is the whole year)."""
     year = replace(f, start=dt.date(f.year, 1, 1), end=dt.date(f.year, 12, 31))
-    ctx = context(session, actor, year, settings.bureau, kind="annual")
+    ctx = context(session, actor, year, settings.bureau, kind="annual", workers=workers)
     return _produce("annual", ctx, f"{f.year}年度抽查工作总结.pdf", settings)
 
 
-def monthly(session: Session, actor, f: Filters, settings: render.Settings) -> render.Document:
+def monthly(session: Session, actor, f: Filters, settings: render.Settings, *, workers: int = 1) -> render.Document:
     """The monthly report of the month the period starts in (month=YYYY-MM chooses it)."""
     last = calendar.monthrange(f.start.year, f.start.month)[1]
     month = replace(f, start=f.start.replace(day=1), end=f.start.replace(day=last))
-    ctx = context(session, actor, month, settings.bureau, kind="monthly")
+    ctx = context(session, actor, month, settings.bureau, kind="monthly", workers=workers)
     return _produce("monthly", ctx, f"{f.start.year}年{f.start.month}月抽查工作月报.pdf", settings)

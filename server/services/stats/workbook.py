@@ -134,7 +134,7 @@ def build(rep: dict, bureau: str) -> bytes:
     return out.getvalue()
 
 
-def export(session: Session, actor, f: Filters, bureau: str | None = None) -> tuple[bytes, str]:
+def export(session: Session, actor, f: Filters, bureau: str | None = None, *, workers: int = 1) -> tuple[bytes, str]:
     """(workbook bytes, download name) of the statistics under `f` (staff and leaders)."""
-    rep = report.build(session, actor, f)
+    rep = report.build(session, actor, f, workers=workers)
     return build(rep, bureau or "阳城县交通运输局"), f"抽查统计分析_{f.period_label.replace(' ', '')}.xlsx"

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 
 from sqlalchemy import (Date, String, and_, cast, exists, false, func, literal, literal_column, or_, select, text,
-                        type_coerce, union_all)
+                        union_all)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
@@ -158,15 +158,6 @@ def not_only_no_problem(session: Session):
     else:
         stored, only = Inspection.result_categories, cast(literal(json.dumps(ONLY_NO_PROBLEM)), JSONB)
     return or_(stored < only, stored > only)
-
-
-def results_sought(session: Session, stored: list):
-    """`result_categories IN (stored values)` written so an index seeks them (the values bound as stored)."""
-    if not stored:
-        return false()
-    if dialect(session) == "sqlite":
-        return type_coerce(Inspection.result_categories, String).in_([literal(v, String) for v in stored])
-    return Inspection.result_categories.in_(stored)
 
 
 def results_in(session: Session, stored: list):

@@ -72,6 +72,10 @@ def buckets(per_task: dict[int, dict], pubs: dict[int, dict]) -> dict[str, int]:
 
 def sections(f: Filters, c: dict, p: dict[str, int]) -> list[dict]:
     """五、后续处置 and 六、结果公示."""
+    return [_follow_up(c), _publication(p)]
+
+
+def _follow_up(c: dict) -> dict:
     ordered, done = c["rectification"]
     heads = [shapes.headline("责令改正", shapes.num(ordered, {"fig": "rect"})),
              shapes.headline("已办结", shapes.num(done, {"fig": "rect", "done": 1})),
@@ -95,8 +99,11 @@ def sections(f: Filters, c: dict, p: dict[str, int]) -> list[dict]:
                             for i, label in enumerate(REFERRAL_STATES.values())], table_key="referrals"),
               shapes.chart("credit_chart", "信用记录严重程度", "pie", [r[0]["t"] for r in cred_rows],
                            [{"name": "记录数", "data": [r[1]["v"] for r in cred_rows]}], table_key="credit")]
-    follow = shapes.section("followup", "五、后续处置", headline=heads, tables=[t_rect, t_refs, t_cred], charts=charts,
-                            note="“已办结”指该问题对应的违法行为已办结（整改到位、移送办结或记录不予移送的理由）。")
+    return shapes.section("followup", "五、后续处置", headline=heads, tables=[t_rect, t_refs, t_cred], charts=charts,
+                          note="“已办结”指该问题对应的违法行为已办结（整改到位、移送办结或记录不予移送的理由）。")
+
+
+def _publication(p: dict[str, int]) -> dict:
     pub_rows = [[shapes.text(label), shapes.num(p.get(k, 0), {"fig": "pub", "bucket": k})] for k, label in BUCKETS.items()]
     clocked = sum(p.values())
     due = p.get("on_time", 0) + p.get("late", 0) + p.get("overdue", 0)
@@ -111,6 +118,5 @@ def sections(f: Filters, c: dict, p: dict[str, int]) -> list[dict]:
              shapes.headline("期间完成的检查", shapes.num(clocked, {"fig": "insp", "stage": "cohort"})),
              shapes.headline("超期未公示", shapes.num(p.get("overdue", 0), {"fig": "pub", "bucket": "overdue"}),
                              ("warn", "请尽快公示") if p.get("overdue") else None)]
-    pub = shapes.section("publication", "六、结果公示", headline=heads, tables=[t_pub], charts=[pie],
-                         note="按时公示率 = 按时公示 ÷（按时公示 + 逾期公示 + 超期未公示）；尚未到期的不计入分母。")
-    return [follow, pub]
+    return shapes.section("publication", "六、结果公示", headline=heads, tables=[t_pub], charts=[pie],
+                          note="按时公示率 = 按时公示 ÷（按时公示 + 逾期公示 + 超期未公示）；尚未到期的不计入分母。")

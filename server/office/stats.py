@@ -9,6 +9,7 @@ from flask import current_app, g, render_template, request, send_file, url_for
 from server.extensions import db
 from server.http import login_required
 from server.office import bp
+from server.services.followup import credit, publication, referrals
 from server.services.kernel.paging import page_number
 from server.services.stats import drill, filters, reports, workbook
 from server.services.stats import report as stats_report
@@ -41,7 +42,9 @@ def stats():
 def stats_records():
     f = _filters()
     found = drill.records(db.session, g.user, f, request.args, page_number(request.args.get("page")))
-    return render_template("office/stats_records.html", drill=found, f=f, args=request.args.to_dict())
+    return render_template("office/stats_records.html", drill=found, f=f, args=request.args.to_dict(),
+                           kinds=referrals.KINDS, referral_status=referrals.status_label, severities=credit.SEVERITIES,
+                           publication_status=publication.STATUS_LABELS)
 
 
 @bp.get("/stats/export.xlsx")

@@ -132,3 +132,13 @@ def test_publication_share_of_nothing_approved_is_no_data_not_100_percent(sessio
     assert share == ["暂无数据（尚无已审核结果）"]
     dashboard = _text(client.get("/office/"))
     assert "已审核结果公示率（目标 100%） 暂无数据（尚无已审核结果）" in dashboard and "100.0%" not in dashboard
+
+
+def test_the_records_behind_a_figure_read_in_chinese(session, client, login, w):
+    login(w.office)
+    refs = _text(client.get("/office/stats/records?year=2024&fig=ref&kind=administrative"))
+    assert "共 1 条" in refs and "行政移送（案件移送函）" in refs and "已办结" in refs
+    credit = _text(client.get("/office/stats/records?year=2024&fig=credit&severity=serious"))
+    assert "共 1 条" in credit and "较重" in credit
+    pubs = _text(client.get("/office/stats/records?year=2024&fig=pub&bucket=late"))
+    assert "共 1 条" in pubs and "已公示" in pubs and "逾期公示" in pubs

@@ -170,7 +170,8 @@ class Publication(db.Model):
     """公示: one record per approved inspection, in the structure of gsxt's 双随机抽查结果信息."""
 
     __tablename__ = "publications"
-    __table_args__ = (Index("ix_publications_status_due", "status", "due_on"),)
+    __table_args__ = (Index("ix_publications_status_due", "status", "due_on"),
+                      Index("ix_publications_stats", "inspection_id", "status", "first_published_at", "due_on"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), unique=True)

@@ -79,6 +79,7 @@ class Target(db.Model):
         Index("ix_targets_category_status", "category", "status"),
         Index("ix_targets_risk_level", "risk_level"),
         Index("ix_targets_region", "region"),  # the office list's 乡镇 filter and its DISTINCT option list
+        Index("ix_targets_stats", "category", "risk_level", "region"),  # 统计分析: the registry by dimension
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,6 +15,7 @@ NAV = [
     ("office.referrals", "移送", None),
     ("office.publications", "公示", None),
     ("office.documents_index", "文书打印", None),
+    ("office.stats", "统计分析", ("admin", "office", "leader")),
     ("office.approvals", "审批", ("leader", "admin")),
     ("office.devices", "设备", ("admin",)),
     ("office.departments", "部门", ("admin",)),
@@ -45,4 +46,4 @@ def inject_nav():
 from server.office import admin, auth, dashboard, documents, registries  # noqa: E402,F401  (views register on bp)
 from server.office import approvals, credit, desk_checks, publications, referrals, review  # noqa: E402,F401
 from server.office import devices, inspections  # noqa: E402,F401
-from server.office import departments, planning  # noqa: E402,F401
+from server.office import departments, planning, stats  # noqa: E402,F401

@@ -3,6 +3,7 @@
 One package per area; an area imports only the areas below it (checked by import-linter, see
 pyproject.toml):
 
+    stats/         统计分析: the year's figures in SQL, the records behind each, the workbook and the PDFs
     dashboard.py   the 工作台: composes each area's panels
     documents/     printable documents: contexts, who may have which, the cache, the lists
     followup/      review, publication (公示), credit records, referrals (移送), follow-up panels

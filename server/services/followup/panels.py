@@ -55,7 +55,9 @@ def publication_clock_panel(session: Session, on: dt.date | None = None) -> dict
     rows = [("待审核的检查结果", submitted, "office.review_queue"),
             ("公示临近到期（已过 15 个工作日）", n_warn_reviews - n_late_reviews + n_warn_pubs, "office.publications"),
             ("公示已超期（超过 20 个工作日）", n_late_reviews + n_late_pubs, "office.publications"),
-            ("已审核结果公示率（目标 100%）", f"{share['percent']}%", "office.publications")]
+            ("已审核结果公示率（目标 100%）",
+             f"{share['percent']}%" if share["percent"] is not None else "暂无数据（尚无已审核结果）",
+             "office.publications")]
     for completed_at, name, code in late_reviews:
         days = workdays_between(local_date(completed_at), on)
         rows.append((f"超期未审核：{name}（{code}）", f"已过 {days} 个工作日", "office.review_queue"))

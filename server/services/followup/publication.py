@@ -292,7 +292,9 @@ def public_search(session: Session, q: str = "", page=1, per_page: int = 20) -> 
 
 
 def share(session: Session) -> dict:
-    """Approved results against published ones: the 100% goal (a recorded reason counts as handled)."""
+    """Approved results against published ones: the 100% goal (a recorded reason counts as handled).
+
+    With nothing approved yet the percentages are None: there is no share to report, not 100%."""
     approved = session.scalar(select(func.count(Inspection.id)).where(Inspection.status == "approved")) or 0
     counts = dict(session.execute(select(Publication.status, func.count(Publication.id))
                                   .group_by(Publication.status)).all())
@@ -301,5 +303,5 @@ def share(session: Session) -> dict:
     handled = published + declined
     return {"approved": approved, "published": published, "declined": declined,
             "open": max(approved - handled, 0),
-            "percent": round(100 * handled / approved, 1) if approved else 100.0,
-            "published_percent": round(100 * published / approved, 1) if approved else 100.0}
+            "percent": round(100 * handled / approved, 1) if approved else None,
+            "published_percent": round(100 * published / approved, 1) if approved else None}

@@ -63,6 +63,7 @@ DECISIONS: dict[str, frozenset] = {
         "inspections GET", "plans GET", "plan_detail GET", "publications GET", "publication_detail GET",
         "review_queue GET", "review_detail GET", "task_detail GET")},
     "office.upper_results GET": READERS,
+    **{f"office.{e} GET": STAFF for e in ("stats", "stats_records", "stats_export", "stats_annual", "stats_monthly")},
     # editors: the registries, plans, tasks and draws
     **{f"office.{e}": EDITORS for e in (
         "registry_import GET", "registry_import POST", "registry_template GET", "supplementary_draw GET",

@@ -1,0 +1,87 @@
+"""The share of the registry inspected at random (不定向/定向) against the 3% floor, county-wide and by
+risk level and category: distinct targets over the registry's targets."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.models.inspections import Inspection
+from server.models.registry import Target
+from server.services.stats import shapes
+from server.services.stats.filters import Filters
+from server.services.stats.sql import CATEGORY, RISK, dialect, walk
+from server.vocab import RiskLevel, TargetCategory
+
+FLOOR_PERCENT = 3  # 一(四): at least 3% of the registry each year
+RISKS = [(m.value, m.label) for m in RiskLevel]
+CATEGORIES = TargetCategory.choices()
+
+
+def random_targets(session: Session, f: Filters) -> tuple[dict[tuple[str, str], int], int]:
+    """({(category, risk): targets}, targets overall) inspected at random in the period.
+
+    One streaming GROUP BY target over ix_inspections_stats_target: a target two random tasks inspected
+    counts once, under the category and risk level it was drawn with (the first in code order if its
+    snapshots differ), so the cells add up to the total."""
+    if not f.random_task_ids:
+        return {}, 0
+    random = Inspection.task_id + 0 if dialect(session) == "sqlite" else Inspection.task_id
+    cell = func.min(CATEGORY + "|" + RISK)
+    targets = (select(cell.label("cell")).where(*walk(f, session), random.in_(f.random_task_ids))
+               .group_by(Inspection.target_id).subquery())
+    out = {}
+    for key, n in session.execute(select(targets.c.cell, func.count()).group_by(targets.c.cell)):
+        category, _, risk = (key or "|").partition("|")
+        out[(category, risk)] = n
+    return out, sum(out.values())
+
+
+def registry(session: Session, f: Filters) -> dict[tuple[str, str], int]:
+    """(category, risk level) -> targets in the registry (of the chosen category and 乡镇)."""
+    stmt = select(Target.category, Target.risk_level, func.count()).group_by(Target.category, Target.risk_level)
+    if f.category:
+        stmt = stmt.where(Target.category == f.category)
+    if f.town:
+        stmt = stmt.where(Target.region == f.town)
+    return {(c, r): n for c, r, n in session.execute(stmt)}
+
+
+def _link(**cell) -> dict:
+    return {"fig": "insp", "stage": "random", **cell}
+
+
+def section(f: Filters, got: dict, total_targets: int, reg: dict) -> dict:
+    """The county-wide share with its 3% badge, the category × risk table and its chart."""
+    registry_total = sum(reg.values())
+    # categories the registry has (or that were inspected): an empty category would be a row of 暂无数据
+    cats = [(c, label) for c, label in CATEGORIES if (not f.category or c == f.category)
+            and (any(reg.get((c, k)) for k, _ in RISKS) or any(got.get((c, k)) for k, _ in RISKS))]
+    rows = []
+    for code, label in cats:
+        cells = [shapes.pct(got.get((code, k), 0), reg.get((code, k), 0), _link(category=code, risk=k))
+                 for k, _ in RISKS]
+        n, d = sum(got.get((code, k), 0) for k, _ in RISKS), sum(reg.get((code, k), 0) for k, _ in RISKS)
+        rows.append([shapes.text(label), *cells, shapes.num(n, _link(category=code)), shapes.num(d), shapes.pct(n, d)])
+    by_risk = [(sum(got.get((c, k), 0) for c, _ in cats), sum(reg.get((c, k), 0) for c, _ in cats)) for k, _ in RISKS]
+    total = [shapes.text("合计（同一对象只计一户）"),
+             *[shapes.pct(n, d, _link(risk=k)) for (n, d), (k, _) in zip(by_risk, RISKS)],
+             shapes.num(total_targets, _link()), shapes.num(registry_total), shapes.pct(total_targets, registry_total)]
+    table = shapes.table("coverage", "随机抽查覆盖率（按对象类别和风险等级）",
+                         ["对象类别", *[f"{label}风险" for _, label in RISKS], "抽查户数", "名录库户数", "抽查比例"],
+                         rows, total=total,
+                         note="抽查户数按抽取时的对象类别和风险等级归类，只计不定向、定向抽查；名录库户数为当前名录库。")
+    chart = shapes.chart("coverage_chart", "随机抽查覆盖率", "bar", [label for _, label in cats],
+                         [{"name": f"{label}风险", "data": [row[i + 1]["v"] for row in rows]}
+                          for i, (_, label) in enumerate(RISKS)], table_key="coverage", unit="%", floor=FLOOR_PERCENT)
+    share = shapes.pct(total_targets, registry_total, _link())
+    badge = None
+    if not f.random_task_ids:  # nothing drawn at random in scope: no share to speak of (not 0%)
+        share = shapes.text(shapes.NO_DATA)
+    elif registry_total:
+        met = total_targets * 100 >= FLOOR_PERCENT * registry_total
+        badge = ("ok", "达到 3% 底线") if met else ("warn", "低于 3% 底线")
+    heads = [shapes.headline("随机抽查覆盖率（全县）", share, badge),
+             shapes.headline("随机抽查对象户数", shapes.num(total_targets, _link())),
+             shapes.headline("名录库对象户数", shapes.num(registry_total))]
+    return shapes.section("coverage", "二、抽查比例（不低于 3%）", headline=heads, tables=[table], charts=[chart],
+                          note="靶向检查和上级任务不计入随机抽查比例；同一对象在期间内被多次随机抽查只计一户。")

@@ -1,0 +1,82 @@
+"""The whole statistics report for a set of filters: every section, computed once, for the page, the
+workbook and the PDFs alike.
+
+Seven independent statements, each an aggregate in SQL. The page runs them on two connections at once
+(`workers=2`: the statements share nothing, and both SQLite and PostgreSQL serve concurrent readers), which
+brings a province-scale year under its budget on a two-core server; services and tests run them in turn.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from server.models.inspections import Inspection
+from server.services.kernel.permissions import require_staff
+from server.services.stats import cohort, coverage, followup, problems, progress, sql, trend
+from server.services.stats.filters import Filters
+
+
+def _by_item(f: Filters, counts: dict[int, dict]) -> dict[int, int]:
+    """Item id -> the period's done inspections whose task has the item (loops over tasks, not rows)."""
+    out: dict[int, int] = {}
+    for task in f.tasks:
+        for item_id in task.item_ids:
+            if not f.item_id or item_id == f.item_id:
+                out[item_id] = out.get(item_id, 0) + counts.get(task.id, {}).get("cohort", 0)
+    return out
+
+
+def _cohort(f: Filters) -> Callable[[Session], cohort.Cohort]:
+    def load(session: Session) -> cohort.Cohort:
+        low, high = session.execute(select(func.min(Inspection.id), func.max(Inspection.id))
+                                    .where(*sql.scope(f))).one()
+        return cohort.load(session, f, (low or 0, high or -1), sql.negative_results(session))
+    return load
+
+
+def _jobs(f: Filters) -> dict[str, Callable[[Session], object]]:
+    """The statements, slowest first (so that two workers finish together)."""
+    return {"cohort": _cohort(f), "pubs": lambda s: progress.publications(s, f),
+            "counts": lambda s: progress.per_task(s, f), "registry": lambda s: coverage.registry(s, f),
+            "random": lambda s: coverage.random_targets(s, f), "followup": lambda s: followup.counts(s, f),
+            "risk": lambda s: trend.risk_changes(s, f)}
+
+
+def _parallel_bind(session: Session) -> Engine | None:
+    """The engine to open more connections on, or None where only this session's connection will do
+    (an in-memory SQLite database, or a session bound to one connection)."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):
+        return None
+    if bind.dialect.name == "sqlite" and bind.url.database in (None, "", ":memory:"):
+        return None
+    return bind
+
+
+def _run(session: Session, jobs: dict, workers: int) -> dict:
+    engine = _parallel_bind(session) if workers > 1 else None
+    if engine is None:
+        return {name: job(session) for name, job in jobs.items()}
+
+    def run(job):
+        with Session(engine) as own:  # read-only: its own connection and transaction
+            return job(own)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stats") as pool:
+        futures = {name: pool.submit(run, job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def build(session: Session, actor, f: Filters, *, workers: int = 1) -> dict:
+    """{"filters", "sections"}: the report of `f` (staff and leaders only)."""
+    require_staff(actor)
+    r = _run(session, _jobs(f), workers)
+    counts, pubs, c = r["counts"], r["pubs"], r["cohort"]
+    got, total_targets = r["random"]
+    sections = [progress.section(f, counts, pubs), coverage.section(f, got, total_targets, r["registry"]),
+                *problems.section(session, f, c, _by_item(f, counts)),
+                *followup.sections(f, r["followup"], followup.buckets(counts, pubs)),
+                *trend.sections(f, c.months, r["risk"])]
+    return {"filters": f, "sections": sections}

@@ -18,6 +18,7 @@ const DEFAULT_BATCH = 500;
 const MAX_ROUNDS = 200;
 /** How often an open phone pulls while online, unless the server's reference data says otherwise. */
 export const DEFAULT_POLL_SECONDS = 30;
+const POLL_LOOK_SECONDS = 5;
 
 /** The delay before retry number `attempt` (0-based): full jitter over base × factor^attempt, capped. */
 export function backoffDelay(attempt, random = Math.random) {
@@ -283,14 +284,24 @@ export function createSyncClient({
     return seconds > 0 ? seconds : DEFAULT_POLL_SECONDS;
   }
 
-  /** Pulls every poll_seconds while online and visible, unless a flush or a retry is already on its way. */
-  async function startPolling() {
+  /**
+   * Pulls every poll_seconds while online and visible, unless a flush or a retry is already on its way. It
+   * looks every few seconds whether one is due, so a poll_seconds from the first pull applies at once.
+   */
+  function startPolling() {
     if (poller) timers.clearTimeout(poller);
+    let lastRun = now().getTime();
     const tick = async () => {
-      poller = timers.setTimeout(tick, (await pollSeconds()) * 1000);
-      if (isOnline() && isVisible() && !inflight && !timer && !state.needsLogin) flush('poll');
+      const seconds = await pollSeconds();
+      poller = timers.setTimeout(tick, Math.min(seconds, POLL_LOOK_SECONDS) * 1000);
+      if (state.running || inflight) lastRun = now().getTime();
+      const due = now().getTime() - lastRun >= seconds * 1000;
+      if (due && isOnline() && isVisible() && !timer && !state.needsLogin) {
+        lastRun = now().getTime();
+        flush('poll');
+      }
     };
-    poller = timers.setTimeout(tick, (await pollSeconds()) * 1000);
+    poller = timers.setTimeout(tick, POLL_LOOK_SECONDS * 1000);
   }
 
   /** Stops the retry timer and the periodic pull (logout, a closed page). */

@@ -103,6 +103,23 @@ def phone_ready(phone_context, username: str = "wangjg", *, init_script: str | N
     return ctx, page
 
 
+SMALL_PHONE = {"viewport": {"width": 360, "height": 740}, "screen": {"width": 360, "height": 800}, "has_touch": True,
+               "is_mobile": True, "device_scale_factor": 2}  # a cheap Android phone, held in one hand
+
+
+def small_phone(phone_context, username: str = "wangjg", **options):
+    """phone_ready on a 360×740 touch screen: (context, page)."""
+    return phone_ready(phone_context, username, **{**SMALL_PHONE, **options})
+
+
+def console_errors(page) -> list[str]:
+    """Collects the page's console errors (and uncaught exceptions) from now on, into the returned list."""
+    seen: list[str] = []
+    page.on("console", lambda m: seen.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen.append(f"uncaught: {e}"))
+    return seen
+
+
 def wait_for_controller(page, timeout: float = 15.0):
     """Wait until the service worker controls the page (offline reload works from then on).
 

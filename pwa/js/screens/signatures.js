@@ -49,7 +49,11 @@ export async function sign(ctx) {
   if (!ls.isEditable(v)) throw new AppError('locked');
   const who = ls.signers(v).find((s) => s.key === ctx.params.who);
   if (!who) throw new AppError('not_found', '找不到该签名人');
-  if (!ls.conclusionReady(await ctx.store.draft(v.id))) throw new AppError('signature_needs_conclusion');
+  if (!ls.conclusionReady(await ctx.store.draft(v.id))) {
+    const body = h('div', {}, h('p', { class: 'banner warn', role: 'note' }, messageFor('signature_needs_conclusion')),
+      h('a', { class: 'btn primary block', href: `#/i/${v.id}/result` }, '去填写检查结论'));
+    return { title: '签名', body, back: `#/i/${v.id}/signatures` };
+  }
   const ref = await ctx.store.reference();
   const canvas = h('canvas', { class: 'signature-pad', 'aria-label': `${who.label}的签名区域`, role: 'img' });
   const save = h('button', { type: 'button', class: 'btn primary' }, '确认签名');

@@ -263,6 +263,14 @@ def sign(page, who: str, *, again: bool = False):
     page.locator("li.signer.done").filter(has_text=who).wait_for()
 
 
+def sign_again(page, who):
+    """After a change to what was signed: from the overview, everyone in `who` signs again (重新签名)."""
+    open_section(page, "签名")
+    for person in who:
+        sign(page, person, again=True)
+    back_to_overview(page)
+
+
 def choose_result(page, categories=("发现问题已责令改正",), methods=("实地检查",), follow_ups=("责令限期整改",), summary=""):
     for label in (*categories, *methods):
         page.get_by_label(label, exact=True).check()

@@ -3,11 +3,15 @@ signature; 确认签名 shows it is working; a change after signing asks for the
 replaces that person's signature (kept on record as superseded), and the receipt counts people, not records."""
 from __future__ import annotations
 
+import datetime as dt
+
 from server.models.fieldwork import CheckpointAnswer, Signature
 from server.models.inspections import Inspection
+from server.models.sync import MutationLog
 from server.services.documents import fieldwork_context
-from tests.e2e.pwa_kit import (answer, back_to_overview, choose_result, open_inspection, open_section, record_party,
-                               seed_group, seed_inspection, sign, small_phone, start_inspection, submit)
+from tests.e2e.pwa_kit import (answer, back_to_overview, choose_result, open_inspection, open_section,
+                               record_complete_inspection, record_party, seed_group, seed_inspection, sign, small_phone,
+                               start_inspection, submit)
 
 
 def _to_signatures(page):
@@ -119,3 +123,35 @@ def test_a_change_after_signing_asks_again_and_re_signing_replaces(live_server, 
         assert s.query(Signature).count() == 6 and s.query(CheckpointAnswer).count() == 4
         pdf = fieldwork_context.load_record(s, s.get(Inspection, iid))
         assert len(pdf["signatures"]) == 3
+
+
+def test_a_submit_over_content_the_partner_changed_is_refused_and_needs_attention_says_what_to_do(live_server, phone_context):
+    with live_server.session() as s:
+        iid = seed_inspection(s, seed_group(s))
+        third = s.get(Inspection, iid).checklist_snapshot[0]["checkpoints"][2]["id"]
+    ctx, page = small_phone(phone_context)
+    ctx.set_offline(True)  # 王建国 records, has everyone sign and submits without signal
+    open_inspection(page)
+    record_complete_inspection(page)
+    api = live_server.app.test_client()  # meanwhile 李明 corrects checkpoint 3 from his own phone
+    token = api.post("/api/v1/auth/token", json={"username": "lim", "password": "password123",
+                                                 "device_name": "李明的手机"}).get_json()["token"]
+    later = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).isoformat()
+    resp = api.post("/api/v1/sync/push", headers={"Authorization": f"Bearer {token}"}, json={
+        "protocol": 1, "client_id": "22222222-2222-4222-8222-222222222222", "mutations": [{
+            "id": 1, "name": "checkpoint.record", "created_at": later, "args": {
+                "id": "33333333-3333-4333-8333-333333333333", "inspection_id": iid, "checkpoint_id": third,
+                "answer": "compliant", "note": "复核：涉及并符合", "base": []}}]})
+    assert resp.get_json()["results"][0]["status"] == "applied"
+    ctx.set_offline(False)
+    page.get_by_text("被服务器拒收：请在“需要处理”中查看原因").wait_for(timeout=20_000)
+    page.get_by_role("link", name="需要处理").click()
+    card = page.locator("li.attention").filter(has_text="提交检查结果")
+    card.get_by_text("签名之后检查内容有改动").wait_for()
+    card.get_by_text("请上述人员重新签名，再提交").wait_for()
+    card.get_by_role("link", name="去重新签名").click()
+    page.get_by_role("heading", name="签名").wait_for()
+    page.get_by_text("签名之后内容有改动，需重新签名").first.wait_for()
+    with live_server.session() as s:
+        assert s.get(Inspection, iid).status == "in_progress"  # not locked over content nobody signed
+        assert s.query(MutationLog).filter_by(code="signatures_stale").count() == 1

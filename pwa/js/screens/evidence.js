@@ -102,11 +102,7 @@ export async function photos(ctx) {
     }
   });
   const current = ls.currentPhotos(v);
-  const gone = v.record.photos.filter((p) => p.withdrawn);
-  const list = await Promise.all(current.map(async (p) => h('li', { class: 'photo' },
-    h('button', { type: 'button', class: 'photo-open', 'aria-label': `放大查看：${p.caption || dateTime(p.taken_at)}`,
-      onclick: () => viewPhoto(ctx, v, p, editable && !p.late) }, await thumbnail(ctx, p)),
-    h('p', {}, p.caption || '（无说明）'), h('p', { class: 'muted small' }, photoMeta(p)))));
+  const list = await photoList(ctx, v, current, editable);
   const canAdd = editable || v.locked; // after submitting, photos are still accepted as late evidence
   const body = h('div', {},
     v.locked ? h('p', { class: 'banner info' }, '该检查已提交：新拍的照片会作为补充证据提交给审核人员。') : null,
@@ -115,12 +111,37 @@ export async function photos(ctx) {
       field('关联检查要点', cpSelect),
       field('关联问题', findingSelect),
       h('label', { for: cameraId, class: 'btn primary block camera' }, v.locked ? '拍摄补充证据' : '拍照'), camera, status) : null,
-    h('h2', {}, `已拍照片（${current.length}）`),
-    list.length ? [h('p', { class: 'muted small' }, '点照片可放大查看；提交前拍错的照片可以删除。'), h('ul', { class: 'photos' }, list)]
+    h('h2', {}, `已拍照片（${current.length}）`), list);
+  return { title: '现场照片', body, back: `#/i/${v.id}` };
+}
+
+/** The photos that count, each opening full-screen, and the withdrawn ones apart (kept on record). */
+async function photoList(ctx, v, current, editable) {
+  const gone = v.record.photos.filter((p) => p.withdrawn);
+  const items = await Promise.all(current.map(async (p) => h('li', { class: 'photo' },
+    h('button', { type: 'button', class: 'photo-open', 'aria-label': `放大查看：${p.caption || dateTime(p.taken_at)}`,
+      onclick: () => viewPhoto(ctx, v, p, editable && !p.late) }, await thumbnail(ctx, p)),
+    h('p', {}, p.caption || '（无说明）'), h('p', { class: 'muted small' }, photoMeta(p)))));
+  return [
+    items.length ? [h('p', { class: 'muted small' }, '点照片可放大查看；提交前拍错的照片可以删除。'), h('ul', { class: 'photos' }, items)]
       : h('p', { class: 'empty' }, '还没有照片。'),
     gone.length ? h('details', {}, h('summary', {}, `已删除的照片（${gone.length}，记录中保留备查）`),
-      h('ul', {}, gone.map((p) => h('li', { class: 'superseded' }, `${p.caption || '（无说明）'} ${dateTime(p.taken_at)}`)))) : null);
-  return { title: '现场照片', body, back: `#/i/${v.id}` };
+      h('ul', {}, gone.map((p) => h('li', { class: 'superseded' }, `${p.caption || '（无说明）'} ${dateTime(p.taken_at)}`)))) : null,
+  ];
+}
+
+function earlierParties(v) {
+  return v.record.party.length > 1 ? h('details', {}, h('summary', {}, `之前的登记（${v.record.party.length - 1}）`),
+    h('ul', {}, v.record.party.slice(0, -1).map((p) => h('li', {}, `${p.name} ${p.position || ''}`)))) : null;
+}
+
+/** Flags a 身份证号 with a wrong check digit as soon as it is complete (and on leaving the field). */
+function checkIdAsTyped(input) {
+  const check = () => setFieldError(input, idNumberProblem(input.value));
+  input.addEventListener('input', () => {
+    if (input.value.replace(/\s+/g, '').length >= 18 || input.getAttribute('aria-invalid')) check();
+  });
+  input.addEventListener('blur', check);
 }
 
 /** The party-on-site screen (append-only: the last record is current). */
@@ -137,12 +158,7 @@ export async function party(ctx) {
   note.value = cur ? cur.note : '';
   const save = h('button', { type: 'submit', class: 'btn primary block', disabled: !editable }, '保存当事人信息');
   const typing = keepTyping(ctx.store, v.id, `${v.id}:party`, { name, position, idNumber, phone, refused, note });
-  const checkId = () => setFieldError(idNumber, idNumberProblem(idNumber.value));
-  idNumber.addEventListener('input', () => {
-    const digits = idNumber.value.replace(/\s+/g, '').length;
-    if (digits >= 18 || idNumber.getAttribute('aria-invalid')) checkId();
-  });
-  idNumber.addEventListener('blur', checkId);
+  checkIdAsTyped(idNumber);
 
   async function onSubmit(e) {
     e.preventDefault();
@@ -173,8 +189,6 @@ export async function party(ctx) {
     field('联系电话', phone),
     h('label', { class: 'choice' }, refused, h('span', {}, '当事人拒绝签名')),
     field('备注', note),
-    save,
-    v.record.party.length > 1 ? h('details', {}, h('summary', {}, `之前的登记（${v.record.party.length - 1}）`),
-      h('ul', {}, v.record.party.slice(0, -1).map((p) => h('li', {}, `${p.name} ${p.position || ''}`)))) : null);
+    save, earlierParties(v));
   return { title: '现场当事人', body, back: `#/i/${v.id}` };
 }

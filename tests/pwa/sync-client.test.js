@@ -298,21 +298,35 @@ test('reconnecting forgets the back-off: a failure right after it is retried wit
 
 test('an open phone pulls every poll_seconds while online and visible, and not otherwise', async () => {
   const body = concrete(EX.pull_first.response.body);
-  const { handle, server, client, timers, net } = await setup({ 'GET /api/v1/sync/pull': () => jsonResponse(200, body) });
+  let clock = Date.parse(SERVER_TIME);
+  const handle = await db.openUserDb(freshFactory(), 1);
+  const server = fakeServer({ 'GET /api/v1/sync/pull': () => jsonResponse(200, body) });
+  const timers = fakeTimers();
+  const net = { online: true, visible: true };
+  const client = createSyncClient({ db: handle, api: createApi({ fetchFn: server.fetchFn, getToken: () => 'T' }), timers,
+    now: () => new Date(clock), isOnline: () => net.online, isVisible: () => net.visible });
   await db.setMeta(handle, 'reference', { ...body.reference, sync: { ...body.reference.sync, poll_seconds: 20 } });
-  await client.startPolling();
-  assert.equal(timers.scheduled.at(-1).ms, 20_000);
+  client.startPolling();
   const pulls = () => server.calls.filter((c) => c.key === 'GET /api/v1/sync/pull').length;
-  await timers.scheduled.at(-1).fn();
-  await new Promise((r) => setTimeout(r, 20));
+  const tick = async (seconds) => {
+    clock += seconds * 1000;
+    await timers.scheduled.at(-1).fn();
+    await new Promise((r) => setTimeout(r, 20));
+  };
+  await tick(5);
+  assert.equal(pulls(), 0, 'not due yet');
+  assert.ok(timers.scheduled.at(-1).ms <= 5000, 'it looks again within seconds');
+  await tick(16);
   assert.equal(pulls(), 1, 'a return note or a new assignment comes by itself');
   net.visible = false;
-  await timers.scheduled.at(-1).fn();
+  await tick(25);
   net.visible = true;
   net.online = false;
-  await timers.scheduled.at(-1).fn();
-  await new Promise((r) => setTimeout(r, 20));
+  await tick(25);
   assert.equal(pulls(), 1, 'not in the background, not offline');
+  net.online = true;
+  await tick(1);
+  assert.equal(pulls(), 2);
   client.stop();
 });
 

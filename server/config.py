@@ -57,7 +57,11 @@ class Defaults:
     PHOTO_JPEG_QUALITY = 0.8
     MEDIA_MAX_BYTES = 15 * 1024 * 1024
     MEDIA_MAX_PIXELS = 40_000_000
+    PHOTO_MIN_SIDE_PX = 240  # a photo's shorter side; a smaller one (a thumbnail, a screenshot) is refused
+    SIGNATURE_MIN_INK_SIDE_PX = 40  # a signature's strokes must span this many pixels: a dot is refused
+    SIGNATURE_MIN_INK_PIXELS = 100
     SYNC_MAX_BATCH = 500
+    SYNC_POLL_SECONDS = 30  # an open phone pulls this often while online (a return note arrives by itself)
     PUBLICATION_WORKING_DAYS = 20
     # Documents and review
     BUREAU_NAME = "阳城县交通运输局"  # printed on every document

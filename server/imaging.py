@@ -22,10 +22,20 @@ class ImageRejected(Exception):
 
 
 @dataclass(frozen=True)
+class Ink:
+    """The dark strokes on a light background (a signature): their bounding box and how many pixels."""
+
+    width: int
+    height: int
+    pixels: int
+
+
+@dataclass(frozen=True)
 class ImageInfo:
     format: str
     width: int
     height: int
+    ink: Ink | None = None  # measured for PNGs, the signatures' format
 
     @property
     def mime(self) -> str:
@@ -144,9 +154,28 @@ def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
 
 def verify_and_thumbnail(data: bytes, *, max_pixels: int, side: int = THUMB_SIDE_PX,
                          quality: int = 75) -> tuple[ImageInfo, bytes]:
-    """Verify the image and make a JPEG thumbnail (EXIF orientation applied) from one decode."""
+    """Verify the image and make a JPEG thumbnail (EXIF orientation applied) from one decode; a PNG's ink
+    is measured from the same decode."""
     im, info = _open_scaled(data, max_pixels, side)
+    if info.format == "PNG":
+        info = ImageInfo(info.format, info.width, info.height, ink_of(im))
     return info, thumbnail_of(im, side=side, quality=quality)
+
+
+INK_LEVEL = 128  # a pixel darker than this (and not transparent) is ink
+
+
+def ink_of(im: Image.Image) -> Ink:
+    """The ink of a decoded image: pixels darker than mid-grey, transparent ones counting as background."""
+    rgba = im.convert("RGBA")
+    grey = rgba.convert("L")
+    dark = grey.point(lambda v: 255 if v < INK_LEVEL else 0)
+    opaque = rgba.getchannel("A").point(lambda v: 255 if v >= INK_LEVEL else 0)
+    mask = Image.composite(dark, Image.new("L", im.size, 0), opaque)
+    box = mask.getbbox()
+    if box is None:
+        return Ink(0, 0, 0)
+    return Ink(box[2] - box[0], box[3] - box[1], mask.histogram()[255])
 
 
 def thumbnail_of(im: Image.Image, *, side: int = THUMB_SIDE_PX, quality: int = 75) -> bytes:

@@ -76,6 +76,18 @@ def service_worker():
     return resp
 
 
+@bp.record_once
+def _favicon(state):
+    """/favicon.ico, which browsers ask the site's root for (bookmarks, tabs, pages without an icon link)."""
+    state.app.add_url_rule("/favicon.ico", "favicon", favicon)
+
+
+def favicon():
+    resp = send_from_directory(PWA_DIR / "icons", "favicon-32.png", mimetype="image/png", max_age=86400)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
 @bp.get("/version.json")
 def version():
     """The version the server would install now (the app compares it with its own in 我的)."""

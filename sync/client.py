@@ -190,11 +190,13 @@ class SyncClient:
             [(inspection_id, "photo", rid, sha)])
         return rid
 
-    def sign(self, inspection_id: int, png: bytes, *, role: str, name: str, inspector_id=None) -> str:
+    def sign(self, inspection_id: int, png: bytes, *, role: str, name: str, inspector_id=None,
+             digest: str | None = None) -> str:
+        """Queue a signature; `digest` is what it covers (sync/signing.py over the content the signer saw)."""
         sha, rid = self.store.add_media(png), str(uuid.uuid4())
         self._enqueue(ADD_SIGNATURE, {"id": rid, "inspection_id": inspection_id, "sha256": sha, "signer_role": role,
                                       "signer_name": name, "inspector_id": inspector_id,
-                                      "signed_at": self.clock().isoformat()},
+                                      "signed_at": self.clock().isoformat(), "digest": digest},
                       [(inspection_id, "signature", rid, sha)])
         return rid
 

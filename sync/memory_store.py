@@ -10,15 +10,16 @@ import copy
 import datetime as dt
 from dataclasses import dataclass, field
 
+from sync import submit_rules
 from sync.errors import CLIENT_MISMATCH, Rejected, SyncError
 from sync.merge import Answer, is_locked, resolve
 from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, APPLIED, ATTACH_PHOTO, DUPLICATE, LATE,
-                           MUTATION_ID_REUSED, RECORD_ANSWER, RECORD_PARTY, START, STATUS_LABELS, SUBMIT, Logged,
-                           Mutation, MutationResult, Vocabulary)
+                           MUTATION_ID_REUSED, RECORD_ANSWER, RECORD_PARTY, START, STATUS_LABELS, SUBMIT, WITHDRAW_PHOTO,
+                           Logged, Mutation, MutationResult, Vocabulary)
 from sync.store import SyncStore
 
 KINDS = {ADD_FINDING: "findings", AMEND_FINDING: "findings", ATTACH_PHOTO: "photos", ADD_SIGNATURE: "signatures",
-         RECORD_PARTY: "party", RECORD_ANSWER: "answers"}
+         RECORD_PARTY: "party", RECORD_ANSWER: "answers", WITHDRAW_PHOTO: "withdrawals"}
 RESULT_KEYS = ("result_categories", "methods", "follow_ups", "summary")
 
 
@@ -34,7 +35,7 @@ class MemoryInspection:
     result: dict = field(default_factory=dict)
     changed_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     records: dict = field(default_factory=lambda: {k: {} for k in ("answers", "findings", "photos", "signatures",
-                                                                   "party")})
+                                                                   "party", "withdrawals")})
     late: list = field(default_factory=list)
     former_members: set = field(default_factory=set)
 
@@ -187,6 +188,11 @@ class MemoryStore(SyncStore):
             raise Rejected("invalid_args", "签名的检查人员不在本检查组中", {"inspector_id": m.args["inspector_id"]})
         self._append(insp, m, {k: v for k, v in m.args.items() if k not in ("id", "inspection_id")})
 
+    def _photo_withdraw(self, insp, m):
+        if m.args["photo_id"] not in insp.records["photos"]:
+            raise Rejected("unknown_photo", f"照片 {m.args['photo_id']} 不属于本次检查", {"photo_id": m.args["photo_id"]})
+        self._append(insp, m, {"photo_id": m.args["photo_id"], "reason": m.args["reason"]})
+
     def _party_record(self, insp, m):
         self._append(insp, m, {k: v for k, v in m.args.items() if k not in ("id", "inspection_id")})
 
@@ -196,6 +202,9 @@ class MemoryStore(SyncStore):
         if unanswered:
             raise Rejected("incomplete_submission", f"还有 {len(unanswered)} 个检查要点未作答，不能提交；请逐项检查后再提交",
                            {"checkpoints": unanswered})
+        problems = submit_rules.problems(self._submit_state(insp, m.args))
+        if problems:
+            raise Rejected(problems[0].code, problems[0].message, problems[0].errors)
         if insp.status == "returned":
             insp.version += 1
         insp.result = {k: m.args[k] for k in ("result_categories", "methods", "follow_ups", "summary")}
@@ -203,8 +212,21 @@ class MemoryStore(SyncStore):
         insp.status = "pending_evidence" if self._missing(insp) else "submitted"
         insp.changed_at = self.clock()
 
+    def _submit_state(self, insp, args) -> submit_rules.SubmitState:
+        findings = insp.records["findings"]
+        amended = {f["content"].get("finding_id") for f in findings.values()}
+        return submit_rules.SubmitState(
+            inspection_id=insp.id, conclusion={k: args[k] for k in ("result_categories", "methods", "follow_ups",
+                                                                    "summary")},
+            answers=tuple({"checkpoint_id": cp, "answer": r.winner.answer, "note": r.winner.note}
+                          for cp, r in self.registers(insp.id).items()),
+            findings=tuple({"id": fid, **f["content"]} for fid, f in findings.items() if fid not in amended),
+            signatures=tuple({"id": sid, **r["content"]} for sid, r in insp.records["signatures"].items()))
+
     def _missing(self, insp) -> list[str]:
-        hashes = [r["content"]["sha256"] for k in ("photos", "signatures") for r in insp.records[k].values()]
+        withdrawn = {r["content"]["photo_id"] for r in insp.records["withdrawals"].values()}
+        hashes = [r["content"]["sha256"] for k in ("photos", "signatures") for rid, r in insp.records[k].items()
+                  if rid not in withdrawn]
         return [h for h in hashes if h not in self.media]
 
     def registers(self, inspection_id: int) -> dict:

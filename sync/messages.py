@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-# The eight mutations (PROTOCOL.md §3), named here once: the wire schemas, both stores' appliers, the
+# The mutations (PROTOCOL.md §3), named here once: the wire schemas, both stores' appliers, the
 # server's record index and the office's labels are keyed from these constants.
 START = "inspection.start"
 RECORD_ANSWER = "checkpoint.record"
@@ -16,10 +16,12 @@ ATTACH_PHOTO = "photo.attach"
 ADD_SIGNATURE = "signature.add"
 RECORD_PARTY = "party.record"
 SUBMIT = "inspection.submit"
+WITHDRAW_PHOTO = "photo.withdraw"
 
 MUTATION_LABELS = {
     START: "开始检查", RECORD_ANSWER: "检查要点判定", ADD_FINDING: "记录发现问题", AMEND_FINDING: "更正发现问题",
     ATTACH_PHOTO: "附加照片", ADD_SIGNATURE: "签名", RECORD_PARTY: "记录现场当事人", SUBMIT: "提交检查结果",
+    WITHDRAW_PHOTO: "撤回照片",
 }
 MUTATION_NAMES = tuple(MUTATION_LABELS)
 

@@ -10,7 +10,7 @@ from sync import PROTOCOL_VERSION
 from sync.errors import (BATCH_TOO_LARGE, MALFORMED_JSON, UNSUPPORTED_PROTOCOL, VALIDATION_ERROR, Rejected,
                          SyncError)
 from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, ATTACH_PHOTO, RECORD_ANSWER, RECORD_PARTY, START,
-                           SUBMIT, Vocabulary)
+                           SUBMIT, WITHDRAW_PHOTO, Vocabulary)
 from sync.wire_fields import (NUL, NUL_MESSAGE, REQUIRED, TIME_RANGE, ChineseSchema, Day, Sha256, Text, UUIDStr, When,
                               float_field, has_nul, in_range, int_field, is_stored_int)
 
@@ -138,11 +138,18 @@ class SignatureArgs(_InspectionArgs):
     signer_name = Text(64, 1)
     inspector_id = int_field(allow_none=True, load_default=None)
     signed_at = When(required=True)
+    digest = Sha256(allow_none=True, load_default=None)  # what was signed (sync/signing.py)
 
     @validates_schema
     def _inspector_named(self, data, **kwargs):
         if data.get("signer_role") == "inspector" and not data.get("inspector_id"):
             raise ValidationError("检查人员签名须注明 inspector_id", "inspector_id")
+
+
+class WithdrawPhotoArgs(_InspectionArgs):
+    id = UUIDStr(required=True)
+    photo_id = UUIDStr(required=True)
+    reason = Text(500)
 
 
 class PartyArgs(_InspectionArgs):
@@ -165,6 +172,7 @@ class SubmitArgs(_InspectionArgs):
 ARGS_SCHEMAS = {
     START: StartArgs(), RECORD_ANSWER: CheckpointArgs(), ADD_FINDING: FindingArgs(), AMEND_FINDING: AmendArgs(),
     ATTACH_PHOTO: PhotoArgs(), ADD_SIGNATURE: SignatureArgs(), RECORD_PARTY: PartyArgs(), SUBMIT: SubmitArgs(),
+    WITHDRAW_PHOTO: WithdrawPhotoArgs(),
 }
 PUSH_SCHEMA = PushSchema()
 # A whole-push refusal changes nothing, and resending the same body gets the same answer.

@@ -42,7 +42,6 @@ export function createApi({ base = '', fetchFn = (...a) => globalThis.fetch(...a
       e.cause = err;
       throw e;
     }
-    if (expect === 'status') return resp.status;
     if (!resp.ok) throw await failure(resp);
     if (resp.status === 204) return null;
     if (expect === 'blob') { // an image only: a captive portal's page answering 200 must never be kept as one
@@ -69,17 +68,9 @@ export function createApi({ base = '', fetchFn = (...a) => globalThis.fetch(...a
       call('GET', `/api/v1/sync/pull?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
     /** POST /sync/push: a batch of mutations. */
     push: (clientId, mutations) => call('POST', '/api/v1/sync/push', { json: { protocol: 1, client_id: clientId, mutations } }),
-    /** HEAD /media/<sha256>: whether the server holds a file. */
-    hasMedia: async (sha256) => {
-      const status = await call('HEAD', `/api/v1/media/${sha256}`, { expect: 'status' });
-      if (status === 200) return true;
-      if (status === 404) return false;
-      if (status === 401) throw new AppError('login_required', undefined, { status });
-      throw new AppError('server_error', undefined, { status, transient: true });
-    },
-    /** PUT /media/<sha256>: uploads a file (idempotent). */
-    putMedia: (sha256, blob, type) =>
-      call('PUT', `/api/v1/media/${sha256}`, { body: blob, headers: { 'Content-Type': type || blob.type || 'image/jpeg' } }),
+    /** PUT /media/<sha256>?kind=photo|signature: uploads a file (idempotent; the kind adds its minimum size). */
+    putMedia: (sha256, blob, type, kind) => call('PUT', `/api/v1/media/${sha256}${kind === 'photo' || kind === 'signature' ? `?kind=${kind}` : ''}`,
+      { body: blob, headers: { 'Content-Type': type || blob.type || 'image/jpeg' } }),
     /** GET /media/<sha256>/thumb: the JPEG thumbnail of a file the group holds on the server. */
     mediaThumb: (sha256) => call('GET', `/api/v1/media/${sha256}/thumb`, { expect: 'blob', headers: { Accept: 'image/jpeg, application/json' } }),
     /** GET /inspections/<id>/receipt: the signed evidence list. */

@@ -43,12 +43,18 @@ function go(hash) {
   else location.hash = hash;
 }
 
+
 async function syncBarText() {
   const state = store.syncState();
   const queued = await store.queued();
   if (state && state.running) return { text: `正在同步${state.progress ? `：${state.progress.text}` : '…'}`, kind: 'busy' };
   if (state && state.needsLogin) return { text: `${messageFor('login_required')}（${queued} 条待同步）`, kind: 'error' };
+  // In the field, no signal is the normal state: calm, with what waits; red is for what the inspector must act on.
   if (navigator.onLine === false) return { text: queued ? `离线：${queued} 条记录保存在手机上，联网后自动同步` : '离线：记录会保存在手机上', kind: 'offline' };
+  // Failures that fix themselves (no connection, a busy or broken server) are retried by themselves: calm.
+  if (state && state.error && state.error.transient) {
+    return { text: `${state.error.message}${queued ? `（${queued} 条待同步）` : ''}`, kind: 'offline' };
+  }
   if (state && state.error) return { text: `${state.error.message}${queued ? `（${queued} 条待同步）` : ''}`, kind: 'error' };
   if (queued) return { text: `${queued} 条记录待同步`, kind: 'pending' };
   const last = await store.lastSync();
@@ -63,10 +69,11 @@ async function updateChrome() {
   bar.className = `syncbar ${kind}`;
   const state = store.syncState();
   /** @type {HTMLButtonElement} */ ($('sync-btn')).disabled = Boolean(state && state.running);
-  const attention = (await store.attention()).filter((a) => !a.handled).length;
+  const attention = await store.attentionCount();
   const badge = $('attention-badge');
   badge.textContent = attention ? String(attention) : '';
   badge.hidden = !attention;
+  badge.setAttribute('aria-label', `${attention} 项`);
   await banners();
 }
 
@@ -112,7 +119,9 @@ async function registerServiceWorker() {
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     if (sessionStorage.getItem('spotcheck-updating')) { sessionStorage.removeItem('spotcheck-updating'); location.reload(); }
   });
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') reg.update().catch(() => {}); });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && navigator.onLine !== false) reg.update().catch(() => {});
+  });
 }
 
 async function render() {
@@ -155,11 +164,12 @@ function wireTriggers() {
   window.addEventListener('offline', updateChrome);
   document.addEventListener('visibilitychange', () => { if (store.user()) store.sync('visibility'); });
   $('sync-btn').addEventListener('click', () => {
-    if (navigator.onLine === false) toast(messageFor('offline'), 'error');
+    if (navigator.onLine === false) toast(messageFor('offline'));
     store.sync('button');
   });
   store.on((type, detail) => {
     if (type === 'sync:rejected') toast(`有 ${detail.count} 条记录被服务器拒收：请在“需要处理”中查看原因`, 'error');
+    if (type === 'sync:late') toast(`有 ${detail.count} 条判定未计入检查结果（同组人员已提交）：请在“需要处理”中查看`, 'error');
     if (type === 'sync:progress' || type === 'sync:start' || type === 'sync:done' || type === 'changed') updateChrome();
     if ((type === 'sync:done' || type === 'changed') && current.live) render();
   });
@@ -177,13 +187,14 @@ async function boot() {
   }
   await render();
   registerServiceWorker().catch(() => {}); // after the first screen: it competes with the cold start
-  if (store.user()) store.sync('start');
+  if (store.user()) { store.sync('start'); store.startPolling(); }
 }
 
 function afterLogin() {
   store.persist().catch(() => false);
   go('#/');
   store.sync('login');
+  store.startPolling();
 }
 
 boot();

@@ -14,16 +14,16 @@ export const DEVICE_DB_VERSION = 1;
 /** Each user's database is this prefix plus the user id. */
 export const USER_DB_PREFIX = 'spotcheck-user-';
 /** The user database's version: USER_LADDER has one step per version. */
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 /** Store names. */
 export const S = Object.freeze({
   META: 'meta', INSPECTIONS: 'inspections', OUTBOX: 'outbox', BLOBS: 'blobs', ATTENTION: 'attention',
-  RECEIPTS: 'receipts', DRAFTS: 'drafts', JOURNAL: 'journal', ACCOUNTS: 'accounts',
+  RECEIPTS: 'receipts', DRAFTS: 'drafts', JOURNAL: 'journal', ACCOUNTS: 'accounts', TYPING: 'typing',
 });
 
 /** Stores that may hold data the server does not have yet: no upgrade step may drop them. */
-export const UNSYNCED_STORES = Object.freeze([S.OUTBOX, S.BLOBS, S.ATTENTION, S.JOURNAL, S.DRAFTS]);
+export const UNSYNCED_STORES = Object.freeze([S.OUTBOX, S.BLOBS, S.ATTENTION, S.JOURNAL, S.DRAFTS, S.TYPING]);
 
 /** The user database's upgrade ladder: step i upgrades version i to version i + 1. */
 export const USER_LADDER = [
@@ -42,6 +42,11 @@ export const USER_LADDER = [
   (db, tx) => {
     db.createObjectStore(S.JOURNAL, { keyPath: ['client_id', 'id'] }).createIndex('inspection_id', 'inspection_id');
     tx.objectStore(S.BLOBS).createIndex('inspection_id', 'inspection_id');
+  },
+  // v3: what is being typed (a note, a finding, the party), saved as it is typed so that a reload or a
+  // killed app loses nothing; keyed "<inspection id>:<form>".
+  (db) => {
+    db.createObjectStore(S.TYPING, { keyPath: 'key' }).createIndex('inspection_id', 'inspection_id');
   },
 ];
 

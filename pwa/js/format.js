@@ -21,8 +21,12 @@ export function daysUntil(isoDate, today = new Date()) {
   return Math.round((due - now) / 86400000);
 }
 
-/** “截止 2024-10-31（还剩 3 天）” / “（已逾期 2 天）”. */
-export function dueLabel(isoDate, today = new Date()) {
+/** What the due date means once the work is handed in (no countdown for what is done). */
+const DONE = { approved: '已审核通过', submitted: '已提交，等待审核', pending_evidence: '已提交，照片或签名待上传', withdrawn: '已撤回' };
+
+/** “截止 2024-10-31（还剩 3 天）” / “（已逾期 2 天）”; for submitted or approved work, what became of it. */
+export function dueLabel(isoDate, today = new Date(), status = '') {
+  if (DONE[status]) return isoDate ? `截止 ${isoDate}（${DONE[status]}）` : DONE[status];
   if (!isoDate) return '无截止日期';
   const days = daysUntil(isoDate, today);
   if (days < 0) return `截止 ${isoDate}（已逾期 ${-days} 天）`;

@@ -3,7 +3,7 @@
 
 /** Messages by error code: the app's own codes and fallbacks for the server's. */
 export const MESSAGES = {
-  network: '无法连接服务器：记录已保存在手机上，联网后会自动同步',
+  network: '暂时连不上服务器：记录已保存在手机上，稍后会自动重试',
   offline: '当前没有网络：记录已保存在手机上，联网后会自动同步',
   server_error_page: '服务器暂时无法处理（返回了错误页面）：记录仍在手机上，稍后会自动重试',
   server_error: '服务器暂时出错：记录仍在手机上，稍后会自动重试',
@@ -27,6 +27,12 @@ export const MESSAGES = {
   image_file_too_large: '照片文件过大，超过允许的上限：请在相机设置中降低分辨率后重拍',
   image_failed: '照片处理失败：请重新拍摄',
   signature_empty: '请先在框内签名',
+  signature_too_small: '签名太小：请在框内用手指正常书写完整的姓名（一个点或一小笔不能作为签名）',
+  signature_needs_conclusion: '请先填写检查结论：签名确认的是包括检查结论在内的全部内容',
+  image_too_small: '照片太小，看不清现场情况：请用手机相机直接拍摄，不要使用截图或缩略图',
+  photo_too_small: '照片太小，看不清现场情况：请用手机相机直接拍摄，不要使用截图或缩略图',
+  id_number_invalid: '身份证号的校验位不对：请对照证件逐位核对（18 位，最后一位可能是 X）；无法核实的可以不填',
+  signatures_stale: '签名之后检查内容有改动，签名已不对应现在的内容：请核对后请相关人员重新签名，再提交',
   media_rejected: '服务器拒收了一个文件',
   required: '此项必填',
   reason_required: '请填写修改原因',
@@ -65,7 +71,7 @@ export class AppError extends Error {
 export const MUTATIONS = Object.freeze({
   INSPECTION_START: 'inspection.start', CHECKPOINT_RECORD: 'checkpoint.record', FINDING_ADD: 'finding.add',
   FINDING_AMEND: 'finding.amend', PHOTO_ATTACH: 'photo.attach', SIGNATURE_ADD: 'signature.add',
-  PARTY_RECORD: 'party.record', INSPECTION_SUBMIT: 'inspection.submit',
+  PARTY_RECORD: 'party.record', INSPECTION_SUBMIT: 'inspection.submit', PHOTO_WITHDRAW: 'photo.withdraw',
 });
 
 /** Labels the app shows for values the server does not label itself. */
@@ -74,6 +80,7 @@ export const LABELS = {
     [MUTATIONS.INSPECTION_START]: '开始检查', [MUTATIONS.CHECKPOINT_RECORD]: '检查要点判定', [MUTATIONS.FINDING_ADD]: '新增问题',
     [MUTATIONS.FINDING_AMEND]: '修改问题', [MUTATIONS.PHOTO_ATTACH]: '照片', [MUTATIONS.SIGNATURE_ADD]: '签名',
     [MUTATIONS.PARTY_RECORD]: '当事人记录', [MUTATIONS.INSPECTION_SUBMIT]: '提交检查结果',
+    [MUTATIONS.PHOTO_WITHDRAW]: '删除照片',
   },
   answers: { compliant: '符合', noncompliant: '不符合', na: '不涉及' },
   risk: { low: '低风险', general: '一般风险', higher: '较高风险', high: '高风险' },

@@ -6,13 +6,13 @@
  * inspection and writes it to the journal (or, if rejected, to the “需要处理” list).
  */
 import { S, req, run, all, get } from './db.js';
-import { applyMutation } from './local-state.js';
+import { applyMutation, lateNote, describeEntry, JUDGEMENTS } from './local-state.js';
 import { MUTATIONS as M } from './messages.js';
 
 /** Mutations whose `args.id` names a record the receipt must list. */
 export const RECORD_KINDS = {
   [M.CHECKPOINT_RECORD]: 'answer', [M.FINDING_ADD]: 'finding', [M.FINDING_AMEND]: 'finding', [M.PHOTO_ATTACH]: 'photo',
-  [M.SIGNATURE_ADD]: 'signature', [M.PARTY_RECORD]: 'party',
+  [M.SIGNATURE_ADD]: 'signature', [M.PARTY_RECORD]: 'party', [M.PHOTO_WITHDRAW]: 'withdrawal',
 };
 
 const pad = (n, w = 2) => String(Math.abs(Math.trunc(n))).padStart(w, '0');
@@ -87,35 +87,49 @@ function holdsRecord(bundle, entry) {
   return Array.isArray(list) && list.some((r) => r.id === entry.args.id);
 }
 
-function attentionRow(entry, result, when) {
+function attentionRow(entry, result, when, bundle) {
   return {
-    kind: 'rejected', inspection_id: entry.inspection_id, mutation: entry, code: result.code || 'rejected',
-    message: result.message || '', errors: result.errors || {}, at: when, handled: false,
+    kind: 'rejected', inspection_id: entry.inspection_id, mutation: entry, code: result.code || 'rejected', what: describeEntry(bundle, entry),
+    target: bundle && bundle.target ? bundle.target.name : '', message: result.message || '', errors: result.errors || {}, at: when, handled: false,
   };
+}
+
+function lateRow(entry, bundle, when) {
+  const message = entry.name === M.PHOTO_WITHDRAW
+    ? '删除照片未生效：送达服务器时检查已提交，照片仍作为证据保留。如需删除，请联系审核人员退回后再删除。'
+    : lateNote(bundle, entry);
+  return { kind: 'late', inspection_id: entry.inspection_id, mutation: entry, code: 'late', what: describeEntry(bundle, entry),
+    target: bundle && bundle.target ? bundle.target.name : '', message, errors: {}, at: when, handled: false };
 }
 
 /**
  * Applies a push answer: entries with id ≤ lastAppliedId leave the outbox; applied, late and duplicate
- * ones are folded into their inspection and journaled, rejected ones (and a reused id) go to “需要处理”.
+ * ones are folded into their inspection and journaled, rejected ones (and a reused id) go to “需要处理”,
+ * and so does a judgement the server kept as late (not counted: the inspection was already submitted).
  */
 export function acknowledge(db, clientId, lastAppliedId, results, when = nowIso()) {
   const byId = new Map((results || []).map((r) => [r.id, r]));
   return run(db, [S.OUTBOX, S.INSPECTIONS, S.ATTENTION, S.JOURNAL], 'readwrite', async (s) => {
     const entries = (await req(s[S.OUTBOX].getAll())).filter((e) => e.id <= lastAppliedId);
     const rejected = [];
+    const uncounted = [];
     for (const e of entries) {
       const r = byId.get(e.id) || { id: e.id, status: 'applied' }; // applied before; its answer was lost
+      // a malformed entry may carry no inspection id (IndexedDB refuses an undefined key)
+      const bundle = e.inspection_id == null ? undefined : await req(s[S.INSPECTIONS].get(e.inspection_id));
       if (r.status === 'rejected' || (r.status === 'duplicate' && r.code === 'mutation_id_reused')) {
-        await req(s[S.ATTENTION].add(attentionRow(e, r, when)));
+        await req(s[S.ATTENTION].add(attentionRow(e, r, when, bundle)));
         rejected.push(e);
       } else {
-        const bundle = await req(s[S.INSPECTIONS].get(e.inspection_id));
-        if (bundle && !holdsRecord(bundle, e)) await req(s[S.INSPECTIONS].put(applyMutation(bundle, e)));
+        if (r.status === 'late' && (JUDGEMENTS.has(e.name) || e.name === M.PHOTO_WITHDRAW)) {
+          await req(s[S.ATTENTION].add(lateRow(e, bundle, when)));
+          uncounted.push(e);
+        } else if (bundle && !holdsRecord(bundle, e)) await req(s[S.INSPECTIONS].put(applyMutation(bundle, e)));
       }
       await req(s[S.JOURNAL].put({ ...e, client_id: clientId, status: r.status, code: r.code || null, acked_at: when }));
       await req(s[S.OUTBOX].delete(e.id));
     }
-    return { acknowledged: entries.length, rejected };
+    return { acknowledged: entries.length, rejected, uncounted };
   });
 }
 

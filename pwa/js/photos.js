@@ -9,7 +9,7 @@ import { readImageHeader, fitWithin } from './image-meta.js';
 
 /** Defaults when the server's reference data has no photo settings. */
 export const PHOTO_DEFAULTS = Object.freeze({
-  max_side_px: 1600, jpeg_quality: 0.8, max_bytes: 15 * 1024 * 1024, max_pixels: 40_000_000,
+  max_side_px: 1600, jpeg_quality: 0.8, max_bytes: 15 * 1024 * 1024, max_pixels: 40_000_000, min_side_px: 240,
 });
 /** The largest camera file the phone tries to read at all. */
 export const MAX_INPUT_BYTES = 60 * 1024 * 1024;
@@ -38,10 +38,20 @@ function checkInput(file, head, settings) {
     if (file.type && !file.type.startsWith('image/')) throw new AppError('image_not_image');
     return;
   }
+  tooSmall(head.width, head.height, settings);
   const pixels = head.width * head.height;
   if (pixels > settings.max_pixels || head.width > 20000 || head.height > 20000) {
     throw new AppError('image_too_large', `照片像素过大（${head.width}×${head.height}，约 ${Math.round(pixels / 1e6)} 百万像素，`
       + `上限 ${Math.round(settings.max_pixels / 1e6)} 百万像素）：请在相机设置中降低分辨率后重拍`);
+  }
+}
+
+/** A thumbnail or a screenshot is not evidence: refused with its size and the minimum (the server checks too). */
+function tooSmall(width, height, settings) {
+  const min = settings.min_side_px || 0;
+  if (Math.min(width, height) < min) {
+    throw new AppError('image_too_small', `照片太小（${width}×${height} 像素），看不清现场情况：照片的短边至少需要 ${min} 像素。`
+      + '请用手机相机重新拍摄，不要使用截图或缩略图');
   }
 }
 
@@ -115,6 +125,7 @@ export async function processPhoto(file, reference = {}, captionLines = []) {
   const head = await header(file);
   checkInput(file, head, settings);
   const bitmap = await decode(file, head, settings.max_side_px);
+  if (!head) tooSmall(bitmap.width, bitmap.height, settings);
   const canvas = composeWithCaption(bitmap, captionLines);
   bitmap.close();
   let quality = settings.jpeg_quality;

@@ -6,6 +6,7 @@
 import * as db from './db.js';
 import * as outbox from './outbox.js';
 import * as ls from './local-state.js';
+import { content, digest } from './signing.js';
 
 const RANK = { returned: 0, in_progress: 1, assigned: 2, pending_evidence: 3, submitted: 4, approved: 5 };
 
@@ -14,6 +15,11 @@ export async function inspectionView(s, id) {
   const bundle = await db.get(s.userDb, db.S.INSPECTIONS, id);
   if (!bundle) return null;
   return ls.inspectionView(bundle, await outbox.pendingFor(s.userDb, id));
+}
+
+/** The digest of what a signature given now covers: the inspection as shown, with its result draft. */
+export async function contentDigest(s, v) {
+  return digest(content(ls.signedContent(v, await draft(s, v.id))));
 }
 
 async function inspectionList(s) {
@@ -61,10 +67,24 @@ export function inspectionsPart(s) {
     draft: (id) => draft(s, id),
     /** Saves the local result draft (not sent until submit). */
     saveDraft: (id, data) => db.put(s.userDb, db.S.DRAFTS, { ...data, inspection_id: id }),
+    /** The digest of what a signature given now covers (PROTOCOL §3.3). */
+    contentDigest: (v) => contentDigest(s, v),
+    /** What was being typed in a form ({values} by field), kept as it was typed; undefined when nothing. */
+    typed: async (key) => { const row = await db.get(s.userDb, db.S.TYPING, key); return row ? row.values : undefined; },
+    /** Keeps what is being typed in a form (a reload or a killed app loses nothing). */
+    keepTyped: (inspectionId, key, values) => db.put(s.userDb, db.S.TYPING, { key, inspection_id: inspectionId, values, at: new Date().toISOString() }),
+    /** Forgets what was typed once it is saved as a record. */
+    dropTyped: (key) => db.del(s.userDb, db.S.TYPING, key),
     /** The stored receipt of an inspection. */
     receipt: (id) => db.get(s.userDb, db.S.RECEIPTS, id),
     /** The “需要处理” list. */
     attention: () => outbox.attentionList(s.userDb),
+    /** How many things need the inspector: unread “需要处理” entries and returned inspections. */
+    attentionCount: async () => {
+      const unread = (await outbox.attentionList(s.userDb)).filter((a) => !a.handled).length;
+      const returned = (await db.all(s.userDb, db.S.INSPECTIONS)).filter((b) => b.status === 'returned').length;
+      return unread + returned;
+    },
     /** Marks a “需要处理” entry as read (it stays on the phone). */
     markHandled: async (key) => { await outbox.markHandled(s.userDb, key); s.emit('changed'); },
   };

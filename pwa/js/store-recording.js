@@ -9,7 +9,8 @@ import * as ls from './local-state.js';
 import { AppError, MUTATIONS as M } from './messages.js';
 import { photoCaption } from './format.js';
 import { me, flush } from './store-session.js';
-import { inspectionView, reference, draft } from './store-inspections.js';
+import { inspectionView, reference, draft, contentDigest } from './store-inspections.js';
+import { strip } from './signing.js';
 
 const SYNC_AFTER_MS = 1500; // a burst of answers goes out in one push
 
@@ -31,13 +32,19 @@ async function photoEvidence(s, v, file, { caption = '', checkpointId = null, fi
   return { args, blob: { sha256: photo.sha256, blob: photo.blob, type: photo.type, bytes: photo.bytes, kind: 'photo' } };
 }
 
+/** A finding's fields as the server will store them (text stripped as its wire schema strips it). */
+function findingFields(f) {
+  return { ...f, description: strip(f.description), legal_basis: strip(f.legal_basis), rectification: strip(f.rectification),
+    ...(f.reason !== undefined ? { reason: strip(f.reason) } : {}) };
+}
+
 /** The inspection.submit arguments from the draft; throws when something is still missing. */
 async function submitArgs(s, id) {
   const v = await inspectionView(s, id);
   const d = await draft(s, id);
-  const missing = ls.missingForSubmit(v, d);
+  const missing = ls.missingForSubmit(v, d, await contentDigest(s, v));
   if (missing.length) throw new AppError('incomplete', `还有 ${missing.length} 项未完成：${missing[0].text}`);
-  return { result_categories: d.result_categories, methods: d.methods, follow_ups: d.follow_ups, summary: (d.summary || '').trim() };
+  return { result_categories: d.result_categories, methods: d.methods, follow_ups: d.follow_ups, summary: strip(d.summary) };
 }
 
 /** The recording part of the store: one action per mutation the inspector makes. */
@@ -59,18 +66,28 @@ export function recordingPart(s) {
     /** Records a checkpoint answer over the heads the phone has seen. */
     async answer(v, checkpointId, answer, note = '') {
       const reg = ls.registerFor(v, checkpointId);
-      return record(v.id, M.CHECKPOINT_RECORD, { id: newId(), checkpoint_id: checkpointId, answer, note, base: reg ? reg.heads : [] });
+      return record(v.id, M.CHECKPOINT_RECORD, { id: newId(), checkpoint_id: checkpointId, answer, note: strip(note), base: reg ? reg.heads : [] });
     },
     /** Adds a finding. */
-    addFinding: (id, f) => record(id, M.FINDING_ADD, { id: newId(), ...f }),
+    addFinding: (id, f) => record(id, M.FINDING_ADD, { id: newId(), ...findingFields(f) }),
     /** Amends a finding (a new version; the old one is kept). */
-    amendFinding: (id, findingId, f) => record(id, M.FINDING_AMEND, { id: newId(), finding_id: findingId, ...f }),
+    amendFinding: (id, findingId, f) => record(id, M.FINDING_AMEND, { id: newId(), finding_id: findingId, ...findingFields(f) }),
     /** Records the party on site. */
     recordParty: (id, p) => record(id, M.PARTY_RECORD, { id: newId(), ...p }),
-    /** Stores a signature (PNG) and queues signature.add. */
-    addSignature: (id, sig, { role, name, inspectorId = null }) => record(id, M.SIGNATURE_ADD, {
-      id: newId(), sha256: sig.sha256, signer_role: role, signer_name: name, inspector_id: inspectorId, signed_at: nowIso(),
-    }, { blob: { ...sig, kind: 'signature' } }),
+    /**
+     * Stores a signature (PNG) and queues signature.add over the content as it stands (its digest); a later
+     * signature of the same person replaces this one. Refused before the conclusion is chosen.
+     */
+    async addSignature(id, sig, { role, name, inspectorId = null }) {
+      const v = await inspectionView(s, id);
+      if (!ls.conclusionReady(await draft(s, id))) throw new AppError('signature_needs_conclusion');
+      return record(id, M.SIGNATURE_ADD, {
+        id: newId(), sha256: sig.sha256, signer_role: role, signer_name: name, inspector_id: inspectorId, signed_at: nowIso(),
+        digest: await contentDigest(s, v),
+      }, { blob: { ...sig, kind: 'signature' } });
+    },
+    /** Withdraws a photo taken by mistake (before submitting): it stays on record, shown as withdrawn. */
+    withdrawPhoto: (id, photoId, reason = '') => record(id, M.PHOTO_WITHDRAW, { id: newId(), photo_id: photoId, reason: strip(reason).slice(0, 500) }),
     /** Processes a camera file into evidence, stores it and queues photo.attach; returns the record. */
     async addPhoto(v, file, opts = {}) {
       const { args, blob } = await photoEvidence(s, v, file, opts);

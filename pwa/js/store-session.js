@@ -132,5 +132,7 @@ export function sessionPart(s) {
     sync: (reason = 'manual') => flush(s, reason),
     /** The sync client's state (running, progress, error, needsLogin). */
     syncState: () => (s.sync ? s.sync.state : null),
+    /** Pulls by itself every poll_seconds while online (a return note or a new assignment arrives unasked). */
+    startPolling: () => (s.sync ? s.sync.startPolling() : undefined),
   };
 }

@@ -1,8 +1,11 @@
 // @ts-check
 /**
- * The sync client (sync/PROTOCOL.md §7): upload files (HEAD, then PUT), push the outbox FIFO in batches,
- * pull every page, fetch receipts. One flush at a time; a transient failure (no network, 5xx, an HTML
- * error page) schedules a retry with randomized exponential back-off and keeps everything queued.
+ * The sync client (sync/PROTOCOL.md §7): upload files (PUT, naming their kind; skipped when the server is
+ * known to hold them), push the outbox FIFO in batches, pull every page, fetch receipts. One flush at a
+ * time; a transient failure (5xx, an HTML error page, a cut connection) schedules a retry with randomized
+ * exponential back-off and keeps everything queued. Without a network it makes no request at all (no
+ * failed request, no back-off) and flushes as soon as the network is back; while online it also pulls
+ * every `poll_seconds` (reference data), so a return note or a new assignment reaches an open phone.
  */
 import { S, req, run, all, get, getMeta, setMeta, put } from './db.js';
 import * as outbox from './outbox.js';
@@ -13,6 +16,9 @@ import { LOCKED } from './local-state.js';
 export const BACKOFF = Object.freeze({ base: 1000, factor: 2, cap: 5 * 60 * 1000 });
 const DEFAULT_BATCH = 500;
 const MAX_ROUNDS = 200;
+/** How often an open phone pulls while online, unless the server's reference data says otherwise. */
+export const DEFAULT_POLL_SECONDS = 30;
+const POLL_LOOK_SECONDS = 5;
 
 /** The delay before retry number `attempt` (0-based): full jitter over base × factor^attempt, capped. */
 export function backoffDelay(attempt, random = Math.random) {
@@ -40,12 +46,16 @@ export function receiptStatus(receipt, journal = [], queued = 0) {
 /** Creates the sync client of one user database. */
 export function createSyncClient({
   db, api, now = () => new Date(), random = Math.random, onEvent = (_type, _detail) => {}, timers = globalThis,
-  lockName = 'spotcheck-sync',
+  lockName = 'spotcheck-sync', isOnline = () => !(globalThis.navigator && globalThis.navigator.onLine === false),
+  isVisible = () => !(globalThis.document && globalThis.document.visibilityState === 'hidden'),
 }) {
-  const state = { running: false, attempt: 0, retryAt: null, error: null, needsLogin: false, progress: null, lastSuccess: null };
+  const state = {
+    running: false, attempt: 0, retryAt: null, error: null, needsLogin: false, progress: null, lastSuccess: null, offline: false,
+  };
   let inflight = null;
   let again = false;
   let timer = null;
+  let poller = null;
 
   const emit = (type, detail = {}) => onEvent(type, { ...detail, state: { ...state } });
   const progress = (p) => { state.progress = p; emit('progress'); };
@@ -55,14 +65,25 @@ export function createSyncClient({
     if (Number.isFinite(server)) await setMeta(db, 'clock', { offset_ms: Math.round(now().getTime() - server), measured_at: now().toISOString() });
   }
 
+  /** The hashes the last pull says the server holds (a file another member took, or one sent before). */
+  async function heldOnServer() {
+    const held = new Set();
+    for (const b of await all(db, S.INSPECTIONS)) {
+      for (const r of [...((b.record || {}).photos || []), ...((b.record || {}).signatures || [])]) if (r.held) held.add(r.sha256);
+    }
+    return held;
+  }
+
   async function uploadMedia(entries, everything = false) {
     const files = await outbox.mediaToUpload(db, entries, { all: everything });
     if (!files.length) return;
+    const held = await heldOnServer();
     const label = files.some((f) => f.kind === 'signature') ? '照片与签名' : '照片';
     for (const [i, file] of files.entries()) {
       progress({ phase: 'media', done: i, total: files.length, text: `${label} ${i + 1}/${files.length}` });
       try {
-        if (!(await api.hasMedia(file.sha256))) await api.putMedia(file.sha256, file.blob, file.type);
+        // PUT is idempotent: no HEAD first (a 404 for every new file is noise in the console and a round trip).
+        if (!held.has(file.sha256)) await api.putMedia(file.sha256, file.blob, file.type, file.kind);
         await outbox.markMedia(db, file.sha256, { uploaded: true });
       } catch (err) {
         if (err.transient || isTokenError(err) || !err.status) throw err;
@@ -102,8 +123,9 @@ export function createSyncClient({
         throw err;
       }
       await noteClock(resp.server_time);
-      const { acknowledged, rejected } = await outbox.acknowledge(db, client.client_id, resp.last_applied_id, resp.results);
+      const { acknowledged, rejected, uncounted } = await outbox.acknowledge(db, client.client_id, resp.last_applied_id, resp.results);
       if (rejected.length) emit('rejected', { count: rejected.length });
+      if (uncounted.length) emit('late', { count: uncounted.length });
       emit('changed');
       if (!acknowledged) return;
     }
@@ -200,6 +222,8 @@ export function createSyncClient({
 
   function schedule() {
     if (timer) timers.clearTimeout(timer);
+    timer = null;
+    if (!isOnline()) { state.retryAt = null; return; } // no network: the `online` event flushes, no back-off
     const delay = backoffDelay(state.attempt, random);
     state.attempt += 1;
     state.retryAt = new Date(now().getTime() + delay).toISOString();
@@ -207,6 +231,12 @@ export function createSyncClient({
   }
 
   async function runFlush(reason) {
+    if (!isOnline()) { // nothing to try without a network: no failed requests, no back-off
+      state.offline = true;
+      emit('changed');
+      return;
+    }
+    state.offline = false;
     state.running = true;
     state.needsLogin = false;
     emit('start', { reason });
@@ -218,7 +248,7 @@ export function createSyncClient({
       state.lastSuccess = now().toISOString();
       await setMeta(db, 'last_sync', state.lastSuccess);
     } catch (err) {
-      state.error = { code: err.code || 'unknown', message: err.message };
+      state.error = { code: err.code || 'unknown', message: err.message, transient: Boolean(err.transient) };
       if (isTokenError(err)) state.needsLogin = true;
       else schedule();
     } finally {
@@ -229,8 +259,15 @@ export function createSyncClient({
     }
   }
 
-  /** Flushes the outbox and pulls; concurrent calls share one run (and trigger one more after it). */
+  /**
+   * Flushes the outbox and pulls; concurrent calls share one run (and trigger one more after it). The network
+   * coming back (or the user's 同步) starts over: the back-off built up while offline is forgotten.
+   */
   function flush(reason = 'manual') {
+    if (reason === 'online' || reason === 'button') {
+      state.attempt = 0;
+      if (timer) { timers.clearTimeout(timer); timer = null; state.retryAt = null; }
+    }
     if (inflight) { again = true; return inflight; }
     const locks = globalThis.navigator && globalThis.navigator.locks;
     const go = () => runFlush(reason);
@@ -241,11 +278,39 @@ export function createSyncClient({
     return inflight;
   }
 
-  /** Stops the retry timer (logout, a closed page). */
-  function stop() {
-    if (timer) timers.clearTimeout(timer);
-    timer = null;
+  async function pollSeconds() {
+    const reference = (await getMeta(db, 'reference')) || {};
+    const seconds = Number(reference.sync && reference.sync.poll_seconds);
+    return seconds > 0 ? seconds : DEFAULT_POLL_SECONDS;
   }
 
-  return { flush, stop, state };
+  /**
+   * Pulls every poll_seconds while online and visible, unless a flush or a retry is already on its way. It
+   * looks every few seconds whether one is due, so a poll_seconds from the first pull applies at once.
+   */
+  function startPolling() {
+    if (poller) timers.clearTimeout(poller);
+    let lastRun = now().getTime();
+    const tick = async () => {
+      const seconds = await pollSeconds();
+      poller = timers.setTimeout(tick, Math.min(seconds, POLL_LOOK_SECONDS) * 1000);
+      if (state.running || inflight) lastRun = now().getTime();
+      const due = now().getTime() - lastRun >= seconds * 1000;
+      if (due && isOnline() && isVisible() && !timer && !state.needsLogin) {
+        lastRun = now().getTime();
+        flush('poll');
+      }
+    };
+    poller = timers.setTimeout(tick, POLL_LOOK_SECONDS * 1000);
+  }
+
+  /** Stops the retry timer and the periodic pull (logout, a closed page). */
+  function stop() {
+    if (timer) timers.clearTimeout(timer);
+    if (poller) timers.clearTimeout(poller);
+    timer = null;
+    poller = null;
+  }
+
+  return { flush, stop, startPolling, state };
 }

@@ -11,6 +11,7 @@ from server.errors import NotFound
 from server.extensions import db
 from server.models.fieldwork import MediaFile
 from server.services.fieldwork import media_store
+from server.services.fieldwork.media_rules import MediaLimits
 
 bp = Blueprint("media", __name__, url_prefix="/api/v1/media", description="照片与签名文件")
 
@@ -28,12 +29,14 @@ def _read_body(max_bytes: int) -> bytes:
 @bp.route("/<sha256>", methods=["PUT"])
 @token_required
 def put(sha256):
-    """Store an image named by its SHA-256 (201 new, 200 already held)."""
+    """Store an image named by its SHA-256 (201 new, 200 already held); `?kind=photo|signature` adds that
+    kind's minimum (a photo's size, a signature's ink)."""
     cfg = current_app.config
     media_store.check_hash_format(sha256)
     data = _read_body(cfg["MEDIA_MAX_BYTES"])
     row, created = media_store.ingest(db.session, g.api_user, media_store.store_for(cfg), sha256, data,
-                                      max_bytes=cfg["MEDIA_MAX_BYTES"], max_pixels=cfg["MEDIA_MAX_PIXELS"])
+                                      max_bytes=cfg["MEDIA_MAX_BYTES"], max_pixels=cfg["MEDIA_MAX_PIXELS"],
+                                      kind=request.args.get("kind") or None, limits=MediaLimits.from_config(cfg))
     body = {"sha256": row.sha256, "bytes": row.byte_size, "width": row.width, "height": row.height,
             "format": row.format, "created": created}
     db.session.commit()

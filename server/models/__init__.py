@@ -7,7 +7,8 @@ from server.models.registry import (  # noqa: F401
 from server.models.planning import Draw, DrawRequest, Plan, PlanVersion, Task  # noqa: F401
 from server.models.inspections import Inspection, InspectionMember  # noqa: F401
 from server.models.approvals import Approval  # noqa: F401
-from server.models.fieldwork import CheckpointAnswer, Finding, LateEvidence, MediaFile, PartyRecord, Photo, Signature  # noqa: F401,E501
+from server.models.fieldwork import (CheckpointAnswer, Finding, LateEvidence, MediaFile, PartyRecord, Photo,  # noqa: F401
+                                     PhotoWithdrawal, Signature)
 from server.models.sync import MutationLog, Receipt, SyncClient  # noqa: F401
 from server.models.followup import (  # noqa: F401
     CreditRecord, InspectionReview, Publication, PublicationRevision, Referral, ReferralEvent, RiskLevelChange,

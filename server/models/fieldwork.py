@@ -104,6 +104,22 @@ class Signature(_Origin, db.Model):
     signer_name: Mapped[str] = mapped_column(String(64))
     signer_inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspectors.id"))
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # SHA-256 of the content signed (sync/signing.py); None from clients that predate it.
+    digest: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User | None] = relationship()
+
+
+class PhotoWithdrawal(_Origin, db.Model):
+    """An inspector withdrew a photo before submitting (taken by mistake): the photo and its file stay on
+    record, shown to the reviewer as withdrawn, and no longer count as the inspection's evidence."""
+
+    __tablename__ = "photo_withdrawals"
+
+    id: Mapped[str] = mapped_column(UUIDStr, primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    photo_id: Mapped[str] = mapped_column(ForeignKey("photos.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User | None] = relationship()
 
@@ -136,8 +152,12 @@ class LateEvidence(_Origin, db.Model):
     args: Mapped[dict] = mapped_column(JSONType, default=dict)
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     status_at_arrival: Mapped[str] = mapped_column(String(20))
+    # A late judgement (an answer, a finding, a conclusion) is a conflict until a reviewer handles it.
+    handled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handled_note: Mapped[str] = mapped_column(Text, default="")
 
-    user: Mapped[User | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys="LateEvidence.user_id")
 
 
 class MediaFile(db.Model):
@@ -152,3 +172,7 @@ class MediaFile(db.Model):
     height: Mapped[int] = mapped_column(Integer)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The dark strokes of a PNG (a signature): their bounding box and pixel count (None for other formats).
+    ink_width: Mapped[int | None] = mapped_column(Integer)
+    ink_height: Mapped[int | None] = mapped_column(Integer)
+    ink_pixels: Mapped[int | None] = mapped_column(Integer)

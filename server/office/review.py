@@ -7,6 +7,7 @@ from server.extensions import db
 from server.http import login_required
 from server.office import bp
 from server.office.forms import form, page_arg, run
+from server.services.fieldwork import late_words
 from server.services.followup import credit, publication, referrals, review
 from server.services.kernel.permissions import READERS, STAFF
 from server.services.kernel.workdays import deadline_text
@@ -48,6 +49,21 @@ def review_return(inspection_id: int):
                                              note=form("note")),
                "已退回：退回意见将在检查人员下次同步时送达手机",
                url_for("office.review_detail", inspection_id=inspection_id))
+
+
+@bp.post("/review/<int:inspection_id>/late")
+@login_required(*STAFF)
+def review_handle_late(inspection_id: int):
+    return run(lambda: review.handle_late(db.session, g.user, inspection_id, version=form("version") or None,
+                                          note=form("note")),
+               lambda n: f"已记录对 {n} 条提交后送达的判定的处理意见",
+               url_for("office.review_detail", inspection_id=inspection_id))
+
+
+@bp.app_template_filter("late_words")
+def late_words_filter(entry, inspection) -> list:
+    """A late-evidence row's content as (label, text) lines (检查要点、判定、依据 …), never raw arguments."""
+    return late_words.describe(entry.name, entry.args, inspection.checklist_snapshot or [])
 
 
 @bp.app_template_global("review_link")

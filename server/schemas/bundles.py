@@ -75,6 +75,7 @@ class PhotoSchema(Schema):
     height = fields.Integer(allow_none=True)
     held = fields.Boolean(metadata={"description": "whether the server holds the file"})
     by = fields.String()
+    withdrawn = fields.Boolean(metadata={"description": "withdrawn by photo.withdraw (kept on record, not counted)"})
 
 
 class SignatureSchema(Schema):
@@ -85,6 +86,8 @@ class SignatureSchema(Schema):
     inspector_id = fields.Integer(allow_none=True)
     signed_at = IsoText()
     held = fields.Boolean()
+    digest = fields.String(allow_none=True, metadata={"description": "SHA-256 of the content signed (PROTOCOL §3.3)"})
+    current = fields.Boolean(metadata={"description": "the signer's latest signature (re-signing replaces)"})
 
 
 class PartySchema(Schema):

@@ -9,13 +9,15 @@ from server.schemas.fields import IsoText
 class EvidenceSchema(Schema):
     """One piece of evidence; the file fields only for photos, signatures and late evidence with a file."""
 
-    kind = fields.String(metadata={"enum": ["answer", "finding", "photo", "signature", "party", "late"]})
+    kind = fields.String(metadata={"enum": ["answer", "finding", "photo", "withdrawal", "signature", "party", "late"]})
     id = fields.Raw(metadata={"description": "the record's id (a UUID; an integer for late evidence)"})
     name = fields.String(metadata={"description": "late evidence: the mutation that arrived after the lock"})
     record_id = fields.String(allow_none=True, metadata={"description": "late evidence: the record id it carried"})
     sha256 = fields.String()
     held = fields.Boolean()
     bytes = fields.Integer(allow_none=True)
+    photo_id = fields.String(metadata={"description": "withdrawal: the photo withdrawn"})
+    withdrawn = fields.Boolean(metadata={"description": "photo: withdrawn (its file is not required)"})
 
 
 class MissingFileSchema(Schema):

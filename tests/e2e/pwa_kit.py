@@ -103,6 +103,23 @@ def phone_ready(phone_context, username: str = "wangjg", *, init_script: str | N
     return ctx, page
 
 
+SMALL_PHONE = {"viewport": {"width": 360, "height": 740}, "screen": {"width": 360, "height": 800}, "has_touch": True,
+               "is_mobile": True, "device_scale_factor": 2}  # a cheap Android phone, held in one hand
+
+
+def small_phone(phone_context, username: str = "wangjg", **options):
+    """phone_ready on a 360×740 touch screen: (context, page)."""
+    return phone_ready(phone_context, username, **{**SMALL_PHONE, **options})
+
+
+def console_errors(page) -> list[str]:
+    """Collects the page's console errors (and uncaught exceptions) from now on, into the returned list."""
+    seen: list[str] = []
+    page.on("console", lambda m: seen.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen.append(f"uncaught: {e}"))
+    return seen
+
+
 def wait_for_controller(page, timeout: float = 15.0):
     """Wait until the service worker controls the page (offline reload works from then on).
 
@@ -228,10 +245,10 @@ def record_party(page, name: str = "赵志强", position: str = "安全主管"):
     page.get_by_role("heading", name="检查详情").wait_for()
 
 
-def sign(page, who: str):
-    """Sign for `who` (e.g. "检查人员 王建国", "当事人 赵志强") from the 签名 screen."""
+def sign(page, who: str, *, again: bool = False):
+    """Sign for `who` (e.g. "检查人员 王建国", "当事人 赵志强") from the 签名 screen (again: 重新签名)."""
     row = page.locator("li.signer").filter(has_text=who)
-    row.get_by_role("link", name="签名").click()
+    row.get_by_role("link", name="重新签名" if again else "签名", exact=True).click()
     pad = page.get_by_role("img", name=f"{who}的签名区域")
     pad.wait_for()
     box = pad.bounding_box()
@@ -246,6 +263,14 @@ def sign(page, who: str):
     page.locator("li.signer.done").filter(has_text=who).wait_for()
 
 
+def sign_again(page, who):
+    """After a change to what was signed: from the overview, everyone in `who` signs again (重新签名)."""
+    open_section(page, "签名")
+    for person in who:
+        sign(page, person, again=True)
+    back_to_overview(page)
+
+
 def choose_result(page, categories=("发现问题已责令改正",), methods=("实地检查",), follow_ups=("责令限期整改",), summary=""):
     for label in (*categories, *methods):
         page.get_by_label(label, exact=True).check()
@@ -254,7 +279,7 @@ def choose_result(page, categories=("发现问题已责令改正",), methods=("�
     if summary:
         page.get_by_label("检查情况综述").fill(summary)
         page.get_by_label("检查情况综述").blur()
-    page.get_by_text("已保存在手机上").wait_for()
+    page.get_by_text("已保存在手机上", exact=True).wait_for()
 
 
 def submit(page):
@@ -266,7 +291,8 @@ def submit(page):
 
 def record_complete_inspection(page, *, photo: bytes | None = None, party: str = "赵志强",
                                members=("王建国", "李明")):
-    """The whole on-site work for the seeded 3-checkpoint inspection, ending on the receipt screen."""
+    """The whole on-site work for the seeded 3-checkpoint inspection, ending on the receipt screen: the
+    conclusion comes before the signatures, which cover it."""
     start_inspection(page)
     answer(page, 1, "符合")
     answer(page, 2, "不符合")
@@ -279,11 +305,15 @@ def record_complete_inspection(page, *, photo: bytes | None = None, party: str =
     back_to_overview(page)
     open_section(page, "现场当事人")
     record_party(page, party)
-    open_section(page, "签名")
+    open_section(page, "检查结论")
+    choose_result(page, summary="车辆技术档案不全，已责令限期改正")
+    page.get_by_role("button", name="下一步：核对笔录并签名").click()
+    page.get_by_role("heading", name="签名").wait_for()
     page.get_by_role("link", name="预览现场检查笔录").click()  # the party reads the record before signing
     preview = page.get_by_role("article", name="现场检查笔录预览")
     preview.get_by_role("heading", name="现场检查笔录").wait_for()
     preview.get_by_text("晋E12345 车辆技术档案缺少 2023 年度审验记录").wait_for()
+    preview.get_by_text("车辆技术档案不全，已责令限期改正").wait_for()
     preview.get_by_text("以上笔录已经本人核对，与事实相符。").wait_for()
     page.go_back()
     page.get_by_role("heading", name="签名").wait_for()
@@ -291,9 +321,7 @@ def record_complete_inspection(page, *, photo: bytes | None = None, party: str =
         sign(page, f"检查人员 {name}")
     sign(page, f"当事人 {party}")
     back_to_overview(page)
-    open_section(page, "检查结论")
-    choose_result(page, summary="车辆技术档案不全，已责令限期改正")
-    page.get_by_role("button", name="下一步：核对并提交").click()
+    open_section(page, "核对并提交")
     page.get_by_text("必填内容已齐全，可以提交。").wait_for()
     submit(page)
 

@@ -24,7 +24,7 @@ from tests.e2e import journey_kit as kit
 from tests.e2e.conftest import _new_context, _screenshot_if_failed  # the harness's desktop contexts
 from tests.e2e.journey_kit import INSPECTORS, TARGETS, Business, Person, choose, flash, kv, nav
 from tests.e2e.pwa_kit import (PASSWORD, back_to_overview, open_inspection, open_section, phone_ready,
-                               record_complete_inspection, submit, wait_synced)
+                               record_complete_inspection, sign_again, submit, wait_synced)
 from tests.factories import create_department
 
 FINDING = "晋E12345 车辆技术档案缺少 2023 年度审验记录"  # what pwa_kit.record_complete_inspection records
@@ -278,6 +278,8 @@ def phone_fixes_and_resubmits(phone, drawn: Drawn):
     phone.get_by_role("button", name="保存修改").click()
     phone.get_by_role("heading", name="发现的问题").wait_for()
     back_to_overview(phone)
+    # The signatures covered the finding as it was: the group and the party sign the corrected record again.
+    sign_again(phone, [f"检查人员 {p.name}" for p in drawn.group] + [f"当事人 {PARTY}"])
     open_section(phone, "核对并提交")
     submit(phone)
     phone.get_by_role("heading", name="证据已全部上传").wait_for(timeout=30_000)

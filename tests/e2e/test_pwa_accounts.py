@@ -10,7 +10,7 @@ from server.models.fieldwork import Finding
 from server.models.inspections import Inspection
 from server.services.followup import review
 from tests.e2e.pwa_kit import (TARGET, back_to_overview, begin_inspection, open_inspection, open_section, phone_login,
-                               phone_ready, record_complete_inspection, seed_group, seed_inspection, submit,
+                               phone_ready, record_complete_inspection, seed_group, seed_inspection, sign, submit,
                                wait_synced)
 
 
@@ -52,7 +52,16 @@ def test_a_returned_inspection_shows_the_note_on_top_and_is_fixed_and_resubmitte
     page.get_by_role("heading", name="发现的问题").wait_for()
     page.get_by_text("修改前的版本（1）").wait_for()
     back_to_overview(page)
+    open_section(page, "核对并提交")  # the signatures covered the finding as it was: they are asked for again
+    page.get_by_role("link", name="当事人 赵志强 签名之后内容有改动，需重新签名").wait_for()
+    assert page.get_by_role("button", name="提交检查结果").is_disabled()
+    back_to_overview(page)
+    open_section(page, "签名")
+    for who in ("检查人员 王建国", "检查人员 李明", "当事人 赵志强"):
+        sign(page, who, again=True)
+    back_to_overview(page)
     open_section(page, "核对并提交")
+    page.get_by_text("必填内容已齐全，可以提交。").wait_for()
     submit(page)
     page.get_by_role("heading", name="证据已全部上传").wait_for(timeout=20_000)
     with live_server.session() as s:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.pwa_kit import (GPS, back_to_overview, jpeg_bytes, open_inspection, open_section, phone_login,
+from tests.e2e.pwa_kit import (GPS, back_to_overview, choose_result, jpeg_bytes, open_inspection, open_section, phone_login,
                                seed_group, seed_inspection, sign, start_inspection, take_photo, wait_for_controller,
                                wait_synced)
 PLACEHOLDER = "王建国拍摄（在服务器上）"
@@ -54,6 +54,9 @@ def test_the_second_member_sees_the_first_members_photo_and_signature(live_serve
     back_to_overview(wang)
     open_section(wang, "现场照片")
     take_photo(wang, jpeg_bytes(seed=1), caption="经营许可证")
+    back_to_overview(wang)
+    open_section(wang, "检查结论")  # signing comes after the conclusion
+    choose_result(wang)
     back_to_overview(wang)
     open_section(wang, "签名")
     sign(wang, "检查人员 王建国")

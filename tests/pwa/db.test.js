@@ -10,11 +10,11 @@ const V1_STORES = ['attention', 'blobs', 'drafts', 'inspections', 'meta', 'outbo
 test('a new user database has every store of the current version', async () => {
   const handle = await db.openUserDb(freshFactory(), 7);
   assert.equal(handle.version, db.DB_VERSION);
-  assert.deepEqual([...handle.objectStoreNames].sort(), [...V1_STORES, 'journal'].sort());
+  assert.deepEqual([...handle.objectStoreNames].sort(), [...V1_STORES, 'journal', 'typing'].sort());
   handle.close();
 });
 
-test('upgrading from version 1 keeps the queued mutations, files and attention list', async () => {
+test('upgrading from version 1 to the current version keeps the queued mutations, files and attention list', async () => {
   const factory = freshFactory();
   const v1 = await db.openUserDb(factory, 7, { version: 1 });
   assert.equal(v1.version, 1);
@@ -26,7 +26,8 @@ test('upgrading from version 1 keeps the queued mutations, files and attention l
   v1.close();
 
   const v2 = await db.openUserDb(factory, 7);
-  assert.equal(v2.version, 2);
+  assert.equal(v2.version, db.DB_VERSION);
+  assert.ok(v2.objectStoreNames.contains('typing'), 'v3 keeps what is being typed');
   assert.equal((await db.all(v2, db.S.OUTBOX))[0].name, 'inspection.start');
   assert.equal((await db.all(v2, db.S.BLOBS, 'inspection_id', 3)).length, 1, 'v2 indexes the blobs already stored');
   assert.equal((await db.all(v2, db.S.ATTENTION))[0].message, '检查要点 99 不在本次检查的清单中');

@@ -53,7 +53,7 @@ test('a sync after fetching a thumbnail uploads only the phone\'s own file', asy
   const own = exampleBlob({ body_base64: Buffer.from('own signature').toString('base64') });
   const { store, server, handle } = await signedIn({
     [`GET /api/v1/media/${SHA}/thumb`]: thumbResponse,
-    [`HEAD /api/v1/media/${OWN}`]: () => new Response(null, { status: 200 }),
+    [`PUT /api/v1/media/${OWN}`]: () => jsonResponse(200, { sha256: OWN, created: false }),
     'POST /api/v1/sync/push': (call) => jsonResponse(200, { protocol: 1, client_id: call.body.client_id, last_applied: 1, rejected: [], server_time: '2024-05-06T01:10:00+00:00' }),
     'GET /api/v1/sync/pull': () => exampleResponse(EX.pull_first),
   });
@@ -63,7 +63,7 @@ test('a sync after fetching a thumbnail uploads only the phone\'s own file', asy
   assert.deepEqual((await outbox.mediaToUpload(handle, [], { all: true })).map((f) => f.sha256), [OWN]);
   await store.sync('manual');
   const media = server.calls.filter((c) => c.key.includes('/media/') && !c.key.endsWith('/thumb'));
-  assert.deepEqual(media.map((c) => c.key), [`HEAD /api/v1/media/${OWN}`]);
+  assert.deepEqual(media.map((c) => c.key + c.url.search), [`PUT /api/v1/media/${OWN}?kind=signature`]);
   const pushed = server.calls.filter((c) => c.key === 'POST /api/v1/sync/push').flatMap((c) => c.body.mutations);
   assert.deepEqual(pushed.map((m) => m.args.sha256), [OWN], 'the thumbnail is never pushed');
   assert.equal((await db.get(handle, db.S.BLOBS, THUMB_KEY(SHA))).kind, 'thumb', 'and stays on the phone');

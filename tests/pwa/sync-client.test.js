@@ -15,14 +15,15 @@ const EX = examples();
 const PULL = () => exampleResponse(EX.pull_first);
 const DEVICE_NOW = new Date(Date.parse(SERVER_TIME) + 90_000); // the phone is 90 s fast
 
-async function setup(routes, { random = () => 0.5 } = {}) {
+async function setup(routes, { random = () => 0.5, net = { online: true, visible: true } } = {}) {
   const handle = await db.openUserDb(freshFactory(), 1);
   const server = fakeServer(routes);
   const api = createApi({ fetchFn: server.fetchFn, getToken: () => 'T'.repeat(43) });
   const timers = fakeTimers();
   const events = [];
-  const client = createSyncClient({ db: handle, api, timers, random, now: () => DEVICE_NOW, onEvent: (t, d) => events.push([t, d]) });
-  return { handle, server, client, timers, events };
+  const client = createSyncClient({ db: handle, api, timers, random, now: () => DEVICE_NOW, onEvent: (t, d) => events.push([t, d]),
+    isOnline: () => net.online, isVisible: () => net.visible });
+  return { handle, server, client, timers, events, net };
 }
 
 async function enqueueExample(handle, example, blobs = {}) {
@@ -51,28 +52,29 @@ test('first pull stores the bundles, the reference data, the cursor and the cloc
   assert.equal(client.state.error, null);
 });
 
-test('a full inspection: files go up first (HEAD, then PUT), then one push, then the receipt proves it', async () => {
+test('a full inspection: files go up first (PUT naming their kind, none the server holds), then one push, then the receipt proves it', async () => {
   const ex = EX.push_full_inspection;
   const blobs = setupBlobs(ex);
   const submitted = { ...concrete(EX.pull_first.response.body), inspections: [{ ...concrete(EX.pull_first.response.body.inspections[0]), status: 'submitted', locked: true }] };
   const { handle, server, client, events } = await setup({
-    'HEAD /api/v1/media/51c3439cc972c28473cfa8d9f38c406f8e9ad8ec837ff1dbec9c1bb65d6d49b3': () => exampleResponse(EX.media_head_missing),
-    'HEAD /api/v1/media/dfc686d592d08983c1b0ffd813ade621dbf6725c39e724dd2dff97fbcb838833': () => new Response(null, { status: 200 }),
-    'PUT /api/v1/media/51c3439cc972c28473cfa8d9f38c406f8e9ad8ec837ff1dbec9c1bb65d6d49b3': () => exampleResponse(EX.media_put),
+    'PUT /api/v1/media/710ba93f4c14b50c2f3101dbe762a7e33f2f40c57e01ed91c1b64b436dfd6ea3': () => exampleResponse(EX.media_put),
     'POST /api/v1/sync/push': () => exampleResponse(ex),
     'GET /api/v1/sync/pull': () => jsonResponse(200, submitted),
     'GET /api/v1/inspections/1/receipt': () => exampleResponse(EX.receipt_complete),
   });
-  await db.put(handle, db.S.INSPECTIONS, concrete(EX.pull_first.response.body.inspections[0]));
+  const bundle = concrete(EX.pull_first.response.body.inspections[0]);
+  // the last pull says the server already holds the signature (say, sent before a lost answer): not sent again
+  bundle.record.signatures = [{ id: 'x', sha256: 'a759399ff9229fbc8be3268f2921153ec0711c9c90dbe79eafdad4aafd1aada4', held: true }];
+  await db.put(handle, db.S.INSPECTIONS, bundle);
   await db.setMeta(handle, 'client', { client_id: ex.request.json.client_id, next_id: 1 });
   await enqueueExample(handle, ex, blobs);
   await client.flush('manual');
-  assert.deepEqual(server.calls.map((c) => c.key.split(' ')[0] + ' ' + c.url.pathname.split('/').slice(3, 5).join('/')), [
-    'HEAD media/51c3439cc972c28473cfa8d9f38c406f8e9ad8ec837ff1dbec9c1bb65d6d49b3',
-    'PUT media/51c3439cc972c28473cfa8d9f38c406f8e9ad8ec837ff1dbec9c1bb65d6d49b3',
-    'HEAD media/dfc686d592d08983c1b0ffd813ade621dbf6725c39e724dd2dff97fbcb838833',
+  assert.deepEqual(server.calls.map((c) => c.key.split(' ')[0] + ' ' + c.url.pathname.split('/').slice(3, 5).join('/')
+    + (c.key.startsWith('PUT') ? c.url.search : '')), [
+    'PUT media/710ba93f4c14b50c2f3101dbe762a7e33f2f40c57e01ed91c1b64b436dfd6ea3?kind=photo',
     'POST sync/push', 'GET sync/pull', 'GET inspections/1',
   ]);
+  assert.ok(!server.calls.some((c) => c.key.startsWith('HEAD')), 'no HEAD: a 404 for each new file is an error in the console');
   const push = server.calls.find((c) => c.key === 'POST /api/v1/sync/push').body;
   const sameTime = (m) => ({ ...m, created_at: Date.parse(m.created_at) });
   assert.deepEqual({ ...push, mutations: push.mutations.map(sameTime) },
@@ -82,7 +84,8 @@ test('a full inspection: files go up first (HEAD, then PUT), then one push, then
   assert.equal(stored.status.ok, true);
   const shown = events.filter(([t]) => t === 'progress').map(([, d]) => d.state.progress.text);
   assert.deepEqual(shown.slice(0, 3), ['照片与签名 1/2', '照片与签名 2/2', '提交记录 8 条']);
-  assert.equal((await db.get(handle, db.S.BLOBS, '51c3439cc972c28473cfa8d9f38c406f8e9ad8ec837ff1dbec9c1bb65d6d49b3')).uploaded, true);
+  assert.equal((await db.get(handle, db.S.BLOBS, '710ba93f4c14b50c2f3101dbe762a7e33f2f40c57e01ed91c1b64b436dfd6ea3')).uploaded, true);
+  assert.equal((await db.get(handle, db.S.BLOBS, 'a759399ff9229fbc8be3268f2921153ec0711c9c90dbe79eafdad4aafd1aada4')).uploaded, true);
 });
 
 test('rejected mutations are shown with the server reason and their data, and the queue moves on', async () => {
@@ -169,7 +172,6 @@ for (const [label, response] of [
 test('a file the server refuses goes to “需要处理” and does not block the queue', async () => {
   const sha = '5464533c9647b67eb320c40ccc5959537c09102ae75388f6a7675b433e745c9d';
   const { handle, client } = await setup({
-    [`HEAD /api/v1/media/${sha}`]: () => new Response(null, { status: 404 }),
     [`PUT /api/v1/media/${sha}`]: () => exampleResponse(EX.media_bad_image),
     'POST /api/v1/sync/push': (call) => jsonResponse(200, { protocol: 1, client_id: call.body.client_id, last_applied_id: 1,
       server_time: SERVER_TIME, results: [{ id: 1, status: 'applied' }], inspections: [] }),
@@ -218,7 +220,7 @@ test('the receipt decides “证据已全部上传”: complete, and listing eve
   const missingSig = concrete(EX.receipt_missing.response.body);
   const st = receiptStatus(missingSig, sent);
   assert.equal(st.ok, false);
-  assert.ok(st.missing.some((m) => m.sha256 === 'dfc686d592d08983c1b0ffd813ade621dbf6725c39e724dd2dff97fbcb838833'));
+  assert.ok(st.missing.some((m) => m.sha256 === 'a759399ff9229fbc8be3268f2921153ec0711c9c90dbe79eafdad4aafd1aada4'));
   const extra = [...sent, { id: 9, name: 'photo.attach', inspection_id: 1, status: 'applied', args: { id: 'zz', sha256: 'e'.repeat(64) } }];
   assert.equal(receiptStatus(complete, extra).ok, false, 'a photo the receipt does not list');
 });
@@ -241,7 +243,6 @@ test('a photo queued while a push is in flight is uploaded before the push that 
         { blob: { sha256: sha, blob: new Blob(['jpeg']), type: 'image/jpeg', kind: 'photo' } });
       return ok(call);
     }, ok],
-    [`HEAD /api/v1/media/${sha}`]: () => new Response(null, { status: 404 }),
     [`PUT /api/v1/media/${sha}`]: () => jsonResponse(201, { sha256: sha, created: true }),
     'GET /api/v1/sync/pull': PULL,
   });
@@ -249,18 +250,101 @@ test('a photo queued while a push is in flight is uploaded before the push that 
   await outbox.enqueue(handle, 'inspection.start', { inspection_id: 1, started_at: SERVER_TIME });
   await env.client.flush('manual');
   const order = env.server.calls.map((c) => c.key.split(' ')[0]);
-  assert.deepEqual(order.slice(0, 4), ['POST', 'HEAD', 'PUT', 'POST']);
+  assert.deepEqual(order.slice(0, 3), ['POST', 'PUT', 'POST']);
   assert.equal((await db.get(handle, db.S.BLOBS, sha)).uploaded, true);
 });
 
 test('a stored file whose mutation was already acknowledged is still uploaded', async () => {
   const sha = 'e'.repeat(64);
   const env = await setup({
-    [`HEAD /api/v1/media/${sha}`]: () => new Response(null, { status: 404 }),
     [`PUT /api/v1/media/${sha}`]: () => jsonResponse(201, { sha256: sha, created: true }),
     'GET /api/v1/sync/pull': PULL,
   });
   await db.put(env.handle, db.S.BLOBS, { sha256: sha, blob: new Blob(['x']), type: 'image/png', kind: 'signature', uploaded: false, inspection_id: 1 });
   await env.client.flush('start');
   assert.equal((await db.get(env.handle, db.S.BLOBS, sha)).uploaded, true);
+});
+
+test('without a network nothing is requested and nothing is retried: the network coming back flushes at once', async () => {
+  const ok = (call) => jsonResponse(200, { protocol: 1, client_id: call.body.client_id, last_applied_id: 1, server_time: SERVER_TIME,
+    results: [{ id: 1, status: 'applied' }], inspections: [] });
+  const net = { online: false, visible: true };
+  const { handle, server, client, timers } = await setup({ 'POST /api/v1/sync/push': ok, 'GET /api/v1/sync/pull': PULL }, { net });
+  await outbox.enqueue(handle, 'inspection.start', { inspection_id: 1, started_at: SERVER_TIME });
+  for (const reason of ['record', 'retry', 'visibility', 'button']) await client.flush(reason);
+  assert.deepEqual(server.calls, [], 'no failed request (each would print an error in the console)');
+  assert.deepEqual(timers.scheduled, [], 'no back-off building up while offline');
+  assert.equal(client.state.offline, true);
+  net.online = true;
+  await client.flush('online');
+  assert.equal((await outbox.pending(handle)).length, 0);
+  assert.equal(client.state.offline, false);
+});
+
+test('reconnecting forgets the back-off: a failure right after it is retried within a second, not minutes', async () => {
+  const ok = (call) => jsonResponse(200, { protocol: 1, client_id: call.body.client_id, last_applied_id: 1, server_time: SERVER_TIME,
+    results: [{ id: 1, status: 'applied' }], inspections: [] });
+  const cut = () => { throw new TypeError('Failed to fetch'); };
+  const { handle, client, timers } = await setup({ 'POST /api/v1/sync/push': [cut, cut, cut, cut, cut, cut, cut, ok], 'GET /api/v1/sync/pull': PULL },
+    { random: () => 0.999 });
+  await outbox.enqueue(handle, 'inspection.start', { inspection_id: 1, started_at: SERVER_TIME });
+  for (let i = 0; i < 6; i += 1) await client.flush('retry'); // a flaky link: the back-off grows
+  assert.ok(timers.scheduled.at(-1).ms > 30_000, `after six failures the next retry waits long (${timers.scheduled.at(-1).ms} ms)`);
+  await client.flush('online'); // the link is back, but the first request still fails
+  assert.ok(timers.scheduled.at(-1).ms < BACKOFF.base, `retried within a second of reconnecting (${timers.scheduled.at(-1).ms} ms)`);
+  await timers.scheduled.at(-1).fn();
+  assert.equal((await outbox.pending(handle)).length, 0);
+});
+
+test('an open phone pulls every poll_seconds while online and visible, and not otherwise', async () => {
+  const body = concrete(EX.pull_first.response.body);
+  let clock = Date.parse(SERVER_TIME);
+  const handle = await db.openUserDb(freshFactory(), 1);
+  const server = fakeServer({ 'GET /api/v1/sync/pull': () => jsonResponse(200, body) });
+  const timers = fakeTimers();
+  const net = { online: true, visible: true };
+  const client = createSyncClient({ db: handle, api: createApi({ fetchFn: server.fetchFn, getToken: () => 'T' }), timers,
+    now: () => new Date(clock), isOnline: () => net.online, isVisible: () => net.visible });
+  await db.setMeta(handle, 'reference', { ...body.reference, sync: { ...body.reference.sync, poll_seconds: 20 } });
+  client.startPolling();
+  const pulls = () => server.calls.filter((c) => c.key === 'GET /api/v1/sync/pull').length;
+  const tick = async (seconds) => {
+    clock += seconds * 1000;
+    await timers.scheduled.at(-1).fn();
+    await new Promise((r) => setTimeout(r, 20));
+  };
+  await tick(5);
+  assert.equal(pulls(), 0, 'not due yet');
+  assert.ok(timers.scheduled.at(-1).ms <= 5000, 'it looks again within seconds');
+  await tick(16);
+  assert.equal(pulls(), 1, 'a return note or a new assignment comes by itself');
+  net.visible = false;
+  await tick(25);
+  net.visible = true;
+  net.online = false;
+  await tick(25);
+  assert.equal(pulls(), 1, 'not in the background, not offline');
+  net.online = true;
+  await tick(1);
+  assert.equal(pulls(), 2);
+  client.stop();
+});
+
+test('a judgement the server kept as late is not shown as counted: “需要处理” says why, in words', async () => {
+  const body = concrete(EX.pull_first.response.body);
+  const locked = { ...body.inspections[0], status: 'submitted', locked: true };
+  const { handle, client, events } = await setup({
+    'POST /api/v1/sync/push': (call) => jsonResponse(200, { protocol: 1, client_id: call.body.client_id, last_applied_id: 1,
+      server_time: SERVER_TIME, results: [{ id: 1, status: 'late' }], inspections: [] }),
+    'GET /api/v1/sync/pull': () => jsonResponse(200, { ...body, inspections: [locked] }),
+  });
+  await db.put(handle, db.S.INSPECTIONS, body.inspections[0]); // the phone has not seen the partner's submit yet
+  await outbox.enqueue(handle, 'checkpoint.record', { id: outbox.newId(), inspection_id: 1, checkpoint_id: 2, answer: 'noncompliant',
+    note: '无审验记录', base: [] });
+  await client.flush('manual');
+  const [att] = await outbox.attentionList(handle);
+  assert.equal(att.kind, 'late');
+  assert.match(att.message, /^检查要点“2\. 车辆技术档案是否齐全”的判定“不符合”未计入检查结果：送达服务器时，同组人员已提交了本检查/);
+  assert.deepEqual((await db.get(handle, db.S.INSPECTIONS, 1)).record.answers, [], 'not folded in as if counted');
+  assert.ok(events.some(([t, d]) => t === 'late' && d.count === 1));
 });

@@ -196,7 +196,7 @@ class SqlHarness:
     def hold(self, sha: str) -> None:
         from server.models.fieldwork import MediaFile
         from server.services.fieldwork import mutations as fieldwork_mutations
-        self.session.add(MediaFile(sha256=sha, byte_size=1, format="PNG", width=1, height=1))
+        self.session.add(MediaFile(sha256=sha, byte_size=1, format="PNG", width=1600, height=1200))  # a photo-sized file
         self.session.flush()
         fieldwork_mutations.complete_waiting(self.session, None, sha)
         self.session.commit()

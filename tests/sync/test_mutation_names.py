@@ -1,4 +1,4 @@
-"""The eight mutation names are written once, in sync/messages.py; every table keyed by them must cover
+"""The mutation names are written once, in sync/messages.py; every table keyed by them must cover
 exactly those names, so a new mutation cannot reach one store and be unknown to another."""
 from __future__ import annotations
 
@@ -28,4 +28,4 @@ def test_the_record_index_knows_the_record_of_every_mutation_that_adds_one():
 
 def test_the_reference_store_applies_every_mutation():
     assert [n for n in MUTATION_NAMES if not callable(getattr(MemoryStore, "_" + n.replace(".", "_"), None))] == []
-    assert len(MUTATION_NAMES) == len(set(MUTATION_NAMES)) == 8
+    assert len(MUTATION_NAMES) == len(set(MUTATION_NAMES)) == 9

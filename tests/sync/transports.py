@@ -39,8 +39,8 @@ class FaultyTransport:
         return resp
 
 
-def jpeg(seed: int = 0, size=(64, 48)) -> bytes:
-    """A small real JPEG, different for each seed."""
+def jpeg(seed: int = 0, size=(320, 240)) -> bytes:
+    """A small real JPEG (as small as a photo may be), different for each seed."""
     im = Image.new("RGB", size, ((seed * 37) % 256, (seed * 91) % 256, 120))
     out = io.BytesIO()
     im.save(out, "JPEG", quality=80)
@@ -48,8 +48,10 @@ def jpeg(seed: int = 0, size=(64, 48)) -> bytes:
 
 
 def png_signature(seed: int = 0) -> bytes:
-    im = Image.new("L", (40, 16), 255)
-    im.putpixel((seed % 40, 8), 0)
+    """A signature-like PNG: one dark stroke across a white pad (a lone dot is refused), different per seed."""
+    from PIL import ImageDraw
+    im = Image.new("L", (160, 60), 255)
+    ImageDraw.Draw(im).line([(10 + seed % 20, 40), (60, 15), (150, 45 - seed % 10)], fill=0, width=3)
     out = io.BytesIO()
     im.save(out, "PNG")
     return out.getvalue()

@@ -3,6 +3,7 @@
 import { h, nextId } from '../dom.js';
 import { LABELS } from '../messages.js';
 import * as ls from '../local-state.js';
+import { keepTyping } from '../typing.js';
 import { load } from './inspection.js';
 
 const ANSWERS = ['compliant', 'noncompliant', 'na'];
@@ -15,14 +16,18 @@ function conflictNote(v, reg) {
     '。请共同核对后重新判定（重新选择即视为已看到双方意见）。');
 }
 
-function checkpointCard(ctx, v, cp, editable) {
+async function checkpointCard(ctx, v, cp, editable) {
   const reg = ls.registerFor(v, cp.id);
   const noteId = nextId('note');
   const note = h('textarea', { id: noteId, rows: 2, maxlength: 2000, disabled: !editable, placeholder: '可填写检查情况说明' });
   note.value = reg ? reg.note || '' : '';
+  // The note is kept as it is typed (a reload or a killed app loses nothing) and recorded with the answer.
+  const typing = keepTyping(ctx.store, v.id, `${v.id}:note:${cp.id}`, { note });
+  const restored = editable && await typing.restore();
   const choose = async (answer) => {
     try {
       await ctx.store.answer(v, cp.id, answer, note.value.trim());
+      await typing.forget();
       ctx.refresh();
     } catch (err) { ctx.toast(err.message, 'error'); }
   };
@@ -40,6 +45,9 @@ function checkpointCard(ctx, v, cp, editable) {
       }, LABELS.answers[a]))),
     reg && reg.conflict ? conflictNote(v, reg) : null,
     h('label', { for: noteId, class: 'small-label' }, `第 ${cp.seq} 项说明`), note,
+    restored && note.value.trim() !== ((reg && reg.note) || '') ? h('p', { class: 'muted small', role: 'status' },
+      reg ? ['已恢复上次未保存的说明。', h('button', { type: 'button', class: 'btn small', onclick: () => choose(reg.answer) }, '保存这条说明')]
+        : '已恢复上次未保存的说明：选择判定后一并保存。') : null,
     reg && reg.pending ? h('p', { class: 'muted small' }, '待同步') : null,
     reg && reg.answer === 'noncompliant' && editable
       ? h('div', { class: 'actions' },
@@ -57,10 +65,10 @@ export async function render(ctx) {
   const body = h('div', {},
     h('p', { class: 'summary', role: 'status' }, `已判定 ${answered}/${cps.length} 项`),
     editable ? null : h('p', { class: 'banner info' }, '该检查已提交，判定不能再修改。'),
-    (v.checklist || []).map((item) => h('section', { class: 'item', 'aria-label': item.name },
+    await Promise.all((v.checklist || []).map(async (item) => h('section', { class: 'item', 'aria-label': item.name },
       h('h2', {}, `${item.code} ${item.name}`),
       item.legal_basis ? h('p', { class: 'muted small' }, `法律依据：${item.legal_basis}`) : null,
-      h('ol', { class: 'checkpoints' }, item.checkpoints.map((cp) => checkpointCard(ctx, v, cp, editable))))),
+      h('ol', { class: 'checkpoints' }, await Promise.all(item.checkpoints.map((cp) => checkpointCard(ctx, v, cp, editable))))))),
     h('a', { class: 'btn block', href: `#/i/${v.id}` }, '返回检查详情'));
   return { title: '逐项检查', body, back: `#/i/${v.id}` };
 }

@@ -3,6 +3,7 @@
 import { h, field, setFieldError } from '../dom.js';
 import { AppError } from '../messages.js';
 import * as ls from '../local-state.js';
+import { keepTyping } from '../typing.js';
 import { load } from './inspection.js';
 
 function cpLabel(v, id) {
@@ -74,6 +75,9 @@ export async function edit(ctx) {
   deadline.value = amending && amending.rectify_by ? amending.rectify_by : '';
   select.addEventListener('change', () => { if (!basis.value.trim()) basis.value = basisOf(Number(select.value)); });
   const save = h('button', { type: 'submit', class: 'btn primary block' }, amending ? '保存修改' : '保存问题');
+  const key = `${v.id}:finding:${amending ? amending.id : `new${preset ? `:${preset}` : ''}`}`;
+  const typing = keepTyping(ctx.store, v.id, key, { select, description, basis, rectification, deadline, reason });
+  const restored = await typing.restore();
 
   async function onSubmit(e) {
     e.preventDefault();
@@ -89,12 +93,14 @@ export async function edit(ctx) {
     try {
       if (amending) await ctx.store.amendFinding(v.id, amending.id, { ...data, reason: reason.value.trim() });
       else await ctx.store.addFinding(v.id, data);
+      await typing.forget();
       ctx.toast(amending ? '已保存修改（原记录保留）' : '已保存问题');
       ctx.go(`#/i/${v.id}/findings`);
     } catch (err) { ctx.toast(err.message, 'error'); save.disabled = false; }
   }
 
   const body = h('form', { class: 'card form', onsubmit: onSubmit, novalidate: true },
+    restored ? h('p', { class: 'banner info', role: 'status' }, '已恢复上次未保存的填写内容。') : null,
     field('关联检查要点', select),
     field('问题描述', description, { required: true }),
     field('法律依据', basis),

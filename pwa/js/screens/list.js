@@ -22,7 +22,7 @@ function card(v) {
       h('p', { class: 'meta' },
         h('span', { class: `pill status ${v.status}` }, v.status_label || LABELS.statuses[v.status] || v.status),
         h('span', { class: `pill sync ${state.kind}` }, state.text)),
-      h('p', { class: overdue ? 'due overdue' : 'due' }, dueLabel(v.due_date)),
+      h('p', { class: overdue ? 'due overdue' : 'due' }, dueLabel(v.due_date, new Date(), v.status)),
       v.status === 'returned' && v.reviewer_note ? h('p', { class: 'reviewer-note' }, h('strong', {}, '退回意见：'), v.reviewer_note) : null));
 }
 

@@ -3,11 +3,11 @@
 import { h } from '../dom.js';
 import { bytes, dateTime, offsetLabel } from '../format.js';
 
-async function shellVersion() {
-  if (!globalThis.caches) return '未知';
+/** Whether the app is installed for offline use (in words: the version hash means nothing to an inspector). */
+async function offlineState() {
+  if (!globalThis.caches) return '此浏览器不支持离线使用';
   const names = await caches.keys();
-  const shell = names.find((n) => n.startsWith('spotcheck-shell-'));
-  return shell ? shell.slice('spotcheck-shell-'.length) : '未安装离线缓存';
+  return names.some((n) => n.startsWith('spotcheck-shell-')) ? '已安装离线版本：没有网络也能打开' : '离线版本尚未安装：请联网打开一次';
 }
 
 async function logout(ctx) {
@@ -50,7 +50,7 @@ export async function render(ctx) {
     h('section', { class: 'card', 'aria-label': '同步' }, h('h2', {}, '同步'),
       h('p', {}, `待同步记录：${queued} 条`),
       h('p', {}, clock ? `手机时间与服务器相差：${offsetLabel(clock.offset_ms)}（${dateTime(clock.measured_at)} 测得）` : '尚未与服务器对时')),
-    h('section', { class: 'card', 'aria-label': '应用' }, h('h2', {}, '应用'), h('p', {}, `版本 ${await shellVersion()}`)),
+    h('section', { class: 'card', 'aria-label': '应用' }, h('h2', {}, '应用'), h('p', {}, await offlineState())),
     h('button', { type: 'button', class: 'btn danger block', onclick: () => logout(ctx) }, '退出登录'));
   return { title: '我的', body };
 }

@@ -15,7 +15,7 @@ function labelsOf(list, codes) {
 }
 
 function signatureImage(ctx, sig) {
-  return evidenceImage(ctx, sig.sha256, { attrs: { class: 'sig-img', alt: `${sig.signer_name}的签名` },
+  return evidenceImage(ctx, sig.sha256, { held: sig.held !== false, attrs: { class: 'sig-img', alt: `${sig.signer_name}的签名` },
     placeholder: h('span', {}, `${sig.signer_name}（已签名）`), urls });
 }
 
@@ -33,7 +33,7 @@ export async function render(ctx) {
   const party = ls.currentParty(v);
   const t = v.target || {};
   const findings = ls.currentFindings(v);
-  const sigs = await Promise.all(v.record.signatures.map(async (s) => h('div', { class: 'sig' },
+  const sigs = await Promise.all(ls.currentSignatures(v).map(async (s) => h('div', { class: 'sig' },
     h('p', {}, `${LABELS.roles[s.signer_role] || ''} ${s.signer_name}`), await signatureImage(ctx, s), h('p', { class: 'small' }, dateTime(s.signed_at)))));
   const body = h('article', { class: 'record-preview', 'aria-label': '现场检查笔录预览' },
     h('h2', { class: 'record-title' }, '现场检查笔录'),
@@ -56,7 +56,7 @@ export async function render(ctx) {
     h('h3', {}, '检查结论'),
     table([['检查结果', labelsOf(ref.result_categories, draft.result_categories)], ['检查方式', labelsOf(ref.methods, draft.methods)],
       ['后续处置', labelsOf(ref.follow_ups, draft.follow_ups)], ['综述', draft.summary || '未填写']]),
-    h('p', {}, `现场照片 ${v.record.photos.length} 张。`),
+    h('p', {}, `现场照片 ${ls.currentPhotos(v).length} 张。`),
     h('p', { class: 'confirm' }, '以上笔录已经本人核对，与事实相符。'),
     party && party.refused_to_sign ? h('p', {}, `当事人拒绝签名。${party.note || ''}`) : null,
     h('div', { class: 'sigs' }, sigs.length ? sigs : h('p', {}, '尚无签名。')),

@@ -1,5 +1,5 @@
 // @ts-check
-/** 检查结论 (result categories, methods, follow-ups from the reference data) and 核对并提交. */
+/** 检查结论 (result categories, methods, follow-ups from the reference data), chosen before signing, and 核对并提交. */
 import { h, field, checkboxGroup } from '../dom.js';
 import * as ls from '../local-state.js';
 import { load } from './inspection.js';
@@ -16,13 +16,22 @@ export async function render(ctx) {
   const summary = h('textarea', { rows: 4, maxlength: 4000, placeholder: '检查情况综述' });
   summary.value = draft.summary || '';
   const saved = h('p', { class: 'status-line', role: 'status' });
-  const form = h('form', { class: 'card form', novalidate: true, onsubmit: (e) => { e.preventDefault(); ctx.go(`#/i/${v.id}/review`); } },
+  const signedAlready = ls.currentSignatures(v).length > 0;
+  const form = h('form', { class: 'card form', novalidate: true, onsubmit: (e) => { e.preventDefault(); ctx.go(`#/i/${v.id}/signatures`); } },
+    signedAlready && editable ? h('p', { class: 'banner warn', role: 'note' }, '已有人签名：修改检查结论后，签名需要重新给出。') : null,
     categories.el, methods.el, followUps.el, field('检查情况综述', summary), saved,
-    editable ? h('button', { type: 'submit', class: 'btn primary block' }, '下一步：核对并提交') : null);
+    editable ? h('button', { type: 'submit', class: 'btn primary block' }, '下一步：核对笔录并签名') : null);
   if (!editable) form.querySelectorAll('input, textarea').forEach((el) => { /** @type {HTMLInputElement} */ (el).disabled = true; });
-  form.addEventListener('change', async () => {
+  const saveDraft = async () => {
     await ctx.store.saveDraft(v.id, { result_categories: categories.values(), methods: methods.values(), follow_ups: followUps.values(), summary: summary.value });
     saved.textContent = '已保存在手机上';
+  };
+  let typing = null; // the summary is saved as it is typed, not when the field is left
+  form.addEventListener('change', saveDraft);
+  summary.addEventListener('input', () => {
+    clearTimeout(typing);
+    saved.textContent = '';
+    typing = setTimeout(saveDraft, 300);
   });
   return { title: '检查结论', body: form, back: `#/i/${v.id}` };
 }
@@ -31,7 +40,7 @@ export async function render(ctx) {
 export async function review(ctx) {
   const v = await load(ctx);
   const draft = await ctx.store.draft(v.id);
-  const missing = ls.isEditable(v) ? ls.missingForSubmit(v, draft) : [];
+  const missing = ls.isEditable(v) ? ls.missingForSubmit(v, draft, await ctx.store.contentDigest(v)) : [];
   const warnings = ls.warningsForSubmit(v);
   const submit = h('button', { type: 'button', class: 'btn primary block', disabled: missing.length > 0 || !ls.isEditable(v) }, '提交检查结果');
   submit.addEventListener('click', async () => {

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from server.models.sync import Receipt
 from server.services.documents.formatting import iso, labels
 from server.services.fieldwork.record_view import item_results
-from server.services.fieldwork.records import registers
+from server.services.fieldwork.records import current_signature_ids, registers
 from server.vocab import ResultCategory
 
 RESULT_STATUSES = ("pending_evidence", "submitted", "approved")  # results are chosen at submission
@@ -34,14 +34,18 @@ def load_record(session: Session, inspection) -> dict:
     Answers resolve to registers by the sync area's merge rule (field_records.registers).
     """
     from server.models.fieldwork import (CheckpointAnswer as A, Finding as F, LateEvidence, MediaFile, PartyRecord as P,
-                                         Photo, Signature as S)
+                                         Photo, PhotoWithdrawal, Signature as S)
     i = inspection.id
     answers = _rows(session, A, i, A.id, A.checkpoint_id, A.answer, A.note, A.base, A.created_at)
     findings = _rows(session, F, i, F.id, F.checkpoint_id, F.description, F.legal_basis, F.rectification,
                      F.rectify_by, F.supersedes_id)
     photos = _rows(session, Photo, i, Photo.id, Photo.sha256, Photo.finding_id, Photo.caption, Photo.taken_at,
                    Photo.latitude, Photo.longitude, Photo.accuracy_m)
-    signatures = _rows(session, S, i, S.sha256, S.signer_role, S.signer_name, S.signed_at)
+    withdrawn = set(session.scalars(select(PhotoWithdrawal.photo_id).where(PhotoWithdrawal.inspection_id == i)))
+    photos = [p for p in photos if p.id not in withdrawn]  # withdrawn before submitting: not the record's evidence
+    signatures = _rows(session, S, i, S.id, S.sha256, S.signer_role, S.signer_name, S.signer_inspector_id, S.signed_at)
+    current = current_signature_ids(signatures)  # a re-signed signature replaces the earlier one
+    signatures = [s for s in signatures if s.id in current]
     party = _rows(session, P, i, P.name, P.position, P.id_number, P.phone, P.refused_to_sign, P.note)
     late = session.scalar(select(func.count(LateEvidence.id)).where(LateEvidence.inspection_id == i))
     hashes = {r.sha256 for r in photos} | {r.sha256 for r in signatures}

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from server import imaging
 from server.errors import AppError, ValidationError
 from server.models.fieldwork import MediaFile
-from server.services.fieldwork import mutations
+from server.services.fieldwork import media_rules, mutations
+from server.services.fieldwork.media_rules import MediaLimits
 from server.services.kernel import audit
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -89,9 +90,14 @@ def too_large(size: int, max_bytes: int) -> AppError:
 
 
 def ingest(session: Session, actor, store: MediaStore, sha256: str, data: bytes, *, max_bytes: int,
-           max_pixels: int) -> tuple[MediaFile, bool]:
-    """Check and store one uploaded image; returns (the media row, whether it is new). Idempotent."""
+           max_pixels: int, kind: str | None = None, limits: MediaLimits | None = None) -> tuple[MediaFile, bool]:
+    """Check and store one uploaded image; returns (the media row, whether it is new). Idempotent.
+
+    With `limits`, a file that is a photo or a signature (by `kind`, else by a record that already names it)
+    must also pass that kind's minimum (media_rules)."""
     check_hash_format(sha256)
+    if kind is not None and kind not in media_rules.KINDS:
+        raise AppError("kind 应为 photo（照片）或 signature（签名）", code="bad_request", status=400)
     if len(data) > max_bytes:
         raise too_large(len(data), max_bytes)
     if not data:
@@ -107,18 +113,52 @@ def ingest(session: Session, actor, store: MediaStore, sha256: str, data: bytes,
         info, thumb = imaging.verify_and_thumbnail(data, max_pixels=max_pixels)
     except imaging.ImageRejected as err:
         raise ValidationError(err.message, code=err.code) from None
+    if limits is not None:
+        _check_kind(session, sha256, info, kind or named_as(session, sha256), limits)
     store.put(sha256, thumb, thumb=True)
     store.put(sha256, data)
     created = row is None
     if created:
+        ink = info.ink
         row = MediaFile(sha256=sha256, byte_size=len(data), format=info.format, width=info.width,
-                        height=info.height, uploaded_by_id=getattr(actor, "id", None))
+                        height=info.height, uploaded_by_id=getattr(actor, "id", None),
+                        ink_width=ink.width if ink else None, ink_height=ink.height if ink else None,
+                        ink_pixels=ink.pixels if ink else None)
         session.add(row)
         session.flush()
         audit.record(session, actor, "media.upload", object_type="media_files", object_id=sha256,
                      detail={"bytes": len(data), "format": info.format, "size": [info.width, info.height]})
     mutations.complete_waiting(session, actor, sha256)
     return row, created
+
+
+def named_as(session: Session, sha256: str) -> str | None:
+    """"signature" or "photo" when a record (or a late one) already names the file, else None."""
+    from sqlalchemy import select
+
+    from server.models.fieldwork import LateEvidence, Photo, Signature
+
+    if session.scalar(select(Signature.id).where(Signature.sha256 == sha256).limit(1)) is not None:
+        return "signature"
+    late = session.scalar(select(LateEvidence.name).where(LateEvidence.sha256 == sha256).limit(1))
+    if late == "signature.add":
+        return "signature"
+    if late is not None or session.scalar(select(Photo.id).where(Photo.sha256 == sha256).limit(1)) is not None:
+        return "photo"
+    return None
+
+
+def _check_kind(session: Session, sha256: str, info, kind: str | None, limits: MediaLimits) -> None:
+    if kind == "photo":
+        problem, code = media_rules.photo_problem(info.width, info.height, limits), media_rules.PHOTO_TOO_SMALL
+    elif kind == "signature":
+        ink = info.ink
+        problem = media_rules.signature_problem(ink.width, ink.height, ink.pixels, limits) if ink else None
+        code = media_rules.SIGNATURE_TOO_SMALL
+    else:
+        return
+    if problem:
+        raise ValidationError(problem, code=code, errors={"width": info.width, "height": info.height})
 
 
 def require_readable(session: Session, actor, sha256: str) -> None:

@@ -1,4 +1,4 @@
-"""Field work recorded against an inspection: the eight sync mutations, applied with the merge rules.
+"""Field work recorded against an inspection: the sync mutations, applied with the merge rules.
 
 Every function takes (session, actor, origin, index, **args) with args already shape-checked by
 sync/wire.py, where `index` is where records are looked up and added (record_index: a push's RecordIndex,
@@ -19,17 +19,18 @@ from sqlalchemy.orm import Session
 
 from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from server.models.fieldwork import (CheckpointAnswer, Finding, LateEvidence, MediaFile, PartyRecord, Photo,
-                                     Signature)
+                                     PhotoWithdrawal, Signature)
 from server.models.accounts import User
 from server.models.inspections import Inspection, InspectionMember
 from server.models.types import utcnow
+from server.services.fieldwork import media_rules, submit_state
 from server.services.fieldwork.record_index import KINDS, RecordIndex, SessionIndex, checkpoint_ids
 from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import DEPT_STAFF, STAFF, in_scope
 from sync.merge import is_locked
 from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, APPLIED, ATTACH_PHOTO, LATE, RECORD_ANSWER,
-                           RECORD_PARTY, START, SUBMIT)
+                           RECORD_PARTY, START, SUBMIT, WITHDRAW_PHOTO)
 
 Index = RecordIndex | SessionIndex
 
@@ -278,6 +279,7 @@ def attach_photo(session: Session, actor, origin: Origin, index: Index, **args) 
         return LATE
     _check_checkpoint(index, insp, args["checkpoint_id"])
     _check_finding(index, insp, args["finding_id"])
+    _check_held_file(index, args["sha256"], "photo")
     fields = {k: args[k] for k in ("sha256", "finding_id", "checkpoint_id", "caption", "taken_at", "latitude",
                                    "longitude", "accuracy_m", "width", "height", "clock_offset_ms")}
     fields["byte_size"] = args["bytes"]
@@ -285,9 +287,39 @@ def attach_photo(session: Session, actor, origin: Origin, index: Index, **args) 
     return APPLIED
 
 
+def _check_held_file(index: Index, sha256: str, kind: str) -> None:
+    """A file the server already holds must be big enough for its kind (a file still to come is checked
+    when it lands, see media_store.ingest)."""
+    limits = getattr(index, "limits", None)
+    media = index.media(sha256) if limits is not None else None
+    if media is None:
+        return
+    if kind == "photo":
+        problem, code = media_rules.photo_problem(media.width, media.height, limits), media_rules.PHOTO_TOO_SMALL
+    else:
+        problem = media_rules.signature_problem(media.ink_width, media.ink_height, media.ink_pixels, limits)
+        code = media_rules.SIGNATURE_TOO_SMALL
+    if problem:
+        raise ValidationError(problem, code=code, errors={"sha256": sha256})
+
+
+def withdraw_photo(session: Session, actor, origin: Origin, index: Index, **args) -> str:
+    """Withdraw a photo taken by mistake: a withdrawal record is appended; the photo and its file stay."""
+    insp = _open(session, actor, origin, index, WITHDRAW_PHOTO, args)
+    if insp is None:
+        return LATE
+    photo = index.get(Photo, args["photo_id"])
+    if photo is None or photo.inspection_id != insp.id:
+        raise ValidationError(f"照片 {args['photo_id']} 不属于本次检查", code="unknown_photo",
+                              errors={"photo_id": args["photo_id"]})
+    _append(index, insp, origin, PhotoWithdrawal, args["id"], {"photo_id": args["photo_id"], "reason": args["reason"]})
+    return APPLIED
+
+
 def add_signature(session: Session, actor, origin: Origin, index: Index, **args) -> str:
-    """Append a signature of a group member, the party on site or a witness. A member's signature drawn on
-    a colleague's phone keeps who submitted it (user_id) and is shown as such; with
+    """Append a signature of a group member, the party on site or a witness, over the content `digest`
+    names; a later signature of the same person replaces it (sync/signing.py), the earlier one stays. A member's
+    signature drawn on a colleague's phone keeps who submitted it (user_id) and is shown as such; with
     SIGNATURE_COLLEAGUES_ON_DEVICE off, a member's signature is accepted only from their own account."""
     _check_file(session, actor, index, args, "签名")
     signer = args["inspector_id"]
@@ -300,8 +332,9 @@ def add_signature(session: Session, actor, origin: Origin, index: Index, **args)
         return LATE
     if args["signer_role"] == "inspector" and signer not in {m.inspector_id for m in insp.active_members}:
         raise ValidationError("签名的检查人员不在本检查组中", code="invalid_args", errors={"inspector_id": signer})
+    _check_held_file(index, args["sha256"], "signature")
     fields = {"sha256": args["sha256"], "signer_role": args["signer_role"], "signer_name": args["signer_name"],
-              "signer_inspector_id": signer, "signed_at": args["signed_at"]}
+              "signer_inspector_id": signer, "signed_at": args["signed_at"], "digest": args.get("digest")}
     _append(index, insp, origin, Signature, args["id"], fields)
     return APPLIED
 
@@ -332,6 +365,7 @@ def submit_inspection(session: Session, actor, origin: Origin, index: Index, *, 
     if unanswered:
         raise ValidationError(f"还有 {len(unanswered)} 个检查要点未作答，不能提交；请逐项检查后再提交",
                               code="incomplete_submission", errors={"checkpoints": unanswered})
+    submit_state.check(session, insp.id, args)
     if insp.status == "returned":
         insp.version += 1
     insp.result_categories, insp.methods, insp.follow_ups = list(result_categories), list(methods), list(follow_ups)
@@ -351,8 +385,8 @@ def submit_inspection(session: Session, actor, origin: Origin, index: Index, *, 
 
 
 def missing_media(session: Session, inspection_id: int) -> list[tuple[str, str, str]]:
-    """(kind, record id, sha256) of the photos and signatures (late ones excluded) whose file the server
-    does not hold yet — one statement."""
+    """(kind, record id, sha256) of the photos (withdrawn and late ones excluded) and signatures whose file
+    the server does not hold yet — one statement."""
     return [tuple(r) for r in session.execute(_missing_media_query(), {"inspection_id": inspection_id})]
 
 
@@ -361,7 +395,8 @@ def _missing_media_query():
     inspection_id = bindparam("inspection_id")
     refs = union_all(
         select(literal("photo").label("kind"), Photo.id, Photo.sha256, Photo.received_at)
-        .where(Photo.inspection_id == inspection_id),
+        .where(Photo.inspection_id == inspection_id,
+               ~select(PhotoWithdrawal.id).where(PhotoWithdrawal.photo_id == Photo.id).exists()),
         select(literal("signature").label("kind"), Signature.id, Signature.sha256, Signature.received_at)
         .where(Signature.inspection_id == inspection_id)).subquery()
     return (select(refs.c.kind, refs.c.id, refs.c.sha256)

@@ -50,9 +50,12 @@ def build(session: Session, actor, inspection_id: int, secret_key: str) -> dict:
     """Issue (and keep a copy of) the signed receipt of one inspection for a group member or staff."""
     insp = mutations.get_visible(session, actor, inspection_id)
     rec = records.load(session, [insp.id])[insp.id]
+    withdrawn = rec.withdrawn()
     evidence = ([{"kind": "answer", "id": a.id} for a in rec.answers]
                 + [{"kind": "finding", "id": f.id} for f in rec.findings]
-                + [_media("photo", p.id, p.sha256, rec.held) for p in rec.photos]
+                + [_media("photo", p.id, p.sha256, rec.held) | ({"withdrawn": True} if p.id in withdrawn else {})
+                   for p in rec.photos]
+                + [{"kind": "withdrawal", "id": w.id, "photo_id": w.photo_id} for w in rec.withdrawals]
                 + [_media("signature", s.id, s.sha256, rec.held) for s in rec.signatures]
                 + [{"kind": "party", "id": p.id} for p in rec.party])
     for late in rec.late:
@@ -62,14 +65,17 @@ def build(session: Session, actor, inspection_id: int, secret_key: str) -> dict:
                           if k in ("sha256", "held", "bytes")})
         evidence.append(entry)
     missing = [{"kind": e["kind"], "id": e["id"], "sha256": e["sha256"]} for e in evidence
-               if "sha256" in e and not e["held"]]
+               if "sha256" in e and not e["held"] and not e.get("withdrawn")]
     body = {
         "receipt_version": 1, "inspection_id": insp.id, "inspection_version": insp.version, "status": insp.status,
         "server_time": utcnow().isoformat(), "complete": not missing,
         "submitted": insp.status in ("pending_evidence", "submitted", "approved"),
         "evidence": evidence, "missing": missing,
-        "counts": {"answers": len(rec.answers), "findings": len(rec.findings), "photos": len(rec.photos),
-                   "signatures": len(rec.signatures), "party": len(rec.party), "late": len(rec.late)},
+        # What the inspection holds now, as the inspector counts it: checkpoints answered, current findings,
+        # photos not withdrawn, one signature per signer, the party on site (every record is in `evidence`).
+        "counts": {"answers": len(rec.registers()), "findings": len(rec.current_findings()),
+                   "photos": len(rec.current_photos()), "signatures": len(rec.current_signatures()),
+                   "party": min(1, len(rec.party)), "late": len(rec.late)},
         "key_id": key_id(secret_key),
     }
     body["signature"] = sign(body, secret_key)

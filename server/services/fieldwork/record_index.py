@@ -7,15 +7,19 @@ from types import SimpleNamespace
 
 from sqlalchemy.orm import Session, joinedload
 
-from server.models.fieldwork import CheckpointAnswer, Finding, PartyRecord, Photo, Signature
+from sqlalchemy import select
+
+from server.models.fieldwork import CheckpointAnswer, Finding, MediaFile, PartyRecord, Photo, PhotoWithdrawal, Signature
 from server.models.inspections import Inspection
 from server.services.fieldwork.bulk_insert import existing_rows, insert_batches
-from sync.messages import ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, ATTACH_PHOTO, RECORD_ANSWER, RECORD_PARTY
+from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, ATTACH_PHOTO, RECORD_ANSWER, RECORD_PARTY,
+                           WITHDRAW_PHOTO)
 
 # The record each mutation adds (inspection.start and inspection.submit add none).
 KINDS = {RECORD_ANSWER: CheckpointAnswer, ADD_FINDING: Finding, AMEND_FINDING: Finding, ATTACH_PHOTO: Photo,
-         ADD_SIGNATURE: Signature, RECORD_PARTY: PartyRecord}
-WRITE_ORDER = (CheckpointAnswer, Finding, Photo, Signature, PartyRecord)  # photos refer to findings
+         ADD_SIGNATURE: Signature, RECORD_PARTY: PartyRecord, WITHDRAW_PHOTO: PhotoWithdrawal}
+# Photos refer to findings, withdrawals to photos.
+WRITE_ORDER = (CheckpointAnswer, Finding, Photo, PhotoWithdrawal, Signature, PartyRecord)
 
 
 def checkpoint_ids(insp: Inspection) -> list[int]:
@@ -29,6 +33,10 @@ class SessionIndex:
     def __init__(self, session: Session):
         self.session = session
         self.missing: dict[int, list] = {}
+        self.limits = None  # an office desk check's evidence is a scan, not a phone photo: no minimum
+
+    def media(self, sha256: str) -> MediaFile | None:
+        return self.session.get(MediaFile, sha256)
 
     def inspection(self, inspection_id: int) -> Inspection | None:
         return self.session.get(Inspection, inspection_id)
@@ -53,17 +61,23 @@ class RecordIndex:
     those it adds. The appliers look records up here without a query per mutation, and new records
     are written in one executemany (or COPY) per kind by write() instead of one ORM object each."""
 
-    def __init__(self, session: Session, mutations: list[dict]):
+    def __init__(self, session: Session, mutations: list[dict], limits=None):
         self.session = session
+        self.limits = limits  # media_rules.MediaLimits for the files records name (None: not checked)
         wanted: dict = {}
+        self._hashes: set[str] = set()
         for m in mutations:
             args = m.get("args") if isinstance(m.get("args"), dict) else {}
             model = KINDS.get(m.get("name"))
             if model is not None and _canonical(args.get("id")):
                 wanted.setdefault(model, set()).add(_canonical(args["id"]))
-            if _canonical(args.get("finding_id")):
-                wanted.setdefault(Finding, set()).add(_canonical(args["finding_id"]))
+            for key, referred in (("finding_id", Finding), ("photo_id", Photo)):
+                if _canonical(args.get(key)):
+                    wanted.setdefault(referred, set()).add(_canonical(args[key]))
+            if model in (Photo, Signature) and isinstance(args.get("sha256"), str):
+                self._hashes.add(args["sha256"])
         self.rows: dict = existing_rows(session, wanted)
+        self._media: dict | None = None
         self.pending: dict = {}
         # Strong references: the identity map holds clean objects weakly, so an inspection flushed mid-push
         # could be collected and selected again; and a get per mutation adds up.
@@ -84,6 +98,13 @@ class RecordIndex:
 
     def get(self, model, record_id):
         return self.rows.get((model, record_id))
+
+    def media(self, sha256: str) -> MediaFile | None:
+        """The held file of a hash the push names (all of them fetched in one query, when first asked)."""
+        if self._media is None:
+            self._media = {m.sha256: m for m in self.session.scalars(
+                select(MediaFile).where(MediaFile.sha256.in_(sorted(self._hashes))))} if self._hashes else {}
+        return self._media.get(sha256)
 
     def add(self, model, values: dict) -> None:
         self.rows[(model, values["id"])] = SimpleNamespace(**values)

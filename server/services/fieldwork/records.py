@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models.fieldwork import (CheckpointAnswer, Finding, LateEvidence, MediaFile, PartyRecord, Photo,
-                                     Signature)
+                                     PhotoWithdrawal, Signature)
 from server.models.accounts import User
 from server.models.inspections import Inspection
+from sync import signing
 from sync.merge import Answer, Register, resolve
 
 
@@ -25,6 +26,7 @@ class Records:
     signatures: list = field(default_factory=list)
     party: list = field(default_factory=list)
     late: list = field(default_factory=list)
+    withdrawals: list = field(default_factory=list)  # photos withdrawn before submitting (kept on record)
     held: dict = field(default_factory=dict)  # sha256 -> MediaFile
     user_names: dict = field(default_factory=dict)  # user id -> display name (light loads)
 
@@ -44,6 +46,29 @@ class Records:
         """Findings not superseded by an amendment."""
         amended = self.superseded_by()
         return [f for f in self.findings if f.id not in amended]
+
+    def withdrawn(self) -> dict:
+        """photo id -> the withdrawal record (the first, if withdrawn twice)."""
+        out: dict = {}
+        for w in self.withdrawals:
+            out.setdefault(w.photo_id, w)
+        return out
+
+    def current_photos(self) -> list:
+        """Photos not withdrawn."""
+        gone = self.withdrawn()
+        return [p for p in self.photos if p.id not in gone]
+
+    def current_signatures(self) -> list:
+        """The latest signature of each signer (re-signing replaces an earlier one, which stays on record)."""
+        ids = current_signature_ids(self.signatures)
+        return [s for s in self.signatures if s.id in ids]
+
+
+def current_signature_ids(signatures) -> set[str]:
+    """The ids of the signatures that count, by sync/signing.py's rule."""
+    return signing.current_ids({"id": s.id, "signer_role": s.signer_role, "inspector_id": s.signer_inspector_id,
+                                "signer_name": s.signer_name, "signed_at": s.signed_at} for s in signatures)
 
 
 def registers(answers) -> dict[int, Register]:
@@ -76,6 +101,8 @@ def load(session: Session, inspection_ids: list[int], *, light: bool = False) ->
         "signatures": _grouped(session, Signature, ids, (Signature.received_at, Signature.id), light),
         "party": _grouped(session, PartyRecord, ids, (PartyRecord.received_at, PartyRecord.id), light),
         "late": _grouped(session, LateEvidence, ids, (LateEvidence.id,), light),
+        "withdrawals": _grouped(session, PhotoWithdrawal, ids, (PhotoWithdrawal.received_at, PhotoWithdrawal.id),
+                                light),
     }
     names = {}
     if light:

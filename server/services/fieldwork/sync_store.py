@@ -18,13 +18,14 @@ from server.models.sync import MutationLog, SyncClient
 from server.models.types import utcnow
 from server.services.fieldwork import mutations, records as fieldwork_records
 from server.services.fieldwork.bundles import bundle
+from server.services.fieldwork.media_rules import MediaLimits
 from server.services.fieldwork.record_index import KINDS, RecordIndex
 from server.services.kernel import audit
 from sync.errors import CLIENT_MISMATCH, Rejected, SyncError
 from sync.merge import is_locked
 from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, APPLIED, ATTACH_PHOTO, DUPLICATE,
                            MUTATION_ID_REUSED, RECORD_ANSWER, RECORD_PARTY, REJECTED, START, STATUS_LABELS, SUBMIT,
-                           Logged, Mutation, MutationResult, Vocabulary)
+                           WITHDRAW_PHOTO, Logged, Mutation, MutationResult, Vocabulary)
 from sync.store import SyncStore
 from sync.wire_fields import without_nul
 
@@ -32,6 +33,7 @@ APPLY = {
     START: mutations.start_inspection, RECORD_ANSWER: mutations.record_answer, ADD_FINDING: mutations.add_finding,
     AMEND_FINDING: mutations.amend_finding, ATTACH_PHOTO: mutations.attach_photo,
     ADD_SIGNATURE: mutations.add_signature, RECORD_PARTY: mutations.record_party, SUBMIT: mutations.submit_inspection,
+    WITHDRAW_PHOTO: mutations.withdraw_photo,
 }
 VOCABULARY = Vocabulary(frozenset(m.value for m in vocab.ResultCategory), frozenset(m.value for m in vocab.Method),
                         frozenset(m.value for m in vocab.FollowUp))
@@ -94,7 +96,7 @@ class SqlSyncStore(SyncStore):
     def prepare(self, raw_mutations: list[dict]) -> None:
         # One query per record kind instead of one per mutation, and no autoflush between mutations:
         # the appliers check everything before they add anything, and look records up in the index.
-        self._index = RecordIndex(self.session, raw_mutations)
+        self._index = RecordIndex(self.session, raw_mutations, limits=MediaLimits.from_config(self.config))
         self._autoflush, self.session.autoflush = self.session.autoflush, False
         audit.begin_batch(self.session)
 
@@ -224,6 +226,9 @@ class SqlSyncStore(SyncStore):
             "checkpoint_answers": [{"code": m.value, "label": m.label} for m in vocab.CheckpointAnswer],
             "statuses": [{"code": k, "label": v} for k, v in STATUS_LABELS.items()],
             "photo": {"max_side_px": cfg["PHOTO_MAX_SIDE_PX"], "jpeg_quality": cfg["PHOTO_JPEG_QUALITY"],
-                      "max_bytes": cfg["MEDIA_MAX_BYTES"], "max_pixels": cfg["MEDIA_MAX_PIXELS"]},
-            "sync": {"max_batch": cfg["SYNC_MAX_BATCH"], "protocol": 1},
+                      "max_bytes": cfg["MEDIA_MAX_BYTES"], "max_pixels": cfg["MEDIA_MAX_PIXELS"],
+                      "min_side_px": cfg["PHOTO_MIN_SIDE_PX"]},
+            "signature": {"min_ink_side_px": cfg["SIGNATURE_MIN_INK_SIDE_PX"],
+                          "min_ink_pixels": cfg["SIGNATURE_MIN_INK_PIXELS"]},
+            "sync": {"max_batch": cfg["SYNC_MAX_BATCH"], "protocol": 1, "poll_seconds": cfg["SYNC_POLL_SECONDS"]},
         }

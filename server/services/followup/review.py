@@ -13,17 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.errors import Conflict, PermissionDenied, ValidationError
+from server.models.fieldwork import LateEvidence
 from server.models.followup import CreditRecord, InspectionReview, Publication, Referral, Violation
 from server.models.inspections import Inspection
 from server.models.planning import Task
 from server.models.registry import Target
 from server.models.types import utcnow
-from server.services.fieldwork import record_view
+from server.services.fieldwork import late_words, record_view, submit_state
 from server.services.followup import publication, referrals
 from server.services.kernel import audit
 from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
 from server.services.kernel.permissions import STAFF, department_scope, in_scope, require_staff, task_condition
 from server.services.kernel.workdays import local_date, workday_clock
+from server.vocab import CheckpointAnswer
+from sync.messages import MUTATION_LABELS
 from sync.messages import STATUS_LABELS  # the one table of inspection states, for the phone and the office
 
 MODE_LABELS = {"on_site": "现场检查", "document": "书面检查", "online": "网络监测"}
@@ -98,6 +101,26 @@ def conflicts(record: dict) -> list[dict]:
             for r in record.get("registers", []) if r.get("conflict")]
 
 
+def late_judgements(session: Session, inspection: Inspection, record: dict) -> list[dict]:
+    """Judgements (an answer, a finding, a conclusion) that reached the server after the submit and say
+    something the submitted record does not: not counted, so a conflict until a reviewer handles it."""
+    rows = session.scalars(select(LateEvidence).where(LateEvidence.inspection_id == inspection.id,
+                                                      LateEvidence.name.in_(late_words.JUDGEMENTS))
+                           .order_by(LateEvidence.id))
+    out = []
+    for e in rows:
+        if not late_words.differs(e.name, e.args, inspection, record):
+            continue
+        counted = late_words.counted_answer(record, (e.args or {}).get("checkpoint_id"))
+        out.append({"id": e.id, "what": MUTATION_LABELS.get(e.name, e.name),
+                    "lines": late_words.describe(e.name, e.args, inspection.checklist_snapshot or []),
+                    "counted": (CheckpointAnswer.by_label(counted).label if counted else "未作答")
+                    if e.name == "checkpoint.record" else None,
+                    "by": e.user.display_name if e.user else "", "created_at": e.created_at,
+                    "received_at": e.received_at, "handled": e.handled_at is not None, "handled_note": e.handled_note})
+    return out
+
+
 def detail(session: Session, actor, inspection_id: int, *, max_distance_m: float = MAX_PHOTO_DISTANCE_M) -> dict:
     """Everything the reviewer reads about one inspection (a department's staff read those of its tasks)."""
     department_scope(actor)
@@ -106,11 +129,16 @@ def detail(session: Session, actor, inspection_id: int, *, max_distance_m: float
         raise PermissionDenied("该检查所属的抽查任务没有您所在的部门参与，您无权查看")
     record = record_view.load(session, inspection)
     done = publication.clock_start(inspection)
+    late = late_judgements(session, inspection, record)
+    found = conflicts(record)
     return {
         "inspection": inspection, "record": record, "items": record_view.item_results(inspection, record),
         "findings": record_view.current_findings(record),
         "photos": photo_checks(inspection, record, max_distance_m), "max_distance_m": max_distance_m,
-        "conflicts": conflicts(record), "late_evidence": record.get("late_evidence", 0),
+        "conflicts": found, "late_judgements": late,
+        "open_conflicts": len(found) + sum(1 for j in late if not j["handled"]),
+        "signature_checks": submit_state.signature_checks(session, inspection),
+        "late_evidence": record.get("late_evidence", 0),
         "reviews": history(session, inspection.id),
         "clock": publication_clock(done) if done and inspection.status != "approved" else None,
         "publication": session.scalar(select(Publication).where(Publication.inspection_id == inspection.id)),
@@ -151,6 +179,10 @@ def approve(session: Session, actor, inspection_id: int, *, version=None, note: 
         raise ValidationError("组员对部分检查要点的答案相互矛盾；审核通过须在审核意见中说明采信的答案，或退回核实",
                               errors={"note": "必填"})
     record = record_view.load(session, inspection)
+    open_late = [j for j in late_judgements(session, inspection, record) if not j["handled"]]
+    if open_late:
+        raise Conflict(f"有 {len(open_late)} 条检查人员在提交之后才送达的判定未计入检查结果，尚未处理：请先在"
+                       "“提交后送达的判定”处填写处理意见，或退回检查组核实", code="late_judgements_open")
     inspection.status, inspection.approved_at, inspection.approved_by_id = "approved", utcnow(), actor.id
     inspection.reviewer_note = note
     session.add(InspectionReview(inspection_id=inspection.id, version=inspection.version, action="approve",
@@ -174,7 +206,31 @@ def return_for_fix(session: Session, actor, inspection_id: int, *, note: str, ve
     inspection.status, inspection.reviewer_note = "returned", note
     session.add(InspectionReview(inspection_id=inspection.id, version=inspection.version, action="return",
                                  note=note, reviewer_id=actor.id))
+    _mark_late_handled(session, actor, inspection, f"已退回检查组核实：{note}")
     session.flush()
     audit.record(session, actor, "inspection.return", inspection, detail={"version": inspection.version},
                  reason=note)
     return inspection
+
+
+def _mark_late_handled(session: Session, actor, inspection: Inspection, note: str) -> int:
+    record = record_view.load(session, inspection)
+    ids = [j["id"] for j in late_judgements(session, inspection, record) if not j["handled"]]
+    for row in session.scalars(select(LateEvidence).where(LateEvidence.id.in_(ids))) if ids else []:
+        row.handled_at, row.handled_by_id, row.handled_note = utcnow(), actor.id, note
+    return len(ids)
+
+
+def handle_late(session: Session, actor, inspection_id: int, *, note: str, version=None) -> int:
+    """Record the reviewer's decision on the late judgements not counted (how many were open)."""
+    inspection = _get(session, inspection_id)
+    _require_reviewer(actor, inspection)
+    _check_reviewable(inspection, version)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError("请填写处理意见：说明是否采信这些提交后送达的判定、如何处理", errors={"note": "必填"})
+    count = _mark_late_handled(session, actor, inspection, note)
+    if not count:
+        raise Conflict("没有待处理的提交后送达的判定")
+    audit.record(session, actor, "inspection.late_handled", inspection, detail={"count": count}, reason=note)
+    return count

@@ -26,7 +26,7 @@ def recorded(client, session):
     mutations that arrived after the lock (one with a file)."""
     one_inspection(session)
     wang = {"Authorization": f"Bearer {login(client, 'wangjg', '王建国的手机')}"}
-    photo = image_bytes("JPEG", (64, 48))
+    photo = image_bytes("JPEG", (320, 240))
     sha_photo, sha_sig = hashlib.sha256(photo).hexdigest(), "ab" * 32
     assert client.put(f"/api/v1/media/{sha_photo}", data=photo, headers=wang).status_code == 201
     d = Device("wang")

@@ -150,3 +150,65 @@ def test_return_note_reaches_the_phone_through_sync_pull(client, session):
     later = client.get(f"/api/v1/sync/pull?cursor={cursor}", headers=auth).get_json()
     [bundle] = [b for b in later["inspections"] if b["id"] == insp.id]
     assert (bundle["status"], bundle["reviewer_note"], bundle["locked"]) == ("returned", "请补拍营业执照", False)
+
+
+# ---- a colleague's late judgement is a conflict, not a silent loss ---------------------------------------
+
+def _group_work(client, session):
+    """王建国 records and submits inspection 1 (checkpoint 2 符合); 李明's offline 不符合 and finding on
+    checkpoint 2, and a 符合 on checkpoint 1 that agrees with what was counted, arrive afterwards."""
+    from tests.server.fieldwork.conftest import Phone
+    from tests.sync.harness import uid
+    from tests.sync.scenario import one_inspection
+    one_inspection(session)
+    wang, li = Phone(client, "wangjg", "wang"), Phone(client, "lim", "li")
+    wang.push(*[wang.m("checkpoint.record", id=uid(), inspection_id=1, checkpoint_id=cp, answer="compliant", note="",
+                       base=[]) for cp in (1, 2)],
+              wang.m("inspection.submit", inspection_id=1, result_categories=["01"], methods=["on_site"],
+                     follow_ups=["none"], summary=""))
+    results = li.push(
+        li.m("checkpoint.record", id=uid(), inspection_id=1, checkpoint_id=2, answer="noncompliant",
+             note="晋E12345 无 2023 年度审验记录", base=[]),
+        li.m("finding.add", id=uid(), inspection_id=1, checkpoint_id=2, description="车辆技术档案缺少审验记录",
+             legal_basis="《道路运输车辆技术管理规定》第二十三条", rectification="限期补齐", rectify_by=None),
+        li.m("checkpoint.record", id=uid(), inspection_id=1, checkpoint_id=1, answer="compliant", note="", base=[]))
+    assert [r["status"] for r in results] == ["late", "late", "late"]
+    office = create_user(session, role="office")
+    session.commit()
+    return office
+
+
+def test_a_late_judgement_is_shown_in_words_and_counted_among_the_conflicts(client, session):
+    office = _group_work(client, session)
+    data = review.detail(session, office, 1)
+    answer, finding = data["late_judgements"]  # the late 符合 on checkpoint 1 agrees: not a conflict
+    assert dict(answer["lines"])["检查要点"] == "2. 车辆技术档案是否齐全"
+    assert (dict(answer["lines"])["判定"], answer["counted"]) == ("不符合", "符合")
+    assert dict(answer["lines"])["依据"] == "晋E12345 无 2023 年度审验记录" and answer["by"]
+    assert dict(finding["lines"])["依据"] == "《道路运输车辆技术管理规定》第二十三条"
+    assert data["open_conflicts"] == 2 and not data["conflicts"]
+
+
+def test_the_review_page_words_the_late_judgement_and_approval_waits_for_a_note(client, session, login):
+    office = _group_work(client, session)
+    page = login(office).get("/office/review/1").get_data(as_text=True)
+    assert "审核前须处理的冲突（2 项）" in page and "车辆技术档案是否齐全" in page and "不符合" in page
+    assert "checkpoint_id" not in page and "noncompliant" not in page
+    with pytest.raises(Conflict, match="有 2 条检查人员在提交之后才送达的判定") as err:
+        review.approve(session, office, 1, version=1, note="同意")
+    assert err.value.code == "late_judgements_open"
+    with pytest.raises(ValidationError, match="请填写处理意见"):
+        review.handle_late(session, office, 1, note=" ", version=1)
+    assert review.handle_late(session, office, 1, note="经电话核实，以李明的判定为准，另行责令整改", version=1) == 2
+    assert review.detail(session, office, 1)["open_conflicts"] == 0
+    review.approve(session, office, 1, version=1, note="同意")
+    with pytest.raises(Conflict):
+        review.handle_late(session, office, 1, note="再记一次", version=1)
+
+
+def test_returning_the_inspection_resolves_its_late_judgements(client, session):
+    office = _group_work(client, session)
+    review.return_for_fix(session, office, 1, version=1, note="请与李明核实第 2 项")
+    handled = review.detail(session, office, 1)["late_judgements"]
+    assert [j["handled"] for j in handled] == [True, True]
+    assert handled[0]["handled_note"] == "已退回检查组核实：请与李明核实第 2 项"

@@ -1,0 +1,59 @@
+"""The inspection as the server holds it at a submit, for the pure rules of sync/submit_rules.py; and the
+digest of what the signatures must cover, for the office page."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.errors import ValidationError
+from server.models.fieldwork import CheckpointAnswer, Finding, Signature
+from server.services.fieldwork.records import registers
+from sync import signing, submit_rules
+
+CONCLUSION = ("result_categories", "methods", "follow_ups", "summary")
+
+
+def state(session: Session, inspection_id: int, conclusion: dict) -> submit_rules.SubmitState:
+    """The SubmitState of one inspection with the given conclusion (records written so far included)."""
+    answers = session.execute(select(CheckpointAnswer.id, CheckpointAnswer.checkpoint_id, CheckpointAnswer.answer,
+                                     CheckpointAnswer.note, CheckpointAnswer.base, CheckpointAnswer.created_at)
+                              .where(CheckpointAnswer.inspection_id == inspection_id)).all()
+    findings = session.execute(select(Finding.id, Finding.checkpoint_id, Finding.description, Finding.legal_basis,
+                                      Finding.rectification, Finding.rectify_by, Finding.supersedes_id)
+                               .where(Finding.inspection_id == inspection_id)).all()
+    amended = {f.supersedes_id for f in findings if f.supersedes_id}
+    sigs = session.execute(select(Signature.id, Signature.signer_role, Signature.signer_inspector_id,
+                                  Signature.signer_name, Signature.signed_at, Signature.digest)
+                           .where(Signature.inspection_id == inspection_id)).all()
+    return submit_rules.SubmitState(
+        inspection_id=inspection_id, conclusion={k: conclusion[k] for k in CONCLUSION},
+        answers=tuple({"checkpoint_id": cp, "answer": r.winner.answer, "note": r.winner.note}
+                      for cp, r in registers(answers).items()),
+        findings=tuple(f._asdict() for f in findings if f.id not in amended),
+        signatures=tuple({"id": s.id, "signer_role": s.signer_role, "inspector_id": s.signer_inspector_id,
+                          "signer_name": s.signer_name, "signed_at": s.signed_at, "digest": s.digest} for s in sigs))
+
+
+def check(session: Session, inspection_id: int, conclusion: dict) -> None:
+    """Refuse the submit with the first rule's problem (its code is the protocol's rejection code)."""
+    problems = submit_rules.problems(state(session, inspection_id, conclusion))
+    if problems:
+        raise ValidationError(problems[0].message, code=problems[0].code, errors=problems[0].errors)
+
+
+def signature_checks(session: Session, inspection) -> dict[str, str]:
+    """Signature id → "current" (covers the submitted content), "stale", "unbound" (no digest) or "superseded"."""
+    st = state(session, inspection.id, {"result_categories": inspection.result_categories or [],
+                                        "methods": inspection.methods or [], "follow_ups": inspection.follow_ups or [],
+                                        "summary": inspection.summary or ""})
+    expected = st.content_digest()
+    current = signing.current_ids(st.signatures)
+    out = {}
+    for s in st.signatures:
+        if s["id"] not in current:
+            out[s["id"]] = "superseded"
+        elif not s["digest"]:
+            out[s["id"]] = "unbound"
+        else:
+            out[s["id"]] = "current" if s["digest"] == expected else "stale"
+    return out

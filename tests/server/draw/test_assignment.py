@@ -142,7 +142,7 @@ def test_drawn_groups_never_include_a_recused_expired_or_unqualified_inspector(s
     for t in kit.targets:
         session.add(Recusal(inspector_id=recused.id, target_uscc=t.uscc, reason="曾在该企业任职"))
     session.flush()
-    d = draws.run_draw(session, kit.office, kit.task.id, witness_entropy="", confirmed=True)
+    d = drawkit.drawn(session, kit.office, kit.task.id, "")
     chosen = {i["cert_no"] for a in d.record["assignments"] for i in a["inspectors"]}
     assert len(d.record["assignments"]) == 6 and not d.record["unstaffed"]
     assert not chosen & {expired.cert_no, unqualified.cert_no, recused.cert_no}

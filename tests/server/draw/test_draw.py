@@ -150,7 +150,7 @@ def test_selection_is_uniform_over_many_seeded_draws():
 # --- the service ---------------------------------------------------------------------------------------------
 
 def _run(session, kit, entropy="现场监督人：张三 2024-04-01"):
-    return draws.run_draw(session, kit.office, kit.task.id, witness_entropy=entropy, confirmed=True)
+    return drawkit.drawn(session, kit.office, kit.task.id, entropy)
 
 
 def test_draw_creates_one_inspection_per_selected_target_with_its_group(session):
@@ -232,7 +232,7 @@ def test_directed_task_draws_only_from_its_filtered_population(session):
         [kit.item], kit.depts, task_type="directed", scope={"regions": ["北留镇"]},
         ratios={"low": "1", "general": "1", "higher": "1", "high": "1"}))
     task_service.publish_task(session, kit.office, task.id)
-    d = draws.run_draw(session, kit.office, task.id, witness_entropy="", confirmed=True)
+    d = drawkit.drawn(session, kit.office, task.id, "")
     assert {s["uscc"] for s in d.record["selections"]} == {t.uscc for t in inside}
 
 
@@ -243,7 +243,7 @@ def test_targeted_task_selects_exactly_its_named_targets_and_still_draws_inspect
         [kit.item], kit.depts, task_type="targeted", targeted_reason="群众投诉超限运输",
         targeted_source_doc="阳交投〔2024〕12号", target_usccs=[t.uscc.lower() for t in chosen]))
     tasks.publish_task(session, kit.office, task.id)
-    d = draws.run_draw(session, kit.office, task.id, witness_entropy="", confirmed=True)
+    d = drawkit.drawn(session, kit.office, task.id, "")
     assert d.kind == "targeted" and d.record["selection_rule"] == "all"
     assert {s["uscc"] for s in d.record["selections"]} == {t.uscc for t in chosen}
     assert len(d.record["assignments"]) == 2 and records.verify(d.record) == []

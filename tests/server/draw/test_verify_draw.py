@@ -19,7 +19,7 @@ def record(session):
                         ratios={"low": "0.5", "general": "0.5", "higher": "1", "high": "1"})
     session.add(Recusal(inspector_id=kit.inspectors[0].id, target_uscc=kit.targets[-1].uscc, reason="亲属"))
     session.flush()
-    d = draws.run_draw(session, kit.office, kit.task.id, witness_entropy="监督人：李四（企业代表）", confirmed=True)
+    d = drawkit.drawn(session, kit.office, kit.task.id, "监督人：李四（企业代表）")
     return copy.deepcopy(d.record)
 
 
@@ -177,7 +177,7 @@ def _public_task(session, *, at_once: bool):
         i.phone = "13900001111"
     for t in kit.targets:
         t.contact_phone = "13800002222"
-    made = draws.run_draw(session, kit.office, kit.task.id, witness_entropy="公开见证", confirmed=True)
+    made = drawkit.drawn(session, kit.office, kit.task.id, "公开见证")
     session.commit()
     return kit, made
 

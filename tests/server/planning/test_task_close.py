@@ -26,7 +26,7 @@ def _drawn(session):
     """A drawn task over 4 general-risk targets (2 drawn, 2 left for a 补抽) whose period is still running."""
     kit = drawkit.setup(session, targets_per_level=(0, 4, 0, 0), inspectors_per_dept=4,
                         ratios={"low": "0.5", "general": "0.5", "higher": "0.5", "high": "0.5"}, **FUTURE)
-    kit.draw = draws.run_draw(session, kit.office, kit.task.id, witness_entropy="监督人李四", confirmed=True)
+    kit.draw = drawkit.drawn(session, kit.office, kit.task.id, "监督人李四")
     return kit
 
 
@@ -85,7 +85,7 @@ def test_a_withdrawn_inspection_and_a_result_declined_with_its_reason_count_as_d
     request = supplementary.request_supplementary(session, kit.office, first.id, kind="replace_target",
                                                   reason="企业已注销")
     approvals.decide(session, kit.leader, request.approval_id, approve=True)
-    supplementary.run_supplementary(session, kit.office, request.id, witness_entropy="王五", confirmed=True)
+    drawkit.drawn_request(session, kit.office, request.id, "王五")
     assert first.status == "withdrawn"
     replacement = _inspections(session, kit)[-1]
     _publish(session, kit, _approve(session, kit, second))
@@ -158,7 +158,7 @@ def test_no_supplementary_draw_on_a_closed_task(session):
     first, _ = _inspections(session, kit)
     with pytest.raises(Conflict) as err:
         supplementary.request_supplementary(session, kit.office, first.id, kind="replace_target", reason="企业已迁出")
-    assert err.value.message == supplementary.CLOSED_MESSAGE == "该任务已结束，不能再补抽或递补；如需再次检查，请新建抽查任务"
+    assert err.value.message == supplementary.CLOSED_MESSAGE == "该任务已结束，不能再补抽、递补或补派；如需再次检查，请新建抽查任务"
     assert session.scalar(select(func.count(DrawRequest.id))) == 0
     with pytest.raises(Conflict, match="^该任务已结束，抽取结果已锁定，不能再抽取；如需再次检查，请新建抽查任务$"):
         draws.run_draw(session, kit.office, kit.task.id, witness_entropy="", confirmed=True)

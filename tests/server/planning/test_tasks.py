@@ -185,7 +185,7 @@ def test_supplementary_draws_through_the_pages(client, login, session):
     kit = drawkit.setup(session, targets_per_level=(0, 4, 0, 0), inspectors_per_dept=4,
                         ratios={"low": "0.5", "general": "0.5", "higher": "0.5", "high": "0.5"})
     from server.services.planning import draws
-    draws.run_draw(session, kit.office, kit.task.id, witness_entropy="", confirmed=True)
+    drawkit.drawn(session, kit.office, kit.task.id, "")
     session.commit()
     inspection = session.scalars(select(Inspection)).first()
     login(kit.office)

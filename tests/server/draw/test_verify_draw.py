@@ -197,7 +197,8 @@ def test_after_the_reveal_the_portal_publishes_a_record_that_verifies(client, se
     kit, made = _public_task(session, at_once=True)
     page = client.get(f"/public/tasks/{kit.task.code}").get_data(as_text=True)
     assert kit.task.server_seed_hex in page and made.record["draw_seed"] in page
-    assert "本页已按公开记录重新计算：抽中对象与检查组与记录一致" in page
+    assert ("本页已按公开记录重新计算（算法 spotcheck-draw-v2）：抽中对象与检查组与记录一致，抽取所用的名单与封存时公开的一致，"
+            "封存早于监督人输入" in page)
     first = made.record["assignments"][0]["inspectors"][0]
     assert f"{first['name']}（{first['cert_no']}）" in page
     assert "13900001111" not in page and "13800002222" not in page  # no phone numbers
@@ -216,7 +217,7 @@ def test_a_tampered_record_is_flagged_on_the_public_page(client, session):
     made.record = record  # someone edited the stored record behind the system's back
     session.commit()
     page = client.get(f"/public/tasks/{kit.task.code}").get_data(as_text=True)
-    assert "本页按公开记录重新计算，发现不一致" in page and "第 1 个抽中对象不一致" in page
+    assert "本页按公开记录重新计算（算法 spotcheck-draw-v2），发现不一致" in page and "第 1 个抽中对象不一致" in page
 
 
 def test_draft_tasks_are_not_public(client, session):
@@ -230,7 +231,7 @@ def test_draw_method_page_explains_the_algorithm_with_a_worked_example_that_veri
     from server.services.draw.example import worked_example
     page = client.get("/public/draw-method").get_data(as_text=True)
     example = worked_example()["record"]
-    assert "抽取方法说明（算法 spotcheck-draw-v1）" in page
+    assert "抽取方法说明（算法 spotcheck-draw-v2）" in page
     assert example["draw_seed"] in page and example["selections"][0]["score"] in page
     assert "⌈100 × 0.07⌉ = 7" in page and "风险等级的确定" in page and "AA → 低" in page
     assert records.verify(example) == []

@@ -194,7 +194,7 @@ def test_closing_reveals_the_seed_on_the_public_page_before_the_period_ends(clie
     closed_on = workdays.local_text(kit.task.closed_at, "%Y-%m-%d")
     assert f"<strong>已结束</strong>（{closed_on} 结束" in page
     assert seed in page and made.record["draw_seed"] in page
-    assert "本页已按公开记录重新计算：抽中对象与检查组与记录一致" in page
+    assert "本页已按公开记录重新计算（算法 spotcheck-draw-v2）：抽中对象与检查组与记录一致" in page
     resp = client.get(f"/public/tasks/{code}/draws/{made.id}.json")
     assert resp.status_code == 200 and resp.json["server_seed"] == seed
     listing = client.get("/public/tasks").get_data(as_text=True)

@@ -99,7 +99,7 @@ class Draw(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20), default="main")  # main / targeted / replace_target / replace_inspector
+    kind: Mapped[str] = mapped_column(String(20), default="main")  # main/targeted/replace_target/replace_inspector/staff_target
     parent_draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -17,7 +17,6 @@ import pickle
 import select
 import signal
 import time
-from itertools import islice
 from typing import Mapping, Sequence
 
 from server.services.draw.v1 import STRATA, HmacSha256, Selection
@@ -34,7 +33,7 @@ class Selector:
     def __init__(self, seed: bytes, pairs: Sequence[tuple[str, str]], counts: Mapping[str, int], workers: int = 1):
         self._gc = gc.isenabled()
         gc.disable()  # hundreds of thousands of small objects, no cycles: collection passes only cost time
-        self.pairs = pairs
+        self.pairs = pairs if isinstance(pairs, list) else list(pairs)
         self.wanted = {k: int(counts.get(k, 0)) for k in STRATA if int(counts.get(k, 0)) > 0}
         self.states = HmacSha256(seed).states(b"target|")
         n = len(pairs)
@@ -63,24 +62,23 @@ class Selector:
 
     # --- the work ----------------------------------------------------------------------------------------
 
-    def _chunk(self, c: int) -> dict[str, list[bytes]]:
-        """Keys (32 digest bytes + uscc bytes, whose byte order is (score, uscc) order) of one chunk."""
+    def _chunk(self, c: int) -> dict[str, list[str]]:
+        """Keys (the 64 hex digits of the score, then the uscc: their order is (score, uscc) order) of one chunk."""
         inner, outer = self.states
         lists = {k: [] for k in self.wanted}
         add_to = {k: v.append for k, v in lists.items()}.get
-        for uscc, stratum in islice(self.pairs, c * self.size, (c + 1) * self.size):
+        for uscc, stratum in self.pairs[c * self.size:(c + 1) * self.size]:
             add = add_to(stratum)
             if add is None:
                 continue
-            raw = uscc.encode("utf-8")
             i = inner()
-            i.update(raw)
+            i.update(uscc.encode("utf-8"))
             o = outer()
             o.update(i.digest())
-            add(o.digest() + raw)
+            add(o.hexdigest() + uscc)
         return {k: _trim(v, self.wanted[k]) for k, v in lists.items()}
 
-    def _merge(self, parts: list[dict[str, list[bytes]]]) -> dict[str, list[bytes]]:
+    def _merge(self, parts: list[dict[str, list[str]]]) -> dict[str, list[str]]:
         """The n_k lowest keys of each stratum over the parts, sorted (cheap when the parts are sorted runs)."""
         merged = {}
         for k, n in self.wanted.items():
@@ -144,27 +142,28 @@ class Selector:
             self.close()
 
 
-def _trim(keys: list[bytes], n: int) -> list[bytes]:
+def _trim(keys: list[str], n: int) -> list[str]:
     """The n smallest keys (in no particular order when there are no more than n)."""
     return keys if len(keys) <= n else _lowest(keys, n)
 
 
-def _lowest(keys: list[bytes], n: int) -> list[bytes]:
+def _lowest(keys: list[str], n: int) -> list[str]:
     """The n smallest keys, sorted."""
-    if n * 8 < len(keys):
+    if n * 32 < len(keys):  # heapq pays per kept key; a sort is cheaper once n is more than a few percent
         return heapq.nsmallest(n, keys)
     keys.sort()
     del keys[n:]
     return keys
 
 
-def _walk(per_stratum: dict[str, list[bytes]]) -> list[Selection]:
-    chosen: list[bytes] = []
+def _walk(per_stratum: dict[str, list[str]]) -> list[Selection]:
+    chosen: list[str] = []
     for k, keys in per_stratum.items():
-        tail = bytes([STRATA.index(k)])  # below every uscc character, so the order stays (score, uscc)
+        tail = chr(STRATA.index(k))  # below every uscc character, so the order stays (score, uscc)
         chosen += [key + tail for key in keys]
-    chosen.sort()
-    return [(key[32:-1].decode("utf-8"), STRATA[key[-1]], key[:32].hex()) for key in chosen]
+    chosen.sort()  # the strata's sorted runs, merged
+    strata = STRATA
+    return [(key[64:-1], strata[ord(key[-1])], key[:64]) for key in chosen]
 
 
 def _helper(selector: Selector, result_r: int, result_w: int) -> None:  # pragma: no cover  (forked child)

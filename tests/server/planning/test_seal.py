@@ -121,3 +121,20 @@ def test_a_supplementary_draw_is_sealed_too_and_its_seal_is_checked(session):
     made = supplementary.run_supplementary(session, kit.office, req.id, witness_entropy="", confirmed=True,
                                            seal_id=sealed.id)
     assert made.record["seal"] == sealed.block and records.verify(made.record) == []
+
+
+def test_the_public_page_checks_a_draw_against_the_seal_it_published_before_the_draw(client, session):
+    kit = drawkit.setup(session, targets_per_level=(2, 2, 2, 2), reveal_seed_at_once=True, **FUTURE)
+    made = drawkit.drawn(session, kit.office, kit.task.id, "公开见证")
+    session.commit()
+    page = client.get(f"/public/tasks/{kit.task.code}").get_data(as_text=True)
+    assert "抽取所用的名单与封存时公开的一致，封存早于监督人输入" in page and "已用于抽取" in page
+    assert f"--seal-sha256 {made.record['seal']['seal_sha256']}" in page  # the command to check it with
+    record = dict(made.record)  # the stored record rewritten behind the system's back, seal and digest included
+    record["seal"] = dict(record["seal"], sealed_at="2029-03-31T23:00:00.000+00:00")
+    record["seal"]["seal_sha256"] = sealing.seal_digest(record["seal"])
+    record["record_sha256"] = records.seal(record)
+    made.record, made.record_sha256 = record, record["record_sha256"]
+    session.commit()
+    page = client.get(f"/public/tasks/{kit.task.code}").get_data(as_text=True)
+    assert "本页按公开记录重新计算（算法 spotcheck-draw-v2），发现不一致" in page and "封存摘要与公开的不一致" in page

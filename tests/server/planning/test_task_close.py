@@ -112,9 +112,9 @@ def test_an_open_supplementary_request_blocks_closing(session):
     request = supplementary.request_supplementary(session, kit.office, first.id, kind="replace_inspector",
                                                   member_id=first.members[0].id, reason="与检查对象存在利害关系，申请回避")
     _finish(session, kit)  # the group submitted meanwhile; the request is still open
-    _refused(session, kit, "还有 1 项补抽或递补申请待领导审批，不能结束任务")
+    _refused(session, kit, "还有 1 项补抽、递补或补派申请待领导审批，不能结束任务")
     approvals.decide(session, kit.leader, request.approval_id, approve=True)
-    _refused(session, kit, "还有 1 项补抽或递补已批准待抽取，不能结束任务")
+    _refused(session, kit, "还有 1 项补抽、递补或补派已批准待抽取，不能结束任务")
 
 
 def test_an_approved_result_not_yet_published_blocks_closing(session):
@@ -287,4 +287,4 @@ def test_a_pending_request_approval_is_listed_with_a_link(client, login, session
     session.commit()
     login(kit.office)
     page = client.get(f"/office/tasks/{kit.task.id}").get_data(as_text=True)
-    assert "1 项补抽或递补申请待领导审批" in page and 'href="#requests"' in page and 'id="requests"' in page
+    assert "1 项补抽、递补或补派申请待领导审批" in page and 'href="#requests"' in page and 'id="requests"' in page

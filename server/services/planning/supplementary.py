@@ -60,7 +60,7 @@ def create_request(session: Session, actor, task: Task, *, kind: str, reason: st
     session.flush()
     approval = approvals.request(session, actor, kind=f"draw_{kind}", obj=request, title=title, reason=reason,
                                  payload={"inspection_id": inspection_id, "member_id": member_id,
-                                          "target_uscc": target_uscc})
+                                          "target_uscc": target_uscc, "task_id": task.id})
     request.approval_id = approval.id
     audit.record(session, actor, "draw.request", request, detail={"kind": kind, "task": task.code,
                                                                   "commitment": request.commitment}, reason=reason)

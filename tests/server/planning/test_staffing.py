@@ -115,3 +115,7 @@ def test_the_task_page_lists_the_unstaffed_target_with_its_staffing_form(client,
                        follow_redirects=True).get_data(as_text=True)
     assert "已提交补派申请" in page and "补派申请待领导审批" in page
     assert "补派（为无法派员的对象派员）" in page  # the requests table names the kind
+    client.post("/office/logout")
+    login(kit.leader)
+    inbox = client.get("/office/approvals").get_data(as_text=True)  # the leader sees it, and where to look
+    assert "补派（为无法派员的对象派员）" in inbox and f'href="/office/tasks/{kit.task.id}#unstaffed"' in inbox

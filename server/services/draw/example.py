@@ -59,7 +59,8 @@ def slot_steps(record: dict, targets: int) -> list[dict]:
             candidates = [c for c in free if load[c] == low]
             h = v2.slot_index(seed, uscc, j)
             group.append(candidates[h % len(candidates)])
-            steps.append({"uscc": uscc, "j": j, "loads": dict(load), "recused": sorted(c for c, u in recused if u == uscc),
+            steps.append({"uscc": uscc, "j": j, "loads": dict(load), "in_group": group[:-1],
+                          "recused": sorted(c for c, u in recused if u == uscc),
                           "candidates": candidates, "hmac": format(h, "064x"), "index": h % len(candidates),
                           "picked": group[-1]})
         for c in group:

@@ -178,3 +178,13 @@ def test_before_the_reveal_the_public_view_shows_the_seal_but_no_recusal(record)
     hidden = records.public_view(record, revealed=False)
     assert hidden["seal"] == record["seal"] and "recusals" not in hidden and "recusals_other" not in hidden
     assert "inspectors" not in hidden and "population_listing" not in hidden
+
+
+def test_the_method_page_works_the_example_slots_out_as_the_code_draws_them(client):
+    from server.services.draw.example import worked_example
+    ex = worked_example()
+    steps, groups = ex["steps"], ex["record"]["assignments"]
+    assert [st["picked"] for st in steps] == [i["cert_no"] for g in groups[:3] for i in g["inspectors"]]
+    assert any(st["recused"] for st in steps) and any(st["in_group"] for st in steps)  # both exclusions shown
+    page = client.get("/public/draw-method").get_data(as_text=True)
+    assert all(st["hmac"] in page for st in steps) and "已在本组：" in page and "（回避：李二）" in page

@@ -13,7 +13,7 @@ inputs  algorithm, kind, selection_rule ("ratios" | "all" | "counts"), counts (f
         population_listing, server_seed (hex), witness_entropy (NFC), inspectors [{cert_no,
         department}] (the eligible pool: 执法证号 only, no names), recusals [{cert_no, uscc}],
         existing_members [{uscc, inspectors}] (递补), drawn_at (the witness's input) and, for
-        supplementary draws, parent_record_sha256, replaces, reason.
+        supplementary draws, parent_record_sha256, reason, and replaces (补抽, 递补) or staffs (补派).
 v2 also seal {sealed_at, population_hash, population_size, strata, inspectors_hash, inspectors_count,
         recusals_hash, recusals_count, [existing_members], seal_sha256} (see draw.sealing); recusals
         then holds only the pairs touching the draw, each with its nonce, and recusals_other the

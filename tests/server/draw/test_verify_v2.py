@@ -188,3 +188,33 @@ def test_the_method_page_works_the_example_slots_out_as_the_code_draws_them(clie
     assert any(st["recused"] for st in steps) and any(st["in_group"] for st in steps)  # both exclusions shown
     page = client.get("/public/draw-method").get_data(as_text=True)
     assert all(st["hmac"] in page for st in steps) and "已在本组：" in page and "（回避：李二）" in page
+
+
+def test_a_record_can_carry_further_parts_each_recomputed_by_its_registered_kind(monkeypatch):
+    """The hook a joint inspection's department parts use: a part drawn with the record's seed, verified too."""
+    from server.services.draw import v2
+    from server.services.draw.example import worked_example
+
+    def department_part(record, part, seed, selections):
+        pool = [v2.InspectorRef(i["cert_no"], part["department"]) for i in part["inspectors"]]
+        groups, unstaffed = v2.assign_department_slots(seed, [s[0] for s in selections], pool, part["department"],
+                                                       first_slot=record["task"]["group_size"])
+        return {"assignments": [{"uscc": u, "inspectors": [r.cert_no for r in g]} for u, g in groups],
+                "unstaffed": [u.uscc for u in unstaffed]}
+    monkeypatch.setitem(records.PART_KINDS, "department", department_part)
+    base = worked_example()["record"]
+    inputs = {k: v for k, v in base.items() if k in ("kind", "selection_rule", "task", "population_listing",
+                                                       "server_seed", "witness_entropy", "inspectors", "seal",
+                                                       "drawn_at")}
+    inputs["recusals"] = [{"cert_no": "14052202", "uscc": u, "nonce": hashlib.sha256(u.encode()).hexdigest()[:32]}
+                          for u in ("911405220000001019", "91140522000000105M")]
+    inputs["parts"] = [{"part": "department", "department": "YZS", "inspectors": [{"cert_no": "2001"},
+                                                                                 {"cert_no": "2002"}]}]
+    rec = records.complete(inputs)
+    assert rec["record_sha256"] == records.seal(rec) and checks.verify(rec) == []
+    assert len(rec["parts"][0]["assignments"]) == len(rec["selections"])
+    forged = copy.deepcopy(rec)
+    forged["parts"][0]["assignments"].reverse()
+    assert checks.verify(resealed(forged)) == ["记录的组成部分（parts）与重新计算的结果不一致"]
+    monkeypatch.delitem(records.PART_KINDS, "department")
+    assert checks.verify(rec) == ["无法按记录重新计算：记录中有本工具不认识的组成部分“department”，请升级 spotcheck 后再验证"]

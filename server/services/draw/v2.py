@@ -82,7 +82,6 @@ class _Pool:
         return [(load[g], rank[g]) for g in out if refs[g].department == scope_key]
 
 
-
 def assign_inspectors(seed: bytes, walk: Sequence[str], pool: Sequence[InspectorRef], departments: Sequence[str],
                       group_size: int, recusals: Iterable[tuple[str, str]] = (),
                       dept_names: Mapping[str, str] | None = None,

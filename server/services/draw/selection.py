@@ -174,7 +174,8 @@ def _helper(selector: Selector, result_r: int, result_w: int) -> None:  # pragma
             os.close(fd)
         selector.helpers = []
         done, parts = selector._consume()
-        data = pickle.dumps((done, selector._merge(parts)), protocol=pickle.HIGHEST_PROTOCOL)
+        packed = {k: (len(keys), "\n".join(keys)) for k, keys in selector._merge(parts).items()}
+        data = pickle.dumps((done, packed), protocol=pickle.HIGHEST_PROTOCOL)  # a few long strings: cheap
         view = memoryview(data)
         while view:
             view = view[os.write(result_w, view):]
@@ -195,8 +196,12 @@ def _collect(pid: int, fd: int, deadline: float):
             if not data:
                 break
             chunks.append(data)
-        return pickle.loads(b"".join(chunks))
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+        done, packed = pickle.loads(b"".join(chunks))
+        keys = {k: text.split("\n") if count else [] for k, (count, text) in packed.items()}
+        if any(len(keys[k]) != count for k, (count, _) in packed.items()):
+            return None  # a uscc with a line break in it: hash those chunks here instead
+        return done, keys
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
         return None
     finally:
         _stop(pid, fd)

@@ -112,6 +112,11 @@ class Scope:
         if not excluded:
             bucket = levels.get(self.low)
             return bucket.kth(h % bucket.size) if bucket is not None else None
+        if len(excluded) == 1 and excluded[0][0] == self.low:  # the common case: the member drawn for slot 0
+            bucket, rank = levels[self.low], excluded[0][1]
+            if bucket.size > 1:
+                k = h % (bucket.size - 1)
+                return bucket.kth(k + 1 if bucket.position(rank) <= k else k)
         for load in range(self.low, self.high + 1):
             bucket = levels.get(load)
             if bucket is None:

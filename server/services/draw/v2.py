@@ -103,7 +103,8 @@ def assign_inspectors(seed: bytes, walk: Sequence[str], pool: Sequence[Inspector
     inner_copy, outer_copy = HmacSha256(seed).states(b"inspector|")
     template = _slots(departments, (), group_size)
     digits = [str(j).encode("ascii") for j in range(first_slot + max(len(template), group_size) + 1)]
-    scopes, overall, load = state.scopes, state.overall, state.load
+    scopes, overall, load, refs = state.scopes, state.overall, state.load, state.refs
+    joint = any(scope is not overall for scope in scopes.values())
     assignments: list[tuple[str, list[InspectorRef]]] = []
     unstaffed: list[Unstaffed] = []
     for uscc in walk:  # the hot loop: one HMAC and O(log n) steps per slot
@@ -136,10 +137,10 @@ def assign_inspectors(seed: bytes, walk: Sequence[str], pool: Sequence[Inspector
         else:
             for g in picked:
                 overall.move_up(g, load[g])
-                if scopes[state.refs[g].department] is not overall:
-                    scopes[state.refs[g].department].move_up(state.dept_rank[g], load[g])
+                if joint:
+                    scopes[refs[g].department].move_up(state.dept_rank[g], load[g])
                 load[g] += 1
-            assignments.append((uscc, [state.refs[g] for g in picked]))
+            assignments.append((uscc, [refs[g] for g in picked]))
     return assignments, unstaffed
 
 

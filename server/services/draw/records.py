@@ -102,18 +102,7 @@ def compute_outputs(record: dict, pairs: list[tuple[str, str]] | None = None, wo
         with selection.Selector(seed, pairs, counts, workers) as selector:
             population_hash = v1.population_hash(listing)  # while the helpers hash
             selections = selector.result()
-    task = record["task"]
-    pool = [v1.InspectorRef(i["cert_no"], i["department"]) for i in record["inspectors"]]
-    departments = [d["code"] for d in task["departments"]]
-    dept_names = {d["code"]: d["name"] for d in task["departments"]}
-    recusals = [(r["cert_no"], r["uscc"]) for r in record["recusals"]]
-    existing = {m["uscc"]: [v1.InspectorRef(i["cert_no"], i["department"]) for i in m["inspectors"]]
-                for m in record.get("existing_members") or []}
-    group_size = task["group_size"]
-    if not isinstance(group_size, int) or group_size < 1:
-        raise v1.DrawInputError("检查组人数无效")
-    assignments, unstaffed = algo.assign_inspectors(seed, [s[0] for s in selections], pool, departments,
-                                                    group_size, recusals, dept_names, existing)
+    assignments, unstaffed = _groups(record, algo, seed, [s[0] for s in selections])
     picked = dict.fromkeys(v1.STRATA, 0)
     for _, stratum, _ in selections:
         picked[stratum] += 1
@@ -130,6 +119,21 @@ def compute_outputs(record: dict, pairs: list[tuple[str, str]] | None = None, wo
         "unstaffed": [{"uscc": u.uscc, "reason": u.reason} for u in unstaffed],
         "parts": _parts(record, seed, selections),
     }
+
+
+def _groups(record: dict, algo, seed: bytes, walk: list[str]):
+    """The inspector groups of the record's selected targets, by the record's algorithm."""
+    task = record["task"]
+    pool = [v1.InspectorRef(i["cert_no"], i["department"]) for i in record["inspectors"]]
+    departments = [d["code"] for d in task["departments"]]
+    dept_names = {d["code"]: d["name"] for d in task["departments"]}
+    recusals = [(r["cert_no"], r["uscc"]) for r in record["recusals"]]
+    existing = {m["uscc"]: [v1.InspectorRef(i["cert_no"], i["department"]) for i in m["inspectors"]]
+                for m in record.get("existing_members") or []}
+    group_size = task["group_size"]
+    if not isinstance(group_size, int) or group_size < 1:
+        raise v1.DrawInputError("检查组人数无效")
+    return algo.assign_inspectors(seed, walk, pool, departments, group_size, recusals, dept_names, existing)
 
 
 def _counts(record: dict, sizes: dict) -> tuple[dict, dict]:

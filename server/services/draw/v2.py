@@ -73,6 +73,15 @@ class _Pool:
             # a task of one department: that department's scope is the overall one (same ranks)
             self.scopes[dept] = self.overall if len(members) == 1 else Scope(len(gs))
 
+    def barred(self, recusals: Iterable[tuple[str, str]]) -> dict[str, list[int]]:
+        """uscc -> the members of the pool recused from it."""
+        barred: dict[str, list[int]] = {}
+        for cert_no, uscc in set(recusals):
+            g = self.index.get(cert_no)
+            if g is not None:
+                barred.setdefault(uscc, []).append(g)
+        return barred
+
     def excluded(self, scope_key, out: Iterable[int]) -> list[tuple[int, int]]:
         """(load, rank in the scope) of the members in `out` that belong to the scope."""
         load = self.load
@@ -94,11 +103,7 @@ def assign_inspectors(seed: bytes, walk: Sequence[str], pool: Sequence[Inspector
     draws further slots for the same targets with the same seed may start after the main part's).
     """
     state = _Pool(pool, departments)
-    barred: dict[str, list[int]] = {}
-    for cert_no, uscc in set(recusals):
-        g = state.index.get(cert_no)
-        if g is not None:
-            barred.setdefault(uscc, []).append(g)
+    barred = state.barred(recusals)
     names, existing = dept_names or {}, existing or {}
     inner_copy, outer_copy = HmacSha256(seed).states(b"inspector|")
     template = _slots(departments, (), group_size)
@@ -107,7 +112,7 @@ def assign_inspectors(seed: bytes, walk: Sequence[str], pool: Sequence[Inspector
     joint = any(scope is not overall for scope in scopes.values())
     assignments: list[tuple[str, list[InspectorRef]]] = []
     unstaffed: list[Unstaffed] = []
-    for uscc in walk:  # the hot loop: one HMAC and O(log n) steps per slot
+    for uscc in walk:  # the hot loop, kept in one function for its locals: one HMAC and O(log n) steps per slot
         kept = existing.get(uscc)
         if kept:
             slots = _slots(departments, kept, group_size)

@@ -24,7 +24,7 @@ from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import require_role, require_staff
 from server.services.kernel.workdays import local_text, today
-from server.services.planning import seals, tasks
+from server.services.planning import seals, task_closing, tasks
 
 OPERATORS = ("admin", "office")
 MAX_ENTROPY = 500
@@ -114,7 +114,7 @@ def staff_record_file(session: Session, actor, draw_id: int) -> tuple[str, str]:
 def seal_draw(session: Session, actor, task_id: int):
     """封存: freeze the population listing, the inspector pool and the recusals; their hashes go public now."""
     require_role(actor, *OPERATORS)
-    task = tasks.get_task(session, task_id)
+    task = task_closing.lock_task(session, task_id)  # waits for a draw in progress, then sees it drawn
     _refuse_unless_published(session, task)
     pairs, excluded = tasks.population(session, task)
     if not pairs:

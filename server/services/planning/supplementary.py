@@ -142,7 +142,8 @@ def _refuse_unless_approved(request: DrawRequest) -> None:
 def seal_supplementary(session: Session, actor, request_id: int) -> DrawSeal:
     """封存 an approved supplementary draw's inputs; their hashes are public at once."""
     require_role(actor, *OPERATORS)
-    request = get_request(session, request_id)
+    request = get_or_raise(session, DrawRequest, request_id, "补充抽取申请不存在", with_for_update=True,
+                           populate_existing=True)  # waits for a draw of it in progress, then sees it drawn
     _refuse_unless_approved(request)
     task, inspection = _check_open(session, request)
     build, _ = _kind(request)

@@ -47,10 +47,10 @@ def _register_approval_kinds() -> None:
     """Every kind of leader approval, in one list: what each area's decision handlers are."""
     from server.services.followup import publication, referrals_criminal
     from server.services.kernel import approvals
-    from server.services.planning import plans, supplementary
+    from server.services.planning import plans, staffing, supplementary
 
-    approvals.register_kinds([*plans.APPROVAL_KINDS, *supplementary.APPROVAL_KINDS, *publication.APPROVAL_KINDS,
-                              *referrals_criminal.APPROVAL_KINDS])
+    approvals.register_kinds([*plans.APPROVAL_KINDS, *supplementary.APPROVAL_KINDS, *staffing.APPROVAL_KINDS,
+                              *publication.APPROVAL_KINDS, *referrals_criminal.APPROVAL_KINDS])
 
 
 def _install_service_settings(app: Flask) -> None:

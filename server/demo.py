@@ -393,8 +393,9 @@ def extend_with_draw(session: Session, today: dt.date) -> dict[str, int]:
     for t, data, row in zip(spec["tasks"], task_data, plans.current(plan).content["entries"]):
         task = tasks.create_task(session, office, plan.id, {**data, "plan_row": row["key"]})
         tasks.publish_task(session, office, task.id)
-        if t["draw"]:
+        if t["draw"]:  # 封存 then 抽取, as the office does it with a witness
+            draws.seal_draw(session, office, task.id)
             record = draws.run_draw(session, office, task.id, witness_entropy=t["witness"].format(year=today.year),
-                                   confirmed=True).record
+                                    confirmed=True).record
             inspections += len(record["assignments"])
     return {"plans": 1, "tasks": len(spec["tasks"]), "inspections": inspections}

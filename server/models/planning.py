@@ -108,7 +108,7 @@ class Draw(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20), default="main")  # main / targeted / replace_target / replace_inspector
+    kind: Mapped[str] = mapped_column(String(20), default="main")  # main/targeted/replace_target/replace_inspector/staff_target
     parent_draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -122,7 +122,7 @@ class Draw(db.Model):
 
 
 class DrawRequest(db.Model):
-    """A request for a supplementary draw (补抽 replace_target / 递补 replace_inspector).
+    """A request for a supplementary draw (补抽 replace_target / 递补 replace_inspector / 补派 staff_target).
 
     Its own server seed is made and committed to when it is requested, before the leader decides,
     so the seed cannot be chosen after the fact; it is revealed together with the task's.
@@ -132,9 +132,10 @@ class DrawRequest(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # replace_target / replace_inspector
-    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # replace_target / replace_inspector / staff_target
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))  # none for 补派
     member_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_members.id"))  # 递补: who leaves
+    target_uscc: Mapped[str | None] = mapped_column(String(32))  # 补派: the target the draw left unstaffed
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/approved/rejected/drawn
     server_seed_hex: Mapped[str] = mapped_column(String(64))  # secret until revealed
@@ -146,3 +147,29 @@ class DrawRequest(db.Model):
 
     task: Mapped[Task] = relationship()
     draw: Mapped[Draw | None] = relationship()
+
+
+class DrawSeal(db.Model):
+    """封存: the inputs of one draw (population listing, inspector pool, recusals) frozen before the witness
+    types; its public block (hashes, counts, time) is shown on the task page at once.
+
+    The draw runs on `inputs`, never on the registries as they are by then. A seal is open until the
+    draw uses it, or until a new seal of the same draw supersedes it (all of them stay published).
+    `inputs` holds what is not public before the reveal: the listing, the pool and every sealed recusal
+    pair with its nonce (the record later publishes only the pairs touching the draw).
+    """
+
+    __tablename__ = "draw_seals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("draw_requests.id"), index=True)  # supplementary
+    kind: Mapped[str] = mapped_column(String(20))  # as Draw.kind
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open / used / superseded
+    block: Mapped[dict] = mapped_column(JSONType, default=dict)  # the public seal block (DESIGN §5)
+    inputs: Mapped[dict] = mapped_column(JSONType, default=dict)
+    sealed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sealed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+
+    task: Mapped[Task] = relationship()

@@ -55,5 +55,7 @@ def approval_link(approval: Approval) -> str | None:
     """The page of the object an approval is about, where this area has one."""
     if approval.object_type == "draw_requests" and approval.payload.get("inspection_id"):
         return url_for("office.inspection_detail", inspection_id=int(approval.payload["inspection_id"]))
+    if approval.object_type == "draw_requests" and approval.payload.get("task_id"):  # 补派: the unstaffed target
+        return url_for("office.task_detail", task_id=int(approval.payload["task_id"])) + "#unstaffed"
     endpoint, arg = OBJECT_PAGES.get(approval.object_type, (None, None))
     return url_for(endpoint, **{arg: int(approval.object_id)}) if endpoint else None

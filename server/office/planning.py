@@ -12,8 +12,8 @@ from server.office import bp
 from server.office.forms import field_errors, run
 from server.services.kernel import approvals
 from server.services.kernel.permissions import READERS
-from server.services.planning import (draws, pages, plan_export, plan_rows, plans, supplementary, task_closing,
-                                      tasks, upper_rules, upper_tasks)
+from server.services.planning import (draw_requests, draws, pages, plan_export, plan_rows, plans, task_closing, tasks,
+                                      upper_rules, upper_tasks)
 from server.vocab import TargetCategory
 from sync.messages import STATUS_LABELS as INSPECTION_STATUS_LABELS
 
@@ -275,7 +275,7 @@ def task_detail(task_id: int):
         plan_row=plans.row_by_key(plans.in_force(plan) or plans.current(plan), task.plan_row),
         upper_list=upper_tasks.list_status(db.session, task) if upper_rules.takes_list(task) else None,
         upper_sources=upper_rules.SOURCES, deployed_by=upper_rules.deployed_by(task), categories=TargetCategory.choices(),
-        request_statuses=supplementary.REQUEST_STATUSES, task_types=tasks.TASK_TYPES,
+        request_statuses=draw_requests.REQUEST_STATUSES, task_types=tasks.TASK_TYPES,
         task_statuses=tasks.TASK_STATUSES, strata=tasks.STRATUM_LABELS, percent=tasks.percent,
         kind_labels=draws.KIND_LABELS, inspection_statuses=INSPECTION_STATUS_LABELS)
 

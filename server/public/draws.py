@@ -5,15 +5,17 @@ from flask import Response, render_template
 
 from server.extensions import db
 from server.public import bp
-from server.services.draw import v1 as draw_v1
+from server.services.draw import records, sealing
 from server.services.draw.example import worked_example
 from server.services.followup import credit
 from server.services.kernel.workdays import today
-from server.services.planning import draws, pages, plan_rows, plans, supplementary, tasks, upper_rules
+from server.services.planning import draw_requests, draws, pages, plan_rows, plans, tasks, upper_rules
 from server.services.registry import risk
 from server.vocab import RATING_LEVELS
 
-KIND_LABELS = {"main": "随机抽取", "targeted": "靶向检查派员", "replace_target": "补抽", "replace_inspector": "递补"}
+KIND_LABELS = {"main": "随机抽取", "targeted": "靶向检查派员", "replace_target": "补抽", "replace_inspector": "递补",
+               "staff_target": "补派"}
+SEAL_STATUSES = {"open": "已封存，待抽取", "used": "已用于抽取", "superseded": "已被重新封存取代（未用于抽取）"}
 
 
 @bp.get("/plans", endpoint="plans")
@@ -37,7 +39,8 @@ def task_detail(code: str):
                            task_types=tasks.TASK_TYPES, task_statuses=tasks.TASK_STATUSES,
                            deployed_by=upper_rules.deployed_by,
                            strata=tasks.STRATUM_LABELS, percent=tasks.percent,
-                           request_statuses=supplementary.REQUEST_STATUSES, kind_labels=KIND_LABELS)
+                           request_statuses=draw_requests.REQUEST_STATUSES, kind_labels=KIND_LABELS,
+                           seal_statuses=SEAL_STATUSES)
 
 
 @bp.get("/tasks/<code>/draws/<int:draw_id>.json", endpoint="draw_record")
@@ -56,7 +59,8 @@ def draw_listing(code: str, draw_id: int):
 @bp.get("/draw-method", endpoint="draw_method")
 def draw_method():
     return render_template("public/draw_method.html", ex=worked_example(), risk_rule=risk_rule(),
-                           strata=tasks.STRATUM_LABELS, algorithm=draw_v1.ALGORITHM)
+                           strata=tasks.STRATUM_LABELS, algorithm=records.CURRENT, algorithms=list(records.ALGORITHMS),
+                           seal_fields=sealing.FIELDS, digest_excluded=records.NOT_DIGESTED)
 
 
 def risk_rule() -> dict:

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import subprocess
 from collections import Counter
 from dataclasses import dataclass
 
@@ -194,6 +195,15 @@ def task_published(office, public) -> tuple[str, str]:
 def draw_with_witness(office, public, code: str, commitment: str, tmp_path) -> Drawn:
     office.get_by_role("link", name="组织抽取").click()
     expect(office.get_by_text(commitment)).to_be_visible()  # the witness checks it against the portal
+    expect(office.get_by_label("监督人输入的随机字符串")).to_have_count(0)  # nothing to type before the seal
+    office.get_by_role("button", name="封存抽取数据").click()  # 封存: listing, pool and recusals frozen
+    flash(office, f"已封存：检查对象 {len(TARGETS)} 个、执法人员 {len(INSPECTORS)} 人、回避关系 0 条")
+    seal = kv(office, "封存摘要 seal_sha256").inner_text().strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", seal)
+    public.reload()  # the seal is public before the witness types, and the witness checks it there
+    expect(public.get_by_role("cell", name=f"封存摘要 seal_sha256：{seal}")).to_be_visible()
+    expect(public.get_by_role("cell", name="已封存，待抽取")).to_be_visible()
+    expect(office.get_by_text("规范化后的文字被记录并公开")).to_be_visible()
     office.get_by_label("监督人输入的随机字符串").fill(kit.WITNESS)
     office.get_by_label("我确认：监督人在场").check()
     office.get_by_role("button", name="开始抽取").click()
@@ -202,7 +212,7 @@ def draw_with_witness(office, public, code: str, commitment: str, tmp_path) -> D
     drawn = choose_inspection(office)
 
     public.reload()
-    expect(public.get_by_text("本页已按公开记录重新计算：抽中对象与检查组与记录一致。")).to_be_visible()
+    expect(public.get_by_text("抽中对象与检查组与记录一致，抽取所用的名单与封存时公开的一致，封存早于监督人输入。")).to_be_visible()
     record_bytes = kit.download(public, public.get_by_role("link", name="下载完整抽取记录（JSON）"))
     record = json.loads(record_bytes)
     assert record["commitment"] == commitment and record["witness_entropy"] == kit.WITNESS
@@ -210,9 +220,17 @@ def draw_with_witness(office, public, code: str, commitment: str, tmp_path) -> D
     expect(kv(public, "服务器种子")).to_have_text(record["server_seed"])
     expect(kv(public, "记录摘要 record_sha256")).to_have_text(record["record_sha256"])
     assert {s["uscc"] for s in record["selections"]} == {t.uscc for t in TARGETS}
+    assert record["algorithm"] == "spotcheck-draw-v2" and record["seal"]["seal_sha256"] == seal
+    expect(public.get_by_text("本页已按公开记录重新计算（算法 spotcheck-draw-v2）")).to_be_visible()
     checked = kit.verify_draw(record_bytes, tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert f"验证通过：任务 {code}" in checked.stdout
+    digest = kv(public, "记录摘要 record_sha256").inner_text().strip()  # what the page published, as copied off it
+    checked = subprocess.run([str(kit.SPOTCHECK), "verify-draw", str(tmp_path / "draw-record.json"), "--commitment",
+                              commitment, "--record-sha256", digest, "--seal-sha256", seal],
+                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert f"封存摘要：{seal}（与公开的一致）" in checked.stdout
     return drawn
 
 

@@ -51,3 +51,17 @@ def setup(session, *, targets_per_level=(10, 10, 10, 10), inspectors_per_dept=4,
         tasks.publish_task(session, office, task.id)
     return SimpleNamespace(office=office, leader=leader, depts=depts, inspectors=inspectors, item=item,
                            targets=targets, plan=plan, task=task)
+
+
+def drawn(session, actor, task_id, entropy: str = ""):
+    """封存 then 抽取, as the office does it with a witness: the task's main draw."""
+    from server.services.planning import draws
+    draws.seal_draw(session, actor, task_id)
+    return draws.run_draw(session, actor, task_id, witness_entropy=entropy, confirmed=True)
+
+
+def drawn_request(session, actor, request_id, entropy: str = ""):
+    """封存 then 抽取 of an approved 补抽, 递补 or 补派."""
+    from server.services.planning import supplementary
+    supplementary.seal_supplementary(session, actor, request_id)
+    return supplementary.run_supplementary(session, actor, request_id, witness_entropy=entropy, confirmed=True)

@@ -93,7 +93,7 @@ def test_demo_users_log_in_and_inspectors_form_a_group(session):
 def test_demo_plan_is_published_and_the_inspector_users_have_work(session):
     from server.models.inspections import Inspection, InspectionMember
     from server.models.planning import Plan, Task
-    from server.services.draw import records
+    from server.services.draw import checks
 
     counts = demo.load(session, today=DAY)
     plan = session.scalar(select(Plan))
@@ -111,7 +111,7 @@ def test_demo_plan_is_published_and_the_inspector_users_have_work(session):
         assert assigned >= 1, d.username
     for task in session.scalars(select(Task).where(Task.status == "drawn")):
         record = task.draws[0].record
-        assert record["unstaffed"] == [] and records.verify(record) == []
+        assert record["unstaffed"] == [] and checks.verify(record) == []
     assert audit.verify(session) == []
 
 

@@ -2,8 +2,8 @@
 
 Eligible for a task: active, 执法证 valid on every day of the task period, holding every
 qualification tag the task's items require, and in one of the task's departments. Recusals
-(回避) are per target and go into the record as (cert_no, uscc) pairs; the pure algorithm in
-draw_v1 does the choosing.
+(回避) are per target and are sealed as (cert_no, uscc) pairs; the pure algorithm in draw.v2 does
+the choosing.
 """
 from __future__ import annotations
 

@@ -12,11 +12,11 @@ from server.errors import NotFound
 from server.models.accounts import User
 from server.models.approvals import Approval
 from server.models.inspections import Inspection
-from server.models.planning import Draw, Task
+from server.models.planning import Draw, DrawRequest, DrawSeal, Task
 from server.models.registry import Department, Target
-from server.services.draw import records
+from server.services.draw import checks, records, snippets
 from server.services.kernel.workdays import today
-from server.services.planning import draws, plans, supplementary, task_closing, tasks
+from server.services.planning import draws, plans, seals, staffing, supplementary, task_closing, tasks
 from server.services.registry import search
 
 PUBLIC_NOT_FOUND = "找不到该页面或记录"  # the portal's plain 404: a draft task does not exist for the public
@@ -48,17 +48,35 @@ def task_page(session: Session, task: Task) -> dict:
     return {"plan": plans.get_plan(session, task.plan_id), "items": tasks.task_items(session, task),
             "departments": tasks.task_departments(session, task),
             "preview": tasks.preview(session, task) if task.status in ("draft", "published") else None,
+            "seal": seals.current(session, task) if task.status == "published" else None,
             "main": draws.main_draw(session, task), "draws": task.draws, "inspections": inspections.all(),
-            "requests": requests,
+            "unstaffed": staffing.unstaffed_view(session, task) if task.draws else [],
+            "requests": requests, "names": _target_names(session, [r.target_uscc for r in requests if r.target_uscc]),
             "approvals_by_request": {r.id: session.get(Approval, r.approval_id) for r in requests if r.approval_id},
             "closing": task_closing.progress(session, task) if task.status == "drawn" else None,
             "closed_by": session.get(User, task.closed_by_id) if task.closed_by_id else None}
 
 
+def draw_page(session: Session, task: Task) -> dict:
+    """The office draw page: the preview, and the open seal the witness checks before typing."""
+    published = task.status == "published"
+    return {"task": task, "preview": tasks.preview(session, task) if published else None,
+            "seal": seals.current(session, task) if published else None}
+
+
 def supplementary_page(session: Session, request_id: int) -> dict:
-    """An approved 补抽 or 递补 ready to draw, with the inspection it replaces in."""
+    """An approved 补抽, 递补 or 补派 ready to seal and draw, with the inspection or target it is for."""
     req = supplementary.get_request(session, request_id)
-    return {"req": req, "inspection": session.get(Inspection, req.inspection_id)}
+    task = tasks.get_task(session, req.task_id)
+    return {"req": req, "inspection": session.get(Inspection, req.inspection_id) if req.inspection_id else None,
+            "target_name": _target_names(session, [req.target_uscc]).get(req.target_uscc, "") if req.target_uscc
+            else "", "seal": seals.current(session, task, req) if req.status == "approved" else None}
+
+
+def _target_names(session: Session, usccs: list[str]) -> dict[str, str]:
+    if not usccs:
+        return {}
+    return dict(session.execute(select(Target.uscc, Target.name).where(Target.uscc.in_(usccs))).all())
 
 
 # --- the public portal ------------------------------------------------------------------------------------
@@ -80,17 +98,29 @@ def public_task(session: Session, code: str) -> Task:
 
 
 def public_task_view(session: Session, code: str) -> dict:
-    """A task on the portal: its draws as the public may see them, checked once the seed is public."""
+    """A task on the portal: its seals, its draws as the public may see them, each checked against what the
+    page published once the seed is public, and how to check it by hand."""
     task = public_task(session, code)
     revealed = tasks.seed_revealed(task, today())
     shown = [(d, records.public_view(d.record, revealed)) for d in task.draws]
     usccs = {s["uscc"] for _, v in shown for s in v.get("selections", [])}
-    return {"task": task, "revealed": revealed, "draws": shown,
-            "checks": {d.id: records.verify(d.record) for d, _ in shown} if revealed else {},
-            "names": dict(session.execute(select(Target.uscc, Target.name).where(Target.uscc.in_(usccs))).all()),
+    published = {d.id: published_for(session, task, d) for d, _ in shown}
+    algorithms = sorted({d.record.get("algorithm") for d, _ in shown})
+    return {"task": task, "revealed": revealed, "draws": shown, "published": published,
+            "checks": {d.id: checks.verify(d.record, published[d.id]) for d, _ in shown} if revealed else {},
+            "names": _target_names(session, list(usccs)),
             "groups": {d.id: {a["uscc"]: a["inspectors"] for a in view.get("assignments", [])} for d, view in shown},
-            "requests": supplementary.requests_for(session, task), "items": tasks.task_items(session, task),
-            "departments": tasks.task_departments(session, task)}
+            "seals": seals.of_task(session, task), "requests": supplementary.requests_for(session, task),
+            "items": tasks.task_items(session, task), "departments": tasks.task_departments(session, task),
+            "snippets": [(a, snippets.snippet(a)) for a in algorithms]}
+
+
+def published_for(session: Session, task: Task, made: Draw) -> dict:
+    """What the task page published about a draw before it was made: its commitment, its seal, its digest."""
+    request = session.scalar(select(DrawRequest).where(DrawRequest.draw_id == made.id))
+    sealed = session.scalar(select(DrawSeal).where(DrawSeal.draw_id == made.id))
+    return {"commitment": request.commitment if request else task.commitment, "record_sha256": made.record_sha256,
+            "seal_sha256": sealed.block.get("seal_sha256") if sealed else None}
 
 
 def revealed_draw(session: Session, code: str, draw_id: int) -> Draw:

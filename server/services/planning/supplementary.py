@@ -1,15 +1,16 @@
-"""Supplementary draws: 补抽 (replace a target that closed, moved or cannot be found) and 递补 (replace an
-inspector who must recuse or cannot take part) — DESIGN §3 rules 4–5.
+"""Supplementary draws: 补抽 (replace a target that closed, moved or cannot be found), 递补 (replace an
+inspector who must recuse or cannot take part) — DESIGN §3 rules 4–5 — and, through planning.staffing,
+补派 (staff a target the draw left unstaffed, once the cause is gone).
 
 Each needs a reason and a leader's approval. Its own server seed is made when it is requested and
 its commitment shown on the public task page at once, so the seed cannot be picked after the
-leader's decision; the draw then runs with a witness's entropy like the main one, with
-`spotcheck-draw-v1` and a record that names its parent draw. Nothing is overwritten: the replaced
-target's inspection is withdrawn and stays visible; a replaced inspector stays on the group, inactive.
+leader's decision. Once approved it is drawn like the main draw, in two recorded steps: 封存 freezes its
+inputs and publishes their hashes, then the witness types and `spotcheck-draw-v2` runs on them, with a
+record that names its parent draw. Nothing is overwritten: the replaced target's inspection is
+withdrawn and stays visible; a replaced inspector stays on the group, inactive.
 """
 from __future__ import annotations
 
-import secrets
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,24 +18,25 @@ from sqlalchemy.orm import Session
 from server.errors import Conflict, ValidationError
 from server.models.approvals import Approval
 from server.models.inspections import Inspection, InspectionMember
-from server.models.planning import Draw, DrawRequest, Task
+from server.models.planning import Draw, DrawRequest, DrawSeal, Task
 from server.models.registry import Inspector, Target
 from server.models.types import utcnow
-from server.services.draw import assignment, v1 as draw_v1
-from server.services.kernel import approvals, audit
+from server.services.draw import assignment, v2 as draw_v2
+from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
-from server.services.planning import task_closing, tasks
-from server.services.planning.draws import (
-    KIND_LABELS, OPERATORS, check_operator, complete_record, eligible_pool, listing_of, main_draw, save_draw,
-    task_block,
-)
 from server.services.kernel.permissions import require_role
+from server.services.planning import seals, staffing, task_closing, tasks
+from server.services.planning.draw_requests import (  # the request plumbing 补抽, 递补 and 补派 share
+    CLOSED_MESSAGE, create_request, on_approved, on_rejected, pool_inputs, stratum_of,
+)
+from server.services.planning.draws import (
+    KIND_LABELS, OPERATORS, check_operator, complete_record, listing_of, main_draw, pool_names,
+    save_draw, task_block,
+)
 
 REPLACEABLE = ("assigned", "in_progress", "returned")
 STRATUM_LABELS = tasks.STRATUM_LABELS
-CLOSED_MESSAGE = "该任务已结束，不能再补抽或递补；如需再次检查，请新建抽查任务"
 NOT_REPLACEABLE_MESSAGE = "该检查已提交、已审核或已撤回，不能再补抽或递补"
-REQUEST_STATUSES = {"pending": "待领导审批", "approved": "已批准，待抽取", "rejected": "未获批准", "drawn": "已抽取"}
 
 
 def get_inspection(session: Session, inspection_id: int) -> Inspection:
@@ -70,32 +72,65 @@ def request_supplementary(session: Session, actor, inspection_id: int, *, kind: 
         DrawRequest.inspection_id == inspection.id, DrawRequest.status.in_(("pending", "approved"))))
     if open_request:
         raise Conflict("该检查已有尚未完成的补充抽取申请，请先完成或等待审批")
-    seed = secrets.token_bytes(32)
-    request = DrawRequest(task_id=task.id, kind=kind, inspection_id=inspection.id, member_id=member_id,
-                          reason=reason.strip(), server_seed_hex=seed.hex(), commitment=draw_v1.commitment(seed),
-                          requested_by_id=actor.id)
-    session.add(request)
-    session.flush()
     title = f"{KIND_LABELS[kind]}：{task.code} {inspection.target_snapshot.get('name', '')}"
-    approval = approvals.request(session, actor, kind=f"draw_{kind}", obj=request, title=title, reason=reason,
-                                 payload={"inspection_id": inspection.id, "member_id": member_id})
-    request.approval_id = approval.id
-    audit.record(session, actor, "draw.request", request, detail={"kind": kind, "task": task.code,
-                                                                  "commitment": request.commitment}, reason=reason)
-    return request
+    return create_request(session, actor, task, kind=kind, reason=reason, title=title, inspection_id=inspection.id,
+                          member_id=member_id)
 
 
-def _on_decided(status: str):
-    def handler(session: Session, actor, approval: Approval) -> None:
-        request = session.get(DrawRequest, int(approval.object_id))
-        request.status = status
-        audit.record(session, actor, f"draw.request_{status}", request, detail={"kind": request.kind},
-                     reason=approval.decision_note)
-    return handler
+APPROVAL_KINDS = [("draw_replace_target", "补抽（替换检查对象）", on_approved, on_rejected),
+                  ("draw_replace_inspector", "递补（替换执法人员）", on_approved, on_rejected)]
 
 
-APPROVAL_KINDS = [("draw_replace_target", "补抽（替换检查对象）", _on_decided("approved"), _on_decided("rejected")),
-                  ("draw_replace_inspector", "递补（替换执法人员）", _on_decided("approved"), _on_decided("rejected"))]
+def _kind(request: DrawRequest):
+    """(build sealed inputs, apply the drawn record) for the request's kind."""
+    if request.kind == "staff_target":
+        return staffing.staff_inputs, staffing.apply_staffing
+    if request.kind == "replace_target":
+        return _replace_target_inputs, _apply_replace_target
+    return _replace_inspector_inputs, _apply_replace_inspector
+
+
+def _check_open(session: Session, request: DrawRequest) -> tuple[Task, Inspection | None]:
+    task = tasks.get_task(session, request.task_id)
+    if task.status == "closed":
+        raise Conflict(CLOSED_MESSAGE)
+    inspection = session.get(Inspection, request.inspection_id) if request.inspection_id else None
+    if inspection is not None and inspection.status not in REPLACEABLE:
+        raise Conflict(NOT_REPLACEABLE_MESSAGE)
+    return task, inspection
+
+
+def _refuse_unless_approved(request: DrawRequest) -> None:
+    if request.status == "pending":
+        raise Conflict("该补充抽取尚未获得领导批准，不能封存或抽取")
+    if request.status == "rejected":
+        raise Conflict("该补充抽取申请未获批准，不能抽取")
+    if request.status != "approved":
+        raise Conflict("该补充抽取已完成，抽取结果已锁定，不能重复抽取")
+
+
+def seal_supplementary(session: Session, actor, request_id: int) -> DrawSeal:
+    """封存 an approved supplementary draw's inputs; their hashes are public at once."""
+    require_role(actor, *OPERATORS)
+    request = get_or_raise(session, DrawRequest, request_id, "补充抽取申请不存在", with_for_update=True,
+                           populate_existing=True)  # waits for a draw of it in progress, then sees it drawn
+    _refuse_unless_approved(request)
+    task, inspection = _check_open(session, request)
+    build, _ = _kind(request)
+    departments = tasks.task_departments(session, task)
+    inputs, pairs = build(session, task, main_draw(session, task), inspection, request, departments)
+    inputs.update({"kind": request.kind, "task": task_block(session, task, departments), "reason": request.reason})
+    if request.kind != "replace_target":  # one known target: whether a group can be formed is known now
+        problem = draw_v2.staffing_problem(
+            pairs[0][0], [draw_v2.InspectorRef(i["cert_no"], i["department"]) for i in inputs["inspectors"]],
+            [d.code for d in departments], task.group_size, [(r["cert_no"], r["uscc"]) for r in inputs["recusals"]],
+            {d.code: d.name for d in departments},
+            [draw_v2.InspectorRef(i["cert_no"], i["department"]) for m in inputs.get("existing_members", [])
+             for i in m["inspectors"]])
+        if problem:
+            what = "没有可递补的执法人员" if request.kind == "replace_inspector" else "无法派员的原因仍然存在"
+            raise ValidationError(f"{what}：{problem}；请先补充或重新认定执法人员、处理回避后再封存")
+    return seals.freeze(session, actor, task, inputs, pairs, request)
 
 
 def _claim_request(session: Session, request_id: int) -> DrawRequest:
@@ -103,63 +138,48 @@ def _claim_request(session: Session, request_id: int) -> DrawRequest:
     moved = session.execute(update(DrawRequest).where(DrawRequest.id == request.id, DrawRequest.status == "approved")
                             .values(status="drawn").execution_options(synchronize_session=False))
     session.refresh(request)
-    if moved.rowcount == 1:
-        return request
-    if request.status == "pending":
-        raise Conflict("该补充抽取尚未获得领导批准，不能抽取")
-    if request.status == "rejected":
-        raise Conflict("该补充抽取申请未获批准，不能抽取")
-    raise Conflict("该补充抽取已完成，抽取结果已锁定，不能重复抽取")
+    if moved.rowcount != 1:
+        _refuse_unless_approved(request)
+    return request
 
 
-def run_supplementary(session: Session, actor, request_id: int, *, witness_entropy: str, confirmed: bool) -> Draw:
-    """Run an approved supplementary draw once; its record is sealed and locked like the main one."""
+def run_supplementary(session: Session, actor, request_id: int, *, witness_entropy: str, confirmed: bool,
+                      seal_id: int | None = None) -> Draw:
+    """Draw an approved, sealed supplementary request once; its record is locked like the main one."""
     entropy = check_operator(actor, witness_entropy, confirmed)
+    request = get_request(session, request_id)
+    _refuse_unless_approved(request)
+    task, inspection = _check_open(session, request)
+    sealed = seals.for_draw(session, task, request, seal_id)
     request = _claim_request(session, request_id)
-    task = tasks.get_task(session, request.task_id)
-    if task.status == "closed":
-        raise Conflict(CLOSED_MESSAGE)
-    inspection = session.get(Inspection, request.inspection_id)
-    if inspection.status not in REPLACEABLE:
-        raise Conflict(NOT_REPLACEABLE_MESSAGE)
-    parent = main_draw(session, task)
-    departments = tasks.task_departments(session, task)
-    build = _replace_target_inputs if request.kind == "replace_target" else _replace_inspector_inputs
-    inputs, names = build(session, task, parent, inspection, request, departments)
-    inputs.update({"kind": request.kind, "task": task_block(session, task, departments),
-                   "server_seed": request.server_seed_hex, "witness_entropy": entropy, "reason": request.reason,
-                   "parent_record_sha256": parent.record_sha256, "drawn_at": utcnow().isoformat(timespec="seconds")})
-    record = complete_record(inputs, names)
+    parent = session.get(Draw, sealed.inputs["parent_draw_id"]) if sealed.inputs.get("parent_draw_id") \
+        else main_draw(session, task)
+    inputs = seals.record_inputs(sealed, server_seed=request.server_seed_hex, witness_entropy=entropy)
+    inputs.pop("parent_draw_id", None)
+    inputs["parent_record_sha256"] = parent.record_sha256
+    record = complete_record(inputs, pool_names(session, inputs["inspectors"]))
     if record["commitment"] != request.commitment:
         raise Conflict("服务器种子与已公开的承诺值不符，已停止抽取；请联系管理员")
-    if request.kind == "replace_inspector" and record["unstaffed"]:
-        raise ValidationError(f"没有可递补的执法人员：{record['unstaffed'][0]['reason']}；请补充执法人员后再抽取")
+    if request.kind != "replace_target" and record["unstaffed"]:
+        what = "没有可递补的执法人员" if request.kind == "replace_inspector" else "仍无法派员"
+        raise ValidationError(f"{what}：{record['unstaffed'][0]['reason']}；请补充执法人员后重新封存再抽取")
     approval = session.get(Approval, request.approval_id)
     draw = save_draw(session, actor, task, record, kind=request.kind, parent=parent, reason=request.reason,
-                 approved_by_id=approval.decided_by_id if approval else None)
+                     approved_by_id=approval.decided_by_id if approval else None)
     request.draw_id = draw.id
-    if request.kind == "replace_target":
-        _apply_replace_target(session, task, draw, inspection, record)
-    else:
-        _apply_replace_inspector(session, draw, inspection, request, record)
+    seals.mark_used(sealed, draw)
+    _kind(request)[1](session, task, draw, inspection, request, record)
     audit.record(session, actor, "draw.supplementary", draw, detail={
-        "kind": request.kind, "task": task.code, "inspection": inspection.id, "record_sha256": record["record_sha256"],
+        "kind": request.kind, "task": task.code, "inspection": request.inspection_id,
+        "record_sha256": record["record_sha256"], "seal_sha256": record["seal"]["seal_sha256"],
         "selected": [s["uscc"] for s in record["selections"]], "unstaffed": len(record["unstaffed"])},
         reason=request.reason)
     return draw
 
 
-def _stratum_of(parent: Draw, inspection: Inspection) -> str:
-    uscc = inspection.target_snapshot.get("uscc")
-    for s in parent.record.get("selections", []):
-        if s["uscc"] == uscc:
-            return s["stratum"]
-    return inspection.target_snapshot.get("risk_level") or "general"
-
-
 def _replace_target_inputs(session: Session, task: Task, parent: Draw, inspection: Inspection,
-                           request: DrawRequest, departments) -> dict:
-    stratum = _stratum_of(parent, inspection)
+                           request: DrawRequest, departments):
+    stratum = stratum_of(parent, inspection.target_snapshot.get("uscc"), inspection.target_snapshot.get("risk_level"))
     used = set(session.scalars(select(Target.uscc).join(Inspection, Inspection.target_id == Target.id)
                                .where(Inspection.task_id == task.id)))
     for d in session.scalars(select(Draw).where(Draw.task_id == task.id)):
@@ -168,39 +188,38 @@ def _replace_target_inputs(session: Session, task: Task, parent: Draw, inspectio
     pairs = [(u, k) for u, k in pairs if k == stratum and u not in used]
     if not pairs:
         raise ValidationError(f"风险等级“{STRATUM_LABELS.get(stratum, stratum)}”中已没有可补抽的检查对象，"
-                              f"未进行补抽（本次申请仍可在补充对象后再抽取）")
-    pool, pool_record = eligible_pool(session, task, departments)
-    return {"selection_rule": "counts", "counts": {stratum: 1}, "population_listing": listing_of(pairs),
-            "inspectors": pool_record, "recusals": assignment.recusal_entries(session, pool, [u for u, _ in pairs]),
-            "replaces": {"uscc": inspection.target_snapshot.get("uscc"), "inspection_id": inspection.id}}, \
-        {i.cert_no: i.name for i in pool}
+                              f"未封存（本次申请仍可在补充对象后再封存、抽取）")
+    inputs = {"selection_rule": "counts", "counts": {stratum: 1}, "population_listing": listing_of(pairs),
+              **pool_inputs(session, task, departments, [u for u, _ in pairs]),
+              "replaces": {"uscc": inspection.target_snapshot.get("uscc"), "inspection_id": inspection.id}}
+    return inputs, pairs
 
 
 def _replace_inspector_inputs(session: Session, task: Task, parent: Draw, inspection: Inspection,
-                              request: DrawRequest, departments) -> dict:
+                              request: DrawRequest, departments):
     uscc = inspection.target_snapshot.get("uscc")
     codes = {d.id: d.code for d in departments}
     leaving = session.get(InspectionMember, request.member_id)
     staying = [m for m in inspection.members if m.active and m.id != leaving.id]
-    pool, pool_record = eligible_pool(session, task, departments, exclude={m.inspector_id for m in inspection.members})
     existing = [{"cert_no": m.inspector.cert_no, "name": m.inspector.name,
                  "department": codes.get(m.department_id, "")} for m in staying]
-    listing = listing_of([(uscc, _stratum_of(parent, inspection))])
-    return {"selection_rule": "all", "population_listing": listing,
-            "inspectors": pool_record, "recusals": assignment.recusal_entries(session, pool, [uscc]),
-            "existing_members": [{"uscc": uscc, "inspectors": existing}],
-            "replaces": {"cert_no": leaving.inspector.cert_no, "inspection_id": inspection.id, "uscc": uscc}}, \
-        {i.cert_no: i.name for i in pool}
+    pairs = [(uscc, stratum_of(parent, uscc, inspection.target_snapshot.get("risk_level")))]
+    inputs = {"selection_rule": "all", "population_listing": listing_of(pairs),
+              **pool_inputs(session, task, departments, [uscc], exclude={m.inspector_id for m in inspection.members}),
+              "existing_members": [{"uscc": uscc, "inspectors": existing}],
+              "replaces": {"cert_no": leaving.inspector.cert_no, "inspection_id": inspection.id, "uscc": uscc}}
+    return inputs, pairs
 
 
-def _apply_replace_target(session: Session, task: Task, draw: Draw, inspection: Inspection, record: dict) -> None:
+def _apply_replace_target(session: Session, task: Task, draw: Draw, inspection: Inspection, request: DrawRequest,
+                          record: dict) -> None:
     inspection.status = "withdrawn"
     inspection.changed_at = utcnow()
     assignment.create_inspections(session, task, draw, record["assignments"], assignment.load_items(session, task))
 
 
-def _apply_replace_inspector(session: Session, draw: Draw, inspection: Inspection, request: DrawRequest,
-                             record: dict) -> None:
+def _apply_replace_inspector(session: Session, task: Task, draw: Draw, inspection: Inspection,
+                             request: DrawRequest, record: dict) -> None:
     leaving = session.get(InspectionMember, request.member_id)
     leaving.active = False
     leaving.replaced_by_draw_id = draw.id

@@ -62,10 +62,10 @@ def progress(session: Session, task: Task) -> dict:
                          "submitted": insp.get("submitted", 0)})
     if reqs.get("pending"):
         blockers.append({"key": "requests_pending", "count": reqs["pending"],
-                         "text": f"{reqs['pending']} 项补抽或递补申请待领导审批"})
+                         "text": f"{reqs['pending']} 项补抽、递补或补派申请待领导审批"})
     if reqs.get("approved"):
         blockers.append({"key": "requests_approved", "count": reqs["approved"],
-                         "text": f"{reqs['approved']} 项补抽或递补已批准待抽取"})
+                         "text": f"{reqs['approved']} 项补抽、递补或补派已批准待抽取"})
     if unpublished:
         blockers.append({"key": "publications", "count": unpublished, "text": f"{unpublished} 项结果未公示",
                          "missing": pubs.get("missing", 0), "draft": pubs.get("draft", 0),

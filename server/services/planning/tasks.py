@@ -261,13 +261,13 @@ def dashboard_panel(session: Session) -> dict:
     from server.models.planning import DrawRequest
     waiting = session.scalar(select(func.count(Approval.id)).where(
         Approval.status == "pending", Approval.kind.in_(("plan_approval", "plan_adjustment", "draw_replace_target",
-                                                         "draw_replace_inspector"))))
+                                                         "draw_replace_inspector", "draw_staff_target"))))
     return {"title": "计划与抽取", "rows": [
         ("计划与补充抽取待领导审批", waiting, "office.approvals"),
         ("任务草稿", session.scalar(select(func.count(Task.id)).where(Task.status == "draft")), "office.plans"),
         ("已发布待抽取的任务", session.scalar(select(func.count(Task.id)).where(Task.status == "published")),
          "office.plans"),
-        ("已批准待抽取的补抽、递补", session.scalar(select(func.count(DrawRequest.id)).where(
+        ("已批准待抽取的补抽、递补、补派", session.scalar(select(func.count(DrawRequest.id)).where(
             DrawRequest.status == "approved")), "office.plans"),
     ]}
 

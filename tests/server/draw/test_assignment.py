@@ -9,8 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.models.registry import Recusal
-from server.services.draw import assignment, records, v1 as draw_v1
-from server.services.planning import draws
+from server.services.draw import assignment, checks, v1 as draw_v1
 from tests.factories import create_department, create_inspector, create_item
 from tests.server import drawkit
 
@@ -142,11 +141,11 @@ def test_drawn_groups_never_include_a_recused_expired_or_unqualified_inspector(s
     for t in kit.targets:
         session.add(Recusal(inspector_id=recused.id, target_uscc=t.uscc, reason="曾在该企业任职"))
     session.flush()
-    d = draws.run_draw(session, kit.office, kit.task.id, witness_entropy="", confirmed=True)
+    d = drawkit.drawn(session, kit.office, kit.task.id, "")
     chosen = {i["cert_no"] for a in d.record["assignments"] for i in a["inspectors"]}
     assert len(d.record["assignments"]) == 6 and not d.record["unstaffed"]
     assert not chosen & {expired.cert_no, unqualified.cert_no, recused.cert_no}
     codes = {dept.code for dept in kit.depts}
     assert all({i["department"] for i in a["inspectors"]} == codes for a in d.record["assignments"])
     assert {r["cert_no"] for r in d.record["recusals"]} == {recused.cert_no}
-    assert records.verify(d.record) == []
+    assert checks.verify(d.record) == []

@@ -18,7 +18,7 @@ from server.models.audit import AuditEntry
 from server.models.inspections import Inspection
 from server.models.planning import Draw
 from server.models.registry import Recusal
-from server.services.draw import records, v1 as draw_v1
+from server.services.draw import checks, records, v1 as draw_v1
 from server.services.planning import draws, tasks
 from tests.factories import create_inspection, create_target
 from tests.server import drawkit
@@ -150,7 +150,7 @@ def test_selection_is_uniform_over_many_seeded_draws():
 # --- the service ---------------------------------------------------------------------------------------------
 
 def _run(session, kit, entropy="现场监督人：张三 2024-04-01"):
-    return draws.run_draw(session, kit.office, kit.task.id, witness_entropy=entropy, confirmed=True)
+    return drawkit.drawn(session, kit.office, kit.task.id, entropy)
 
 
 def test_draw_creates_one_inspection_per_selected_target_with_its_group(session):
@@ -167,7 +167,7 @@ def test_draw_creates_one_inspection_per_selected_target_with_its_group(session)
     assert len(one.active_members) == 2 and one.due_date == kit.task.period_end and one.draw_id == d.id
     assert one.checklist_snapshot[0]["checkpoints"][0]["text"] == "是否取得经营许可"
     assert {"name", "address", "legal_rep", "contact_phone", "latitude"} <= set(one.target_snapshot)
-    assert records.verify(record) == []
+    assert checks.verify(record) == []
     assert record["record_sha256"] == d.record_sha256 == records.seal(record)
     assert session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "draw.run")) == 1
 
@@ -232,7 +232,7 @@ def test_directed_task_draws_only_from_its_filtered_population(session):
         [kit.item], kit.depts, task_type="directed", scope={"regions": ["北留镇"]},
         ratios={"low": "1", "general": "1", "higher": "1", "high": "1"}))
     task_service.publish_task(session, kit.office, task.id)
-    d = draws.run_draw(session, kit.office, task.id, witness_entropy="", confirmed=True)
+    d = drawkit.drawn(session, kit.office, task.id, "")
     assert {s["uscc"] for s in d.record["selections"]} == {t.uscc for t in inside}
 
 
@@ -243,10 +243,10 @@ def test_targeted_task_selects_exactly_its_named_targets_and_still_draws_inspect
         [kit.item], kit.depts, task_type="targeted", targeted_reason="群众投诉超限运输",
         targeted_source_doc="阳交投〔2024〕12号", target_usccs=[t.uscc.lower() for t in chosen]))
     tasks.publish_task(session, kit.office, task.id)
-    d = draws.run_draw(session, kit.office, task.id, witness_entropy="", confirmed=True)
+    d = drawkit.drawn(session, kit.office, task.id, "")
     assert d.kind == "targeted" and d.record["selection_rule"] == "all"
     assert {s["uscc"] for s in d.record["selections"]} == {t.uscc for t in chosen}
-    assert len(d.record["assignments"]) == 2 and records.verify(d.record) == []
+    assert len(d.record["assignments"]) == 2 and checks.verify(d.record) == []
 
 
 def test_a_target_nobody_can_inspect_is_reported_and_gets_no_inspection(session):

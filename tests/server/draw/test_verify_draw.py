@@ -1,4 +1,4 @@
-"""`spotcheck verify-draw` and draw_records.verify: a record that checks out fails once any field is altered."""
+"""`spotcheck verify-draw` and draw.checks.verify: a record that checks out fails once any field is altered."""
 from __future__ import annotations
 
 import copy
@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from server.services.draw import records
-from server.services.planning import draws
+from server.services.draw import checks, records
 from tests.server import drawkit
 
 
@@ -19,7 +18,7 @@ def record(session):
                         ratios={"low": "0.5", "general": "0.5", "higher": "1", "high": "1"})
     session.add(Recusal(inspector_id=kit.inspectors[0].id, target_uscc=kit.targets[-1].uscc, reason="亲属"))
     session.flush()
-    d = draws.run_draw(session, kit.office, kit.task.id, witness_entropy="监督人：李四（企业代表）", confirmed=True)
+    d = drawkit.drawn(session, kit.office, kit.task.id, "监督人：李四（企业代表）")
     return copy.deepcopy(d.record)
 
 
@@ -58,7 +57,7 @@ def accepted(rec) -> bool:
         loaded = records.load(json.dumps(rec, ensure_ascii=False))
     except records.RecordError:
         return False
-    return records.verify(loaded) == []
+    return checks.verify(loaded) == []
 
 
 def test_a_record_verifies_and_fails_once_any_field_is_altered(record):
@@ -81,7 +80,7 @@ def test_a_forger_who_reseals_the_record_is_still_caught(record, path, value, me
     rec = copy.deepcopy(record)
     set_path(rec, path, value)
     rec["record_sha256"] = records.seal(rec)
-    problems = records.verify(rec)
+    problems = checks.verify(rec)
     assert problems and any(message in p for p in problems), problems
 
 
@@ -90,7 +89,7 @@ def test_a_hidden_recusal_changes_the_groups(record):
     first = rec["assignments"][0]
     rec["recusals"].append({"cert_no": first["inspectors"][0]["cert_no"], "uscc": first["uscc"]})
     rec["record_sha256"] = records.seal(rec)
-    assert any(p.startswith(f"第 1 个检查组不一致：记录为 对象 {first['uscc']}") for p in records.verify(rec))
+    assert any(p.startswith(f"第 1 个检查组不一致：记录为 对象 {first['uscc']}") for p in checks.verify(rec))
 
 
 def test_a_swapped_selection_is_named_by_position(record):
@@ -98,7 +97,7 @@ def test_a_swapped_selection_is_named_by_position(record):
     first, second = rec["selections"][0], rec["selections"][1]
     rec["selections"][0], rec["selections"][1] = second, first
     rec["record_sha256"] = records.seal(rec)
-    problems = records.verify(rec)
+    problems = checks.verify(rec)
     assert problems[0] == (f"第 1 个抽中对象不一致：记录为 {second['uscc']}（风险等级 "
                            f"{records.STRATUM_LABELS[second['stratum']]}，得分 {second['score']}），重算为 "
                            f"{first['uscc']}（风险等级 {records.STRATUM_LABELS[first['stratum']]}，得分 "
@@ -109,7 +108,7 @@ def test_a_dropped_listing_line_changes_the_hash(record):
     rec = copy.deepcopy(record)
     rec["population_listing"] = "".join(rec["population_listing"].splitlines(keepends=True)[1:])
     rec["record_sha256"] = records.seal(rec)
-    problems = records.verify(rec)
+    problems = checks.verify(rec)
     assert any(p.startswith("检查对象名单的哈希不一致") for p in problems)
     assert any(p.startswith("检查对象总数不一致：记录为 15，重算为 14") for p in problems)
 
@@ -177,7 +176,7 @@ def _public_task(session, *, at_once: bool):
         i.phone = "13900001111"
     for t in kit.targets:
         t.contact_phone = "13800002222"
-    made = draws.run_draw(session, kit.office, kit.task.id, witness_entropy="公开见证", confirmed=True)
+    made = drawkit.drawn(session, kit.office, kit.task.id, "公开见证")
     session.commit()
     return kit, made
 
@@ -197,14 +196,15 @@ def test_after_the_reveal_the_portal_publishes_a_record_that_verifies(client, se
     kit, made = _public_task(session, at_once=True)
     page = client.get(f"/public/tasks/{kit.task.code}").get_data(as_text=True)
     assert kit.task.server_seed_hex in page and made.record["draw_seed"] in page
-    assert "本页已按公开记录重新计算：抽中对象与检查组与记录一致" in page
+    assert ("本页已按公开记录重新计算（算法 spotcheck-draw-v2）：抽中对象与检查组与记录一致，抽取所用的名单与封存时公开的一致，"
+            "封存早于监督人输入" in page)
     first = made.record["assignments"][0]["inspectors"][0]
     assert f"{first['name']}（{first['cert_no']}）" in page
     assert "13900001111" not in page and "13800002222" not in page  # no phone numbers
     assert "如何自己核对" in page
     resp = client.get(f"/public/tasks/{kit.task.code}/draws/{made.id}.json")
     record = records.load(resp.data)
-    assert records.verify(record) == [] and record["server_seed"] == kit.task.server_seed_hex
+    assert checks.verify(record) == [] and record["server_seed"] == kit.task.server_seed_hex
     listing = client.get(f"/public/tasks/{kit.task.code}/draws/{made.id}/listing.txt").data
     assert __import__("hashlib").sha256(listing).hexdigest() == record["population_hash"]
 
@@ -216,7 +216,7 @@ def test_a_tampered_record_is_flagged_on_the_public_page(client, session):
     made.record = record  # someone edited the stored record behind the system's back
     session.commit()
     page = client.get(f"/public/tasks/{kit.task.code}").get_data(as_text=True)
-    assert "本页按公开记录重新计算，发现不一致" in page and "第 1 个抽中对象不一致" in page
+    assert "本页按公开记录重新计算（算法 spotcheck-draw-v2），发现不一致" in page and "第 1 个抽中对象不一致" in page
 
 
 def test_draft_tasks_are_not_public(client, session):
@@ -230,7 +230,7 @@ def test_draw_method_page_explains_the_algorithm_with_a_worked_example_that_veri
     from server.services.draw.example import worked_example
     page = client.get("/public/draw-method").get_data(as_text=True)
     example = worked_example()["record"]
-    assert "抽取方法说明（算法 spotcheck-draw-v1）" in page
+    assert "抽取方法说明（算法 spotcheck-draw-v2）" in page
     assert example["draw_seed"] in page and example["selections"][0]["score"] in page
     assert "⌈100 × 0.07⌉ = 7" in page and "风险等级的确定" in page and "AA → 低" in page
-    assert records.verify(example) == []
+    assert checks.verify(example) == []

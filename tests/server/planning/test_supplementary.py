@@ -12,14 +12,14 @@ from server.models.planning import Draw
 from server.models.registry import Recusal
 from server.services.draw import records
 from server.services.kernel import approvals
-from server.services.planning import draws, supplementary
+from server.services.planning import supplementary
 from tests.factories import submit_inspection
 from tests.server import drawkit
 
 
 def _drawn(session, **kw):
     kit = drawkit.setup(session, **kw)
-    main = draws.run_draw(session, kit.office, kit.task.id, witness_entropy="现场监督人：张三 2024-04-01", confirmed=True)
+    main = drawkit.drawn(session, kit.office, kit.task.id, "现场监督人：张三 2024-04-01")
     session.commit()  # tests roll back refused calls; the drawn task must survive that
     first = session.scalars(select(Inspection).where(Inspection.task_id == kit.task.id).order_by(Inspection.id)).first()
     return kit, main, first
@@ -40,7 +40,7 @@ def test_replace_target_needs_approval_runs_once_and_overwrites_nothing(session)
         supplementary.run_supplementary(session, kit.office, req.id, witness_entropy="", confirmed=True)
     session.rollback()
     _approve(session, kit, req)
-    d = supplementary.run_supplementary(session, kit.office, req.id, witness_entropy="监督人王五", confirmed=True)
+    d = drawkit.drawn_request(session, kit.office, req.id, "监督人王五")
     assert (d.kind, d.parent_draw_id, d.reason, d.approved_by_id) == ("replace_target", main.id, "企业已注销", kit.leader.id)
     assert first.status == "withdrawn" and len(first.active_members) == 2  # kept, visible
     (new,) = d.record["selections"]
@@ -63,7 +63,7 @@ def test_replace_inspector_keeps_the_recused_member_inactive_and_fills_the_group
     req = supplementary.request_supplementary(session, kit.office, first.id, kind="replace_inspector",
                                               reason="执法人员与企业负责人系近亲属，申请回避", member_id=leaving.id)
     _approve(session, kit, req)
-    d = supplementary.run_supplementary(session, kit.office, req.id, witness_entropy="", confirmed=True)
+    d = drawkit.drawn_request(session, kit.office, req.id)
     assert not leaving.active and leaving.replaced_by_draw_id == d.id and leaving.note.startswith("执法人员与企业")
     active = first.active_members
     assert len(active) == 2 and leaving.inspector_id not in {m.inspector_id for m in active}
@@ -114,7 +114,7 @@ def test_replace_inspector_with_nobody_left_changes_nothing(session):
     _approve(session, kit, req)
     session.commit()
     with pytest.raises(ValidationError, match="没有可递补的执法人员：符合条件的执法人员不足 2 人（回避后仅有 1 人可派）"):
-        supplementary.run_supplementary(session, kit.office, req.id, witness_entropy="", confirmed=True)
+        supplementary.seal_supplementary(session, kit.office, req.id)
     session.rollback()
     assert leaving.active and req.status == "approved"
     assert session.scalar(select(func.count(Draw.id))) == 1

@@ -26,7 +26,7 @@ def _drawn(session):
     """A drawn task over 4 general-risk targets (2 drawn, 2 left for a 补抽) whose period is still running."""
     kit = drawkit.setup(session, targets_per_level=(0, 4, 0, 0), inspectors_per_dept=4,
                         ratios={"low": "0.5", "general": "0.5", "higher": "0.5", "high": "0.5"}, **FUTURE)
-    kit.draw = draws.run_draw(session, kit.office, kit.task.id, witness_entropy="监督人李四", confirmed=True)
+    kit.draw = drawkit.drawn(session, kit.office, kit.task.id, "监督人李四")
     return kit
 
 
@@ -85,7 +85,7 @@ def test_a_withdrawn_inspection_and_a_result_declined_with_its_reason_count_as_d
     request = supplementary.request_supplementary(session, kit.office, first.id, kind="replace_target",
                                                   reason="企业已注销")
     approvals.decide(session, kit.leader, request.approval_id, approve=True)
-    supplementary.run_supplementary(session, kit.office, request.id, witness_entropy="王五", confirmed=True)
+    drawkit.drawn_request(session, kit.office, request.id, "王五")
     assert first.status == "withdrawn"
     replacement = _inspections(session, kit)[-1]
     _publish(session, kit, _approve(session, kit, second))
@@ -112,9 +112,9 @@ def test_an_open_supplementary_request_blocks_closing(session):
     request = supplementary.request_supplementary(session, kit.office, first.id, kind="replace_inspector",
                                                   member_id=first.members[0].id, reason="与检查对象存在利害关系，申请回避")
     _finish(session, kit)  # the group submitted meanwhile; the request is still open
-    _refused(session, kit, "还有 1 项补抽或递补申请待领导审批，不能结束任务")
+    _refused(session, kit, "还有 1 项补抽、递补或补派申请待领导审批，不能结束任务")
     approvals.decide(session, kit.leader, request.approval_id, approve=True)
-    _refused(session, kit, "还有 1 项补抽或递补已批准待抽取，不能结束任务")
+    _refused(session, kit, "还有 1 项补抽、递补或补派已批准待抽取，不能结束任务")
 
 
 def test_an_approved_result_not_yet_published_blocks_closing(session):
@@ -158,7 +158,7 @@ def test_no_supplementary_draw_on_a_closed_task(session):
     first, _ = _inspections(session, kit)
     with pytest.raises(Conflict) as err:
         supplementary.request_supplementary(session, kit.office, first.id, kind="replace_target", reason="企业已迁出")
-    assert err.value.message == supplementary.CLOSED_MESSAGE == "该任务已结束，不能再补抽或递补；如需再次检查，请新建抽查任务"
+    assert err.value.message == supplementary.CLOSED_MESSAGE == "该任务已结束，不能再补抽、递补或补派；如需再次检查，请新建抽查任务"
     assert session.scalar(select(func.count(DrawRequest.id))) == 0
     with pytest.raises(Conflict, match="^该任务已结束，抽取结果已锁定，不能再抽取；如需再次检查，请新建抽查任务$"):
         draws.run_draw(session, kit.office, kit.task.id, witness_entropy="", confirmed=True)
@@ -194,7 +194,7 @@ def test_closing_reveals_the_seed_on_the_public_page_before_the_period_ends(clie
     closed_on = workdays.local_text(kit.task.closed_at, "%Y-%m-%d")
     assert f"<strong>已结束</strong>（{closed_on} 结束" in page
     assert seed in page and made.record["draw_seed"] in page
-    assert "本页已按公开记录重新计算：抽中对象与检查组与记录一致" in page
+    assert "本页已按公开记录重新计算（算法 spotcheck-draw-v2）：抽中对象与检查组与记录一致" in page
     resp = client.get(f"/public/tasks/{code}/draws/{made.id}.json")
     assert resp.status_code == 200 and resp.json["server_seed"] == seed
     listing = client.get("/public/tasks").get_data(as_text=True)
@@ -287,4 +287,4 @@ def test_a_pending_request_approval_is_listed_with_a_link(client, login, session
     session.commit()
     login(kit.office)
     page = client.get(f"/office/tasks/{kit.task.id}").get_data(as_text=True)
-    assert "1 项补抽或递补申请待领导审批" in page and 'href="#requests"' in page and 'id="requests"' in page
+    assert "1 项补抽、递补或补派申请待领导审批" in page and 'href="#requests"' in page and 'id="requests"' in page

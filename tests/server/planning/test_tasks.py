@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from server.errors import Conflict, ValidationError
 from server.models.inspections import Inspection
-from server.models.planning import Draw, Task
-from server.services.planning import tasks
+from server.models.planning import Draw, DrawSeal, Task
+from server.services.planning import draws, tasks
 from tests.factories import create_department, create_inspector, create_item
 from tests.server import drawkit
 
@@ -165,13 +165,23 @@ def test_office_drafts_publishes_and_draws_a_task_with_a_witness(client, login, 
     session.refresh(task)
     assert "任务已发布" in page and task.commitment in page
     page = client.get(f"/office/tasks/{task.id}/draw").get_data(as_text=True)
-    assert "监督人输入的随机字符串" in page and task.commitment in page
-    page = client.post(f"/office/tasks/{task.id}/draw", data={"witness_entropy": "张三"}).get_data(as_text=True)
-    assert "请勾选确认：监督人在场，已核对公开的承诺值" in page
-    page = client.post(f"/office/tasks/{task.id}/draw", data={"witness_entropy": "张三", "confirmed": "1"},
+    assert "第一步：封存" in page and task.commitment in page and "监督人输入的随机字符串" not in page
+    resp = client.post(f"/office/tasks/{task.id}/draw", data={"witness_entropy": "张三", "confirmed": "1"})
+    assert resp.status_code == 409 and "请先封存" in resp.get_data(as_text=True)  # no draw before the seal
+    assert session.scalar(select(func.count(Draw.id))) == 0
+    page = client.post(f"/office/tasks/{task.id}/seal", follow_redirects=True).get_data(as_text=True)
+    sealed = session.scalars(select(DrawSeal)).one()
+    assert "已封存：检查对象 40 个、执法人员 4 人、回避关系 0 条" in page
+    assert sealed.block["seal_sha256"] in page and "监督人输入的随机字符串" in page and "Unicode NFC 规范化" in page
+    assert "原样记录" not in page
+    form = {"witness_entropy": "张三", "seal_id": str(sealed.id)}
+    page = client.post(f"/office/tasks/{task.id}/draw", data=form).get_data(as_text=True)
+    assert "请勾选确认：监督人在场，已核对公开的承诺值和封存摘要" in page
+    page = client.post(f"/office/tasks/{task.id}/draw", data={**form, "confirmed": "1"},
                        follow_redirects=True).get_data(as_text=True)
     assert "抽取完成：抽中 4 个检查对象，生成检查 4 项" in page and "本任务的检查（4 项）" in page
-    page = client.post(f"/office/tasks/{task.id}/draw", data={"witness_entropy": "李四", "confirmed": "1"},
+    assert session.scalars(select(Draw)).one().record["seal"] == sealed.block
+    page = client.post(f"/office/tasks/{task.id}/draw", data={**form, "witness_entropy": "李四", "confirmed": "1"},
                        follow_redirects=True).get_data(as_text=True)
     assert "抽取结果已锁定，不能重复抽取" in page
     assert session.scalar(select(func.count(Draw.id))) == 1
@@ -184,8 +194,7 @@ def test_office_drafts_publishes_and_draws_a_task_with_a_witness(client, login, 
 def test_supplementary_draws_through_the_pages(client, login, session):
     kit = drawkit.setup(session, targets_per_level=(0, 4, 0, 0), inspectors_per_dept=4,
                         ratios={"low": "0.5", "general": "0.5", "higher": "0.5", "high": "0.5"})
-    from server.services.planning import draws
-    draws.run_draw(session, kit.office, kit.task.id, witness_entropy="", confirmed=True)
+    drawkit.drawn(session, kit.office, kit.task.id, "")
     session.commit()
     inspection = session.scalars(select(Inspection)).first()
     login(kit.office)
@@ -206,11 +215,15 @@ def test_supplementary_draws_through_the_pages(client, login, session):
     from server.models.planning import DrawRequest
     req = session.scalars(select(DrawRequest)).one()
     page = client.get(f"/office/draw-requests/{req.id}/draw").get_data(as_text=True)
-    assert req.commitment in page and "<td>已批准，待抽取</td>" in page
-    resp = client.post(f"/office/draw-requests/{req.id}/draw", data={"witness_entropy": "王五"})
+    assert req.commitment in page and "<td>已批准，待抽取</td>" in page and "第一步：封存" in page
+    page = client.post(f"/office/draw-requests/{req.id}/seal", follow_redirects=True).get_data(as_text=True)
+    sealed = session.scalars(select(DrawSeal).where(DrawSeal.request_id == req.id)).one()
+    assert "已封存：检查对象 2 个" in page and sealed.block["seal_sha256"] in page
+    form = {"witness_entropy": "王五", "seal_id": str(sealed.id)}
+    resp = client.post(f"/office/draw-requests/{req.id}/draw", data=form)
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "请勾选确认：监督人在场" in page and req.commitment in page
-    page = client.post(f"/office/draw-requests/{req.id}/draw", data={"witness_entropy": "王五", "confirmed": "1"},
+    page = client.post(f"/office/draw-requests/{req.id}/draw", data={**form, "confirmed": "1"},
                        follow_redirects=True).get_data(as_text=True)
     assert "补抽（替换检查对象）已完成，记录已锁定" in page and "已撤回" in page
     assert "<td>已抽取</td>" in page  # the request's row
@@ -244,6 +257,12 @@ def test_the_draw_form_needs_its_csrf_token(csrf_app):
     token = re.search(r'name="csrf_token" value="([^"]+)"', request("get", "/office/login").get_data(as_text=True))
     request("post", "/office/login", data={"username": kit.office.username, "password": "password123",
                                             "csrf_token": token.group(1)})
+    resp = request("post", f"/office/tasks/{kit.task.id}/seal")
+    assert resp.status_code == 400 and "CSRF 校验失败" in resp.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(DrawSeal.id))) == 0
+    with csrf_app.app_context():
+        draws.seal_draw(db.session, kit.office, kit.task.id)
+        db.session.commit()
     page = request("get", f"/office/tasks/{kit.task.id}/draw").get_data(as_text=True)
     assert "监督人输入的随机字符串" in page and 'name="csrf_token"' in page
     resp = request("post", f"/office/tasks/{kit.task.id}/draw", data={"witness_entropy": "x", "confirmed": "1"})

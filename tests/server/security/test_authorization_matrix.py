@@ -31,7 +31,7 @@ DECISIONS: dict[str, frozenset] = {
         "root", "meta.health", "api-docs.openapi_json", "pwa.root_redirect", "pwa.index", "pwa.asset",
         "pwa.service_worker", "pwa.version", "office.login", "public.index", "public.audit_heads",
         "public.audit_heads_json", "public.draw_method", "public.items", "public.plans", "public.results",
-        "public.tasks", "public.task_detail", "public.draw_record", "public.draw_listing", "static")},
+        "public.tasks", "public.task_detail", "public.draw_record", "public.draw_listing", "static", "favicon")},
     "auth.issue POST": EVERYONE, "office.login POST": EVERYONE, "office.logout POST": EVERYONE,
     "office.change_password GET": SIGNED_IN, "office.change_password POST": SIGNED_IN,
     # the phone's API
@@ -56,7 +56,7 @@ DECISIONS: dict[str, frozenset] = {
         "publication_flag POST", "publication_withdraw POST", "publications_export GET", "publications_fill POST",
         "publications_request POST", "referrals GET", "referral_detail GET", "referral_action POST",
         "document_referral GET", "referral_new GET", "referral_new POST",
-        "review_approve POST", "credit_create POST", "review_return POST",
+        "review_approve POST", "review_handle_late POST", "credit_create POST", "review_return POST",
         "document_task_notices GET", "document_publications GET", "document_task_records GET",
         "violation_close POST", "violation_no_referral POST")},
     **{f"office.{e}": READERS for e in (
@@ -73,7 +73,8 @@ DECISIONS: dict[str, frozenset] = {
         "plan_edit POST", "plan_publish POST", "plan_submit POST", "task_new GET", "task_new POST",
         "target_edit GET", "target_edit POST", "target_add_rating POST", "target_new GET", "target_new POST",
         "task_close POST", "draw_page GET", "draw_page POST", "task_edit GET", "task_edit POST",
-        "task_publish POST", "upper_list_import POST", "upper_list_add POST")},
+        "task_publish POST", "upper_list_import POST", "upper_list_add POST", "draw_seal POST",
+        "supplementary_seal POST", "staffing_request POST")},
     "office.decide_here POST": DECIDERS, "office.approvals_decide POST": DECIDERS,
     "office.audit_log GET": AUDIT_READERS, "office.audit_log_verify POST": AUDIT_READERS,
     "office.audit_log_publish_head POST": AUDIT_READERS,

@@ -11,7 +11,7 @@ from server.models.audit import AuditEntry
 from server.models.inspections import Inspection
 from server.models.planning import Draw, DrawSeal
 from server.models.registry import Recusal
-from server.services.draw import records, sealing
+from server.services.draw import checks, records, sealing
 from server.services.planning import draws, seals
 from tests.factories import create_inspector, create_target, create_user
 from tests.server import drawkit
@@ -63,7 +63,7 @@ def test_the_draw_runs_on_the_sealed_inputs_not_on_the_registries_as_they_are_la
     assert late_inspector.cert_no not in {i["cert_no"] for i in record["inspectors"]}
     assert record["recusals"] == [] and len(record["assignments"]) == 4  # the recusal came after the seal
     assert record["seal"] == sealed.block and sealed.status == "used" and sealed.draw_id == made.id
-    assert record["seal"]["sealed_at"] < record["drawn_at"] and records.verify(record) == []
+    assert record["seal"]["sealed_at"] < record["drawn_at"] and checks.verify(record) == []
     assert "population_listing" not in sealed.inputs  # it lives on in the record; the nonces stay here
 
 
@@ -120,7 +120,7 @@ def test_a_supplementary_draw_is_sealed_too_and_its_seal_is_checked(session):
     assert sealed.request_id == req.id and sealed.block["population_size"] == 3  # the 3 general targets not drawn
     made = supplementary.run_supplementary(session, kit.office, req.id, witness_entropy="", confirmed=True,
                                            seal_id=sealed.id)
-    assert made.record["seal"] == sealed.block and records.verify(made.record) == []
+    assert made.record["seal"] == sealed.block and checks.verify(made.record) == []
 
 
 def test_the_public_page_checks_a_draw_against_the_seal_it_published_before_the_draw(client, session):

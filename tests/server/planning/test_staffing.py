@@ -12,7 +12,7 @@ from server.models.approvals import Approval
 from server.models.inspections import Inspection
 from server.models.planning import Draw, DrawRequest, DrawSeal
 from server.models.registry import Recusal
-from server.services.draw import records
+from server.services.draw import checks
 from server.services.kernel import approvals
 from server.services.planning import staffing, supplementary
 from tests.factories import create_inspector
@@ -67,7 +67,7 @@ def test_once_the_recusal_is_withdrawn_the_target_is_staffed_by_its_own_sealed_d
     assert (made.kind, made.parent_draw_id, made.approved_by_id) == ("staff_target", kit.main.id, kit.leader.id)
     assert [s["uscc"] for s in record["selections"]] == [kit.target.uscc] and record["unstaffed"] == []
     assert record["staffs"] == {"uscc": kit.target.uscc, "unstaffed_reason": kit.main.record["unstaffed"][0]["reason"]}
-    assert record["parent_record_sha256"] == kit.main.record_sha256 and records.verify(record) == []
+    assert record["parent_record_sha256"] == kit.main.record_sha256 and checks.verify(record) == []
     inspection = session.scalars(select(Inspection).where(Inspection.draw_id == made.id)).one()
     assert inspection.target_snapshot["uscc"] == kit.target.uscc and len(inspection.active_members) == 2
     assert req.status == "drawn" and req.draw_id == made.id

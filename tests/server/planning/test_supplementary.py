@@ -10,7 +10,7 @@ from server.errors import Conflict, ValidationError
 from server.models.inspections import Inspection
 from server.models.planning import Draw
 from server.models.registry import Recusal
-from server.services.draw import records
+from server.services.draw import checks
 from server.services.kernel import approvals
 from server.services.planning import supplementary
 from tests.factories import submit_inspection
@@ -47,7 +47,7 @@ def test_replace_target_needs_approval_runs_once_and_overwrites_nothing(session)
     assert new["stratum"] == "general" and new["uscc"] not in {s["uscc"] for s in main.record["selections"]}
     assert d.record["replaces"]["uscc"] == first.target_snapshot["uscc"]
     assert d.record["parent_record_sha256"] == sealed == main.record_sha256
-    assert records.verify(d.record) == []
+    assert checks.verify(d.record) == []
     replacement = session.scalars(select(Inspection).where(Inspection.draw_id == d.id)).one()
     assert replacement.target_snapshot["uscc"] == new["uscc"] and len(replacement.active_members) == 2
     session.commit()
@@ -70,7 +70,7 @@ def test_replace_inspector_keeps_the_recused_member_inactive_and_fills_the_group
     added = [m for m in active if m.added_by_draw_id == d.id]
     assert len(added) == 1 and len(first.members) == 3
     assert d.record["existing_members"][0]["inspectors"][0]["cert_no"] == active[0].inspector.cert_no
-    assert records.verify(d.record) == []
+    assert checks.verify(d.record) == []
 
 
 def test_a_rejected_request_cannot_be_drawn_and_targeted_targets_cannot_be_replaced(session):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from server.errors import Conflict, PermissionDenied, ValidationError
 from server.models.audit import AuditEntry
 from server.models.registry import Target
-from server.services.draw import records
+from server.services.draw import checks
 from server.services.followup import publication, review, upper_export
 from server.services.kernel import approvals
 from server.services.planning import draws, tasks, upper_tasks
@@ -117,9 +117,9 @@ def test_the_draw_takes_every_listed_target_and_stays_verifiable(session, kit):
     task, _, unknown = _list_task(session, kit)
     upper_tasks.add_target(session, kit.office, task.id, unknown, "freight")
     tasks.publish_task(session, kit.office, task.id)
-    made = draws.run_draw(session, kit.office, task.id, witness_entropy="市局监督员", confirmed=True)
+    made = drawkit.drawn(session, kit.office, task.id, "市局监督员")
     assert sorted(s["uscc"] for s in made.record["selections"]) == sorted(task.target_usccs)
-    assert made.record["task"]["type"] == "upper" and records.verify(made.record) == []
+    assert made.record["task"]["type"] == "upper" and checks.verify(made.record) == []
 
 
 def test_duplicate_codes_in_the_list_are_refused_and_nothing_changes(session, kit):
@@ -198,7 +198,7 @@ def test_results_go_back_in_the_columns_the_level_above_asked_for(session, kit):
     rows = [[n + 1, t.uscc, t.name] for n, t in enumerate(kit.known)]
     upper_tasks.import_list(session, kit.office, task.id, _sheet(rows), "名单.xlsx", {})
     tasks.publish_task(session, kit.office, task.id)
-    draws.run_draw(session, kit.office, task.id, witness_entropy="", confirmed=True)
+    drawkit.drawn(session, kit.office, task.id)
     first = next(i for i in session.scalars(select(tasks.Inspection).where(tasks.Inspection.task_id == task.id))
                  if i.target_id == kit.known[0].id)
     _approve_and_publish(session, kit, first)
@@ -215,7 +215,7 @@ def test_the_default_results_sheet_has_the_gsxt_fields(session, kit):
     task, _, unknown = _list_task(session, kit)
     upper_tasks.add_target(session, kit.office, task.id, unknown, "freight")
     tasks.publish_task(session, kit.office, task.id)
-    draws.run_draw(session, kit.office, task.id, witness_entropy="", confirmed=True)
+    drawkit.drawn(session, kit.office, task.id)
     header = [c.value for c in load_workbook(io.BytesIO(upper_export.workbook(session, kit.office, task.id)[1])).active[1]]
     assert header == ["抽查计划编号", "抽查计划名称", "抽查任务编号", "抽查任务名称", "抽查类型", "抽查机关", "抽查完成日期",
                       "统一社会信用代码", "企业名称", "序号", "检查事项", "检查结果"]

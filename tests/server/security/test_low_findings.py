@@ -91,11 +91,11 @@ def test_attaching_another_groups_photo_is_refused_and_the_photo_stays_closed(cl
     assert session.scalar(select(Photo.inspection_id).where(Photo.inspection_id == MINE)) is None
     assert client.get(f"/api/v1/media/{sha(theirs)}", headers=groups["wang"]).status_code == 403
     # nor a file uploaded by someone outside the group and not attached anywhere yet
-    loose = image_bytes("PNG", (120, 90))
+    loose = image_bytes("PNG", (320, 240))
     assert client.put(f"/api/v1/media/{sha(loose)}", data=loose, headers=groups["zhao"]).status_code == 201
     assert push(client, groups["wang"], w, _photo(w, MINE, loose))[0]["code"] == "forbidden"
     # a file of one's own is attached as before
-    mine = image_bytes("JPEG", (200, 150))
+    mine = image_bytes("JPEG", (480, 360))  # photos are at least PHOTO_MIN_SIDE_PX on the short side
     assert client.put(f"/api/v1/media/{sha(mine)}", data=mine, headers=groups["wang"]).status_code == 201
     assert push(client, groups["wang"], w, _photo(w, MINE, mine))[0]["status"] == "applied"
 

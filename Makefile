@@ -8,6 +8,8 @@ PORT ?= 5000
 RUN_PKGS := fonts-wqy-microhei libharfbuzz-subset0
 TEST_PKGS := $(RUN_PKGS) chromium poppler-utils postgresql
 export SPOTCHECK_DATABASE_URL ?=
+# test workers (pytest-xdist): one per core; `make test PYTEST_WORKERS=0` runs in one process
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test bench sysdeps-run sysdeps-test venv node-deps migration lint clean
 
@@ -21,7 +23,7 @@ run: sysdeps-run venv
 ## test: install what the tests need, then the whole suite (SQLite + PostgreSQL, Chromium, node)
 test: sysdeps-test venv node-deps
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 	cd tests/pwa && node --test
 
 ## bench: the benchmarks in tests/bench, each beside its baseline

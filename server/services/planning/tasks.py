@@ -230,7 +230,7 @@ def _as_data(task: Task) -> dict:
             "targeted_source_doc": task.targeted_source_doc, "target_usccs": task.target_usccs,
             "upper_authority": task.upper_authority, "upper_doc_no": task.upper_doc_no,
             "upper_task_code": task.upper_task_code, "upper_source": task.upper_source,
-            "upper_columns": task.upper_columns}
+            "upper_columns": task.upper_columns, "item_departments": task.item_departments}
 
 
 def seed_revealed(task: Task, today: dt.date) -> bool:

@@ -16,7 +16,8 @@ from server.models.planning import Draw, DrawRequest, DrawSeal, Task
 from server.models.registry import Department, Target
 from server.services.draw import checks, records, snippets
 from server.services.kernel.workdays import today
-from server.services.planning import draws, plans, seals, staffing, supplementary, task_closing, tasks
+from server.services.planning import (department_draws, draws, joint, plans, seals, staffing, supplementary,
+                                      task_closing, tasks)
 from server.services.registry import search
 
 PUBLIC_NOT_FOUND = "找不到该页面或记录"  # the portal's plain 404: a draft task does not exist for the public
@@ -53,8 +54,16 @@ def task_page(session: Session, task: Task) -> dict:
             "unstaffed": staffing.unstaffed_view(session, task) if task.draws else [],
             "requests": requests, "names": _target_names(session, [r.target_uscc for r in requests if r.target_uscc]),
             "approvals_by_request": {r.id: session.get(Approval, r.approval_id) for r in requests if r.approval_id},
+            **joint_view(session, task),
             "closing": task_closing.progress(session, task) if task.status == "drawn" else None,
             "closed_by": session.get(User, task.closed_by_id) if task.closed_by_id else None}
+
+
+def joint_view(session: Session, task: Task) -> dict:
+    """A joint task's parts (联合抽查): each cooperating department's draw, and which department checks each item."""
+    parts = department_draws.parts(session, task)
+    return {"joint_parts": parts, "joint_part_ids": {p.department.id for p in parts},
+            "joint_item_dept": lambda item_id: joint.item_department_id(task, item_id)}
 
 
 def draw_page(session: Session, task: Task) -> dict:

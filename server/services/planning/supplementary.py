@@ -233,4 +233,5 @@ def _apply_replace_inspector(session: Session, task: Task, draw: Draw, inspectio
 
 
 def requests_for(session: Session, task: Task) -> list[DrawRequest]:
-    return list(session.scalars(select(DrawRequest).where(DrawRequest.task_id == task.id).order_by(DrawRequest.id)))
+    return list(session.scalars(select(DrawRequest).where(DrawRequest.task_id == task.id,
+                                                          DrawRequest.kind != "department").order_by(DrawRequest.id)))

@@ -75,6 +75,9 @@ DECISIONS: dict[str, frozenset] = {
         "task_close POST", "draw_page GET", "draw_page POST", "task_edit GET", "task_edit POST",
         "task_publish POST", "upper_list_import POST", "upper_list_add POST", "draw_seal POST",
         "supplementary_seal POST", "staffing_request POST")},
+    # 联合抽查: a cooperating department's own draw, by the office or that department's staff (checked in the service)
+    **{f"office.{e}": EDITORS | {"dept_staff"} for e in (
+        "department_draw GET", "department_draw POST", "department_seal POST")},
     "office.decide_here POST": DECIDERS, "office.approvals_decide POST": DECIDERS,
     "office.audit_log GET": AUDIT_READERS, "office.audit_log_verify POST": AUDIT_READERS,
     "office.audit_log_publish_head POST": AUDIT_READERS,

@@ -8,7 +8,9 @@ drawn in, and be for a department the initiating record lists among `joint_depar
 """
 from __future__ import annotations
 
-from server.services.draw import checks, v1
+import json
+
+from server.services.draw import checks, records, v1
 
 MAIN_KINDS = ("main", "targeted")
 DEPARTMENT = "department"
@@ -92,3 +94,26 @@ def waiting(bundle: dict) -> list[str]:
              if r.get("kind") == DEPARTMENT}
     return [d.get("name") or d.get("code") for d in (main.get("task") or {}).get("joint_departments") or []
             if d.get("code") not in drawn]
+
+
+def load(data: bytes | str) -> dict | None:
+    """A joint task's bundle from a downloaded file, each record checked as records.load does; None when the
+    file is not a bundle (a single record); BundleError for a bundle that cannot be checked."""
+    try:
+        parsed = json.loads(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None  # records.load says what is wrong with the file
+    if not is_bundle(parsed):
+        return None
+    loaded = []
+    for n, record in enumerate(records_of(parsed), start=1):
+        try:
+            loaded.append(records.load(json.dumps(record, ensure_ascii=False)))
+        except records.RecordError as err:
+            raise BundleError(f"第 {n} 份抽取记录无法验证：{err}") from None
+    return {**parsed, "records": loaded}
+
+
+def bundle_of(task_code: str, task_records: list[dict]) -> dict:
+    """The public bundle of a joint task's records (each complete, as revealed)."""
+    return {"task": task_code, "records": [{k: v for k, v in r.items() if k != "revealed"} for r in task_records]}

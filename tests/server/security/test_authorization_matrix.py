@@ -31,7 +31,7 @@ DECISIONS: dict[str, frozenset] = {
         "root", "meta.health", "api-docs.openapi_json", "pwa.root_redirect", "pwa.index", "pwa.asset",
         "pwa.service_worker", "pwa.version", "office.login", "public.index", "public.audit_heads",
         "public.audit_heads_json", "public.draw_method", "public.items", "public.plans", "public.results",
-        "public.tasks", "public.task_detail", "public.draw_record", "public.draw_listing", "static", "favicon")},
+        "public.tasks", "public.task_detail", "public.draw_record", "public.draw_bundle", "public.draw_listing", "static", "favicon")},
     "auth.issue POST": EVERYONE, "office.login POST": EVERYONE, "office.logout POST": EVERYONE,
     "office.change_password GET": SIGNED_IN, "office.change_password POST": SIGNED_IN,
     # the phone's API

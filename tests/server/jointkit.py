@@ -45,3 +45,39 @@ def department_drawn(session, actor, task_id, department_id, entropy: str = "配
     department_draws.seal_department_draw(session, actor, task_id, department_id)
     return department_draws.run_department_draw(session, actor, task_id, department_id, witness_entropy=entropy,
                                                 confirmed=True)
+
+
+CLIENTS = {"ours": "6a1d3f0e-2b7c-4e0a-9d51-0c5e7f2a9c01", "theirs": "6a1d3f0e-2b7c-4e0a-9d51-0c5e7f2a9c02"}
+
+
+def recorded(client, session, kit, *, noncompliant: bool = False):
+    """Both parts drawn for one target, each member's phone records its own department's item, 执法队's submits;
+    returns the inspection. `noncompliant`: 县市场监督管理局 finds the meter unverified."""
+    from sqlalchemy import select
+
+    from server.models.inspections import Inspection
+    from tests.factories import create_user
+    from tests.sync.scenario import login
+    main = drawkit.drawn(session, kit.office, kit.task.id, "监督人")
+    department_drawn(session, kit.staff, kit.task.id, kit.scj.id)
+    insp = session.scalar(select(Inspection).where(Inspection.task_id == kit.task.id).order_by(Inspection.id))
+    members = {m.department_id: m.inspector_id for m in insp.members}
+    users = {key: create_user(session, role="inspector", username=f"{key}{insp.id}", inspector_id=members[dept.id])
+             for key, dept in (("ours", kit.zfd), ("theirs", kit.scj))}
+    session.commit()
+    assert main.record["assignments"]
+    for key, item in (("theirs", kit.pricing), ("ours", kit.transport)):
+        muts = [{"id": n + 1, "name": "checkpoint.record", "created_at": "2024-05-06T09:02:00+08:00",
+                 "args": {"id": f"7b2e4c1a-5d3f-4a6b-8c9d-{1 if key == 'ours' else 2}{n:011d}", "inspection_id": insp.id, "checkpoint_id": cp.id,
+                          "answer": "noncompliant" if noncompliant and key == "theirs" and n == 0 else "compliant",
+                          "note": "", "base": []}} for n, cp in enumerate(item.checkpoints)]
+        if key == "ours":
+            muts.append({"id": len(muts) + 1, "name": "inspection.submit", "created_at": "2024-05-06T10:00:00+08:00",
+                         "args": {"inspection_id": insp.id, "result_categories": ["02" if noncompliant else "01"],
+                                  "methods": ["on_site"], "follow_ups": ["none"], "summary": "联合检查完毕"}})
+        token = login(client, users[key].username)
+        resp = client.post("/api/v1/sync/push", headers={"Authorization": f"Bearer {token}"},
+                           json={"protocol": 1, "client_id": CLIENTS[key], "mutations": muts})
+        assert all(r["status"] == "applied" for r in resp.get_json()["results"]), resp.get_json()
+    session.expire_all()
+    return session.get(Inspection, insp.id)

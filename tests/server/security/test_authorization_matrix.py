@@ -78,6 +78,7 @@ DECISIONS: dict[str, frozenset] = {
     # 联合抽查: a cooperating department's own draw, by the office or that department's staff (checked in the service)
     **{f"office.{e}": EDITORS | {"dept_staff"} for e in (
         "department_draw GET", "department_draw POST", "department_seal POST")},
+    "office.publication_publish_own POST": frozenset({"dept_staff"}),  # 谁检查、谁公开: its own department's items
     "office.decide_here POST": DECIDERS, "office.approvals_decide POST": DECIDERS,
     "office.audit_log GET": AUDIT_READERS, "office.audit_log_verify POST": AUDIT_READERS,
     "office.audit_log_publish_head POST": AUDIT_READERS,

@@ -10,7 +10,7 @@ from server.extensions import db
 from server.http import login_required
 from server.office import bp
 from server.office.forms import form, ids, page_arg, run
-from server.services.followup import joint_publication, publication, publication_export
+from server.services.followup import publication, publication_export
 from server.services.kernel.permissions import READERS, STAFF
 from server.services.kernel.workdays import today
 from server.vocab import ResultCategory
@@ -65,7 +65,7 @@ def _back(pub_id: int) -> str:
 @login_required("dept_staff")
 def publication_publish_own(pub_id: int):
     """联合抽查: a cooperating department publishes the results of the items it checked (谁检查、谁公开)."""
-    return run(lambda: joint_publication.publish_own(db.session, g.user, pub_id, form("note")),
+    return run(lambda: publication.publish_own(db.session, g.user, pub_id, form("note")),
                "已公开本部门检查的事项结果", _back(pub_id))
 
 

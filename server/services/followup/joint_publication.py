@@ -4,7 +4,7 @@ A joint inspection's checklist names the department of each item (planning.joint
 published in one record per department: the bureau's own record (department_id NULL, through the leader's
 approval as always) holds the items of the bureau's sections, and each cooperating external department's
 record holds its items, under its own name as the authority, published by that department's own staff
-account (its approval happens inside that department, not in the bureau's system).
+account (its approval happens inside that department, not in the bureau's system; publication.publish_own).
 """
 from __future__ import annotations
 
@@ -14,10 +14,6 @@ from sqlalchemy.orm import Session
 from server.errors import Conflict, PermissionDenied
 from server.models.followup import Publication
 from server.models.registry import Department
-from server.models.types import utcnow
-from server.services.kernel import audit
-from server.services.kernel.permissions import DEPT_STAFF, require_role
-from server.services.kernel.workdays import local_date
 from server.vocab import DepartmentKind
 
 
@@ -67,22 +63,8 @@ def refuse_other_department(session: Session, pub: Publication) -> None:
                        f"本局不能提交审批")
 
 
-def publish_own(session: Session, actor, pub_id: int, note: str = "") -> Publication:
-    """A cooperating department's staff publishes the results of the items it checked."""
-    from server.services.followup import publication
-    require_role(actor, DEPT_STAFF)
-    pub = publication.get(session, actor, pub_id)
-    if pub.department_id != actor.department_id:
+def require_own(session: Session, actor, pub: Publication) -> None:
+    """Only the department that checked the items publishes them."""
+    if pub.department_id is None or pub.department_id != actor.department_id:
         whose = department_name(session, pub) or "本局"
         raise PermissionDenied(f"这条公示记录是{whose}检查的事项，应由{whose}公开；您只能公开本部门检查的事项结果")
-    if pub.status != "draft":
-        raise Conflict(f"公示记录当前为“{publication.STATUS_LABELS[pub.status]}”，不能再公开")
-    now = utcnow()
-    pub.status, pub.revision, pub.published_at = "published", pub.revision + 1, now
-    pub.first_published_at = pub.first_published_at or now
-    clock = publication.clock(pub, on=local_date(now))
-    publication._revise(session, actor, pub, "publish", (note or "").strip() or "本部门审核后公开", due=pub.due_on,
-                        on_time=clock.state == "done")
-    audit.record(session, actor, "publication.publish", pub, detail={"revision": pub.revision,
-                                                                      "department": pub.department_id})
-    return pub

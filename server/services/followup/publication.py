@@ -22,7 +22,7 @@ from server.services.fieldwork import record_view
 from server.services.followup import joint_publication
 from server.services.kernel import approvals, audit
 from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
-from server.services.kernel.permissions import in_scope, require_staff, task_condition
+from server.services.kernel.permissions import DEPT_STAFF, in_scope, require_role, require_staff, task_condition
 from server.services.kernel.workdays import add_workdays, local_date, parse_date, today, workday_clock
 from server.vocab import ResultCategory
 
@@ -182,6 +182,23 @@ def _on_rejected(session: Session, actor, approval: Approval) -> None:
 
 
 APPROVAL_KINDS = [("publication", "抽查结果公示", _on_approved, _on_rejected)]
+
+
+def publish_own(session: Session, actor, pub_id: int, note: str = "") -> Publication:
+    """联合抽查: a cooperating department's staff publishes the results of the items it checked (谁检查、谁公开)."""
+    require_role(actor, DEPT_STAFF)
+    pub = get(session, actor, pub_id)
+    joint_publication.require_own(session, actor, pub)
+    if pub.status != "draft":
+        raise Conflict(f"公示记录当前为“{STATUS_LABELS[pub.status]}”，不能再公开")
+    now = utcnow()
+    pub.status, pub.revision, pub.published_at = "published", pub.revision + 1, now
+    pub.first_published_at = pub.first_published_at or now
+    _revise(session, actor, pub, "publish", (note or "").strip() or "本部门审核后公开", due=pub.due_on,
+            on_time=clock(pub, on=local_date(now)).state == "done")
+    audit.record(session, actor, "publication.publish", pub, detail={"revision": pub.revision,
+                                                                      "department": pub.department_id})
+    return pub
 
 
 def decline(session: Session, actor, pub_id: int, reason: str) -> Publication:

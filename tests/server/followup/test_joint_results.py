@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.errors import Conflict, PermissionDenied
 from server.models.followup import Publication
 from server.services.documents import contexts
-from server.services.followup import joint_publication, publication, review
+from server.services.followup import publication, review
 from tests.factories import create_department, create_user
 from tests.server import jointkit
 
@@ -43,12 +43,12 @@ def test_the_bureau_cannot_submit_the_departments_record_and_the_department_publ
         publication.request_approval(session, kit.office, [theirs.id])
     assert theirs.status == "draft"
     with pytest.raises(PermissionDenied, match="应由本局公开"):
-        joint_publication.publish_own(session, kit.staff, kit.pubs[None].id)
-    joint_publication.publish_own(session, kit.staff, theirs.id, "本局审核同意")
+        publication.publish_own(session, kit.staff, kit.pubs[None].id)
+    publication.publish_own(session, kit.staff, theirs.id, "本局审核同意")
     assert theirs.status == "published" and theirs.revisions[-1].reason == "本局审核同意"
     assert theirs in publication.public_search(session).items
     with pytest.raises(Conflict, match="不能再公开"):
-        joint_publication.publish_own(session, kit.staff, theirs.id)
+        publication.publish_own(session, kit.staff, theirs.id)
     [made] = publication.request_approval(session, kit.office, [kit.pubs[None].id])  # the bureau's, as always
     assert made.kind == "publication"
 
@@ -61,7 +61,7 @@ def test_another_departments_staff_sees_neither_the_task_nor_its_results(session
         publication.get(session, stranger, kit.pubs[kit.scj.id].id)
     assert publication.listing(session, actor=stranger).total == 0
     with pytest.raises(PermissionDenied):
-        joint_publication.publish_own(session, stranger, kit.pubs[kit.scj.id].id)
+        publication.publish_own(session, stranger, kit.pubs[kit.scj.id].id)
     assert publication.listing(session, actor=kit.staff).total == 2
 
 

@@ -138,3 +138,27 @@ def test_the_bundle_check_names_a_department_part_over_other_targets(session):
     forged = dict(made.record, parent_record_sha256="0" * 64)
     problems = joint_checks.verify_bundle({"records": [main.record, forged]})
     assert any("配合部门“县市场监督管理局”的抽取记录所依据的发起部门记录摘要" in p for p in problems)
+
+
+def test_a_department_whose_inspectors_left_since_the_task_was_published_cannot_seal(session):
+    kit = jointkit.setup(session)
+    drawkit.drawn(session, kit.office, kit.task.id)
+    for person in kit.theirs:
+        person.status = "inactive"
+    session.flush()
+    before = _counts(session)
+    with pytest.raises(ValidationError, match="“县市场监督管理局”没有符合条件的执法人员.*未封存；请先在执法人员名录库中补充本部门人员"):
+        department_draws.seal_department_draw(session, kit.staff, kit.task.id, kit.scj.id)
+    assert _counts(session) == before
+
+
+def test_a_cooperating_department_waiting_to_draw_cannot_be_deactivated(session):
+    from server.services.registry import departments
+    kit = jointkit.setup(session)
+    drawkit.drawn(session, kit.office, kit.task.id)
+    admin = create_user(session, role="admin")
+    with pytest.raises(Conflict) as err:
+        departments.deactivate(session, admin, kit.scj.id, "撤销联合")
+    assert "部门“县市场监督管理局”还有未完成的工作，不能停用。尚未办结的检查：" in err.value.message
+    assert kit.firms[0].name in err.value.message or kit.firms[1].name in err.value.message
+    assert kit.scj.is_active

@@ -61,9 +61,8 @@ def task_block(session: Session, task: Task, departments: list[Department]) -> d
 
 def eligible_pool(session: Session, task: Task, departments: list[Department], exclude: set[int] = frozenset()):
     """(inspectors, record entries) of everyone eligible for the task now, minus `exclude` ids."""
-    items = joint.main_items(session, task, tasks.task_items(session, task))
-    pool = [i for i in assignment.qualified(session, [d.id for d in departments], assignment.required_tags(items),
-                                            task.period_start, task.period_end) if i.id not in exclude]
+    pool = [i for i in joint.qualified_pool(session, task, departments, tasks.task_items(session, task))
+            if i.id not in exclude]
     return pool, assignment.pool_entries(pool, {d.id: d.code for d in departments})
 
 

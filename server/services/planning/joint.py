@@ -115,3 +115,19 @@ def coverage_problems(session: Session, departments: list[Department], items: li
             problems.append(f"配合部门“{dept.name}”没有符合条件的执法人员（在岗、执法证在任务期间全程有效、具备资质：{need}），"
                             f"无法抽取本部门的检查人员；请该部门先在执法人员名录库中补充人员，或不邀请该部门参与")
     return problems
+
+
+def qualified_pool(session: Session, task: Task, departments: list[Department], items: list[InspectionItem]):
+    """Who of `departments` may be drawn for the task: qualified for the task's items or, in a joint task, each
+    department's inspectors for the items it checks (the initiating departments: the items they check)."""
+    others = {d.id for d in self_drawing(session, task)}
+    if not others:
+        return assignment.qualified(session, [d.id for d in departments], assignment.required_tags(items),
+                                    task.period_start, task.period_end)
+    groups: dict[frozenset, list[int]] = {}
+    for dept in departments:
+        own = items_of(task, items, dept.id) if dept.id in others else main_items(session, task, items)
+        groups.setdefault(frozenset(assignment.required_tags(own)), []).append(dept.id)
+    pool = [i for tags, ids in groups.items()
+            for i in assignment.qualified(session, ids, set(tags), task.period_start, task.period_end)]
+    return sorted(pool, key=lambda i: i.cert_no)

@@ -44,6 +44,17 @@ def annotate_checklist(task: Task, checklist: list[dict], names: dict[int, Depar
     return out
 
 
+def annotate(session: Session, task: Task, created: list[Inspection]) -> None:
+    """Name each checklist item's department on inspections a 补抽 or 补派 of a joint task created (their groups
+    were drawn whole, one member per department, so they are complete)."""
+    depts = {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(task.department_ids)))}
+    if not joint.self_drawing_of([depts[i] for i in task.department_ids if i in depts]):
+        return
+    for insp in created:
+        insp.checklist_snapshot = annotate_checklist(task, insp.checklist_snapshot or [], depts)
+    session.flush()
+
+
 def after_main_draw(session: Session, task: Task, created: list[Inspection]) -> None:
     """For a joint task: name each item's department, hold the inspections back until their groups are complete,
     and make each cooperating department's seed (its commitment is public from now on)."""

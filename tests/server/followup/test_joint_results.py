@@ -76,3 +76,11 @@ def test_the_record_names_who_checked_each_item_and_the_one_notice_lists_every_d
     assert notice["materials"][0].startswith("（交通运输综合行政执法队）出租汽车经营许可证")
     assert notice["materials"][-1].startswith("（县市场监督管理局）检查“出租汽车计价器计量和价格行为”所需的证照")
     assert [m["department"] for m in notice["inspectors"]] == ["交通运输综合行政执法队", "县市场监督管理局"]
+
+
+def test_the_review_page_names_the_department_of_each_item(client, session, login, approved):
+    kit = approved
+    session.commit()
+    login(kit.office, c=client)
+    page = client.get(f"/office/review/{kit.insp.id}").get_data(as_text=True)
+    assert "检查部门：交通运输综合行政执法队" in page and "检查部门：县市场监督管理局" in page

@@ -268,7 +268,7 @@ def dashboard_panel(session: Session) -> dict:
         ("已发布待抽取的任务", session.scalar(select(func.count(Task.id)).where(Task.status == "published")),
          "office.plans"),
         ("已批准待抽取的补抽、递补、补派", session.scalar(select(func.count(DrawRequest.id)).where(
-            DrawRequest.status == "approved")), "office.plans"),
+            DrawRequest.status == "approved", DrawRequest.kind != "department")), "office.plans"),
     ]}
 
 

@@ -181,3 +181,14 @@ def test_a_replacement_for_a_departments_member_comes_from_its_qualified_inspect
     [group] = made.record["assignments"]
     assert [i["department"] for i in group["inspectors"]] == ["SCJ"]
     assert {m.department_id for m in insp.members if m.active} == {kit.zfd.id, kit.scj.id} and insp.group_complete
+
+
+def test_a_joint_task_cannot_close_while_a_department_has_not_drawn(session):
+    from server.services.planning import task_closing
+    kit = jointkit.setup(session)
+    drawkit.drawn(session, kit.office, kit.task.id)
+    blockers = task_closing.progress(session, kit.task)["blockers"]
+    assert {b["key"]: b["text"] for b in blockers}["joint"] == "1 个配合部门尚未抽取本部门人员"
+    assert "requests_approved" not in {b["key"] for b in blockers}
+    jointkit.department_drawn(session, kit.office, kit.task.id, kit.scj.id)
+    assert "joint" not in {b["key"] for b in task_closing.progress(session, kit.task)["blockers"]}

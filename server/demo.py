@@ -362,7 +362,8 @@ def _task_data(spec: dict, items: dict, depts: dict, today: dt.date) -> dict:
             "lead_department_id": depts[spec["departments"][0]].id,
             "cooperating_department_ids": [depts[c].id for c in spec["departments"][1:]], "group_size": 2,
             "period_start": today, "period_end": min(today + dt.timedelta(days=spec["days"]), year_end),
-            "exclusion_months": 12, "reveal_seed_at_once": spec["reveal_seed_at_once"]}
+            "exclusion_months": 12, "reveal_seed_at_once": spec["reveal_seed_at_once"],
+            "item_departments": {str(items[c]): depts[d].id for c, d in spec.get("item_departments", {}).items()}}
 
 
 def extend_with_draw(session: Session, today: dt.date) -> dict[str, int]:

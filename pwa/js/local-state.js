@@ -138,6 +138,18 @@ export function checkpoints(view) {
   return (view.checklist || []).flatMap((item) => item.checkpoints.map((cp) => ({ ...cp, item })));
 }
 
+/** 联合抽查: whether this phone's inspector records the item (谁检查、谁录入); items without a department: yes. */
+export function ownsItem(view, item) {
+  if (!item || !item.department) return true;
+  const me = (view.members || []).find((m) => m.is_me);
+  return !me || me.department === item.department.name;
+}
+
+/** The checkpoints this phone's inspector records (those of their own department's items). */
+export function ownCheckpoints(view) {
+  return checkpoints(view).filter((cp) => ownsItem(view, cp.item));
+}
+
 /** The register (current answer) of one checkpoint, or null. */
 export function registerFor(view, checkpointId) {
   return view.record.registers.find((r) => r && r.checkpoint_id === checkpointId) || null;

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.extensions import db
@@ -171,10 +171,18 @@ class Publication(db.Model):
 
     __tablename__ = "publications"
     __table_args__ = (Index("ix_publications_status_due", "status", "due_on"),
-                      Index("ix_publications_stats", "inspection_id", "status", "first_published_at", "due_on"))
+                      Index("ix_publications_stats", "inspection_id", "status", "first_published_at", "due_on"),
+                      # one record of the bureau's own items per inspection, and one per external department
+                      # that checked items of a joint inspection (谁检查、谁公开)
+                      Index("uq_publications_inspection_bureau", "inspection_id", unique=True,
+                            sqlite_where=text("department_id IS NULL"),
+                            postgresql_where=text("department_id IS NULL")),
+                      UniqueConstraint("inspection_id", "department_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"))
+    # None: the bureau's own record; else the external department whose items it publishes (followup.joint)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
     target_name: Mapped[str] = mapped_column(String(200), index=True)
     target_uscc: Mapped[str] = mapped_column(String(18), index=True)

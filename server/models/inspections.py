@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.extensions import db
@@ -75,6 +75,9 @@ class Inspection(db.Model):
     follow_ups: Mapped[list] = mapped_column(JSONType, default=list)  # vocab.FollowUp codes
     summary: Mapped[str] = mapped_column(Text, default="")
     has_conflicts: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 联合抽查: False while a cooperating department has still to draw its member; phones receive it only once
+    # the group is complete (planning.department_draws).
+    group_complete: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     reviewer_note: Mapped[str] = mapped_column(Text, default="")
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

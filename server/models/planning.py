@@ -68,6 +68,9 @@ class Task(db.Model):
     task_type: Mapped[str] = mapped_column(String(16), default="undirected")  # vocab.TaskType
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft/published/drawn/closed
     item_ids: Mapped[list] = mapped_column(JSONType, default=list)
+    # 联合抽查: which participating department checks each item ({str(item id): department id}); an item not
+    # named here is the lead department's (planning.joint).
+    item_departments: Mapped[dict] = mapped_column(JSONType, default=dict)
     scope: Mapped[dict] = mapped_column(JSONType, default=dict)  # categories, tags, regions, statuses
     ratios: Mapped[dict] = mapped_column(JSONType, default=dict)  # risk level -> decimal string
     exclusion_months: Mapped[int] = mapped_column(Integer, default=12)
@@ -108,7 +111,8 @@ class Draw(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20), default="main")  # main/targeted/replace_target/replace_inspector/staff_target
+    # main/targeted/replace_target/replace_inspector/staff_target/department (a cooperating department's own members)
+    kind: Mapped[str] = mapped_column(String(20), default="main")
     parent_draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -132,10 +136,11 @@ class DrawRequest(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # replace_target / replace_inspector / staff_target
+    kind: Mapped[str] = mapped_column(String(20))  # replace_target / replace_inspector / staff_target / department
     inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))  # none for 补派
     member_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_members.id"))  # 递补: who leaves
     target_uscc: Mapped[str | None] = mapped_column(String(32))  # 补派: the target the draw left unstaffed
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))  # a department's own draw
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/approved/rejected/drawn
     server_seed_hex: Mapped[str] = mapped_column(String(64))  # secret until revealed

@@ -158,7 +158,12 @@ def _task_form_data(form) -> dict:
             "targeted_reason": form.get("targeted_reason", ""),
             "targeted_source_doc": form.get("targeted_source_doc", ""),
             "target_usccs": split(form.get("target_usccs")), "plan_row": form.get("plan_row", ""),
-            **{k: form.get(k, "") for k in UPPER_FIELDS}}
+            "item_departments": _item_departments(form), **{k: form.get(k, "") for k in UPPER_FIELDS}}
+
+
+def _item_departments(form) -> dict:
+    """联合抽查: the department chosen for each item (item_department_<id>), blank for its default."""
+    return {i: form.get(f"item_department_{i}", "") for i in form.getlist("item_ids")}
 
 
 UPPER_FIELDS = ("upper_authority", "upper_doc_no", "upper_task_code", "upper_source", "upper_columns")
@@ -182,6 +187,8 @@ def _form_values(task, form) -> dict:
                                                 "target_usccs", "reveal_seed_at_once", "plan_row") + UPPER_FIELDS}
         values.update({f"ratio_{k}": form.get(f"ratio_{k}", "") for k in strata})
         values.update({k: form.getlist(k) for k in ("item_ids", "cooperating_department_ids", "scope_categories")})
+        values["item_departments"] = {k[len("item_department_"):]: v for k, v in form.items()
+                                      if k.startswith("item_department_")}
         return values
     if task is None:
         defaults = current_app.config["DRAW_DEFAULT_RATIOS"]
@@ -203,7 +210,8 @@ def _form_values(task, form) -> dict:
               "scope_categories": scope.get("categories", []) if task.task_type in ("directed", "upper") else [],
               "plan_row": task.plan_row, "upper_authority": task.upper_authority, "upper_doc_no": task.upper_doc_no,
               "upper_task_code": task.upper_task_code, "upper_source": task.upper_source or "list",
-              "upper_columns": "\n".join(task.upper_columns or upper_rules.GSXT_COLUMNS)}
+              "upper_columns": "\n".join(task.upper_columns or upper_rules.GSXT_COLUMNS),
+              "item_departments": {k: str(v) for k, v in (task.item_departments or {}).items()}}
     values.update({f"ratio_{k}": tasks.percent(task.ratios[k]).rstrip("%") if k in task.ratios else "" for k in strata})
     return values
 
@@ -288,4 +296,4 @@ def task_close(task_id: int):
                url_for("office.task_detail", task_id=task_id))
 
 
-from server.office import planning_draws, planning_upper  # noqa: E402,F401  (these pages register on bp too)
+from server.office import joint_draws, planning_draws, planning_upper  # noqa: E402,F401  (these pages register on bp too)

@@ -61,6 +61,14 @@ def _back(pub_id: int) -> str:
     return url_for("office.publication_detail", pub_id=pub_id)
 
 
+@bp.post("/publications/<int:pub_id>/publish-own")
+@login_required("dept_staff")
+def publication_publish_own(pub_id: int):
+    """联合抽查: a cooperating department publishes the results of the items it checked (谁检查、谁公开)."""
+    return run(lambda: publication.publish_own(db.session, g.user, pub_id, form("note")),
+               "已公开本部门检查的事项结果", _back(pub_id))
+
+
 @bp.post("/publications/<int:pub_id>/decline")
 @login_required(*STAFF)
 def publication_decline(pub_id: int):

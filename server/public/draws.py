@@ -14,7 +14,7 @@ from server.services.registry import risk
 from server.vocab import RATING_LEVELS
 
 KIND_LABELS = {"main": "随机抽取", "targeted": "靶向检查派员", "replace_target": "补抽", "replace_inspector": "递补",
-               "staff_target": "补派"}
+               "staff_target": "补派", "department": "配合部门抽取本部门人员"}
 SEAL_STATUSES = {"open": "已封存，待抽取", "used": "已用于抽取", "superseded": "已被重新封存取代（未用于抽取）"}
 
 
@@ -46,6 +46,13 @@ def task_detail(code: str):
 @bp.get("/tasks/<code>/draws/<int:draw_id>.json", endpoint="draw_record")
 def draw_record(code: str, draw_id: int):
     name, body = draws.record_file(pages.revealed_draw(db.session, code, draw_id), revealed=True)
+    return Response(body, mimetype="application/json", headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.get("/tasks/<code>/draws.json", endpoint="draw_bundle")
+def draw_bundle(code: str):
+    """联合抽查: every draw record of the task in one file, for `spotcheck verify-draw` to check them all together."""
+    name, body = pages.draw_bundle_file(db.session, code)
     return Response(body, mimetype="application/json", headers={"Content-Disposition": f"attachment; filename={name}"})
 
 

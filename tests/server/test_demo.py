@@ -51,7 +51,7 @@ def test_data_set_shape():
 def test_load_stores_the_data_set_with_every_risk_level(session):
     counts = demo.load(session, today=DAY)
     session.commit()
-    assert counts["targets"] == 300 and counts["items"] == 12 and counts["users"] == len(demo.DEMO_USERS)
+    assert counts["targets"] == 300 and counts["items"] == 13 and counts["users"] == len(demo.DEMO_USERS)
     stored = sorted(session.execute(select(Target.uscc, Target.name)).all())
     assert stored == sorted((t["uscc"], t["name"]) for t in demo.build(DAY)["targets"])
     levels = dict(session.execute(select(Target.risk_level, func.count()).group_by(Target.risk_level)).all())
@@ -99,7 +99,7 @@ def test_demo_plan_is_published_and_the_inspector_users_have_work(session):
     plan = session.scalar(select(Plan))
     assert plan.status == "published" and plan.year == DAY.year and counts["plans"] == 1
     statuses = sorted(session.scalars(select(Task.status)))
-    assert statuses == ["drawn", "drawn", "published"]
+    assert statuses == ["drawn", "drawn", "drawn"]
     assert counts["inspections"] == session.scalar(select(func.count(Inspection.id))) > 0
     for d in demo.DEMO_USERS:
         if d.role != "inspector":
@@ -115,11 +115,31 @@ def test_demo_plan_is_published_and_the_inspector_users_have_work(session):
     assert audit.verify(session) == []
 
 
+def test_the_demo_joint_task_waits_for_the_market_supervision_bureau_to_draw_its_members(session):
+    from server.models.inspections import Inspection
+    from server.models.planning import Task
+    from server.services.planning import department_draws
+
+    demo.load(session, today=DAY)
+    task = session.scalar(select(Task).where(Task.name.contains("巡游出租汽车")))
+    [part] = department_draws.parts(session, task)
+    assert (part.department.name, part.label) == ("阳城县市场监督管理局", "待封存")
+    inspections = session.scalars(select(Inspection).where(Inspection.task_id == task.id)).all()
+    assert inspections and not any(i.group_complete for i in inspections)
+    assert [(c["code"], c["department"]["code"]) for c in inspections[0].checklist_snapshot] == [
+        ("JT007", "ZFD"), ("SCJ001", "SCJ")]
+    staff = session.scalar(select(User).where(User.username == "scjstaff"))
+    department_draws.seal_department_draw(session, staff, task.id, part.department.id)
+    department_draws.run_department_draw(session, staff, task.id, part.department.id, witness_entropy="演示",
+                                         confirmed=True)
+    assert all(i.group_complete for i in inspections)
+
+
 def test_load_demo_if_empty_is_idempotent(app, session):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["load-demo", "--if-empty"])
     assert first.exit_code == 0, first.output
-    assert "已加载阳城县演示数据：部门 4，抽查事项 12，检查对象 300，执法检查人员 28，回避声明 2，用户 7，" \
+    assert "已加载阳城县演示数据：部门 4，抽查事项 13，检查对象 300，执法检查人员 28，回避声明 2，用户 7，" \
            "抽查计划 1，抽查任务 3，已分派的检查" in first.output
     audit_count = session.scalar(select(func.count(AuditEntry.id)))
     second = runner.invoke(args=["load-demo", "--if-empty"])

@@ -57,6 +57,36 @@ def one_inspection(session):
     return users
 
 
+def joint_inspection(session):
+    """Inspection 1 of a joint task: 王建国 (执法一中队) checks item JT-001 (checkpoints 1, 2), 常文静
+    (县市场监督管理局) item SCJ-001 (checkpoints 3, 4); `{{token}}` is 王建国's, `{{token_lim}}` 常文静's."""
+    from server.services.planning import joint_block
+    zf = Department(code="ZF1", name="执法一中队")
+    scj = Department(code="SCJ", name="县市场监督管理局", kind="external")
+    session.add_all([zf, scj])
+    session.flush()
+    ours = factories.create_item(session, code="JT-001", name="巡游出租汽车经营服务", department_id=zf.id,
+                                 checkpoints=("是否取得经营许可", "车辆是否按规定安装计价器"))
+    theirs = factories.create_item(session, code="SCJ-001", name="计价器计量和价格行为", department_id=scj.id,
+                                   checkpoints=("计价器是否经检定合格", "是否明码标价"))
+    task = factories.create_task(session, items=[ours, theirs], departments=[zf, scj], code="T2024001",
+                                 name="2024年巡游出租汽车联合抽查",
+                                 item_departments={str(ours.id): zf.id, str(theirs.id): scj.id})
+    wang = factories.create_inspector(session, zf, name="王建国", cert_no="14052000000001")
+    chang = factories.create_inspector(session, scj, name="常文静", cert_no="14052000000002")
+    target = factories.create_target(session, name="阳城县宏达出租汽车有限公司", category="taxi")
+    insp = factories.create_inspection(session, task=task, target=target, inspectors=[wang, chang])
+    insp.checklist_snapshot = joint_block.annotate_checklist(task, insp.checklist_snapshot, {zf.id: zf, scj.id: scj})
+    users = {"wangjg": factories.create_user(session, role="inspector", username="wangjg", inspector_id=wang.id),
+             "lim": factories.create_user(session, role="inspector", username="lim", inspector_id=chang.id)}
+    session.commit()
+    assert (insp.id, ours.checkpoints[0].id, theirs.checkpoints[0].id) == (1, 1, 3)
+    return users
+
+
+GIVEN = {"one_inspection": one_inspection, "joint_inspection": joint_inspection}
+
+
 def login(client, username: str, device: str = "测试手机") -> str:
     resp = client.post("/api/v1/auth/token", json={"username": username, "password": "password123",
                                                   "device_name": device})

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sync.scenario import load_examples, login, mismatches, one_inspection, send
+from tests.sync.scenario import GIVEN, load_examples, login, mismatches, send
 
 EXAMPLES = load_examples()
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e["name"] for e in EXAMPLES])
 def test_example_replays_against_the_server(example, client, session):
-    assert example["given"] == "one_inspection"
-    one_inspection(session)
+    GIVEN[example["given"]](session)
     tokens = {"token": login(client, "wangjg", "王建国的手机"), "token_lim": login(client, "lim", "李明的手机")}
     for step in example["setup"]:
         resp = send(client, step, tokens)

@@ -65,10 +65,16 @@ export async function render(ctx) {
   const body = h('div', {},
     h('p', { class: 'summary', role: 'status' }, `已判定 ${answered}/${cps.length} 项`),
     editable ? null : h('p', { class: 'banner info' }, '该检查已提交，判定不能再修改。'),
-    await Promise.all((v.checklist || []).map(async (item) => h('section', { class: 'item', 'aria-label': item.name },
-      h('h2', {}, `${item.code} ${item.name}`),
-      item.legal_basis ? h('p', { class: 'muted small' }, `法律依据：${item.legal_basis}`) : null,
-      h('ol', { class: 'checkpoints' }, await Promise.all(item.checkpoints.map((cp) => checkpointCard(ctx, v, cp, editable))))))),
+    await Promise.all((v.checklist || []).map(async (item) => {
+      const mine = ls.ownsItem(v, item); // 联合抽查: another department's item is shown, read-only
+      return h('section', { class: `item${mine ? '' : ' other-department'}`, 'aria-label': item.name },
+        h('h2', {}, `${item.code} ${item.name}`),
+        item.department ? h('p', { class: mine ? 'muted small' : 'banner info' }, mine
+          ? `检查部门：${item.department.name}（本部门，由您录入）`
+          : `本事项由${item.department.name}负责检查和录入，您只能查看。`) : null,
+        item.legal_basis ? h('p', { class: 'muted small' }, `法律依据：${item.legal_basis}`) : null,
+        h('ol', { class: 'checkpoints' }, await Promise.all(item.checkpoints.map((cp) => checkpointCard(ctx, v, cp, editable && mine)))));
+    })),
     h('a', { class: 'btn block', href: `#/i/${v.id}` }, '返回检查详情'));
   return { title: '逐项检查', body, back: `#/i/${v.id}` };
 }

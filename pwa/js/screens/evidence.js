@@ -73,7 +73,7 @@ export async function photos(ctx) {
   objectUrls = [];
   const v = await load(ctx);
   const editable = ls.isEditable(v);
-  const cps = ls.checkpoints(v);
+  const cps = ls.ownCheckpoints(v); // 联合抽查: photos only for the inspector's own department's items
   const preset = Number(ctx.query.cp) || null;
   const caption = h('input', { maxlength: 500, placeholder: '例如：车辆技术档案（晋E12345）' });
   const cpSelect = h('select', {}, h('option', { value: '' }, '不关联检查要点'),

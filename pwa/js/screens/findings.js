@@ -60,7 +60,7 @@ export async function edit(ctx) {
   const amending = ctx.params.fid !== 'new' ? v.record.findings.find((f) => f.id === ctx.params.fid) : null;
   if (ctx.params.fid !== 'new' && !amending) throw new AppError('not_found', '找不到该问题记录');
   const preset = amending ? amending.checkpoint_id : Number(ctx.query.cp) || null;
-  const cps = ls.checkpoints(v);
+  const cps = ls.ownCheckpoints(v); // 联合抽查: only the items of the inspector's own department
   const select = h('select', {}, h('option', { value: '' }, '不关联检查要点'),
     cps.map((cp) => h('option', { value: String(cp.id), selected: cp.id === preset }, `${cp.seq}. ${cp.text}`)));
   const basisOf = (id) => { const cp = cps.find((c) => c.id === id); return cp ? cp.legal_basis || cp.item.legal_basis || '' : ''; };

@@ -16,7 +16,7 @@ from server import vocab
 from server.models.inspections import Inspection
 from server.models.planning import Plan, Task
 from server.models.registry import Department, InspectionItem
-from server.services.documents import fieldwork_context
+from server.services.documents import fieldwork_context, joint_notice
 from server.services.documents.formatting import TASK_TYPE_LABELS, doc_number, iso, labels, target_part, task_part
 from server.services.kernel.workdays import local_date
 
@@ -76,6 +76,7 @@ def items_part(session: Session, inspection: Inspection) -> list[dict]:
                              "answer": "", "note": ""}
                             for i, cp in enumerate(snap.get("checkpoints") or [], start=1)],
             "result_labels": [],
+            "department": (snap.get("department") or {}).get("name", ""),  # 联合抽查: who checks it
         })
     return items
 
@@ -153,8 +154,9 @@ def notice_context(session: Session, inspection: Inspection, bureau: str) -> dic
         "legal_bases": bases,
         "items": items,
         "methods": methods or labels(vocab.Method, [inspection.mode]),
-        "materials": materials_for(task, (inspection.target_snapshot or {}).get("category")
-                                   or inspection.target.category),
+        "materials": joint_notice.materials(items, materials_for(task, (inspection.target_snapshot or {}).get(
+            "category") or inspection.target.category)),
+        "joint_departments": joint_notice.departments(items),
         "inspectors": [{k: m[k] for k in ("name", "cert_no", "department")} for m in inspectors],
         "department": lead.name if lead else "",
         "contact": {"name": contact["name"], "phone": contact["phone"]} if contact else None,

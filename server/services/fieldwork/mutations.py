@@ -23,7 +23,7 @@ from server.models.fieldwork import (CheckpointAnswer, Finding, LateEvidence, Me
 from server.models.accounts import User
 from server.models.inspections import Inspection, InspectionMember
 from server.models.types import utcnow
-from server.services.fieldwork import media_rules, submit_state
+from server.services.fieldwork import joint_items, media_rules, submit_state
 from server.services.fieldwork.record_index import KINDS, RecordIndex, SessionIndex, checkpoint_ids
 from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
@@ -131,12 +131,13 @@ def _touch(insp: Inspection, origin: Origin) -> None:
     insp.changed_at = utcnow()
 
 
-def _check_checkpoint(index: Index, insp: Inspection, checkpoint_id: int | None) -> None:
+def _check_checkpoint(index: Index, insp: Inspection, checkpoint_id: int | None, actor=None) -> None:
     if checkpoint_id is None:
         return
     if checkpoint_id not in index.checkpoint_ids(insp):
         raise ValidationError(f"检查要点 {checkpoint_id} 不在本次检查的清单中", code="unknown_checkpoint",
                               errors={"checkpoint_id": checkpoint_id})
+    joint_items.check_own_item(actor, insp, checkpoint_id)  # 联合抽查: each department records its own items
 
 
 POLICY = {"colleague_signatures": True}  # create_app sets it from SIGNATURE_COLLEAGUES_ON_DEVICE
@@ -241,7 +242,7 @@ def record_answer(session: Session, actor, origin: Origin, index: Index, **args)
     insp = _open(session, actor, origin, index, RECORD_ANSWER, args)
     if insp is None:
         return LATE
-    _check_checkpoint(index, insp, args["checkpoint_id"])
+    _check_checkpoint(index, insp, args["checkpoint_id"], actor)
     fields = {k: args[k] for k in ("checkpoint_id", "answer", "note")} | {"base": list(args["base"])}
     _append(index, insp, origin, CheckpointAnswer, args["id"], fields)
     return APPLIED
@@ -252,7 +253,7 @@ def add_finding(session: Session, actor, origin: Origin, index: Index, **args) -
     insp = _open(session, actor, origin, index, ADD_FINDING, args)
     if insp is None:
         return LATE
-    _check_checkpoint(index, insp, args["checkpoint_id"])
+    _check_checkpoint(index, insp, args["checkpoint_id"], actor)
     fields = {k: args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification", "rectify_by")}
     _append(index, insp, origin, Finding, args["id"], fields)
     return APPLIED
@@ -264,7 +265,7 @@ def amend_finding(session: Session, actor, origin: Origin, index: Index, **args)
     if insp is None:
         return LATE
     _check_finding(index, insp, args["finding_id"])
-    _check_checkpoint(index, insp, args["checkpoint_id"])
+    _check_checkpoint(index, insp, args["checkpoint_id"], actor)
     fields = {k: args[k] for k in ("checkpoint_id", "description", "legal_basis", "rectification", "rectify_by",
                                    "reason")} | {"supersedes_id": args["finding_id"]}
     _append(index, insp, origin, Finding, args["id"], fields)
@@ -277,7 +278,7 @@ def attach_photo(session: Session, actor, origin: Origin, index: Index, **args) 
     insp = _open(session, actor, origin, index, ATTACH_PHOTO, args)
     if insp is None:
         return LATE
-    _check_checkpoint(index, insp, args["checkpoint_id"])
+    _check_checkpoint(index, insp, args["checkpoint_id"], actor)
     _check_finding(index, insp, args["finding_id"])
     _check_held_file(index, args["sha256"], "photo")
     fields = {k: args[k] for k in ("sha256", "finding_id", "checkpoint_id", "caption", "taken_at", "latitude",

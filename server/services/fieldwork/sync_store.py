@@ -178,7 +178,9 @@ class SqlSyncStore(SyncStore):
         cond = [InspectionMember.inspection_id == Inspection.id, InspectionMember.inspector_id == user.inspector_id]
         if active:
             cond.append(InspectionMember.active.is_(True))
-        return select(Inspection.changed_at, Inspection.id).join(InspectionMember, and_(*cond))
+        # 联合抽查: an inspection reaches the phones once every cooperating department has drawn its member
+        return (select(Inspection.changed_at, Inspection.id).join(InspectionMember, and_(*cond))
+                .where(Inspection.group_complete.is_(True)))
 
     def changed_inspections(self, user, since, after, limit):
         q = self._mine(user).where(Inspection.status != "withdrawn")

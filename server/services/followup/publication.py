@@ -19,9 +19,10 @@ from server.models.followup import Publication, PublicationRevision
 from server.models.inspections import Inspection
 from server.models.types import utcnow
 from server.services.fieldwork import record_view
+from server.services.followup import joint_publication
 from server.services.kernel import approvals, audit
 from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
-from server.services.kernel.permissions import in_scope, require_staff, task_condition
+from server.services.kernel.permissions import DEPT_STAFF, in_scope, require_role, require_staff, task_condition
 from server.services.kernel.workdays import add_workdays, local_date, parse_date, today, workday_clock
 from server.vocab import ResultCategory
 
@@ -62,12 +63,22 @@ def build_content(inspection: Inspection, item_results: list[dict], authority: s
 
 def draft_for(session: Session, actor, inspection: Inspection, item_results: list[dict],
               authority: str = DEFAULT_AUTHORITY) -> Publication:
-    """The publication record of an approved inspection, created as a draft (or refreshed while a draft)."""
+    """The publication record of an approved inspection, created as a draft (or refreshed while a draft); a joint
+    inspection gets one per department that checked items (谁检查、谁公开), the bureau's first."""
+    made = [_draft_part(session, actor, inspection, results, name or authority, dept_id)
+            for dept_id, name, results in joint_publication.parts(session, inspection, item_results)]
+    return made[0]
+
+
+def _draft_part(session: Session, actor, inspection: Inspection, item_results: list[dict], authority: str,
+                department_id: int | None) -> Publication:
     content = build_content(inspection, item_results, authority)
-    pub = session.scalar(select(Publication).where(Publication.inspection_id == inspection.id))
+    pub = session.scalar(select(Publication).where(Publication.inspection_id == inspection.id,
+                                                   joint_publication.of_department(department_id)))
     completed = dt.date.fromisoformat(content["completed_on"])
     if pub is None:
-        pub = Publication(inspection_id=inspection.id, target_id=inspection.target_id, content=content,
+        pub = Publication(inspection_id=inspection.id, department_id=department_id, target_id=inspection.target_id,
+                          content=content,
                           target_name=inspection.target.name, target_uscc=inspection.target.uscc,
                           completed_on=completed, due_on=add_workdays(completed, PUBLISH_WORKING_DAYS))
         session.add(pub)
@@ -139,6 +150,7 @@ def request_approval(session: Session, actor, pub_ids: list[int], reason: str = 
     made = []
     for pub_id in pub_ids:
         pub = _get(session, pub_id)
+        joint_publication.refuse_other_department(session, pub)
         if pub.status != "draft":
             raise Conflict(f"“{pub.target_name}”的公示记录当前为“{STATUS_LABELS[pub.status]}”，不能提交审批")
         c = pub.content
@@ -170,6 +182,23 @@ def _on_rejected(session: Session, actor, approval: Approval) -> None:
 
 
 APPROVAL_KINDS = [("publication", "抽查结果公示", _on_approved, _on_rejected)]
+
+
+def publish_own(session: Session, actor, pub_id: int, note: str = "") -> Publication:
+    """联合抽查: a cooperating department's staff publishes the results of the items it checked (谁检查、谁公开)."""
+    require_role(actor, DEPT_STAFF)
+    pub = get(session, actor, pub_id)
+    joint_publication.require_own(session, actor, pub)
+    if pub.status != "draft":
+        raise Conflict(f"公示记录当前为“{STATUS_LABELS[pub.status]}”，不能再公开")
+    now = utcnow()
+    pub.status, pub.revision, pub.published_at = "published", pub.revision + 1, now
+    pub.first_published_at = pub.first_published_at or now
+    _revise(session, actor, pub, "publish", (note or "").strip() or "本部门审核后公开", due=pub.due_on,
+            on_time=clock(pub, on=local_date(now)).state == "done")
+    audit.record(session, actor, "publication.publish", pub, detail={"revision": pub.revision,
+                                                                      "department": pub.department_id})
+    return pub
 
 
 def decline(session: Session, actor, pub_id: int, reason: str) -> Publication:

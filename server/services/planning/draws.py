@@ -24,12 +24,13 @@ from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import require_role, require_staff
 from server.services.kernel.workdays import local_text, today
-from server.services.planning import seals, task_closing, tasks
+from server.services.planning import joint, joint_block, seals, task_closing, tasks
 
 OPERATORS = ("admin", "office")
 MAX_ENTROPY = 500
 KIND_LABELS = {"main": "随机抽取", "targeted": "靶向检查派员", "replace_target": "补抽（替换检查对象）",
-               "replace_inspector": "递补（替换执法人员）", "staff_target": "补派（为无法派员的对象派员）"}
+               "replace_inspector": "递补（替换执法人员）", "staff_target": "补派（为无法派员的对象派员）",
+               "department": "配合部门抽取本部门执法人员"}
 WORKERS = min(2, os.cpu_count() or 1)  # processes hashing a province-sized population (draw.selection)
 
 
@@ -60,9 +61,8 @@ def task_block(session: Session, task: Task, departments: list[Department]) -> d
 
 def eligible_pool(session: Session, task: Task, departments: list[Department], exclude: set[int] = frozenset()):
     """(inspectors, record entries) of everyone eligible for the task now, minus `exclude` ids."""
-    items = tasks.task_items(session, task)
-    pool = [i for i in assignment.qualified(session, task.department_ids, assignment.required_tags(items),
-                                            task.period_start, task.period_end) if i.id not in exclude]
+    pool = [i for i in joint.qualified_pool(session, task, departments, tasks.task_items(session, task))
+            if i.id not in exclude]
     return pool, assignment.pool_entries(pool, {d.id: d.code for d in departments})
 
 
@@ -119,11 +119,12 @@ def seal_draw(session: Session, actor, task_id: int):
     pairs, excluded = tasks.population(session, task)
     if not pairs:
         raise ValidationError("按任务范围没有可抽取的检查对象，未封存；请核对检查对象名录库后再试")
-    departments = tasks.task_departments(session, task)
+    departments = joint.main_departments(session, task)  # a joint task's cooperating departments draw later
     pool, pool_record = eligible_pool(session, task, departments)
     targeted = task.task_type == "targeted"
     inputs = {"kind": "targeted" if targeted else "main", "selection_rule": "all" if targeted else "ratios",
-              "task": task_block(session, task, departments), "population_listing": listing_of(pairs),
+              "task": joint_block.main_block(session, task, task_block(session, task, departments)),
+              "population_listing": listing_of(pairs),
               "excluded_recently_inspected": excluded, "inspectors": pool_record,
               "recusals": seals.sealed_recusals(assignment.recusal_entries(session, pool, [u for u, _ in pairs]))}
     return seals.freeze(session, actor, task, inputs, pairs)
@@ -145,6 +146,7 @@ def run_draw(session: Session, actor, task_id: int, *, witness_entropy: str, con
     seals.mark_used(sealed, draw)
     items = assignment.load_items(session, task)
     created = assignment.create_inspections(session, task, draw, record["assignments"], items)
+    joint_block.after_main_draw(session, task, created)
     audit.record(session, actor, "draw.run", draw, detail={
         "task": task.code, "population": record["population_size"], "selected": len(record["selections"]),
         "inspections": len(created), "unstaffed": len(record["unstaffed"]), "record_sha256": record["record_sha256"],

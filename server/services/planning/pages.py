@@ -5,6 +5,8 @@ above them, rather than in tasks.py (which the others import).
 """
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,9 +16,10 @@ from server.models.approvals import Approval
 from server.models.inspections import Inspection
 from server.models.planning import Draw, DrawRequest, DrawSeal, Task
 from server.models.registry import Department, Target
-from server.services.draw import checks, records, snippets
+from server.services.draw import checks, joint_checks, records, snippets
 from server.services.kernel.workdays import today
-from server.services.planning import draws, plans, seals, staffing, supplementary, task_closing, tasks
+from server.services.planning import (department_draws, draws, joint, plans, seals, staffing, supplementary,
+                                      task_closing, tasks)
 from server.services.registry import search
 
 PUBLIC_NOT_FOUND = "找不到该页面或记录"  # the portal's plain 404: a draft task does not exist for the public
@@ -53,8 +56,16 @@ def task_page(session: Session, task: Task) -> dict:
             "unstaffed": staffing.unstaffed_view(session, task) if task.draws else [],
             "requests": requests, "names": _target_names(session, [r.target_uscc for r in requests if r.target_uscc]),
             "approvals_by_request": {r.id: session.get(Approval, r.approval_id) for r in requests if r.approval_id},
+            **joint_view(session, task),
             "closing": task_closing.progress(session, task) if task.status == "drawn" else None,
             "closed_by": session.get(User, task.closed_by_id) if task.closed_by_id else None}
+
+
+def joint_view(session: Session, task: Task) -> dict:
+    """A joint task's parts (联合抽查): each cooperating department's draw, and which department checks each item."""
+    parts = department_draws.parts(session, task)
+    return {"joint_parts": parts, "joint_part_ids": {p.department.id for p in parts},
+            "joint_item_dept": lambda item_id: joint.item_department_id(task, item_id)}
 
 
 def draw_page(session: Session, task: Task) -> dict:
@@ -112,7 +123,31 @@ def public_task_view(session: Session, code: str) -> dict:
             "groups": {d.id: {a["uscc"]: a["inspectors"] for a in view.get("assignments", [])} for d, view in shown},
             "seals": seals.of_task(session, task), "requests": supplementary.requests_for(session, task),
             "items": tasks.task_items(session, task), "departments": tasks.task_departments(session, task),
-            "snippets": [(a, snippets.snippet(a)) for a in algorithms]}
+            "snippets": [(a, snippets.snippet(a)) for a in algorithms], **_public_joint(session, task, revealed)}
+
+
+def _public_joint(session: Session, task: Task, revealed: bool) -> dict:
+    """A joint task's parts on the portal: which departments have drawn, and the links between the records."""
+    parts = department_draws.parts(session, task)
+    if not parts:
+        return {"joint_parts": [], "joint_problems": []}
+    records_ = [d.record for d in task.draws if d.kind in ("main", "targeted", "department")]
+    main = draws.main_draw(session, task)
+    problems = []
+    if revealed and main is not None:
+        problems = [p for part in parts if part.draw is not None
+                    for p in joint_checks.link_problems(main.record, part.draw.record)]
+    return {"joint_parts": parts, "joint_problems": problems, "joint_records": len(records_)}
+
+
+def draw_bundle_file(session: Session, code: str) -> tuple[str, str]:
+    """Every main and department record of a revealed task as one file (联合抽查: `verify-draw` checks them all)."""
+    task = public_task(session, code)
+    if not tasks.seed_revealed(task, today()) or not task.draws:
+        raise NotFound(PUBLIC_NOT_FOUND)
+    bundle = joint_checks.bundle_of(task.code, [d.record for d in task.draws
+                                                if d.kind in ("main", "targeted", "department")])
+    return f"draws-{task.code}.json", json.dumps(bundle, ensure_ascii=False, indent=1)
 
 
 def published_for(session: Session, task: Task, made: Draw) -> dict:

@@ -17,7 +17,7 @@ from server.models.planning import Draw, DrawRequest, Task
 from server.models.registry import Target
 from server.services.draw import assignment, v2 as draw_v2
 from server.services.kernel.permissions import require_role
-from server.services.planning import draw_requests, draws, task_closing, tasks
+from server.services.planning import draw_requests, draws, joint_block, task_closing, tasks
 
 
 def leaving_draw(task: Task, uscc: str) -> tuple[Draw, dict] | None:
@@ -112,7 +112,8 @@ def staff_inputs(session: Session, task: Task, parent: Draw, inspection, request
 def apply_staffing(session: Session, task: Task, draw: Draw, inspection, request: DrawRequest, record: dict) -> None:
     """The drawn group becomes the target's inspection."""
     _refuse_if_staffed(session, task, request.target_uscc)
-    assignment.create_inspections(session, task, draw, record["assignments"], assignment.load_items(session, task))
+    joint_block.annotate(session, task, assignment.create_inspections(session, task, draw, record["assignments"],
+                                                                    assignment.load_items(session, task)))
 
 
 APPROVAL_KINDS = [("draw_staff_target", "补派（为无法派员的对象派员）", draw_requests.on_approved,

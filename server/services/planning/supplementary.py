@@ -25,7 +25,7 @@ from server.services.draw import assignment, v2 as draw_v2
 from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import require_role
-from server.services.planning import seals, staffing, task_closing, tasks
+from server.services.planning import joint_block, seals, staffing, task_closing, tasks
 from server.services.planning.draw_requests import (  # the request plumbing 补抽, 递补 and 补派 share
     CLOSED_MESSAGE, create_request, on_approved, on_rejected, pool_inputs, stratum_of,
 )
@@ -215,7 +215,8 @@ def _apply_replace_target(session: Session, task: Task, draw: Draw, inspection: 
                           record: dict) -> None:
     inspection.status = "withdrawn"
     inspection.changed_at = utcnow()
-    assignment.create_inspections(session, task, draw, record["assignments"], assignment.load_items(session, task))
+    joint_block.annotate(session, task, assignment.create_inspections(session, task, draw, record["assignments"],
+                                                                    assignment.load_items(session, task)))
 
 
 def _apply_replace_inspector(session: Session, task: Task, draw: Draw, inspection: Inspection,
@@ -233,4 +234,5 @@ def _apply_replace_inspector(session: Session, task: Task, draw: Draw, inspectio
 
 
 def requests_for(session: Session, task: Task) -> list[DrawRequest]:
-    return list(session.scalars(select(DrawRequest).where(DrawRequest.task_id == task.id).order_by(DrawRequest.id)))
+    return list(session.scalars(select(DrawRequest).where(DrawRequest.task_id == task.id,
+                                                          DrawRequest.kind != "department").order_by(DrawRequest.id)))

@@ -47,7 +47,8 @@ def _publication_counts(session: Session, task: Task) -> dict[str, int]:
 
 def _request_counts(session: Session, task: Task) -> dict[str, int]:
     return dict(session.execute(select(DrawRequest.status, func.count(DrawRequest.id))
-                                .where(DrawRequest.task_id == task.id).group_by(DrawRequest.status)).all())
+                                .where(DrawRequest.task_id == task.id, DrawRequest.kind != "department")
+                                .group_by(DrawRequest.status)).all())
 
 
 def progress(session: Session, task: Task) -> dict:
@@ -66,6 +67,10 @@ def progress(session: Session, task: Task) -> dict:
     if reqs.get("approved"):
         blockers.append({"key": "requests_approved", "count": reqs["approved"],
                          "text": f"{reqs['approved']} 项补抽、递补或补派已批准待抽取"})
+    waiting = session.scalar(select(func.count(DrawRequest.id)).where(
+        DrawRequest.task_id == task.id, DrawRequest.kind == "department", DrawRequest.status == "approved"))
+    if waiting:  # 联合抽查: planning.department_draws
+        blockers.append({"key": "joint", "count": waiting, "text": f"{waiting} 个配合部门尚未抽取本部门人员"})
     if unpublished:
         blockers.append({"key": "publications", "count": unpublished, "text": f"{unpublished} 项结果未公示",
                          "missing": pubs.get("missing", 0), "draft": pubs.get("draft", 0),

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from server.errors import ValidationError
 from server.models.registry import Department, InspectionItem, Target
-from server.services.draw import assignment, v1 as draw_v1
-from server.services.planning import upper_rules
+from server.services.draw import v1 as draw_v1
+from server.services.planning import joint, upper_rules
 from server.services.registry.uscc import normalize as normalize_uscc
 from server.vocab import RiskLevel, TargetCategory, TargetStatus, TaskType
 
@@ -231,8 +231,10 @@ def clean(session: Session, data: dict, *, publishing: bool = False) -> dict:
                "reveal_seed_at_once": bool(data.get("reveal_seed_at_once")), "ratios": {}, "scope": {},
                "exclusion_months": 0, "targeted_reason": "", "targeted_source_doc": "", "target_usccs": []}
     cleaned.update(_selection(session, data, items, task_type, errors, publishing))
+    cleaned["item_departments"] = joint.clean_item_departments(data.get("item_departments"), items, departments, errors)
     if not errors and items and departments:
-        problems = assignment.coverage_problems(session, departments, items, start, end, group_size)
+        problems = joint.coverage_problems(session, departments, items, cleaned["item_departments"], start, end,
+                                           group_size)
         if problems:
             errors["department_ids"] = "；".join(problems)
     if errors:

@@ -230,7 +230,7 @@ def _as_data(task: Task) -> dict:
             "targeted_source_doc": task.targeted_source_doc, "target_usccs": task.target_usccs,
             "upper_authority": task.upper_authority, "upper_doc_no": task.upper_doc_no,
             "upper_task_code": task.upper_task_code, "upper_source": task.upper_source,
-            "upper_columns": task.upper_columns}
+            "upper_columns": task.upper_columns, "item_departments": task.item_departments}
 
 
 def seed_revealed(task: Task, today: dt.date) -> bool:
@@ -268,7 +268,7 @@ def dashboard_panel(session: Session) -> dict:
         ("已发布待抽取的任务", session.scalar(select(func.count(Task.id)).where(Task.status == "published")),
          "office.plans"),
         ("已批准待抽取的补抽、递补、补派", session.scalar(select(func.count(DrawRequest.id)).where(
-            DrawRequest.status == "approved")), "office.plans"),
+            DrawRequest.status == "approved", DrawRequest.kind != "department")), "office.plans"),
     ]}
 
 

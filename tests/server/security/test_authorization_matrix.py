@@ -31,7 +31,7 @@ DECISIONS: dict[str, frozenset] = {
         "root", "meta.health", "api-docs.openapi_json", "pwa.root_redirect", "pwa.index", "pwa.asset",
         "pwa.service_worker", "pwa.version", "office.login", "public.index", "public.audit_heads",
         "public.audit_heads_json", "public.draw_method", "public.items", "public.plans", "public.results",
-        "public.tasks", "public.task_detail", "public.draw_record", "public.draw_listing", "static", "favicon")},
+        "public.tasks", "public.task_detail", "public.draw_record", "public.draw_bundle", "public.draw_listing", "static", "favicon")},
     "auth.issue POST": EVERYONE, "office.login POST": EVERYONE, "office.logout POST": EVERYONE,
     "office.change_password GET": SIGNED_IN, "office.change_password POST": SIGNED_IN,
     # the phone's API
@@ -75,6 +75,10 @@ DECISIONS: dict[str, frozenset] = {
         "task_close POST", "draw_page GET", "draw_page POST", "task_edit GET", "task_edit POST",
         "task_publish POST", "upper_list_import POST", "upper_list_add POST", "draw_seal POST",
         "supplementary_seal POST", "staffing_request POST")},
+    # 联合抽查: a cooperating department's own draw, by the office or that department's staff (checked in the service)
+    **{f"office.{e}": EDITORS | {"dept_staff"} for e in (
+        "department_draw GET", "department_draw POST", "department_seal POST")},
+    "office.publication_publish_own POST": frozenset({"dept_staff"}),  # 谁检查、谁公开: its own department's items
     "office.decide_here POST": DECIDERS, "office.approvals_decide POST": DECIDERS,
     "office.audit_log GET": AUDIT_READERS, "office.audit_log_verify POST": AUDIT_READERS,
     "office.audit_log_publish_head POST": AUDIT_READERS,

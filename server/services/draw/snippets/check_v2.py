@@ -15,7 +15,7 @@ rows = [line.split("\t") for line in r["population_listing"].splitlines()]
 chosen = []
 for k in ("low", "general", "higher", "high"):
     scored = sorted((mac(key, "target|" + u), u) for u, s in rows if s == k)
-    n = len(scored)                                      # "all"：靶向检查、递补、补派
+    n = len(scored)                                      # "all"：靶向检查、递补、补派、联合抽查配合部门
     if r["selection_rule"] == "ratios":                  # 按比例：⌈对象数 × 比例⌉
         n = math.ceil(len(scored) * Decimal(r["task"]["ratios"].get(k, "0")))
     if r["selection_rule"] == "counts":                  # 补抽：记录给出每层抽几个
@@ -45,3 +45,5 @@ for _, u in chosen:
         groups.append({"uscc": u, "inspectors": new})
 print("检查组一致：", groups == [{"uscc": g["uscc"], "inspectors": [i["cert_no"] for i in g["inspectors"]]}
                              for g in r["assignments"]])
+if r["kind"] == "department":                            # 联合抽查：配合部门为发起部门抽中的对象各抽 1 人
+    print("配合部门：", r["task"]["department"]["name"], "所依据的发起部门记录摘要：", r["parent_record_sha256"])

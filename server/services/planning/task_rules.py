@@ -20,10 +20,11 @@ from server.models.registry import Department, InspectionItem, Target
 from server.services.draw import assignment, v1 as draw_v1
 from server.services.planning import upper_rules
 from server.services.registry.uscc import normalize as normalize_uscc
-from server.vocab import RiskLevel, TargetCategory, TargetStatus, TaskType
+from server.vocab import InspectionMode, RiskLevel, TargetCategory, TargetStatus, TaskType
 
 TASK_TYPES = {t.value: t.label for t in TaskType}
 STRATUM_LABELS = {lv.value: lv.label for lv in RiskLevel}
+METHODS = {m.value: m.label for m in InspectionMode}
 MAX_GROUP_SIZE = 10
 MAX_EXCLUSION_MONTHS = 60
 
@@ -209,6 +210,9 @@ def clean(session: Session, data: dict, *, publishing: bool = False) -> dict:
     if not name:
         errors["name"] = "请填写任务名称"
     task_type = data.get("task_type") or "undirected"
+    method = data.get("method") or InspectionMode.ON_SITE.value
+    if method not in METHODS:
+        errors["method"] = "检查方式应为" + "、".join(METHODS.values()) + "之一"
     if task_type not in TASK_TYPES:
         labels = list(TASK_TYPES.values())
         errors["task_type"] = "抽查类型应为" + "、".join(labels[:-1]) + "或" + labels[-1]
@@ -225,7 +229,7 @@ def clean(session: Session, data: dict, *, publishing: bool = False) -> dict:
     end = _date(data.get("period_end"), "任务结束日期", errors, "period_end")
     if start and end and start > end:
         errors["period_end"] = "任务结束日期不能早于开始日期"
-    cleaned = {"name": name, "task_type": task_type, "item_ids": [i.id for i in items], "group_size": group_size,
+    cleaned = {"name": name, "task_type": task_type, "method": method, "item_ids": [i.id for i in items], "group_size": group_size,
                "lead_department_id": departments[0].id if departments else None,
                "department_ids": [d.id for d in departments], "period_start": start, "period_end": end,
                "reveal_seed_at_once": bool(data.get("reveal_seed_at_once")), "ratios": {}, "scope": {},

@@ -54,4 +54,4 @@ def inject_nav():
 from server.office import admin, auth, dashboard, documents, registries  # noqa: E402,F401  (views register on bp)
 from server.office import approvals, credit, desk_checks, publications, referrals, review  # noqa: E402,F401
 from server.office import devices, inspections  # noqa: E402,F401
-from server.office import departments, planning, stats  # noqa: E402,F401
+from server.office import departments, oversight, planning, stats  # noqa: E402,F401

@@ -63,6 +63,8 @@ DECISIONS: dict[str, frozenset] = {
         "inspections GET", "plans GET", "plan_detail GET", "publications GET", "publication_detail GET",
         "review_queue GET", "review_detail GET", "task_detail GET")},
     "office.upper_results GET": READERS,
+    # 督查: the 法制股 (office role), leaders and the admin
+    "office.oversight GET": STAFF, "office.oversight_export GET": STAFF,
     **{f"office.{e} GET": STAFF for e in ("stats", "stats_records", "stats_export", "stats_annual", "stats_monthly")},
     # editors: the registries, plans, tasks and draws
     **{f"office.{e}": EDITORS for e in (

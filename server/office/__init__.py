@@ -48,10 +48,16 @@ def inject_nav():
     def office_nav():
         user = g.get("user")
         return [(ep, text) for ep, text in NAV if user is not None and shown(ep, user.role)]
-    return {"office_nav": office_nav}
+
+    def can_open(endpoint: str) -> bool:
+        """Whether the current user may open `endpoint` (a page offers a link to it only then)."""
+        user, view = g.get("user"), current_app.view_functions.get(endpoint)
+        return user is not None and view is not None and may_open(view, user.role)
+    return {"office_nav": office_nav, "can_open": can_open}
 
 
 from server.office import admin, auth, dashboard, documents, registries  # noqa: E402,F401  (views register on bp)
 from server.office import approvals, credit, desk_checks, publications, referrals, review  # noqa: E402,F401
 from server.office import devices, inspections  # noqa: E402,F401
-from server.office import departments, oversight, planning, stats  # noqa: E402,F401
+from server.office import departments, planning, stats  # noqa: E402,F401
+from server.office import oversight  # noqa: E402,F401  (after planning, whose task form it fills)

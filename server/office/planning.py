@@ -154,7 +154,7 @@ def _task_form_data(form) -> dict:
             "period_start": form.get("period_start", ""), "period_end": form.get("period_end", ""),
             "reveal_seed_at_once": form.get("reveal_seed_at_once") == "1",
             "scope": {"categories": form.getlist("scope_categories"), "tags": split(form.get("scope_tags")),
-                      "regions": split(form.get("scope_regions"))},
+                      "regions": split(form.get("scope_regions")), "usccs": split(form.get("scope_usccs"))},
             "targeted_reason": form.get("targeted_reason", ""),
             "targeted_source_doc": form.get("targeted_source_doc", ""),
             "target_usccs": split(form.get("target_usccs")), "plan_row": form.get("plan_row", ""),
@@ -178,7 +178,7 @@ def _form_values(task, form) -> dict:
     if form is not None:
         values = {k: form.get(k, "") for k in ("name", "code", "task_type", "method", "group_size", "exclusion_months",
                                                 "lead_department_id", "period_start", "period_end", "scope_tags",
-                                                "scope_regions", "targeted_reason", "targeted_source_doc",
+                                                "scope_regions", "scope_usccs", "targeted_reason", "targeted_source_doc",
                                                 "target_usccs", "reveal_seed_at_once", "plan_row") + UPPER_FIELDS}
         values.update({f"ratio_{k}": form.get(f"ratio_{k}", "") for k in strata})
         values.update({k: form.getlist(k) for k in ("item_ids", "cooperating_department_ids", "scope_categories")})
@@ -196,6 +196,7 @@ def _form_values(task, form) -> dict:
               "exclusion_months": str(task.exclusion_months), "lead_department_id": str(task.lead_department_id),
               "period_start": task.period_start.isoformat(), "period_end": task.period_end.isoformat(),
               "scope_tags": "、".join(scope.get("tags", [])), "scope_regions": "、".join(scope.get("regions", [])),
+              "scope_usccs": "\n".join(scope.get("usccs", [])),
               "targeted_reason": task.targeted_reason, "targeted_source_doc": task.targeted_source_doc,
               "target_usccs": "\n".join(task.target_usccs) if task.task_type == "targeted" else "",
               "reveal_seed_at_once": "1" if task.reveal_seed_at_once else "",
@@ -223,17 +224,20 @@ def _from_plan_row(plan, values: dict) -> dict:
     return values
 
 
-def _task_form(plan, task=None, form=None, errors=None, status=200):
+def _task_form(plan, task=None, form=None, errors=None, status=200, prefill=None, action=None):
     values = _form_values(task, form)
     if task is None and form is None:
         values = _from_plan_row(plan, values)
+    if prefill:  # 发起定向抽查 / 发起靶向检查: the population and reason from a warning, a list or a referral
+        values.update(prefill)
     version = plans.in_force(plan) or plans.current(plan)
     return render_template("office/task_form.html", plan=plan, task=task, v=values, errors=errors or {},
                            **pages.task_form_choices(db.session), task_types=tasks.TASK_TYPES,
                            methods=tasks.METHODS,
                            categories=TargetCategory.choices(), strata=tasks.STRATUM_LABELS,
                            plan_rows=version.content.get("entries", []), upper_sources=upper_rules.SOURCES,
-                           result_columns=upper_rules.RESULT_COLUMNS), status
+                           result_columns=upper_rules.RESULT_COLUMNS, action=action,
+                           prefilled=bool(prefill)), status
 
 
 @bp.route("/plans/<int:plan_id>/tasks/new", methods=["GET", "POST"])

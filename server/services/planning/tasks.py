@@ -151,6 +151,8 @@ def population(session: Session, task: Task, at: dt.datetime | None = None) -> t
                                    Target.status.in_(scope.get("statuses") or ["active"]))
     if scope.get("regions"):
         query = query.where(Target.region.in_(scope["regions"]))
+    if scope.get("usccs"):  # 定向 within a named population (from a warning or a filtered list): still drawn
+        query = query.where(Target.uscc.in_(scope["usccs"]))
     rows = session.execute(query)
     if not recent and not wanted_tags:
         return [(row[0], row[1]) for row in rows], 0

@@ -88,7 +88,9 @@ def test_rows_group_by_department_and_by_inspector(session):
     by_person = _section(session, office, "overdue", "inspector")
     assert sorted((g.split("（")[0], n) for g, n in by_person.groups) == [("张伟", 1), ("李明", 1), ("王建国", 2)]
     progress = _section(session, office, "progress", "department")
-    assert sorted((r.group, r.cells[4], r.cells[9]) for r in progress.rows) == [("执法一中队", 2, 2), ("运输管理股", 1, 1)]
+    assert sorted((r.group, r.cells[0], r.cells[1], r.cells[6]) for r in progress.rows) == [
+        ("执法一中队", 1, 2, 2), ("运输管理股", 1, 1, 1)]  # tasks, drawn, overdue: each inspection once per group
+    assert [r.cells[0] for r in by_dept.rows].count("乙公司") == 1  # two members of one department: listed once
 
 
 def test_the_page_the_export_and_who_may_see_them(client, session, login):

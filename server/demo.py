@@ -357,11 +357,13 @@ def _actors(session: Session) -> tuple[User | None, User | None]:
 
 def _task_data(spec: dict, items: dict, depts: dict, today: dt.date) -> dict:
     year_end = dt.date(today.year, 12, 31)
+    start = max(today - dt.timedelta(days=spec.get("started_days_ago", 0)), dt.date(today.year, 1, 1))
     return {"name": spec["name"].format(year=today.year), "task_type": spec["task_type"],
+            "method": spec.get("method", "on_site"),
             "item_ids": [items[c] for c in spec["items"]], "scope": spec["scope"], "ratios": spec["ratios"],
             "lead_department_id": depts[spec["departments"][0]].id,
             "cooperating_department_ids": [depts[c].id for c in spec["departments"][1:]], "group_size": 2,
-            "period_start": today, "period_end": min(today + dt.timedelta(days=spec["days"]), year_end),
+            "period_start": start, "period_end": min(start + dt.timedelta(days=spec["days"]), year_end),
             "exclusion_months": 12, "reveal_seed_at_once": spec["reveal_seed_at_once"],
             "item_departments": {str(items[c]): depts[d].id for c, d in spec.get("item_departments", {}).items()}}
 
@@ -399,4 +401,20 @@ def extend_with_draw(session: Session, today: dt.date) -> dict[str, int]:
             record = draws.run_draw(session, office, task.id, witness_entropy=t["witness"].format(year=today.year),
                                     confirmed=True).record
             inspections += len(record["assignments"])
+    _risk_warnings(session, today)
     return {"plans": 1, "tasks": len(spec["tasks"]), "inspections": inspections}
+
+
+RISK_WARNINGS = 3  # targets whose transport credit rating was lowered to C: the 工作台's warning, 发起定向抽查
+
+
+def _risk_warnings(session: Session, today: dt.date) -> None:
+    """Lower a few 一般 freight targets' transport rating to C, so their risk level rises and the warning shows."""
+    targets = session.scalars(select(Target).where(Target.category == "freight", Target.risk_level == "general")
+                              .order_by(Target.uscc).limit(RISK_WARNINGS)).all()
+    for target in targets:
+        session.add(CreditRating(target_id=target.id, source="transport", level="C", effective_from=today,
+                                 note="演示：年度质量信誉考核结果为 C"))
+        session.flush()
+        session.expire(target, ["ratings"])
+        risk.refresh(session, target, today, cause="交通运输信用等级下调为 C")

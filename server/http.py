@@ -267,5 +267,14 @@ def login_required(*roles):
             if user.role not in allowed:
                 return error_response(403, "forbidden", "您的角色无权访问此页面")
             return view(*args, **kwargs)
+        wrapped.page_roles = roles[0] if len(roles) == 1 and callable(roles[0]) else (roles or PAGE_ROLES)
         return wrapped
     return decorator
+
+
+def may_open(view, role: str) -> bool:
+    """Whether `role` passes the login_required() of `view` (the navigation shows only such pages)."""
+    roles = getattr(view, "page_roles", None)
+    if roles is None:
+        return False  # not an office page guarded by login_required: never offered in the navigation
+    return role in (roles() if callable(roles) else roles)

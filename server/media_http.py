@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from server.models.fieldwork import MediaFile
 from server.services.fieldwork import media_store
 
-MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "PDF": "application/pdf"}
 THUMB_MIME = "image/jpeg"  # thumbnails are always made as JPEG
 CACHE_CONTROL = "private, max-age=31536000, immutable"  # content-addressed: a name never changes its bytes
 

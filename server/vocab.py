@@ -117,6 +117,14 @@ class TaskType(LabelledEnum):
     UPPER = "upper", "上级任务"
 
 
+class InspectionMode(LabelledEnum):
+    """How a task's inspections are carried out: on site with the phone, or at a desk in the office (非现场检查)."""
+
+    ON_SITE = "on_site", "现场检查"
+    DOCUMENT = "document", "书面检查"
+    ONLINE = "online", "网络监测"
+
+
 class Method(LabelledEnum):
     """Inspection methods (domain-rules §2.3, §4.2)."""
 

@@ -161,13 +161,14 @@ class LateEvidence(_Origin, db.Model):
 
 
 class MediaFile(db.Model):
-    """A verified image file held in the media store, named by its SHA-256."""
+    """A verified image (or, for a 书面检查, PDF) file held in the media store, named by its SHA-256."""
 
     __tablename__ = "media_files"
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     byte_size: Mapped[int] = mapped_column(Integer)
-    format: Mapped[str] = mapped_column(String(8))  # JPEG / PNG / WEBP
+    format: Mapped[str] = mapped_column(String(8))  # JPEG / PNG / WEBP, or PDF (documents sent for a 书面检查)
+    pages: Mapped[int | None] = mapped_column(Integer)  # a PDF's page count (width × height: its first page, in pt)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

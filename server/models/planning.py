@@ -66,6 +66,8 @@ class Task(db.Model):
     code: Mapped[str] = mapped_column(String(32), unique=True)  # 任务编号
     name: Mapped[str] = mapped_column(String(200))
     task_type: Mapped[str] = mapped_column(String(16), default="undirected")  # vocab.TaskType
+    # vocab.InspectionMode: 现场检查 goes to the phones; 书面检查 / 网络监测 to the inspectors' desk page
+    method: Mapped[str] = mapped_column(String(16), default="on_site", server_default="on_site")
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft/published/drawn/closed
     item_ids: Mapped[list] = mapped_column(JSONType, default=list)
     # 联合抽查: which participating department checks each item ({str(item id): department id}); an item not

@@ -9,6 +9,7 @@ from server.http import login_required
 from server.office import bp
 from server.office.forms import form, run
 from server.services.fieldwork import desk_checks, media_store, record_view
+from server.services.fieldwork.media_rules import MediaLimits
 from server.services.followup import review
 from server.vocab import CheckpointAnswer, FollowUp, Method, ResultCategory
 from sync.messages import STATUS_LABELS
@@ -30,6 +31,7 @@ def desk_check(inspection_id: int):
                            items=record_view.item_results(inspection, record),
                            findings=record_view.current_findings(record),
                            editable=inspection.status in desk_checks.EDITABLE, statuses=STATUS_LABELS,
+                           submit_by=desk_checks.submit_by(inspection),
                            modes=review.MODE_LABELS, answers=CheckpointAnswer.choices(),
                            categories=ResultCategory.choices(), methods=Method.choices(),
                            follow_ups=FollowUp.choices())
@@ -70,11 +72,13 @@ def desk_evidence(inspection_id: int):
 
     def upload():
         if not files:
-            raise ValidationError("请选择要上传的材料图片（JPEG、PNG 或 WebP）")
+            raise ValidationError("请选择要上传的材料（PDF，或 JPEG、PNG、WebP 图片）")
         store = media_store.store_for(cfg)
+        limits = MediaLimits.from_config(cfg)
         for f in files:
             desk_checks.upload_evidence(db.session, g.user, inspection_id, f.read(), form("caption") or f.filename,
-                                        store, max_bytes=cfg["MEDIA_MAX_BYTES"], max_pixels=cfg["MEDIA_MAX_PIXELS"])
+                                        store, max_bytes=cfg["MEDIA_MAX_BYTES"], max_pixels=cfg["MEDIA_MAX_PIXELS"],
+                                        limits=limits)
         return len(files)
 
     return run(upload, lambda n: f"已上传 {n} 份材料", _back(inspection_id))

@@ -8,8 +8,9 @@ from server.extensions import db
 from server.http import login_required
 from server.office import bp
 from server.services.fieldwork import media_store, mutations, records
-from server.services.fieldwork.inspection_list import list_inspections
+from server.services.fieldwork.inspection_list import FILTER_LABELS, list_inspections
 from server.services.kernel.permissions import READERS
+from server.services.kernel.workdays import today
 from sync.messages import MUTATION_LABELS, STATUS_LABELS
 
 
@@ -29,7 +30,8 @@ def inspections():
                                   conflicts=bool(args.get("conflicts")), text=args.get("q", ""),
                                   page=args.get("page"), per_page=current_app.config["PAGE_SIZE"])
     return render_template("office/inspections.html", rows=page.items, late=late, total=page.total,
-                           page_no=page.page, pages=page.pages, args=args, statuses=STATUS_LABELS)
+                           page_no=page.page, pages=page.pages, args=args, statuses=STATUS_LABELS,
+                           filters=FILTER_LABELS, today=today())
 
 
 @bp.get("/inspections/<int:inspection_id>")

@@ -146,7 +146,7 @@ def _task_form_data(form) -> dict:
         return [p.strip() for p in (text or "").replace("，", ",").replace("、", ",").replace("\n", ",").split(",")
                 if p.strip()]
     return {"name": form.get("name", ""), "code": form.get("code", ""), "task_type": form.get("task_type", ""),
-            "item_ids": form.getlist("item_ids"), "group_size": form.get("group_size", ""),
+            "method": form.get("method", ""), "item_ids": form.getlist("item_ids"), "group_size": form.get("group_size", ""),
             "ratios": {k: _fraction(form.get(f"ratio_{k}", "")) for k in ("low", "general", "higher", "high")},
             "exclusion_months": form.get("exclusion_months", ""),
             "lead_department_id": form.get("lead_department_id", ""),
@@ -154,7 +154,7 @@ def _task_form_data(form) -> dict:
             "period_start": form.get("period_start", ""), "period_end": form.get("period_end", ""),
             "reveal_seed_at_once": form.get("reveal_seed_at_once") == "1",
             "scope": {"categories": form.getlist("scope_categories"), "tags": split(form.get("scope_tags")),
-                      "regions": split(form.get("scope_regions"))},
+                      "regions": split(form.get("scope_regions")), "usccs": split(form.get("scope_usccs"))},
             "targeted_reason": form.get("targeted_reason", ""),
             "targeted_source_doc": form.get("targeted_source_doc", ""),
             "target_usccs": split(form.get("target_usccs")), "plan_row": form.get("plan_row", ""),
@@ -181,9 +181,9 @@ def _form_values(task, form) -> dict:
     """What the task form shows: the posted values after an error, else the task's, else the defaults."""
     strata = ("low", "general", "higher", "high")
     if form is not None:
-        values = {k: form.get(k, "") for k in ("name", "code", "task_type", "group_size", "exclusion_months",
+        values = {k: form.get(k, "") for k in ("name", "code", "task_type", "method", "group_size", "exclusion_months",
                                                 "lead_department_id", "period_start", "period_end", "scope_tags",
-                                                "scope_regions", "targeted_reason", "targeted_source_doc",
+                                                "scope_regions", "scope_usccs", "targeted_reason", "targeted_source_doc",
                                                 "target_usccs", "reveal_seed_at_once", "plan_row") + UPPER_FIELDS}
         values.update({f"ratio_{k}": form.get(f"ratio_{k}", "") for k in strata})
         values.update({k: form.getlist(k) for k in ("item_ids", "cooperating_department_ids", "scope_categories")})
@@ -192,16 +192,18 @@ def _form_values(task, form) -> dict:
         return values
     if task is None:
         defaults = current_app.config["DRAW_DEFAULT_RATIOS"]
-        values = {"task_type": "undirected", "group_size": "2", "item_ids": [], "cooperating_department_ids": [],
+        values = {"task_type": "undirected", "method": "on_site", "group_size": "2", "item_ids": [], "cooperating_department_ids": [],
                   "scope_categories": [], "exclusion_months": str(current_app.config["DRAW_EXCLUSION_MONTHS"]),
                   "upper_source": "list", "upper_columns": "\n".join(upper_rules.GSXT_COLUMNS)}
         values.update({f"ratio_{k}": tasks.percent(defaults[k]).rstrip("%") for k in strata})
         return values
     scope = task.scope or {}
-    values = {"name": task.name, "code": task.code, "task_type": task.task_type, "group_size": str(task.group_size),
+    values = {"name": task.name, "code": task.code, "task_type": task.task_type, "method": task.method,
+              "group_size": str(task.group_size),
               "exclusion_months": str(task.exclusion_months), "lead_department_id": str(task.lead_department_id),
               "period_start": task.period_start.isoformat(), "period_end": task.period_end.isoformat(),
               "scope_tags": "、".join(scope.get("tags", [])), "scope_regions": "、".join(scope.get("regions", [])),
+              "scope_usccs": "\n".join(scope.get("usccs", [])),
               "targeted_reason": task.targeted_reason, "targeted_source_doc": task.targeted_source_doc,
               "target_usccs": "\n".join(task.target_usccs) if task.task_type == "targeted" else "",
               "reveal_seed_at_once": "1" if task.reveal_seed_at_once else "",
@@ -230,16 +232,20 @@ def _from_plan_row(plan, values: dict) -> dict:
     return values
 
 
-def _task_form(plan, task=None, form=None, errors=None, status=200):
+def _task_form(plan, task=None, form=None, errors=None, status=200, prefill=None, action=None):
     values = _form_values(task, form)
     if task is None and form is None:
         values = _from_plan_row(plan, values)
+    if prefill:  # 发起定向抽查 / 发起靶向检查: the population and reason from a warning, a list or a referral
+        values.update(prefill)
     version = plans.in_force(plan) or plans.current(plan)
     return render_template("office/task_form.html", plan=plan, task=task, v=values, errors=errors or {},
                            **pages.task_form_choices(db.session), task_types=tasks.TASK_TYPES,
+                           methods=tasks.METHODS,
                            categories=TargetCategory.choices(), strata=tasks.STRATUM_LABELS,
                            plan_rows=version.content.get("entries", []), upper_sources=upper_rules.SOURCES,
-                           result_columns=upper_rules.RESULT_COLUMNS), status
+                           result_columns=upper_rules.RESULT_COLUMNS, action=action,
+                           prefilled=bool(prefill)), status
 
 
 @bp.route("/plans/<int:plan_id>/tasks/new", methods=["GET", "POST"])
@@ -283,7 +289,7 @@ def task_detail(task_id: int):
         plan_row=plans.row_by_key(plans.in_force(plan) or plans.current(plan), task.plan_row),
         upper_list=upper_tasks.list_status(db.session, task) if upper_rules.takes_list(task) else None,
         upper_sources=upper_rules.SOURCES, deployed_by=upper_rules.deployed_by(task), categories=TargetCategory.choices(),
-        request_statuses=draw_requests.REQUEST_STATUSES, task_types=tasks.TASK_TYPES,
+        request_statuses=draw_requests.REQUEST_STATUSES, task_types=tasks.TASK_TYPES, methods=tasks.METHODS,
         task_statuses=tasks.TASK_STATUSES, strata=tasks.STRATUM_LABELS, percent=tasks.percent,
         kind_labels=draws.KIND_LABELS, inspection_statuses=INSPECTION_STATUS_LABELS)
 

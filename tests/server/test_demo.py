@@ -99,7 +99,13 @@ def test_demo_plan_is_published_and_the_inspector_users_have_work(session):
     plan = session.scalar(select(Plan))
     assert plan.status == "published" and plan.year == DAY.year and counts["plans"] == 1
     statuses = sorted(session.scalars(select(Task.status)))
-    assert statuses == ["drawn", "drawn", "drawn"]
+    assert statuses == ["drawn", "drawn", "drawn", "drawn", "drawn"]
+    modes = dict(session.execute(select(Inspection.mode, func.count()).group_by(Inspection.mode)).all())
+    assert modes.get("document") and modes.get("online") and modes.get("on_site")  # 书面检查 and 网络监测 too
+    overdue = session.scalar(select(func.count(Inspection.id)).where(Inspection.due_date < DAY))
+    assert overdue  # the 网络监测 task's period has ended: the 督查 board has overdue work to show
+    from server.models.followup import RiskLevelChange
+    assert session.scalar(select(func.count(RiskLevelChange.id))) >= 3  # the 工作台's risk warning
     assert counts["inspections"] == session.scalar(select(func.count(Inspection.id))) > 0
     for d in demo.DEMO_USERS:
         if d.role != "inspector":
@@ -140,7 +146,7 @@ def test_load_demo_if_empty_is_idempotent(app, session):
     first = runner.invoke(args=["load-demo", "--if-empty"])
     assert first.exit_code == 0, first.output
     assert "已加载阳城县演示数据：部门 4，抽查事项 13，检查对象 300，执法检查人员 28，回避声明 2，用户 7，" \
-           "抽查计划 1，抽查任务 3，已分派的检查" in first.output
+           "抽查计划 1，抽查任务 5，已分派的检查" in first.output
     audit_count = session.scalar(select(func.count(AuditEntry.id)))
     second = runner.invoke(args=["load-demo", "--if-empty"])
     assert second.exit_code == 0 and "数据库中已有检查对象，跳过演示数据" in second.output
@@ -191,8 +197,11 @@ def test_demo_logins_prints_where_to_go(app, session):
         assert line in out
 
 
-def test_first_load_raises_no_risk_change_warnings(app, session):
-    """Loading the demo sets each target's starting level; the 工作台 warns only about later changes."""
+def test_first_load_warns_only_of_the_demos_rating_downgrades(app, session):
+    """Loading the demo sets each target's starting level without a warning; the 工作台 warns only about the
+    demo's deliberate later changes (a few transport ratings lowered to C), so 发起定向抽查 has something to act on."""
     from server.models.followup import RiskLevelChange
     demo.load(session)
-    assert session.scalar(select(func.count(RiskLevelChange.id))) == 0
+    changes = session.scalars(select(RiskLevelChange)).all()
+    assert len(changes) == demo.RISK_WARNINGS
+    assert {(c.old_level, c.new_level, c.cause) for c in changes} == {("general", "higher", "交通运输信用等级下调为 C")}

@@ -17,6 +17,7 @@ from server.models.inspections import Inspection
 from server.models.planning import Plan, Task
 from server.models.registry import Department, InspectionItem
 from server.services.documents import fieldwork_context, joint_notice
+from server.services.fieldwork import desk_checks
 from server.services.documents.formatting import TASK_TYPE_LABELS, doc_number, iso, labels, target_part, task_part
 from server.services.kernel.workdays import local_date
 
@@ -99,12 +100,14 @@ def record_context(session: Session, inspection: Inspection, bureau: str) -> dic
     status_label, draft, watermark = record_status(inspection)
     context = {
         "bureau": bureau,
-        "doc": {"kind": "record", "title": "现场检查笔录", "number": doc_number(session, inspection),
-                "status_label": status_label, "draft": draft, "draft_label": watermark},
+        "doc": {"kind": "record", "title": DESK_TITLES.get(inspection.mode, "现场检查笔录"),
+                "number": doc_number(session, inspection), "status_label": status_label, "draft": draft,
+                "draft_label": watermark, "desk": inspection.mode if inspection.mode in DESK_TITLES else ""},
         "task": task_part(inspection.task),
         "target": target_part(inspection),
         "time": {"start": iso(inspection.started_at), "end": iso(inspection.submitted_at)},
-        "place": (inspection.target_snapshot or {}).get("address") or inspection.target.address or "",
+        "place": DESK_PLACES.get(inspection.mode) or (inspection.target_snapshot or {}).get("address")
+        or inspection.target.address or "",
         "inspectors": inspectors_part(session, inspection),
         "party": None,
         "answer_options": vocab.CheckpointAnswer.choices(),
@@ -130,6 +133,8 @@ def materials_for(task: Task, category: str) -> list[str]:
     return MATERIALS_BY_CATEGORY.get(category, []) + COMMON_MATERIALS
 
 
+DESK_TITLES = {"document": "书面检查记录", "online": "网络监测记录"}
+DESK_PLACES = {"document": "书面检查（审查检查对象报送的材料，不到现场）", "online": "网络监测（不到现场）"}
 def notice_context(session: Session, inspection: Inspection, bureau: str) -> dict:
     """The 随机抽查告知书 sent to one target before its inspection."""
     task = inspection.task
@@ -160,7 +165,9 @@ def notice_context(session: Session, inspection: Inspection, bureau: str) -> dic
         "inspectors": [{k: m[k] for k in ("name", "cert_no", "department")} for m in inspectors],
         "department": lead.name if lead else "",
         "contact": {"name": contact["name"], "phone": contact["phone"]} if contact else None,
-        "issued_on": iso(local_date(issued) if isinstance(issued, dt.datetime) else issued),
+        "issued_on": iso(issued_on := (local_date(issued) if isinstance(issued, dt.datetime) else issued)),
+        "mode": inspection.mode, "mode_label": labels(vocab.InspectionMode, [inspection.mode])[0],
+        "submit_by": iso(desk_checks.submit_by_date(task, issued_on)) if inspection.mode == "document" and issued_on else None,
     }
 
 

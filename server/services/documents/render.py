@@ -114,8 +114,18 @@ def media_paths(settings: Settings, context: dict) -> dict[str, str]:
             original = store.path(sha)
             if not os.path.isfile(original):
                 continue
+            if key == "photos" and _is_pdf(original):  # a document a target sent: its stand-in page is printed
+                thumb = store.path(sha, thumb=True)
+                if os.path.isfile(thumb):
+                    found[sha] = thumb
+                continue
             found[sha] = _print_copy(settings, sha, original) if key == "photos" else original
     return found
+
+
+def _is_pdf(path: str) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(5) == b"%PDF-"
 
 
 def _print_copy(settings: Settings, sha: str, original: str) -> str:

@@ -101,7 +101,7 @@ def create_inspections(session: Session, task: Task, draw: Draw, assignments: li
     for a in assignments:
         target = targets[a["uscc"]]
         inspection = Inspection(task_id=task.id, target_id=target.id, draw_id=draw.id, status="assigned",
-                                due_date=task.period_end, target_snapshot=target_snapshot(target),
+                                mode=task.method or "on_site", due_date=task.period_end, target_snapshot=target_snapshot(target),
                                 checklist_snapshot=checklist, changed_at=utcnow())
         inspection.members = [InspectionMember(inspector_id=people[i["cert_no"]].id,
                                                department_id=people[i["cert_no"]].department_id,

@@ -6,6 +6,7 @@ review. Only the inspection's mode differs: these are never recorded on site.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 
@@ -19,7 +20,7 @@ from server.services.fieldwork.record_index import SessionIndex
 from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import require_role
-from server.services.kernel.workdays import parse_date
+from server.services.kernel.workdays import add_workdays, local_date, parse_date
 from server.vocab import CheckpointAnswer, FollowUp, Method, ResultCategory
 
 DESK_MODES = ("document", "online")
@@ -45,6 +46,22 @@ def get(session: Session, actor, inspection_id: int) -> Inspection:
     if inspection.mode not in DESK_MODES:
         raise ValidationError("现场检查请在手机应用中录入")
     return inspection
+
+
+SUBMIT_WORKING_DAYS = 10  # 书面检查: the target sends its documents within this many working days of the 告知书
+
+
+def submit_by_date(task, issued: dt.date) -> dt.date:
+    """书面检查: the day the documents are due — 10 working days after the notice, never after the task ends."""
+    return min(add_workdays(issued, SUBMIT_WORKING_DAYS), task.period_end)
+
+
+def submit_by(inspection: Inspection) -> dt.date | None:
+    """书面检查: the day the 告知书 asks the target to send its documents by (None for 网络监测)."""
+    if inspection.mode != "document":
+        return None
+    issued = inspection.draw.drawn_at if inspection.draw else inspection.created_at
+    return submit_by_date(inspection.task, local_date(issued)) if issued else None
 
 
 def _apply(session: Session, actor, applier, **args) -> str:
@@ -102,12 +119,14 @@ def add_finding(session: Session, actor, inspection_id: int, *, description: str
 
 
 def upload_evidence(session: Session, actor, inspection_id: int, data: bytes, caption: str, store, *,
-                    max_bytes: int, max_pixels: int) -> str:
-    """Store a scanned document or screenshot (JPEG, PNG or WebP) and attach it as evidence."""
+                    max_bytes: int, max_pixels: int, limits=None) -> str:
+    """Store a document the target sent (PDF, or a scan or screenshot as JPEG, PNG or WebP) and attach it as
+    evidence: content-addressed, checked as a photo is (an image also against the photo minimum, `limits`)."""
     inspection = get(session, actor, inspection_id)
     _require_editable(inspection)
     sha256 = hashlib.sha256(data).hexdigest()
-    media, _ = media_store.ingest(session, actor, store, sha256, data, max_bytes=max_bytes, max_pixels=max_pixels)
+    media, _ = media_store.ingest(session, actor, store, sha256, data, max_bytes=max_bytes, max_pixels=max_pixels,
+                                  kind="photo", limits=limits, pdf_allowed=True)
     photo_id = str(uuid.uuid4())
     _apply(session, actor, mutations.attach_photo, id=photo_id, inspection_id=inspection.id, sha256=sha256,
            finding_id=None, checkpoint_id=None, caption=(caption or "").strip()[:500], taken_at=None, latitude=None,

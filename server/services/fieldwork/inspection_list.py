@@ -12,20 +12,27 @@ from server.models.planning import Task
 from server.models.registry import Target
 from server.services.kernel.paging import PER_PAGE, Page, paginate
 from server.services.kernel.permissions import department_scope, task_condition
+from server.services.kernel.workdays import today
 from sync.messages import STATUS_LABELS
+
+OVERDUE = "overdue"  # not a state: the deadline has passed and the group has not handed the result in
+OPEN_STATUSES = ("assigned", "in_progress", "returned")
+FILTER_LABELS = {**STATUS_LABELS, OVERDUE: "逾期（期限已过未提交）"}
 
 
 def list_inspections(session: Session, actor, *, status: str | None = None, conflicts: bool = False,
                      text: str = "", page: Any = 1, per_page: int = PER_PAGE) -> tuple[Page, dict[int, int]]:
     """One page of inspections, last changed first, and how many late-evidence items each has.
 
-    `status` narrows to one state (ignored unless it is one), `conflicts` to those whose group's answers
+    `status` narrows to one state (ignored unless it is one) or to the overdue ones ("overdue"), `conflicts` to those whose group's answers
     disagree, and `text` searches the target's name and credit code and the task's code."""
     department_scope(actor)  # staff see all; a department's staff the inspections of its tasks
     q = (select(Inspection).join(Target, Inspection.target_id == Target.id).join(Task, Inspection.task_id == Task.id)
          .where(task_condition(session, actor, Inspection.task_id)))
     if status in STATUS_LABELS:
         q = q.where(Inspection.status == status)
+    elif status == OVERDUE:
+        q = q.where(Inspection.status.in_(OPEN_STATUSES), Inspection.due_date < today())
     if conflicts:
         q = q.where(Inspection.has_conflicts.is_(True))
     if text := (text or "").strip():

@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 
 from sqlalchemy.orm import Session
 
-from server import imaging
+from server import imaging, pdf_files
 from server.errors import AppError, ValidationError
 from server.models.fieldwork import MediaFile
 from server.services.fieldwork import media_rules, mutations
@@ -90,11 +90,13 @@ def too_large(size: int, max_bytes: int) -> AppError:
 
 
 def ingest(session: Session, actor, store: MediaStore, sha256: str, data: bytes, *, max_bytes: int,
-           max_pixels: int, kind: str | None = None, limits: MediaLimits | None = None) -> tuple[MediaFile, bool]:
+           max_pixels: int, kind: str | None = None, limits: MediaLimits | None = None,
+           pdf_allowed: bool = False) -> tuple[MediaFile, bool]:
     """Check and store one uploaded image; returns (the media row, whether it is new). Idempotent.
 
     With `limits`, a file that is a photo or a signature (by `kind`, else by a record that already names it)
-    must also pass that kind's minimum (media_rules)."""
+    must also pass that kind's minimum (media_rules). With `pdf_allowed` (the documents a target sent for a
+    书面检查), a PDF is accepted too, parsed whole first (server/pdf_files.py)."""
     check_hash_format(sha256)
     if kind is not None and kind not in media_rules.KINDS:
         raise AppError("kind 应为 photo（照片）或 signature（签名）", code="bad_request", status=400)
@@ -109,6 +111,8 @@ def ingest(session: Session, actor, store: MediaStore, sha256: str, data: bytes,
     row = session.get(MediaFile, sha256)
     if row is not None and store.has(sha256):
         return row, False
+    if pdf_allowed and pdf_files.is_pdf(data):
+        return _ingest_pdf(session, actor, store, sha256, data, row), row is None
     try:
         info, thumb = imaging.verify_and_thumbnail(data, max_pixels=max_pixels)
     except imaging.ImageRejected as err:
@@ -130,6 +134,25 @@ def ingest(session: Session, actor, store: MediaStore, sha256: str, data: bytes,
                      detail={"bytes": len(data), "format": info.format, "size": [info.width, info.height]})
     mutations.complete_waiting(session, actor, sha256)
     return row, created
+
+
+def _ingest_pdf(session: Session, actor, store: MediaStore, sha256: str, data: bytes, row: MediaFile | None
+                ) -> MediaFile:
+    try:
+        info = pdf_files.inspect(data)
+    except pdf_files.PdfRejected as err:
+        raise ValidationError(err.message, code=err.code) from None
+    store.put(sha256, pdf_files.thumbnail(info), thumb=True)
+    store.put(sha256, data)
+    if row is None:
+        row = MediaFile(sha256=sha256, byte_size=len(data), format="PDF", width=info.width, height=info.height,
+                        pages=info.pages, uploaded_by_id=getattr(actor, "id", None))
+        session.add(row)
+        session.flush()
+        audit.record(session, actor, "media.upload", object_type="media_files", object_id=sha256,
+                     detail={"bytes": len(data), "format": "PDF", "pages": info.pages})
+    mutations.complete_waiting(session, actor, sha256)
+    return row
 
 
 def named_as(session: Session, sha256: str) -> str | None:

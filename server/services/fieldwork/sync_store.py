@@ -175,7 +175,10 @@ class SqlSyncStore(SyncStore):
 
     # ---- pull -------------------------------------------------------------------------------------
     def _mine(self, user, active: bool = True):
-        cond = [InspectionMember.inspection_id == Inspection.id, InspectionMember.inspector_id == user.inspector_id]
+        # Only on-site work goes to the phone: a 书面检查 / 网络监测 is done at a desk from the documents the
+        # target sent (office.desk_checks), with no party on site to sign and no site to photograph.
+        cond = [InspectionMember.inspection_id == Inspection.id, InspectionMember.inspector_id == user.inspector_id,
+                Inspection.mode == "on_site"]
         if active:
             cond.append(InspectionMember.active.is_(True))
         # 联合抽查: an inspection reaches the phones once every cooperating department has drawn its member

@@ -80,11 +80,14 @@ def referral_panel(session: Session) -> dict:
     return {"title": "移送与违法行为处置", "rows": rows}
 
 
-def risk_panel(session: Session) -> dict:
-    """Targets whose derived risk level changed in the last 30 days (the next draw uses the new level)."""
+def risk_panel(session: Session, actor=None) -> dict:
+    """Targets whose derived risk level changed in the last 30 days (the next draw uses the new level); those who
+    write tasks may start a 定向 task on them from here (发起定向抽查)."""
     changes = credit.recent_changes(session, days=30, limit=SHOWN)
     rows = [(f"{c.target.name}", f"{credit.level_label(c.old_level)} → {credit.level_label(c.new_level)}", None)
             for c in changes]
+    if rows and actor is not None and actor.role in ("admin", "office"):
+        rows.append(("发起定向抽查", "以预警对象为范围新建定向抽查任务", "office.task_start_risk"))
     return {"title": "风险等级变化预警（近 30 天）", "rows": rows or [("暂无风险等级变化", "—", None)]}
 
 
@@ -97,7 +100,7 @@ def panels(session: Session, actor) -> list[dict]:
             InspectionMember.inspector_id == actor.inspector_id, InspectionMember.active.is_(True),
             Inspection.mode.in_(desk_checks.DESK_MODES), Inspection.status.in_(desk_checks.EDITABLE)))
         return [{"title": "我的书面检查 / 网络监测", "rows": [("待录入的检查", mine, "office.desk_checks")]}]
-    out = [publication_clock_panel(session), referral_panel(session), risk_panel(session)]
+    out = [publication_clock_panel(session), referral_panel(session), risk_panel(session, actor)]
     if approvals.may_decide(actor):
         pending = session.scalar(select(func.count(Approval.id)).where(Approval.status == "pending"))
         out.insert(0, {"title": "待我审批", "rows": [("待审批事项", pending, "office.approvals")]})

@@ -20,10 +20,11 @@ from server.models.registry import Department, InspectionItem, Target
 from server.services.draw import v1 as draw_v1
 from server.services.planning import joint, upper_rules
 from server.services.registry.uscc import normalize as normalize_uscc
-from server.vocab import RiskLevel, TargetCategory, TargetStatus, TaskType
+from server.vocab import InspectionMode, RiskLevel, TargetCategory, TargetStatus, TaskType
 
 TASK_TYPES = {t.value: t.label for t in TaskType}
 STRATUM_LABELS = {lv.value: lv.label for lv in RiskLevel}
+METHODS = {m.value: m.label for m in InspectionMode}
 MAX_GROUP_SIZE = 10
 MAX_EXCLUSION_MONTHS = 60
 
@@ -121,7 +122,29 @@ def _check_departments(session: Session, data: dict, errors: dict) -> list[Depar
     return [found[i] for i in ids]
 
 
-def _check_scope(data: dict, items: list[InspectionItem], task_type: str, errors: dict) -> dict:
+MAX_NAMED_POPULATION = 5000  # a 定向 population named target by target (from a warning or a filtered list)
+
+
+def _check_named_population(session: Session, raw, item_categories: list[str], errors: dict) -> list[str]:
+    """定向 within a named population: every code in the registry and of a category the task's items cover."""
+    usccs = list(dict.fromkeys(normalize_uscc(u) for u in raw or () if normalize_uscc(u)))
+    if len(usccs) > MAX_NAMED_POPULATION:
+        errors["scope.usccs"] = f"定向抽查的对象名单最多 {MAX_NAMED_POPULATION} 个，当前 {len(usccs)} 个，请缩小范围"
+        return usccs
+    found = dict(session.execute(select(Target.uscc, Target.category).where(Target.uscc.in_(usccs))).all()) \
+        if usccs else {}
+    unknown = [u for u in usccs if u not in found]
+    outside = [u for u in usccs if u in found and found[u] not in item_categories]
+    if unknown:
+        errors["scope.usccs"] = f"对象名单中的统一社会信用代码 {'、'.join(unknown[:10])} 不在检查对象名录库中"
+    elif outside:
+        shown = "、".join(outside[:10]) + (f" 等 {len(outside)} 个" if len(outside) > 10 else "")
+        errors["scope.usccs"] = (f"对象名单中的 {shown} 不属于所选抽查事项的检查对象类别"
+                                 f"（{category_labels(item_categories)}），请增加相应的抽查事项或从名单中删除")
+    return usccs
+
+
+def _check_scope(session: Session, data: dict, items: list[InspectionItem], task_type: str, errors: dict) -> dict:
     raw = data.get("scope") or {}
     item_categories = sorted({c for i in items for c in i.target_categories}) or [c.value for c in TargetCategory]
     categories = [c for c in raw.get("categories") or () if c] or item_categories
@@ -134,14 +157,16 @@ def _check_scope(data: dict, items: list[InspectionItem], task_type: str, errors
                                       f"（可选：{category_labels(item_categories)}）")
     if any(TargetStatus.by_label(s) is None for s in statuses):
         errors["scope.statuses"] = "经营状态无效"
-    narrowed = bool(tags or regions) or set(categories) != set(item_categories)
+    usccs = _check_named_population(session, raw.get("usccs"), item_categories, errors) \
+        if task_type == "directed" and raw.get("usccs") else []
+    narrowed = bool(tags or regions or usccs) or set(categories) != set(item_categories)
     if task_type == "undirected" and narrowed:
         errors["scope"] = "不定向抽查从所选事项的全部检查对象中抽取，不能按类别、标签或乡镇筛选；需要筛选时请选择“定向”"
     if task_type == "directed" and not narrowed:
-        errors["scope"] = "定向抽查请至少设置一项筛选条件（对象类别、标签或所属乡镇）"
+        errors["scope"] = "定向抽查请至少设置一项筛选条件（对象类别、标签、所属乡镇或对象名单）"
     return {"categories": sorted(categories), "statuses": [TargetStatus.by_label(s).value for s in statuses
                                                            if TargetStatus.by_label(s)],
-            "tags": tags, "regions": regions}
+            "tags": tags, "regions": regions, **({"usccs": usccs} if usccs else {})}
 
 
 def category_labels(codes) -> str:
@@ -191,7 +216,11 @@ def _selection(session: Session, data: dict, items: list, task_type: str, errors
     elif task_type == upper_rules.UPPER and out["upper_source"] == "list":
         out.update(ratios=dict(upper_rules.TAKE_ALL), target_usccs=_upper_list(session, data, errors, publishing))
     else:
-        out.update(ratios=_check_ratios(data.get("ratios"), errors), scope=_check_scope(data, items, task_type, errors))
+        out.update(ratios=_check_ratios(data.get("ratios"), errors),
+                   scope=_check_scope(session, data, items, task_type, errors))
+        if task_type == "directed":  # why this population (a risk warning, a complaint): optional, kept and shown
+            out.update(targeted_reason=str(data.get("targeted_reason") or "").strip(),
+                       targeted_source_doc=str(data.get("targeted_source_doc") or "").strip())
         months = _int(data.get("exclusion_months"), 12)
         if months is None or not 0 <= months <= MAX_EXCLUSION_MONTHS:
             errors["exclusion_months"] = f"排除近期已检查对象的月数应为 0 到 {MAX_EXCLUSION_MONTHS} 之间的整数"
@@ -209,6 +238,9 @@ def clean(session: Session, data: dict, *, publishing: bool = False) -> dict:
     if not name:
         errors["name"] = "请填写任务名称"
     task_type = data.get("task_type") or "undirected"
+    method = data.get("method") or InspectionMode.ON_SITE.value
+    if method not in METHODS:
+        errors["method"] = "检查方式应为" + "、".join(METHODS.values()) + "之一"
     if task_type not in TASK_TYPES:
         labels = list(TASK_TYPES.values())
         errors["task_type"] = "抽查类型应为" + "、".join(labels[:-1]) + "或" + labels[-1]
@@ -225,7 +257,7 @@ def clean(session: Session, data: dict, *, publishing: bool = False) -> dict:
     end = _date(data.get("period_end"), "任务结束日期", errors, "period_end")
     if start and end and start > end:
         errors["period_end"] = "任务结束日期不能早于开始日期"
-    cleaned = {"name": name, "task_type": task_type, "item_ids": [i.id for i in items], "group_size": group_size,
+    cleaned = {"name": name, "task_type": task_type, "method": method, "item_ids": [i.id for i in items], "group_size": group_size,
                "lead_department_id": departments[0].id if departments else None,
                "department_ids": [d.id for d in departments], "period_start": start, "period_end": end,
                "reveal_seed_at_once": bool(data.get("reveal_seed_at_once")), "ratios": {}, "scope": {},

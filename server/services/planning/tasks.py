@@ -28,6 +28,7 @@ from server.services.planning import plans, task_rules, upper_rules
 
 EDITORS = ("admin", "office")
 TASK_TYPES = task_rules.TASK_TYPES
+METHODS = task_rules.METHODS
 TASK_STATUSES = {"draft": "草稿", "published": "已发布待抽取", "drawn": "已抽取", "closed": "已结束"}
 STRATUM_LABELS = task_rules.STRATUM_LABELS
 OVERALL_RATIO_FLOOR = Decimal("0.03")  # 实施方案: 随机抽查占比不低于 3%
@@ -94,7 +95,7 @@ def _next_code(session: Session, plan: Plan) -> str:
 
 
 def _audit_detail(task: Task) -> dict:
-    return {"code": task.code, "type": task.task_type, "items": task.item_ids, "ratios": task.ratios,
+    return {"code": task.code, "type": task.task_type, "method": task.method, "items": task.item_ids, "ratios": task.ratios,
             "scope": task.scope, "group_size": task.group_size, "departments": task.department_ids,
             "period": [str(task.period_start), str(task.period_end)], "targets": task.target_usccs,
             "plan_row": task.plan_row, **({"upper": [task.upper_authority, task.upper_doc_no, task.upper_task_code,
@@ -150,6 +151,8 @@ def population(session: Session, task: Task, at: dt.datetime | None = None) -> t
                                    Target.status.in_(scope.get("statuses") or ["active"]))
     if scope.get("regions"):
         query = query.where(Target.region.in_(scope["regions"]))
+    if scope.get("usccs"):  # 定向 within a named population (from a warning or a filtered list): still drawn
+        query = query.where(Target.uscc.in_(scope["usccs"]))
     rows = session.execute(query)
     if not recent and not wanted_tags:
         return [(row[0], row[1]) for row in rows], 0
@@ -222,7 +225,7 @@ def publish_task(session: Session, actor, task_id: int) -> Task:
 
 def _as_data(task: Task) -> dict:
     depts = list(task.department_ids)
-    return {"name": task.name, "task_type": task.task_type, "item_ids": task.item_ids, "group_size": task.group_size,
+    return {"name": task.name, "task_type": task.task_type, "method": task.method, "item_ids": task.item_ids, "group_size": task.group_size,
             "lead_department_id": depts[0] if depts else None, "cooperating_department_ids": depts[1:],
             "period_start": task.period_start, "period_end": task.period_end, "ratios": task.ratios,
             "scope": task.scope, "exclusion_months": task.exclusion_months, "reveal_seed_at_once":

@@ -25,7 +25,7 @@ def at(day: dt.date, hour=10):
 
 def _png(color=(200, 30, 30)) -> bytes:
     buf = io.BytesIO()
-    Image.new("RGB", (64, 48), color).save(buf, "PNG")
+    Image.new("RGB", (320, 240), color).save(buf, "PNG")  # as large as a photo must be (PHOTO_MIN_SIDE_PX)
     return buf.getvalue()
 
 
@@ -101,13 +101,14 @@ def test_only_the_group_records_and_only_off_site(session):
         desk_checks.my_inspections(session, create_user(session, role="office"))
 
 
-def test_desk_evidence_must_be_an_image(session, tmp_path):
+def test_desk_evidence_must_be_an_image_or_a_whole_pdf(session, tmp_path):
     from server.services.fieldwork.media_store import FilesystemMediaStore
     insp, user = _desk(session)
-    with pytest.raises(ValidationError) as err:
-        desk_checks.upload_evidence(session, user, insp.id, b"%PDF-1.4 not an image", "x",
-                                    FilesystemMediaStore(str(tmp_path)), max_bytes=10**7, max_pixels=10**7)
-    assert err.value.code == "bad_image"
+    for data, code in ((b"%PDF-1.4 cut short", "truncated_pdf"), (b"GIF89a not ours", "bad_image")):
+        with pytest.raises(ValidationError) as err:
+            desk_checks.upload_evidence(session, user, insp.id, data, "x", FilesystemMediaStore(str(tmp_path)),
+                                        max_bytes=10**7, max_pixels=10**7)
+        assert err.value.code == code
 
 
 def test_desk_pages_for_the_assigned_inspector(client, login, session):

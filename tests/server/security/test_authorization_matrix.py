@@ -63,6 +63,11 @@ DECISIONS: dict[str, frozenset] = {
         "inspections GET", "plans GET", "plan_detail GET", "publications GET", "publication_detail GET",
         "review_queue GET", "review_detail GET", "task_detail GET")},
     "office.upper_results GET": READERS,
+    # 督查: the 法制股 (office role), leaders and the admin
+    "office.oversight GET": STAFF, "office.oversight_export GET": STAFF,
+    # 发起定向抽查 / 发起靶向检查 open a task form: those who write tasks
+    **{f"office.{e} GET": EDITORS for e in ("task_start_risk", "task_start_targets", "task_start_referral",
+                                             "task_start_target")},
     **{f"office.{e} GET": STAFF for e in ("stats", "stats_records", "stats_export", "stats_annual", "stats_monthly")},
     # editors: the registries, plans, tasks and draws
     **{f"office.{e}": EDITORS for e in (

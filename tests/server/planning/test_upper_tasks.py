@@ -15,7 +15,7 @@ from server.models.registry import Target
 from server.services.draw import checks
 from server.services.followup import publication, review, upper_export
 from server.services.kernel import approvals
-from server.services.planning import draws, tasks, upper_tasks
+from server.services.planning import tasks, upper_tasks
 from server.services.registry.spreadsheets import FileProblem
 from tests.factories import create_department, create_inspector, create_item, create_target, create_user, make_uscc
 from tests.server import drawkit

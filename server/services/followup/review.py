@@ -7,7 +7,6 @@ comes back as version + 1 and is reviewed again). Every decision is an Inspectio
 from __future__ import annotations
 
 import dataclasses
-import math
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +18,8 @@ from server.models.inspections import Inspection
 from server.models.planning import Task
 from server.models.registry import Target
 from server.models.types import utcnow
-from server.services.fieldwork import late_words, record_view, submit_state
+from server.services.fieldwork import late_words, quality_flags, record_view, submit_state
+from server.services.fieldwork.quality import distance_m
 from server.services.followup import publication, referrals
 from server.services.kernel import audit
 from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
@@ -31,15 +31,6 @@ from sync.messages import STATUS_LABELS  # the one table of inspection states, f
 
 MODE_LABELS = {"on_site": "现场检查", "document": "书面检查", "online": "网络监测"}
 MAX_PHOTO_DISTANCE_M = 500
-EARTH_RADIUS_M = 6_371_000
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def publication_clock(completed_at, on=None):

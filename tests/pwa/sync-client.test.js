@@ -83,7 +83,7 @@ test('a full inspection: files go up first (PUT naming their kind, none the serv
   const stored = await db.get(handle, db.S.RECEIPTS, 1);
   assert.equal(stored.status.ok, true);
   const shown = events.filter(([t]) => t === 'progress').map(([, d]) => d.state.progress.text);
-  assert.deepEqual(shown.slice(0, 3), ['照片与签名 1/2', '照片与签名 2/2', '提交记录 8 条']);
+  assert.deepEqual(shown.slice(0, 3), ['照片与签名 1/2', '照片与签名 2/2', '提交记录 10 条']);
   assert.equal((await db.get(handle, db.S.BLOBS, '710ba93f4c14b50c2f3101dbe762a7e33f2f40c57e01ed91c1b64b436dfd6ea3')).uploaded, true);
   assert.equal((await db.get(handle, db.S.BLOBS, 'a759399ff9229fbc8be3268f2921153ec0711c9c90dbe79eafdad4aafd1aada4')).uploaded, true);
 });

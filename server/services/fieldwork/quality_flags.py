@@ -22,6 +22,9 @@ from server.services.kernel.permissions import department_scope, require_staff, 
 OPEN_STATUSES = ("pending_evidence", "submitted", "approved")
 
 
+__all__ = ["KINDS", "acknowledge", "counts", "for_inspection", "open_count", "open_flags", "require_acknowledged"]
+
+
 def label(kind: str) -> str:
     return KINDS.get(kind, kind)
 

@@ -17,12 +17,13 @@ The thresholds come from the app's config through configure() (services never im
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, insert, select
+from sqlalchemy.orm import Session, aliased
 
 from server.models.inspections import Inspection, InspectionMember
 from server.models.quality import QualityFlag
@@ -104,14 +105,14 @@ def _short_visit(t: Thresholds, start, end, n_checkpoints: int) -> tuple | None:
             {"seconds": round(took), "needed": round(need), "checkpoints": n_checkpoints})
 
 
-def _photo_flags(t: Thresholds, photos, target, start, end) -> list[tuple]:
+def _photo_flags(t: Thresholds, photos, target: tuple | None, start, end) -> list[tuple]:
     out = []
     located = [p for p in photos if p.get("latitude") is not None and p.get("longitude") is not None]
     if not located:
         out.append(("photo_no_gps", f"{len(photos)} 张现场照片都没有定位信息" if photos else "没有现场照片，无法核对检查位置",
                     {"photos": len(photos)}))
-    elif target is not None and None not in (target.latitude, target.longitude):
-        far = [(p, distance_m(p["latitude"], p["longitude"], target.latitude, target.longitude)) for p in located]
+    elif target is not None and None not in target:
+        far = [(p, distance_m(p["latitude"], p["longitude"], *target)) for p in located]
         far = [(p, d) for p, d in far if d > t.photo_max_distance_m]
         if far:
             worst = max(d for _, d in far)
@@ -146,22 +147,13 @@ def _group_flags(session: Session, t: Thresholds, insp: Inspection, start, end, 
     if start is None or not members:
         return []
     day = local_midnight_utc(local_date(start))
-    first = min(members)
-    rows = session.execute(
-        select(Inspection.id, Inspection.started_at, Inspection.finished_at, Inspection.answer_pattern, Target.name)
-        .join(InspectionMember, InspectionMember.inspection_id == Inspection.id)
-        .join(Target, Target.id == Inspection.target_id)
-        .where(InspectionMember.inspector_id == first, InspectionMember.active.is_(True), Inspection.id != insp.id,
-               Inspection.status.in_(LOCKED_OR_DONE), Inspection.started_at >= day,
-               Inspection.started_at < day + dt.timedelta(days=1))).all()
-    if not rows:
-        return []
-    groups: dict[int, set] = {}
-    for i, inspector in session.execute(select(InspectionMember.inspection_id, InspectionMember.inspector_id)
-                                        .where(InspectionMember.inspection_id.in_([r.id for r in rows]),
-                                               InspectionMember.active.is_(True))):
-        groups.setdefault(i, set()).add(inspector)
-    same_group = [r for r in rows if groups.get(r.id) == members]
+    # One round trip: the day's locked inspections of the group's first member, one row per active member.
+    rows, groups = {}, {}
+    for r in session.execute(_group_query(), {"first": min(members), "insp": insp.id, "day": day,
+                                              "next": day + dt.timedelta(days=1)}):
+        rows[r.id] = r
+        groups.setdefault(r.id, set()).add(r.member)
+    same_group = [r for i, r in rows.items() if groups[i] == members]
     out = []
     same = [r for r in same_group if r.answer_pattern == pattern]
     if len(same) + 1 >= t.same_answers_min_targets:
@@ -181,6 +173,29 @@ def _group_flags(session: Session, t: Thresholds, insp: Inspection, start, end, 
     return out
 
 
+@functools.cache
+def _group_query():
+    mine, everyone = aliased(InspectionMember), aliased(InspectionMember)
+    return (select(Inspection.id, Inspection.started_at, Inspection.finished_at, Inspection.answer_pattern,
+                   Inspection.target_snapshot["name"].as_string().label("name"), everyone.inspector_id.label("member"))
+            .join(mine, mine.inspection_id == Inspection.id)
+            .join(everyone, and_(everyone.inspection_id == Inspection.id, everyone.active.is_(True)))
+            .where(mine.inspector_id == bindparam("first"), mine.active.is_(True), Inspection.id != bindparam("insp"),
+                   Inspection.status.in_(LOCKED_OR_DONE), Inspection.started_at >= bindparam("day"),
+                   Inspection.started_at < bindparam("next")))
+
+
+def _target_position(session: Session, insp: Inspection) -> tuple | None:
+    """The target's registered coordinates as the draw froze them (else as the registry has them now)."""
+    snap = insp.target_snapshot or {}
+    if "latitude" in snap and "longitude" in snap:
+        pos = (snap.get("latitude"), snap.get("longitude"))
+    else:
+        pos = tuple(session.execute(select(Target.latitude, Target.longitude)
+                                    .where(Target.id == insp.target_id)).one())
+    return None if None in pos else pos
+
+
 def compute(session: Session, insp: Inspection, origin, state, t: Thresholds) -> list[tuple]:
     """The flags (kind, reason, detail) of the inspection as submitted; sets its finished_at and pattern."""
     start, end = _aware(insp.started_at), _aware(origin.created_at)
@@ -190,8 +205,7 @@ def compute(session: Session, insp: Inspection, origin, state, t: Thresholds) ->
     found = []
     if insp.mode in (None, "on_site"):
         found.append(_short_visit(t, start, end, n))
-        target = session.get(Target, insp.target_id)
-        found += _photo_flags(t, list(state.photos), target, start, end)
+        found += _photo_flags(t, list(state.photos), _target_position(session, insp), start, end)
     found.append(_clock_skew(t, state.photos, origin))
     found += _group_flags(session, t, insp, start, end, pattern)
     return [f for f in found if f is not None]
@@ -205,7 +219,8 @@ def on_submit(session: Session, insp: Inspection, origin, state) -> list[str]:
     flags = compute(session, insp, origin, state, t)
     version = insp.version
     now = utcnow()
-    for kind, reason, detail in flags:
-        session.add(QualityFlag(inspection_id=insp.id, inspection_version=version, kind=kind, reason=reason,
-                                detail=detail, created_at=now))
+    if flags:  # one INSERT for all of them
+        session.execute(insert(QualityFlag), [
+            {"inspection_id": insp.id, "inspection_version": version, "kind": kind, "reason": reason, "detail": detail,
+             "created_at": now, "acknowledged_note": ""} for kind, reason, detail in flags])
     return [f[0] for f in flags]

@@ -206,8 +206,8 @@ def compute(session: Session, insp: Inspection, origin, state, t: Thresholds) ->
     if insp.mode in (None, "on_site"):
         found.append(_short_visit(t, start, end, n))
         found += _photo_flags(t, list(state.photos), _target_position(session, insp), start, end)
+        found += _group_flags(session, t, insp, start, end, pattern)  # a desk check is no visit
     found.append(_clock_skew(t, state.photos, origin))
-    found += _group_flags(session, t, insp, start, end, pattern)
     return [f for f in found if f is not None]
 
 

@@ -261,3 +261,15 @@ def test_open_flags_for_the_oversight_board(located, session):
     assert quality_flags.open_flags(session, user=leader) == [] and quality_flags.open_count(session) == 0
     with pytest.raises(PermissionDenied):  # an inspector does not read the board
         quality_flags.open_flags(session, user=session.query(User).filter_by(username="wangjg").one())
+
+
+def test_a_desk_check_submitted_at_once_raises_no_visit_flag(session):
+    from server.services.fieldwork import desk_checks
+    insp = factories.create_inspection(session, mode="document")
+    user = factories.create_user(session, role="inspector", inspector_id=insp.members[0].inspector_id)
+    cps = [cp["id"] for item in insp.checklist_snapshot for cp in item["checkpoints"]]
+    desk_checks.save_answers(session, user, insp.id, {cp: ("compliant", "") for cp in cps})
+    desk_checks.submit(session, user, insp.id, result_categories=["01"], methods=["document"], follow_ups=["none"],
+                       summary="台账齐全")  # no party, no signatures, no photo, within a second: all as it should be
+    session.commit()
+    assert session.get(Inspection, insp.id).status == "submitted" and kinds(session, insp.id) == []

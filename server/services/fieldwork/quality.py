@@ -9,7 +9,7 @@ acknowledges it with a note before approving (quality_flags.py).
 - photo_time: a photo taken outside the inspection's start–end (± QUALITY_PHOTO_TIME_TOLERANCE_MINUTES);
 - clock_skew: the phone's clock differs from the server's by more than QUALITY_CLOCK_SKEW_MINUTES;
 - same_answers: the same group gave identical answers at QUALITY_SAME_ANSWERS_MIN_TARGETS or more targets
-  on one day;
+  on one day (the submit that reaches the count is flagged, and each later one; the flag names the others);
 - overlap: the group's inspections overlap in time (QUALITY_OVERLAP_MIN_INSPECTIONS or more at once).
 
 The thresholds come from the app's config through configure() (services never import Flask).

@@ -45,7 +45,7 @@ class SubmitState:
     signatures: tuple = ()  # every signature: {id, signer_role, inspector_id, signer_name, signed_at, digest}
     checklist: tuple = ()  # the items: {name, checkpoints: ({id, seq, text}, …)}
     members: tuple = ()  # the active group: {inspector_id, name}
-    party: dict | None = None  # the current party record: {name, refused_to_sign, absent, note}
+    party: dict | None = None  # the current (last received) party record: {name, refused_to_sign, absent, note}
     photos: tuple = ()  # the photos that count (not withdrawn): {id, checkpoint_id, finding_id}
     mode: str = "on_site"  # on_site; a desk check (document / online) has no party, signatures or site photos
 

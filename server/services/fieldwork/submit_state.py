@@ -32,7 +32,7 @@ def state(session: Session, insp, conclusion: dict) -> submit_rules.SubmitState:
                              .where(Photo.inspection_id == inspection_id, ~withdrawn)).all()
     party = session.execute(select(PartyRecord.name, PartyRecord.refused_to_sign, PartyRecord.absent, PartyRecord.note)
                             .where(PartyRecord.inspection_id == inspection_id)
-                            .order_by(PartyRecord.created_at.desc(), PartyRecord.id.desc()).limit(1)).first()
+                            .order_by(PartyRecord.received_at.desc(), PartyRecord.id.desc()).limit(1)).first()
     return submit_rules.SubmitState(
         checklist=tuple({"name": item.get("name", ""), "checkpoints": tuple(item.get("checkpoints", ()))}
                         for item in insp.checklist_snapshot or ()),

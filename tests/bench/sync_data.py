@@ -62,10 +62,10 @@ def seed(session, *, inspections: int, checkpoints: int, users: int = 1, group_o
 
 
 def full_inspection(insp_id: int, cps: list[int], inspector_id: int, hashes: list[str],
-                    partner_id: int | None = None) -> list[dict]:
+                    partner_id: int | None = None, day: int = 0) -> list[dict]:
     """49 mutations for 38 checkpoints: start, answers (one 不符合), its finding, 4 photos (one of it), the
     party, 3 signatures (both members and the party), submit: complete by sync/submit_rules.py."""
-    t0 = dt.datetime(2024, 5, 6, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    t0 = dt.datetime(2024, 5, 6, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))) + dt.timedelta(days=day)
     muts = []
 
     def m(mutation_name, **args):

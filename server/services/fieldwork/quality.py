@@ -22,7 +22,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, insert, select
+from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from server.models.inspections import Inspection, InspectionMember
@@ -147,10 +147,12 @@ def _group_flags(session: Session, t: Thresholds, insp: Inspection, start, end, 
     if start is None or not members:
         return []
     day = local_midnight_utc(local_date(start))
-    # One round trip: the day's locked inspections of the group's first member, one row per active member.
+    # One round trip: the day's locked inspections of the group's first member that either have the same
+    # answers or overlap this visit, one row per active member (so the group can be compared).
     rows, groups = {}, {}
     for r in session.execute(_group_query(), {"first": min(members), "insp": insp.id, "day": day,
-                                              "next": day + dt.timedelta(days=1)}):
+                                              "next": day + dt.timedelta(days=1), "pattern": pattern,
+                                              "start": start, "end": end or start}):
         rows[r.id] = r
         groups.setdefault(r.id, set()).add(r.member)
     same_group = [r for i, r in rows.items() if groups[i] == members]
@@ -182,7 +184,9 @@ def _group_query():
             .join(everyone, and_(everyone.inspection_id == Inspection.id, everyone.active.is_(True)))
             .where(mine.inspector_id == bindparam("first"), mine.active.is_(True), Inspection.id != bindparam("insp"),
                    Inspection.status.in_(LOCKED_OR_DONE), Inspection.started_at >= bindparam("day"),
-                   Inspection.started_at < bindparam("next")))
+                   Inspection.started_at < bindparam("next"),
+                   or_(Inspection.answer_pattern == bindparam("pattern"),
+                       and_(Inspection.started_at < bindparam("end"), Inspection.finished_at > bindparam("start")))))
 
 
 def _target_position(session: Session, insp: Inspection) -> tuple | None:

@@ -88,7 +88,7 @@ def every_checkpoint_answered(state: SubmitState) -> Problem | None:
         return None
     names = "、".join(_label(cp) for cp in missing[:5]) + ("等" if len(missing) > 5 else "")
     return Problem(INCOMPLETE, f"还有 {len(missing)} 个检查要点未作答（{names}），不能提交；"
-                               "请在“检查要点”中逐项判定后再提交", {"checkpoints": [cp["id"] for cp in missing]})
+                               "请在“逐项检查”中逐项判定后再提交", {"checkpoints": [cp["id"] for cp in missing]})
 
 
 def _problem_found(state: SubmitState) -> tuple[list[int], list]:
@@ -186,7 +186,7 @@ def absence_proven(state: SubmitState) -> Problem | None:
     witness = any(s["id"] in current and s["signer_role"] == "witness" for s in state.signatures)
     if witness or state.photos:
         return None
-    return Problem(ABSENCE_UNPROVEN, f"当事人{reason}，但没有见证人签名，也没有现场照片证明：请请见证人签名，"
+    return Problem(ABSENCE_UNPROVEN, f"当事人{reason}，但没有见证人签名，也没有现场照片证明：请由见证人签名，"
                                      "或拍摄现场照片（如经营场所、张贴的告知书）后再提交", {"reason": reason})
 
 

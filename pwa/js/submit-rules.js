@@ -33,7 +33,7 @@ function everyCheckpointAnswered(s) {
   if (!missing.length) return null;
   const names = missing.slice(0, 5).map(label).join('、') + (missing.length > 5 ? '等' : '');
   return { code: CODES.INCOMPLETE, section: 'checklist',
-    message: `还有 ${missing.length} 个检查要点未作答（${names}），不能提交；请在“检查要点”中逐项判定后再提交` };
+    message: `还有 ${missing.length} 个检查要点未作答（${names}），不能提交；请在“逐项检查”中逐项判定后再提交` };
 }
 
 function overallResultConsistent(s) {
@@ -105,7 +105,7 @@ function absenceProven(s) {
   const witness = (s.signatures || []).some((g) => current.has(String(g.id)) && g.signer_role === 'witness');
   if (witness || (s.photos || []).length) return null;
   return { code: CODES.ABSENCE_UNPROVEN, section: 'photos',
-    message: `当事人${reason}，但没有见证人签名，也没有现场照片证明：请请见证人签名，或拍摄现场照片（如经营场所、张贴的告知书）后再提交` };
+    message: `当事人${reason}，但没有见证人签名，也没有现场照片证明：请由见证人签名，或拍摄现场照片（如经营场所、张贴的告知书）后再提交` };
 }
 
 function signaturesComplete(s) {

@@ -56,12 +56,13 @@ def _register_approval_kinds() -> None:
 def _install_service_settings(app: Flask) -> None:
     """Settings the services read without Flask: the audit chain's key, who decides approvals, whose
     signatures a phone may submit."""
-    from server.services.fieldwork import mutations
+    from server.services.fieldwork import mutations, quality
     from server.services.kernel import approvals, audit
 
     audit.use_key_source(lambda: current_app.config["AUDIT_CHAIN_KEY"] if has_app_context() else None)
     approvals.configure(admin_decides=bool(app.config["APPROVALS_ADMIN_DECIDES"]))
     mutations.configure(colleague_signatures=bool(app.config["SIGNATURE_COLLEAGUES_ON_DEVICE"]))
+    quality.configure(app.config)
 
 
 def _finish_config(app: Flask) -> None:

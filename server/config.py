@@ -67,6 +67,14 @@ class Defaults:
     BUREAU_NAME = "阳城县交通运输局"  # printed on every document
     PDF_BATCH_WORKERS = 2  # processes rendering a task's zip of 笔录; 1 renders one after another
     REVIEW_PHOTO_MAX_DISTANCE_M = 500  # photos taken farther than this from the target are flagged
+    # Quality flags for the reviewer (services/fieldwork/quality.py), computed at each submit; the reviewer
+    # acknowledges each with a note before approving. README "Quality flags" lists them.
+    QUALITY_FLAGS_ENABLED = True
+    QUALITY_MIN_SECONDS_PER_CHECKPOINT = 60  # time on site below this × the checkpoints is 检查用时过短
+    QUALITY_PHOTO_TIME_TOLERANCE_MINUTES = 10  # a photo taken this long before the start or after the end
+    QUALITY_CLOCK_SKEW_MINUTES = 10  # the phone's clock this far from the server's
+    QUALITY_SAME_ANSWERS_MIN_TARGETS = 3  # one group, identical answers at this many targets on one day
+    QUALITY_OVERLAP_MIN_INSPECTIONS = 2  # one group, this many inspections at the same time
     PWA_VERSION = ""  # appended to the service worker's content hash; bump to force an update
     PUBLICATION_WARN_WORKING_DAYS = 15
 

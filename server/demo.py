@@ -86,7 +86,7 @@ CERT_EXPIRY_OVERRIDES = {("ZFD", 9): 18, ("YSG", 4): 41, ("FZG", 2): 57, ("ZFD",
 INACTIVE_INSPECTORS = {("ZFD", 14)}
 COUNT_LABELS = (("departments", "部门"), ("items", "抽查事项"), ("targets", "检查对象"), ("inspectors", "执法检查人员"),
                 ("recusals", "回避声明"), ("users", "用户"), ("plans", "抽查计划"), ("tasks", "抽查任务"),
-                ("inspections", "已分派的检查"))
+                ("inspections", "已分派的检查"), ("submitted", "已提交待审核的检查"))
 RECUSALS = ((("ZFD", 3), "repair", 5, "配偶系该单位股东"),
             (("ZFD", 0), "freight", 7, "近亲属（兄长）任该公司法定代表人"))
 

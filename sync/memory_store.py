@@ -51,6 +51,7 @@ class MemoryStore(SyncStore):
         self.clients: dict[str, dict] = {}
         self.log_rows: dict[tuple, dict] = {}
         self.reused_rows: list[dict] = []  # changed contents refused under an already used id
+        self.rules = submit_rules.RULES  # what an inspection.submit must pass (a test may narrow them)
 
     # ---- test set-up and transactions ----
     def add_inspection(self, inspection_id: int, members, checkpoints) -> MemoryInspection:
@@ -197,14 +198,9 @@ class MemoryStore(SyncStore):
         self._append(insp, m, {k: v for k, v in m.args.items() if k not in ("id", "inspection_id")})
 
     def _inspection_submit(self, insp, m):
-        answered = {a["content"]["checkpoint_id"] for a in insp.records["answers"].values()}
-        unanswered = [c for c in insp.checkpoints if c not in answered]
-        if unanswered:
-            raise Rejected("incomplete_submission", f"还有 {len(unanswered)} 个检查要点未作答，不能提交；请逐项检查后再提交",
-                           {"checkpoints": unanswered})
-        problems = submit_rules.problems(self._submit_state(insp, m.args))
-        if problems:
-            raise Rejected(problems[0].code, problems[0].message, problems[0].errors)
+        problem = submit_rules.rejection(self._submit_state(insp, m.args), self.rules)
+        if problem:
+            raise Rejected(problem.code, problem.message, problem.errors)
         if insp.status == "returned":
             insp.version += 1
         insp.result = {k: m.args[k] for k in ("result_categories", "methods", "follow_ups", "summary")}
@@ -215,13 +211,19 @@ class MemoryStore(SyncStore):
     def _submit_state(self, insp, args) -> submit_rules.SubmitState:
         findings = insp.records["findings"]
         amended = {f["content"].get("finding_id") for f in findings.values()}
+        withdrawn = {r["content"]["photo_id"] for r in insp.records["withdrawals"].values()}
         return submit_rules.SubmitState(
             inspection_id=insp.id, conclusion={k: args[k] for k in ("result_categories", "methods", "follow_ups",
                                                                     "summary")},
             answers=tuple({"checkpoint_id": cp, "answer": r.winner.answer, "note": r.winner.note}
                           for cp, r in self.registers(insp.id).items()),
             findings=tuple({"id": fid, **f["content"]} for fid, f in findings.items() if fid not in amended),
-            signatures=tuple({"id": sid, **r["content"]} for sid, r in insp.records["signatures"].items()))
+            signatures=tuple({"id": sid, **r["content"]} for sid, r in insp.records["signatures"].items()),
+            checklist=({"name": "", "checkpoints": tuple({"id": c} for c in insp.checkpoints)},),
+            members=tuple({"inspector_id": i, "name": str(i)} for i in sorted(insp.members)),
+            party=next((dict(r["content"]) for r in reversed(insp.records["party"].values())), None),
+            photos=tuple({"id": pid, **p["content"]} for pid, p in insp.records["photos"].items()
+                         if pid not in withdrawn))
 
     def _missing(self, insp) -> list[str]:
         withdrawn = {r["content"]["photo_id"] for r in insp.records["withdrawals"].values()}

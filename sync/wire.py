@@ -154,12 +154,18 @@ class WithdrawPhotoArgs(_InspectionArgs):
 
 class PartyArgs(_InspectionArgs):
     id = UUIDStr(required=True)
-    name = Text(64, 1)
+    name = Text(64)
     position = Text(64)
     id_number = Text(32)
     phone = Text(32)
     refused_to_sign = fields.Boolean(load_default=False, error_messages={"invalid": "应为 true 或 false"})
+    absent = fields.Boolean(load_default=False, error_messages={"invalid": "应为 true 或 false"})  # 无人在场
     note = Text(500)
+
+    @validates_schema
+    def _someone_or_nobody(self, data, **kwargs):
+        if not data.get("absent") and not data.get("name"):
+            raise ValidationError("必填（现场无人的，请注明 absent: true）", "name")
 
 
 class SubmitArgs(_InspectionArgs):

@@ -5,6 +5,7 @@
  */
 import { MUTATIONS as M, LABELS } from './messages.js';
 import { currentIds, signerKey, strip } from './signing.js';
+import { CODES, problems } from './submit-rules.js';
 
 /** Statuses in which the server treats new work as late evidence. */
 export const LOCKED = new Set(['pending_evidence', 'submitted', 'approved']);
@@ -208,9 +209,25 @@ export function signatureState(view, signer, digest) {
 export function signers(view) {
   const list = (view.members || []).map((m) => ({ key: `m${m.inspector_id}`, role: 'inspector', name: m.name, inspectorId: m.inspector_id, label: `检查人员 ${m.name}` }));
   const party = currentParty(view);
-  if (party) list.push({ key: 'party', role: 'party', name: party.name, inspectorId: null, label: `当事人 ${party.name}`, refused: party.refused_to_sign });
+  if (party && !party.absent) list.push({ key: 'party', role: 'party', name: party.name, inspectorId: null, label: `当事人 ${party.name}`, refused: party.refused_to_sign });
   return list;
 }
+
+/** The inspection as a submit would find it, for the completeness rules (submit-rules.js, the server's twin). */
+export function submitState(view, draft = {}) {
+  return {
+    inspection_id: view.id, mode: view.mode || 'on_site',
+    conclusion: { result_categories: draft.result_categories || [], methods: draft.methods || [],
+      follow_ups: draft.follow_ups || [], summary: strip(draft.summary) },
+    answers: view.record.registers.filter(Boolean).map((r) => ({ checkpoint_id: r.checkpoint_id, answer: r.answer, note: r.note })),
+    findings: currentFindings(view), signatures: view.record.signatures, checklist: view.checklist || [],
+    members: (view.members || []).map((m) => ({ inspector_id: m.inspector_id, name: m.name })),
+    party: currentParty(view), photos: currentPhotos(view),
+  };
+}
+
+// Listed line by line below (each checkpoint, each signer), so not again as the rule's sentence.
+const LISTED_APART = new Set([CODES.INCOMPLETE, CODES.SIGNATURES_MISSING, CODES.PARTY_MISSING]);
 
 /** What is still missing before the inspection can be submitted: [{section, text}], empty when ready. */
 export function missingForSubmit(view, draft = {}, digest = null) {
@@ -223,6 +240,10 @@ export function missingForSubmit(view, draft = {}, digest = null) {
   if (!(draft.result_categories || []).length) missing.push({ section: 'result', text: '未选择检查结果' });
   if (!(draft.methods || []).length) missing.push({ section: 'result', text: '未选择检查方式' });
   if (!(draft.follow_ups || []).length) missing.push({ section: 'result', text: '未选择后续处置措施' });
+  for (const p of problems(submitState(view, draft))) {
+    if (LISTED_APART.has(p.code) || (p.code === CODES.RESULT_INCONSISTENT && !(draft.result_categories || []).length)) continue;
+    missing.push({ section: p.section, text: p.message, code: p.code });
+  }
   for (const signer of signers(view)) {
     if (signer.refused) continue;
     const state = signatureState(view, signer, digest);
@@ -232,20 +253,13 @@ export function missingForSubmit(view, draft = {}, digest = null) {
       missing.push({ section: 'signatures', text: `${signer.label} 签名之后内容有改动，需重新签名` });
     }
   }
-  const nobodyThere = (draft.result_categories || []).some((c) => ['05', '09', '10', '11', '12', '13'].includes(c));
-  if (!currentParty(view) && !nobodyThere) missing.push({ section: 'party', text: '未登记现场当事人' });
+  if (!currentParty(view)) missing.push({ section: 'party', text: '未登记现场当事人' });
   return missing;
 }
 
 /** Advisory notes on the review screen that do not block submitting. */
 export function warningsForSubmit(view) {
-  const warnings = [];
-  const findings = currentFindings(view);
-  for (const r of view.record.registers) {
-    if (r && r.answer === 'noncompliant' && !findings.some((f) => f.checkpoint_id === r.checkpoint_id)) {
-      warnings.push(`检查要点“${checkpointLabel(view, r.checkpoint_id)}”判定为不符合，但没有记录发现的问题`);
-    }
-  }
+  const warnings = [];  // a 不符合 checkpoint without its finding or photo is no warning: the rules refuse it
   if (!currentPhotos(view).length) warnings.push('没有现场照片');
   return warnings;
 }

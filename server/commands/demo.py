@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
-from server import demo
+from server import demo, demo_fieldwork
 from server.commands.output import fail
 from server.errors import AppError
 from server.extensions import db
@@ -29,6 +29,8 @@ def load_demo_command(if_empty: bool):
         return
     try:
         counts = demo.load(db.session)
+        # One inspection submitted in a hurry, so that 结果审核 shows quality flags to acknowledge.
+        counts["submitted"] = demo_fieldwork.submit_hurried_inspection(db.session, current_app.config)
     except AppError as err:
         db.session.rollback()
         fail(err.message)

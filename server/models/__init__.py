@@ -14,3 +14,4 @@ from server.models.followup import (  # noqa: F401
     CreditRecord, InspectionReview, Publication, PublicationRevision, Referral, ReferralEvent, RiskLevelChange,
     Violation,
 )
+from server.models.quality import QualityFlag  # noqa: F401

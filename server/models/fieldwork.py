@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.extensions import db
@@ -136,6 +136,7 @@ class PartyRecord(_Origin, db.Model):
     id_number: Mapped[str] = mapped_column(String(32), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")
     refused_to_sign: Mapped[bool] = mapped_column(Boolean, default=False)
+    absent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 无人在场 (name may be empty)
     note: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User | None] = relationship()

@@ -86,6 +86,10 @@ class Inspection(db.Model):
     # a return for fixing and a resubmission do not restart it.
     first_completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set at submit for the quality flags (services/fieldwork/quality.py): when the visit ended by the
+    # phone's clock, and a digest of the answers, to find a group's overlapping or identical records.
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    answer_pattern: Mapped[str | None] = mapped_column(String(64))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

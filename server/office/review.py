@@ -51,6 +51,14 @@ def review_return(inspection_id: int):
                url_for("office.review_detail", inspection_id=inspection_id))
 
 
+@bp.post("/review/<int:inspection_id>/flags/<int:flag_id>/acknowledge")
+@login_required(*STAFF)
+def review_acknowledge_flag(inspection_id: int, flag_id: int):
+    return run(lambda: review.acknowledge_flag(db.session, g.user, inspection_id, flag_id, note=form("note")),
+               "已记录对该质量提示的确认意见",
+               url_for("office.review_detail", inspection_id=inspection_id) + "#rv-flags")
+
+
 @bp.post("/review/<int:inspection_id>/late")
 @login_required(*STAFF)
 def review_handle_late(inspection_id: int):

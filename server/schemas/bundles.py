@@ -97,6 +97,7 @@ class PartySchema(Schema):
     id_number = fields.String()
     phone = fields.String()
     refused_to_sign = fields.Boolean()
+    absent = fields.Boolean(metadata={"description": "无人在场: nobody of the party was on site"})
     note = fields.String()
     created_at = IsoText()
 

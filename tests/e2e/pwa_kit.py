@@ -229,11 +229,14 @@ def add_finding(page, description: str, rectification: str = "责令限期补齐
     page.get_by_role("heading", name="发现的问题").wait_for()
 
 
-def take_photo(page, data: bytes | None = None, caption: str = "", name: str = "IMG_0001.jpg"):
-    """Take a photo with the camera input; waits for it to be listed."""
+def take_photo(page, data: bytes | None = None, caption: str = "", name: str = "IMG_0001.jpg",
+               checkpoint: int | None = None):
+    """Take a photo with the camera input (tied to checkpoint number `checkpoint`); waits for it to be listed."""
     before = page.locator("ul.photos > li").count()
     if caption:
         page.get_by_label("照片说明").fill(caption)
+    if checkpoint:
+        page.get_by_label("关联检查要点").select_option(index=checkpoint)
     page.get_by_label("拍照").set_input_files([{"name": name, "mimeType": "image/jpeg", "buffer": data or jpeg_bytes()}])
     page.locator("ul.photos > li").nth(before).wait_for()
 
@@ -301,7 +304,7 @@ def record_complete_inspection(page, *, photo: bytes | None = None, party: str =
     add_finding(page, "晋E12345 车辆技术档案缺少 2023 年度审验记录")
     back_to_overview(page)
     open_section(page, "现场照片")
-    take_photo(page, photo, caption="车辆技术档案（晋E12345）")
+    take_photo(page, photo, caption="车辆技术档案（晋E12345）", checkpoint=2)  # a 不符合 needs its photo
     back_to_overview(page)
     open_section(page, "现场当事人")
     record_party(page, party)

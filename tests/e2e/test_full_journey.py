@@ -308,6 +308,13 @@ def office_approves(office, drawn: Drawn):
     expect(kv(office, "版本")).to_contain_text("第 2 版")
     deadline = (kit.beijing_today() + dt.timedelta(days=30)).isoformat()
     expect(office.get_by_role("row").filter(has_text=FINDING).filter(has_text=deadline).first).to_be_visible()
+    flags = office.locator("ul.quality-flags > li")  # 走过场 signals: at least the visit took seconds, not minutes
+    expect(flags.filter(has_text="检查用时过短").first).to_be_visible()
+    while flags.get_by_role("button", name="确认此提示").count():
+        item = flags.filter(has=office.get_by_role("button", name="确认此提示")).first
+        item.get_by_label("确认意见（核实了什么、为何仍可通过）").fill("已电话核实当事人，检查组确在现场")
+        item.get_by_role("button", name="确认此提示").click()
+        flash(office, "已记录对该质量提示的确认意见")
     office.get_by_role("button", name="审核通过", exact=True).click()
     flash(office, "审核通过：已生成公示记录")
 

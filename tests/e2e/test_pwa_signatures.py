@@ -9,9 +9,9 @@ from server.models.fieldwork import CheckpointAnswer, Signature
 from server.models.inspections import Inspection
 from server.models.sync import MutationLog
 from server.services.documents import fieldwork_context
-from tests.e2e.pwa_kit import (answer, back_to_overview, choose_result, open_inspection, open_section,
+from tests.e2e.pwa_kit import (add_finding, answer, back_to_overview, choose_result, open_inspection, open_section,
                                record_complete_inspection, record_party, seed_group, seed_inspection, sign, small_phone,
-                               start_inspection, submit)
+                               start_inspection, submit, take_photo)
 
 
 def _to_signatures(page):
@@ -19,6 +19,11 @@ def _to_signatures(page):
     start_inspection(page)
     for seq, label in ((1, "符合"), (2, "不符合"), (3, "不涉及")):
         answer(page, seq, label)
+    page.get_by_role("link", name="记录问题").click()  # a 不符合 needs its finding and a photo
+    add_finding(page, "车辆技术档案缺少审验记录")
+    back_to_overview(page)
+    open_section(page, "现场照片")
+    take_photo(page, caption="车辆技术档案", checkpoint=2)
     back_to_overview(page)
     open_section(page, "现场当事人")
     record_party(page)

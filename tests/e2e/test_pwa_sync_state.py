@@ -145,6 +145,14 @@ def test_a_colleagues_late_judgement_tells_her_it_was_not_counted(live_server, p
                   "args": {"id": f"00000000-0000-4000-8000-00000000000{n}", "inspection_id": iid, "checkpoint_id": cp["id"],
                            "answer": "compliant", "note": "", "base": []}}
                  for n, cp in enumerate(s_cps(live_server, iid), 1)]
+    signers = [("party", "赵志强", None)] + [("inspector", name, who) for who, name in s_members(live_server, iid)]
+    later = [("party.record", {"id": "00000000-0000-4000-8000-0000000000a1", "inspection_id": iid, "name": "赵志强"})]
+    later += [("signature.add", {"id": f"00000000-0000-4000-8000-0000000001{k:02d}", "inspection_id": iid,
+                                 "sha256": "ab" * 32, "signer_role": role, "signer_name": name, "inspector_id": who,
+                                 "signed_at": "2024-05-06T09:25:00+08:00", "digest": None})
+              for k, (role, name, who) in enumerate(signers)]  # the party and everyone signs (submit rules)
+    mutations += [{"id": len(mutations) + n, "name": name, "created_at": "2024-05-06T09:25:00+08:00", "args": args}
+                  for n, (name, args) in enumerate(later, 1)]
     mutations.append({"id": len(mutations) + 1, "name": "inspection.submit", "created_at": "2024-05-06T09:30:00+08:00",
                       "args": {"inspection_id": iid, "result_categories": ["01"], "methods": ["on_site"],
                                "follow_ups": ["none"], "summary": ""}})
@@ -160,6 +168,11 @@ def test_a_colleagues_late_judgement_tells_her_it_was_not_counted(live_server, p
     card.get_by_text("未计入检查结果：送达服务器时，同组人员已提交了本检查").wait_for()
     card.get_by_text("交审核人员处理").wait_for()
     assert "checkpoint" not in page.locator("main").inner_text()
+
+
+def s_members(live_server, iid) -> list[tuple[int, str]]:
+    with live_server.session() as s:
+        return [(m.inspector_id, m.inspector.name) for m in s.get(Inspection, iid).active_members]
 
 
 def s_cps(live_server, iid) -> list[dict]:

@@ -72,7 +72,7 @@ test('a change after signing makes the signatures stale; signing again replaces 
   for (const [id, role, who, name] of [['s1', 'inspector', 1, '王建国'], ['s2', 'inspector', 2, '李明'], ['s3', 'party', null, '赵志强']]) {
     v = ls.applyMutation(v, sig(id, role, who, name, before));
   }
-  v = ls.applyMutation(v, answer('x3', 2, 'noncompliant', ['x2']));
+  v = ls.applyMutation(v, answer('x3', 2, 'compliant', ['x2']));
   const after = await covering(v);
   assert.notEqual(after, before);
   assert.deepEqual(ls.missingForSubmit(v, DRAFT, after).map((m) => m.text), [
@@ -99,10 +99,25 @@ test('a new party on site must sign again; a signature without a digest is asked
   assert.equal(ls.signatureState(v, ls.signers(v)[0], d), 'stale');
 });
 
-test('an unreachable target needs no party on site', () => {
-  const v = ls.inspectionView(BUNDLE, []);
-  const texts = ls.missingForSubmit(v, { result_categories: ['05'] }).map((m) => m.text);
-  assert.ok(!texts.includes('未登记现场当事人'));
+test('nobody on site (无人在场) needs no party signature, but a photo or a witness to show it', async () => {
+  let v = ls.inspectionView(BUNDLE, [answer('x1', 1, 'na'), answer('x2', 2, 'na'),
+    entry('party.record', { id: 'p1', name: '', position: '', id_number: '', phone: '', refused_to_sign: false, absent: true, note: '大门紧锁' })]);
+  const draft = { result_categories: ['05'], methods: ['on_site'], follow_ups: ['none'], summary: '' };
+  const d = await covering(v, draft);
+  v = ls.applyMutation(ls.applyMutation(v, sig('s1', 'inspector', 1, '王建国', d)), sig('s2', 'inspector', 2, '李明', d));
+  assert.deepEqual(ls.signers(v).map((s) => s.role), ['inspector', 'inspector']);
+  const texts = ls.missingForSubmit(v, draft, d).map((m) => m.text);
+  assert.equal(texts.length, 1);
+  assert.match(texts[0], /无人在场，但没有见证人签名，也没有现场照片证明：请/);
+  v = ls.applyMutation(v, entry('photo.attach', { id: 'ph1', sha256: 'c'.repeat(64), finding_id: null, checkpoint_id: null }));
+  assert.deepEqual(ls.missingForSubmit(v, draft, d), []);
+});
+
+test('a 不符合 checkpoint needs its finding and a photo, and the result must say a problem was found', async () => {
+  const v = ls.inspectionView(BUNDLE, [answer('x1', 1, 'compliant'), answer('x2', 2, 'noncompliant')]);
+  const found = ls.missingForSubmit(v, DRAFT).filter((m) => m.code).map((m) => [m.code, m.section]);
+  assert.deepEqual(found, [['result_inconsistent', 'result'], ['item_result_inconsistent', 'findings'],
+    ['noncompliant_photo_missing', 'photos']]);
 });
 
 test('submitting locks the inspection on the phone; a photo after it is late evidence', () => {

@@ -83,7 +83,7 @@ test('a full inspection: files go up first (PUT naming their kind, none the serv
   const stored = await db.get(handle, db.S.RECEIPTS, 1);
   assert.equal(stored.status.ok, true);
   const shown = events.filter(([t]) => t === 'progress').map(([, d]) => d.state.progress.text);
-  assert.deepEqual(shown.slice(0, 3), ['照片与签名 1/2', '照片与签名 2/2', '提交记录 8 条']);
+  assert.deepEqual(shown.slice(0, 3), ['照片与签名 1/2', '照片与签名 2/2', '提交记录 10 条']);
   assert.equal((await db.get(handle, db.S.BLOBS, '710ba93f4c14b50c2f3101dbe762a7e33f2f40c57e01ed91c1b64b436dfd6ea3')).uploaded, true);
   assert.equal((await db.get(handle, db.S.BLOBS, 'a759399ff9229fbc8be3268f2921153ec0711c9c90dbe79eafdad4aafd1aada4')).uploaded, true);
 });
@@ -347,4 +347,21 @@ test('a judgement the server kept as late is not shown as counted: “需要处�
   assert.match(att.message, /^检查要点“2\. 车辆技术档案是否齐全”的判定“不符合”未计入检查结果：送达服务器时，同组人员已提交了本检查/);
   assert.deepEqual((await db.get(handle, db.S.INSPECTIONS, 1)).record.answers, [], 'not folded in as if counted');
   assert.ok(events.some(([t, d]) => t === 'late' && d.count === 1));
+});
+
+test('a submit the server refuses by a completeness rule goes to “需要处理” with every reason, in Chinese', async () => {
+  const ex = EX.push_submit_refused_incomplete;  // the golden example: no signatures, party or photo; 未发现问题 beside a 不符合
+  const { handle, client } = await setup({
+    'POST /api/v1/sync/push': (call) => jsonResponse(200, { ...concrete(ex.response.body), client_id: call.body.client_id }),
+    'GET /api/v1/sync/pull': PULL,
+  });
+  for (const m of ex.request.json.mutations) await outbox.enqueue(handle, m.name, m.args);
+  await client.flush('manual');
+  assert.equal((await outbox.pending(handle)).length, 0, 'acknowledged: nothing is resent');
+  const [att] = await outbox.attentionList(handle);
+  assert.equal(att.kind, 'rejected');
+  assert.equal(att.code, 'result_inconsistent');
+  assert.match(att.message, /^检查结果选了“未发现问题”，但.*请在“检查结论”中改选/);
+  assert.deepEqual(att.errors.also.map((a) => a.code), ['noncompliant_photo_missing', 'party_missing', 'signatures_missing']);
+  assert.ok(att.errors.also.every((a) => /请/.test(a.message)), 'each reason says how to fix it');
 });

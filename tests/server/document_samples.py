@@ -146,7 +146,7 @@ def sync_a_whole_inspection(client, inspection, token: str, media_dir: str, phot
     fid = str(uuid.uuid4())
     args = [("inspection.start", {"inspection_id": inspection.id, "started_at": when})]
     args += [("checkpoint.record", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "checkpoint_id": cp,
-                                    "answer": "compliant" if n == 0 else "noncompliant", "note": "", "base": []})
+                                    "answer": ["compliant", "noncompliant"][n] if n < 2 else "na", "note": "", "base": []})
              for n, cp in enumerate(cps)]
     args.append(("finding.add", {"id": fid, "inspection_id": inspection.id, "checkpoint_id": cps[1],
                                  "description": "2辆营运货车缺少二级维护记录<script>", "rectify_by": "2024-05-18",
@@ -162,9 +162,10 @@ def sync_a_whole_inspection(client, inspection, token: str, media_dir: str, phot
     args.append(("signature.add", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "sha256": sigs[0],
                                    "signer_role": "party", "signer_name": "赵志强", "inspector_id": None,
                                    "signed_at": when}))
-    args.append(("signature.add", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "sha256": sigs[1],
-                                   "signer_role": "inspector", "signer_name": "张伟",
-                                   "inspector_id": inspection.members[0].inspector_id, "signed_at": when}))
+    args += [("signature.add", {"id": str(uuid.uuid4()), "inspection_id": inspection.id, "sha256": sigs[1],
+                                "signer_role": "inspector", "signer_name": m.inspector.name,
+                                "inspector_id": m.inspector_id, "signed_at": when})
+             for m in inspection.active_members]  # every member of the group signs (sync/submit_rules.py)
     args.append(("inspection.submit", {"inspection_id": inspection.id, "result_categories": ["02"],
                                        "methods": ["on_site"], "follow_ups": ["rectify"], "summary": "已责令改正"}))
     mutations = [{"id": n, "name": name, "args": a, "created_at": when} for n, (name, a) in enumerate(args, start=1)]

@@ -147,6 +147,7 @@ def test_load_demo_if_empty_is_idempotent(app, session):
     assert first.exit_code == 0, first.output
     assert "已加载阳城县演示数据：部门 4，抽查事项 13，检查对象 300，执法检查人员 28，回避声明 2，用户 7，" \
            "抽查计划 1，抽查任务 5，已分派的检查" in first.output
+    assert "已提交待审核的检查 1" in first.output
     audit_count = session.scalar(select(func.count(AuditEntry.id)))
     second = runner.invoke(args=["load-demo", "--if-empty"])
     assert second.exit_code == 0 and "数据库中已有检查对象，跳过演示数据" in second.output
@@ -205,3 +206,13 @@ def test_first_load_warns_only_of_the_demos_rating_downgrades(app, session):
     changes = session.scalars(select(RiskLevelChange)).all()
     assert len(changes) == demo.RISK_WARNINGS
     assert {(c.old_level, c.new_level, c.cause) for c in changes} == {("general", "higher", "交通运输信用等级下调为 C")}
+
+
+def test_the_demo_has_a_hurried_inspection_whose_flags_the_reviewer_sees(app, session, login):
+    from server.models.quality import QualityFlag
+    from server.models.accounts import User
+    assert app.test_cli_runner().invoke(args=["load-demo"]).exit_code == 0
+    assert sorted(f.kind for f in session.scalars(select(QualityFlag))) == ["photo_no_gps", "photo_time", "short_visit"]
+    office = session.scalar(select(User).where(User.username == "office"))
+    queue = login(office, password="office123").get("/office/review").get_data(as_text=True)
+    assert "检查用时过短" in queue and "照片没有定位" in queue and "3 项质量提示待确认" in queue

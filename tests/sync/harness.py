@@ -40,19 +40,35 @@ def answer(d: Device, insp: int, cp: int, value: str, base=(), rid=None, note=""
                note=note, base=list(base))
 
 
-def full_inspection(d: Device, insp: int, cps, sha_photo: str, sha_sig: str) -> list[dict]:
-    """Start, answer every checkpoint, a finding with a photo, the party, a signature, submit."""
+def signatures(d: Device, insp: int, sha_sig: str, inspectors=(1, 2), party: str | None = "赵志强") -> list[dict]:
+    """The signatures a submit needs (sync/submit_rules.py): every inspector of the group and the party."""
+    out = [d.m("signature.add", id=uid(), inspection_id=insp, sha256=sha_sig, signer_role="inspector",
+               signer_name=f"检查人员{i}", inspector_id=i, signed_at=T0.isoformat()) for i in inspectors]
+    if party:
+        out.append(d.m("signature.add", id=uid(), inspection_id=insp, sha256=sha_sig, signer_role="party",
+                       signer_name=party, inspector_id=None, signed_at=T0.isoformat()))
+    return out
+
+
+def sign_off(d: Device, insp: int, sha_sig: str, inspectors=(1, 2), party: str = "赵志强") -> list[dict]:
+    """The party on site and every signature: what a submit needs besides the judgements."""
+    return [d.m("party.record", id=uid(), inspection_id=insp, name=party, position="经理", phone="")] + \
+        signatures(d, insp, sha_sig, inspectors, party)
+
+
+def full_inspection(d: Device, insp: int, cps, sha_photo: str, sha_sig: str, inspectors=(1, 2)) -> list[dict]:
+    """Start, answer every checkpoint, a finding with a photo, the party, the signatures, submit: an
+    inspection that passes every rule of sync/submit_rules.py (the finding is a general one, on no checkpoint)."""
     fid = uid()
     out = [d.m("inspection.start", inspection_id=insp, started_at=T0.isoformat())]
     out += [answer(d, insp, cp, "compliant") for cp in cps]
-    out.append(d.m("finding.add", id=fid, inspection_id=insp, checkpoint_id=cps[0], description="档案不全",
+    out.append(d.m("finding.add", id=fid, inspection_id=insp, checkpoint_id=None, description="档案不全",
                    legal_basis="《道路运输条例》", rectification="限期补齐", rectify_by="2024-06-30"))
     out.append(d.m("photo.attach", id=uid(), inspection_id=insp, sha256=sha_photo, finding_id=fid,
                    checkpoint_id=cps[0], caption="档案", taken_at=T0.isoformat(), latitude=35.5, longitude=112.4,
                    accuracy_m=5.0, width=4, height=3, bytes=77, clock_offset_ms=0))
     out.append(d.m("party.record", id=uid(), inspection_id=insp, name="赵志强", position="经理", phone="139"))
-    out.append(d.m("signature.add", id=uid(), inspection_id=insp, sha256=sha_sig, signer_role="party",
-                   signer_name="赵志强", inspector_id=None, signed_at=T0.isoformat()))
+    out += signatures(d, insp, sha_sig, inspectors)
     out.append(d.m("inspection.submit", inspection_id=insp, result_categories=["02"], methods=["on_site"],
                    follow_ups=["rectify"], summary="已责令改正"))
     return out
@@ -195,10 +211,10 @@ class SqlHarness:
 
     def hold(self, sha: str) -> None:
         from server.models.fieldwork import MediaFile
-        from server.services.fieldwork import mutations as fieldwork_mutations
+        from server.services.fieldwork import submit as fieldwork_submit
         self.session.add(MediaFile(sha256=sha, byte_size=1, format="PNG", width=1600, height=1200))  # a photo-sized file
         self.session.flush()
-        fieldwork_mutations.complete_waiting(self.session, None, sha)
+        fieldwork_submit.complete_waiting(self.session, None, sha)
         self.session.commit()
 
     def state(self, insp: int) -> dict:

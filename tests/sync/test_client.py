@@ -8,6 +8,7 @@ import pytest
 from server.models.accounts import ApiToken
 from server.models.fieldwork import CheckpointAnswer
 from server.models.inspections import Inspection
+from server.models.sync import MutationLog
 from server.services.accounts import tokens
 from server.services.fieldwork import receipts
 from sync.client import AuthRequired, SyncClient
@@ -34,7 +35,6 @@ def phone(client, session, tmp_path):
 
 def record_everything(c: SyncClient, insp: int = 1) -> None:
     bundle = c.pull()[insp]
-    me = next(m for m in bundle["members"] if m["is_me"])
     c.start(insp)
     for item in bundle["checklist"]:
         for cp in item["checkpoints"]:
@@ -46,7 +46,8 @@ def record_everything(c: SyncClient, insp: int = 1) -> None:
                        longitude=112.4, accuracy_m=6.0)
     c.record_party(insp, "赵志强", position="安全主管", phone="13903560000")
     c.sign(insp, png_signature(1), role="party", name="赵志强")
-    c.sign(insp, png_signature(2), role="inspector", name=me["name"], inspector_id=me["inspector_id"])
+    for m in bundle["members"]:  # both inspectors sign (one phone per group)
+        c.sign(insp, png_signature(2), role="inspector", name=m["name"], inspector_id=m["inspector_id"])
     c.submit(insp, result_categories=["02"], methods=["on_site"], follow_ups=["rectify"], summary="已责令改正")
 
 
@@ -165,3 +166,25 @@ def test_a_counter_that_went_back_is_moved_past_the_servers_position(phone, sess
     c.answer(1, 1, "noncompliant", note="重新录入")
     assert c.sync().applied == 1 and c.store.get("next_id") == 4
     assert session.query(CheckpointAnswer).filter_by(note="重新录入").count() == 1
+
+
+def test_a_client_that_skips_the_phones_checks_is_refused_by_the_server_and_its_submit_kept(phone, session):
+    """The reference client has none of the PWA's pre-submit checks: what the server accepted before (no
+    signatures, no party, no photos, 未发现问题 beside a 不符合 and a finding) is refused by the same rules."""
+    c = phone()
+    c.pull()
+    c.start(1)
+    c.answer(1, 1, "compliant")
+    c.answer(1, 2, "noncompliant", note="缺审验记录")
+    c.add_finding(1, "车辆技术档案不全", checkpoint_id=2)
+    submit_id = c.submit(1, result_categories=["01"], methods=["on_site"], follow_ups=["none"], summary="未发现问题")
+    report = c.sync()
+    assert report.rejected == [(submit_id, "result_inconsistent")]
+    assert session.get(Inspection, 1).status == "in_progress"  # not locked: the inspector can still fix it
+    kept = session.query(MutationLog).filter_by(mutation_id=submit_id, name="inspection.submit").one()
+    assert kept.status == "rejected" and kept.args["summary"] == "未发现问题"  # the refused data is kept
+    assert [a["code"] for a in kept.errors["also"]] == ["noncompliant_photo_missing", "party_missing",
+                                                         "signatures_missing"]
+    assert "未发现问题" in kept.message and "请在“检查结论”中改选" in kept.message
+    again = c.submit(1, result_categories=["02"], methods=["on_site"], follow_ups=["rectify"], summary="已责令改正")
+    assert c.sync().rejected == [(again, "noncompliant_photo_missing")]  # one fixed, the next rule speaks

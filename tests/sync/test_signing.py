@@ -29,6 +29,9 @@ def test_the_latest_signature_of_each_signer_is_the_current_one():
     assert sorted(signing.current_ids(VECTORS["signatures"]["input"])) == VECTORS["signatures"]["current"]
 
 
+STALE = (submit_rules.signatures_cover_content,)  # the signature rule alone (the others: test_submit_rules.py)
+
+
 def _state(**changes):
     case = VECTORS["digests"][0]["input"]
     conclusion = {k: case[k] for k in ("result_categories", "methods", "follow_ups", "summary")}
@@ -46,7 +49,7 @@ def test_signatures_over_the_submitted_content_pass():
     good = VECTORS["digests"][0]["digest"]
     state = _state(signatures=(_sig(1, good), _sig(2, good, "inspector", "王建国", inspector_id=1)))
     assert state.content_digest() == good
-    assert submit_rules.problems(state) == []
+    assert submit_rules.problems(state, STALE) == []
 
 
 def test_a_signature_given_before_a_change_is_refused_with_who_must_sign_again():
@@ -54,7 +57,7 @@ def test_a_signature_given_before_a_change_is_refused_with_who_must_sign_again()
     changed = _state(answers=({"checkpoint_id": 1, "answer": "noncompliant", "note": ""},
                               {"checkpoint_id": 2, "answer": "noncompliant", "note": "2 辆车技术档案缺少年度审验记录"}),
                      signatures=(_sig(1, good), _sig(2, good, "inspector", "王建国", inspector_id=1)))
-    [problem] = submit_rules.problems(changed)
+    [problem] = submit_rules.problems(changed, STALE)
     assert problem.code == "signatures_stale" and problem.errors["digest"] == changed.content_digest()
     assert problem.errors["signers"] == ["当事人 赵志强", "检查人员 王建国"]
     assert "重新签名" in problem.message and "当事人 赵志强" in problem.message
@@ -64,6 +67,6 @@ def test_re_signing_replaces_a_stale_signature_and_one_without_a_digest_binds_no
     good = VECTORS["digests"][0]["digest"]
     state = _state(signatures=(_sig(1, "0" * 64), _sig(2, good, at="2024-05-06T09:30:00+08:00"),
                                _sig(3, None, "witness", "孙丽")))
-    assert submit_rules.problems(state) == []
+    assert submit_rules.problems(state, STALE) == []
     edited = _state(conclusion={**state.conclusion, "summary": "改过的综述"}, signatures=state.signatures)
-    assert [p.errors["signatures"] for p in submit_rules.problems(edited)] == [[_sig(2, good)["id"]]]
+    assert [p.errors["signatures"] for p in submit_rules.problems(edited, STALE)] == [[_sig(2, good)["id"]]]

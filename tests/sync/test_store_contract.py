@@ -16,13 +16,13 @@ def test_a_whole_inspection_waits_for_its_files_then_completes(h):
     d = Device("wang")
     h.hold(SHA_A)
     resp = h.push("wang", d.client_id, full_inspection(d, insp, cps, SHA_A, SHA_B))
-    assert {s for _, s, _ in statuses(resp)} == {"applied"} and resp["last_applied_id"] == len(cps) + 6
+    assert {s for _, s, _ in statuses(resp)} == {"applied"} and resp["last_applied_id"] == len(cps) + 8
     assert resp["inspections"] == [{"id": insp, "status": "pending_evidence", "version": 1, "locked": True,
-                                    "has_conflicts": False, "missing_media": 1}]
+                                    "has_conflicts": False, "missing_media": 3}]  # the three signatures' file
     h.hold(SHA_B)
     state = h.state(insp)
     assert state["status"] == "submitted" and state["result_categories"] == ["02"]
-    assert len(state["answers"]) == len(cps) and len(state["photos"]) == 1 and len(state["signatures"]) == 1
+    assert len(state["answers"]) == len(cps) and len(state["photos"]) == 1 and len(state["signatures"]) == 3
 
 
 def test_push_skips_already_applied_mutations(h):
@@ -92,7 +92,7 @@ def test_submit_needs_every_checkpoint_answered(h):
                                          d.m("inspection.submit", inspection_id=insp, result_categories=["01"],
                                              methods=["on_site"], follow_ups=["none"], summary="")])
     assert statuses(resp)[1] == (2, "rejected", "incomplete_submission")
-    assert resp["results"][1]["errors"] == {"checkpoints": [cps[1]]}
+    assert resp["results"][1]["errors"]["checkpoints"] == [cps[1]]
     assert h.state(insp)["status"] == "in_progress"
 
 
@@ -110,9 +110,15 @@ def test_evidence_after_submit_is_late_and_a_return_reopens_with_a_new_version(h
     assert [a[2] for a in state["answers"]] == ["compliant", "compliant"]  # the register is untouched
     h.set_status(insp, "returned")
     fix = answer(d, insp, cps[0], "noncompliant", base=[state["registers"][cps[0]][0]])
+    fid = uid()  # a 不符合 checkpoint needs its finding and a photo (sync/submit_rules.py)
+    finding = d.m("finding.add", id=fid, inspection_id=insp, checkpoint_id=cps[0], description="复核发现档案缺失",
+                  legal_basis="", rectification="限期补齐", rectify_by=None)
+    photo = d.m("photo.attach", id=uid(), inspection_id=insp, sha256=SHA_A, finding_id=fid, checkpoint_id=cps[0],
+                caption="档案", taken_at="2024-05-06T09:40:00+08:00", latitude=None, longitude=None,
+                accuracy_m=None, width=4, height=3, bytes=77, clock_offset_ms=None)
     submit = d.m("inspection.submit", inspection_id=insp, result_categories=["03"], methods=["on_site"],
                  follow_ups=["rectify"], summary="复核后改判")
-    h.push("wang", d.client_id, [fix, submit])
+    h.push("wang", d.client_id, [fix, finding, photo, submit])
     state = h.state(insp)
     assert (state["status"], state["version"], state["result_categories"]) == ("submitted", 2, ["03"])
     assert state["registers"][cps[0]][0] == fix["args"]["id"] and not state["has_conflicts"]

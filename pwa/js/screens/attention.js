@@ -14,7 +14,15 @@ function what(row, byId) {
   return row.what || ls.describeEntry(byId.get(row.inspection_id), row.mutation || {});
 }
 
+// Where each refused submit is fixed (sync/submit_rules.py's codes; the server's message says how).
+const FIX_AT = {
+  incomplete_submission: ['checklist', '去判定检查要点'], result_inconsistent: ['result', '去修改检查结论'],
+  item_result_inconsistent: ['findings', '去记录发现的问题'], noncompliant_photo_missing: ['photos', '去拍照'],
+  party_missing: ['party', '去登记当事人'], absence_unproven: ['photos', '去拍照'], signatures_missing: ['signatures', '去签名'],
+};
+
 function fix(row) {
+  if (FIX_AT[row.code]) return h('a', { class: 'btn small primary', href: `#/i/${row.inspection_id}/${FIX_AT[row.code][0]}` }, FIX_AT[row.code][1]);
   if (row.code === 'signatures_stale') return h('a', { class: 'btn small primary', href: `#/i/${row.inspection_id}/signatures` }, '去重新签名');
   if (row.code === 'photo_too_small' || row.code === 'image_too_small') return h('a', { class: 'btn small primary', href: `#/i/${row.inspection_id}/photos` }, '去重新拍照');
   if (row.code === 'signature_too_small') return h('a', { class: 'btn small primary', href: `#/i/${row.inspection_id}/signatures` }, '去重新签名');
@@ -27,6 +35,8 @@ function entry(ctx, row, byId) {
   return h('li', { class: `card attention ${row.handled ? 'handled' : ''}` },
     h('h3', {}, late ? `未计入：${what(row, byId)}` : what(row, byId)),
     h('p', { class: 'server-reason' }, h('strong', {}, late ? '说明：' : '原因：'), row.message || messageFor(row.code)),
+    ((row.errors || {}).also || []).length ? h('ul', { class: 'also-reasons', 'aria-label': '还需处理' },
+      row.errors.also.map((a) => h('li', {}, a.message || messageFor(a.code)))) : null,
     h('p', { class: 'muted small' }, `${v ? v.target.name : row.target || '已不在本机的检查'} · ${dateTime(row.at)}${row.handled ? ' · 已读' : ''}`),
     row.kind === 'rejected' ? h('p', { class: 'muted small' }, '记录内容保留在手机上，服务器也保存了一份供审核人员查看。') : null,
     h('div', { class: 'actions' }, row.handled ? null : fix(row),

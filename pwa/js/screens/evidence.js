@@ -132,7 +132,7 @@ async function photoList(ctx, v, current, editable) {
 
 function earlierParties(v) {
   return v.record.party.length > 1 ? h('details', {}, h('summary', {}, `之前的登记（${v.record.party.length - 1}）`),
-    h('ul', {}, v.record.party.slice(0, -1).map((p) => h('li', {}, `${p.name} ${p.position || ''}`)))) : null;
+    h('ul', {}, v.record.party.slice(0, -1).map((p) => h('li', {}, p.absent ? '无人在场' : `${p.name} ${p.position || ''}`)))) : null;
 }
 
 /** Flags a 身份证号 with a wrong check digit as soon as it is complete (and on leaving the field). */
@@ -154,26 +154,28 @@ export async function party(ctx) {
   const idNumber = h('input', { maxlength: 32, value: cur ? cur.id_number : '', inputmode: 'text' });
   const phone = h('input', { maxlength: 32, type: 'tel', value: cur ? cur.phone : '' });
   const refused = h('input', { type: 'checkbox', checked: Boolean(cur && cur.refused_to_sign) });
+  const absent = h('input', { type: 'checkbox', checked: Boolean(cur && cur.absent) });
   const note = h('textarea', { rows: 2, maxlength: 500 });
   note.value = cur ? cur.note : '';
   const save = h('button', { type: 'submit', class: 'btn primary block', disabled: !editable }, '保存当事人信息');
-  const typing = keepTyping(ctx.store, v.id, `${v.id}:party`, { name, position, idNumber, phone, refused, note });
+  const typing = keepTyping(ctx.store, v.id, `${v.id}:party`, { name, position, idNumber, phone, refused, absent, note });
   checkIdAsTyped(idNumber);
 
   async function onSubmit(e) {
     e.preventDefault();
-    const missing = !name.value.trim();
-    setFieldError(name, missing ? '请填写当事人姓名' : '');
-    const refusedWithoutNote = refused.checked && !note.value.trim();
-    setFieldError(note, refusedWithoutNote ? '拒绝签名的，请注明情况' : '');
+    const nobody = absent.checked;
+    const missing = !nobody && !name.value.trim();
+    setFieldError(name, missing ? '请填写当事人姓名（现场无人的请勾选“无人在场”）' : '');
+    const refusedWithoutNote = (refused.checked || nobody) && !note.value.trim();
+    setFieldError(note, refusedWithoutNote ? (nobody ? '无人在场的，请注明情况（如大门紧锁、电话无人接听）' : '拒绝签名的，请注明情况') : '');
     const badId = idNumberProblem(idNumber.value);
     setFieldError(idNumber, badId);
     if (missing || refusedWithoutNote || badId) { (missing ? name : badId ? idNumber : note).focus(); return; }
     save.disabled = true;
     try {
       await ctx.store.recordParty(v.id, { name: name.value.trim(), position: position.value.trim(),
-        id_number: idNumber.value.replace(/\s+/g, '').toUpperCase(), phone: phone.value.trim(), refused_to_sign: refused.checked,
-        note: note.value.trim() });
+        id_number: idNumber.value.replace(/\s+/g, '').toUpperCase(), phone: phone.value.trim(), refused_to_sign: !nobody && refused.checked,
+        absent: nobody, note: note.value.trim() });
       await typing.forget();
       ctx.toast('已保存当事人信息');
       ctx.go(`#/i/${v.id}`);
@@ -188,6 +190,8 @@ export async function party(ctx) {
     field('身份证号', idNumber, { hint: '18 位，最后一位可能是 X；会自动核对校验位' }),
     field('联系电话', phone),
     h('label', { class: 'choice' }, refused, h('span', {}, '当事人拒绝签名')),
+    h('label', { class: 'choice' }, absent, h('span', {}, '无人在场（找不到当事人或现场负责人）')),
+    h('p', { class: 'muted small' }, '拒绝签名或无人在场的，须有见证人签名或现场照片证明，并在备注中注明情况。'),
     field('备注', note),
     save, earlierParties(v));
   return { title: '现场当事人', body, back: `#/i/${v.id}` };

@@ -82,7 +82,7 @@ export async function render(ctx) {
       section(`${base}/checklist`, '2. 逐项检查', `${answered}/${cps.length} 已判定`, cps.length > 0 && answered === cps.length),
       section(`${base}/findings`, '3. 发现的问题', findings ? `${findings} 条` : '无', false),
       section(`${base}/photos`, '4. 现场照片', `${photos} 张`, photos > 0),
-      section(`${base}/party`, '5. 现场当事人', party ? party.name : '未登记', Boolean(party)),
+      section(`${base}/party`, '5. 现场当事人', party ? (party.absent ? '无人在场' : party.name) : '未登记', Boolean(party)),
       section(`${base}/result`, '6. 检查结论', resultDone ? '已选择' : '未选择', resultDone),
       section(`${base}/preview`, '7. 预览现场检查笔录', '给当事人核对', false),
       section(`${base}/signatures`, '8. 签名', stale ? `${signed}/${toSign.length}，需重新签名` : `${signed}/${toSign.length}`,

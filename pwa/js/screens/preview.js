@@ -42,7 +42,7 @@ export async function render(ctx) {
       ['检查任务', `${v.task.code} ${v.task.name}`],
       ['检查时间', `${dateTime(v.record.started_at) || '尚未开始'} 起`],
       ['检查人员', (v.members || []).map((m) => `${m.name}（执法证号 ${m.cert_no}）`).join('；')],
-      ['现场当事人', party ? `${party.name}${party.position ? `，${party.position}` : ''}${party.phone ? `，电话 ${party.phone}` : ''}` : '未登记'],
+      ['现场当事人', party && party.absent ? `无人在场${party.note ? `（${party.note}）` : ''}` : party ? `${party.name}${party.position ? `，${party.position}` : ''}${party.phone ? `，电话 ${party.phone}` : ''}` : '未登记'],
     ]),
     h('h3', {}, '检查事项及结果'),
     h('ol', { class: 'record-items' }, ls.checkpoints(v).map((cp) => {

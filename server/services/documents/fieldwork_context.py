@@ -46,7 +46,7 @@ def load_record(session: Session, inspection) -> dict:
     signatures = _rows(session, S, i, S.id, S.sha256, S.signer_role, S.signer_name, S.signer_inspector_id, S.signed_at)
     current = current_signature_ids(signatures)  # a re-signed signature replaces the earlier one
     signatures = [s for s in signatures if s.id in current]
-    party = _rows(session, P, i, P.name, P.position, P.id_number, P.phone, P.refused_to_sign, P.note)
+    party = _rows(session, P, i, P.name, P.position, P.id_number, P.phone, P.refused_to_sign, P.absent, P.note)
     late = session.scalar(select(func.count(LateEvidence.id)).where(LateEvidence.inspection_id == i))
     hashes = {r.sha256 for r in photos} | {r.sha256 for r in signatures}
     held = set(session.scalars(select(MediaFile.sha256).where(MediaFile.sha256.in_(hashes)))) if hashes else set()
@@ -185,6 +185,9 @@ def _party(parties: list[dict]) -> dict | None:
         return None
     p = parties[-1]
     refused = bool(p.get("refused_to_sign"))
+    if p.get("absent"):  # 无人在场: the note says what was found (a witness or a photo attests it)
+        return {"name": "无人在场", "title": "", "relation": "", "id_no": "", "phone": "",
+                "refusal_note": p.get("note") or "检查时现场无人"}
     return {"name": p.get("name") or "", "title": p.get("position") or "", "relation": "",
             "id_no": p.get("id_number") or "", "phone": p.get("phone") or "",
             "refusal_note": ((p.get("note") or "现场人员拒绝签名") if refused else "")}

@@ -85,7 +85,7 @@ def record_state(insp: Inspection, rec: Records, names: dict) -> dict:
                         "held": s.sha256 in rec.held, "digest": s.digest, "current": s.id in current_sigs}
                        for s in rec.signatures],
         "party": [{"id": p.id, "name": p.name, "position": p.position, "id_number": p.id_number, "phone": p.phone,
-                   "refused_to_sign": p.refused_to_sign, "note": p.note, "created_at": _iso(p.created_at)}
+                   "refused_to_sign": p.refused_to_sign, "absent": bool(p.absent), "note": p.note, "created_at": _iso(p.created_at)}
                   for p in rec.party],
         "result": {"result_categories": list(insp.result_categories or []), "methods": list(insp.methods or []),
                    "follow_ups": list(insp.follow_ups or []), "summary": insp.summary or "",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from server.errors import PermissionDenied, ValidationError
 from server.models.inspections import Inspection, InspectionMember
 from server.services.fieldwork import media_store, mutations, records
+from server.services.fieldwork.submit import submit_inspection
 from server.services.fieldwork.record_index import SessionIndex
 from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
@@ -149,7 +150,7 @@ def submit(session: Session, actor, inspection_id: int, *, result_categories: li
     inspection = get(session, actor, inspection_id)
     _require_editable(inspection)
     _apply(
-        session, actor, mutations.submit_inspection, inspection_id=inspection.id,
+        session, actor, submit_inspection, inspection_id=inspection.id,
         result_categories=_codes(result_categories, ResultCategory, "检查结果", "result_categories"),
         methods=_codes(methods, Method, "核查方式", "methods"),
         follow_ups=_codes(follow_ups, FollowUp, "后续处置措施", "follow_ups"), summary=(summary or "").strip()[:4000])

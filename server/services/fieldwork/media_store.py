@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from server import imaging, pdf_files
 from server.errors import AppError, ValidationError
 from server.models.fieldwork import MediaFile
-from server.services.fieldwork import media_rules, mutations
+from server.services.fieldwork import media_rules, mutations, submit
 from server.services.fieldwork.media_rules import MediaLimits
 from server.services.kernel import audit
 
@@ -132,7 +132,7 @@ def ingest(session: Session, actor, store: MediaStore, sha256: str, data: bytes,
         session.flush()
         audit.record(session, actor, "media.upload", object_type="media_files", object_id=sha256,
                      detail={"bytes": len(data), "format": info.format, "size": [info.width, info.height]})
-    mutations.complete_waiting(session, actor, sha256)
+    submit.complete_waiting(session, actor, sha256)
     return row, created
 
 

@@ -16,7 +16,7 @@ from server.models.inspections import Inspection, InspectionMember
 from server.models.registry import Inspector
 from server.models.sync import MutationLog, SyncClient
 from server.models.types import utcnow
-from server.services.fieldwork import mutations, records as fieldwork_records
+from server.services.fieldwork import mutations, records as fieldwork_records, submit
 from server.services.fieldwork.bundles import bundle
 from server.services.fieldwork.media_rules import MediaLimits
 from server.services.fieldwork.record_index import KINDS, RecordIndex
@@ -32,7 +32,7 @@ from sync.wire_fields import without_nul
 APPLY = {
     START: mutations.start_inspection, RECORD_ANSWER: mutations.record_answer, ADD_FINDING: mutations.add_finding,
     AMEND_FINDING: mutations.amend_finding, ATTACH_PHOTO: mutations.attach_photo,
-    ADD_SIGNATURE: mutations.add_signature, RECORD_PARTY: mutations.record_party, SUBMIT: mutations.submit_inspection,
+    ADD_SIGNATURE: mutations.add_signature, RECORD_PARTY: mutations.record_party, SUBMIT: submit.submit_inspection,
     WITHDRAW_PHOTO: mutations.withdraw_photo,
 }
 VOCABULARY = Vocabulary(frozenset(m.value for m in vocab.ResultCategory), frozenset(m.value for m in vocab.Method),
@@ -167,7 +167,7 @@ class SqlSyncStore(SyncStore):
             insp = self._index.inspection(insp_id)
             missing = self._index.missing.get(insp_id)  # as submit found it: nothing after a submit changes it
             if missing is None:
-                missing = mutations.missing_media(self.session, insp.id)
+                missing = submit.missing_media(self.session, insp.id)
             out.append({"id": insp.id, "status": insp.status, "version": insp.version,
                         "locked": is_locked(insp.status), "has_conflicts": insp.has_conflicts,
                         "missing_media": len(missing)})

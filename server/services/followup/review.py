@@ -7,19 +7,19 @@ comes back as version + 1 and is reviewed again). Every decision is an Inspectio
 from __future__ import annotations
 
 import dataclasses
-import math
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, PermissionDenied, ValidationError
+from server.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from server.models.fieldwork import LateEvidence
 from server.models.followup import CreditRecord, InspectionReview, Publication, Referral, Violation
 from server.models.inspections import Inspection
 from server.models.planning import Task
 from server.models.registry import Target
 from server.models.types import utcnow
-from server.services.fieldwork import late_words, record_view, submit_state
+from server.services.fieldwork import late_words, quality_flags, record_view, submit_state
+from server.services.fieldwork.quality import distance_m
 from server.services.followup import publication, referrals
 from server.services.kernel import audit
 from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
@@ -31,15 +31,6 @@ from sync.messages import STATUS_LABELS  # the one table of inspection states, f
 
 MODE_LABELS = {"on_site": "现场检查", "document": "书面检查", "online": "网络监测"}
 MAX_PHOTO_DISTANCE_M = 500
-EARTH_RADIUS_M = 6_371_000
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def publication_clock(completed_at, on=None):
@@ -63,11 +54,14 @@ def queue(session: Session, actor, *, page=1, per_page: int = PER_PAGE) -> Page:
             .where(Inspection.id.in_(ids.items))
             .order_by(Inspection.submitted_at, Inspection.id))
     rows = []
+    flags = quality_flags.counts(session, list(ids.items))
     for r in session.execute(stmt):
         done = publication.clock_start(r)
+        mine = flags.get(r.id, {"kinds": [], "open": 0})
         rows.append({"id": r.id, "version": r.version, "mode": r.mode, "has_conflicts": r.has_conflicts,
                      "submitted_at": r.submitted_at, "task_code": r[7], "task_name": r[8], "target_name": r[9],
-                     "target_uscc": r[10], "clock": publication_clock(done) if done else None})
+                     "target_uscc": r[10], "clock": publication_clock(done) if done else None,
+                     "flags": [quality_flags.label(k) for k in mine["kinds"]], "open_flags": mine["open"]})
     return dataclasses.replace(ids, items=rows)
 
 
@@ -138,6 +132,7 @@ def detail(session: Session, actor, inspection_id: int, *, max_distance_m: float
         "conflicts": found, "late_judgements": late,
         "open_conflicts": len(found) + sum(1 for j in late if not j["handled"]),
         "signature_checks": submit_state.signature_checks(session, inspection),
+        "quality_flags": quality_flags.for_inspection(session, inspection), "flag_labels": quality_flags.KINDS,
         "late_evidence": record.get("late_evidence", 0),
         "reviews": history(session, inspection.id),
         "clock": publication_clock(done) if done and inspection.status != "approved" else None,
@@ -183,6 +178,7 @@ def approve(session: Session, actor, inspection_id: int, *, version=None, note: 
     if open_late:
         raise Conflict(f"有 {len(open_late)} 条检查人员在提交之后才送达的判定未计入检查结果，尚未处理：请先在"
                        "“提交后送达的判定”处填写处理意见，或退回检查组核实", code="late_judgements_open")
+    quality_flags.require_acknowledged(session, inspection)
     inspection.status, inspection.approved_at, inspection.approved_by_id = "approved", utcnow(), actor.id
     inspection.reviewer_note = note
     session.add(InspectionReview(inspection_id=inspection.id, version=inspection.version, action="approve",
@@ -219,6 +215,15 @@ def _mark_late_handled(session: Session, actor, inspection: Inspection, note: st
     for row in session.scalars(select(LateEvidence).where(LateEvidence.id.in_(ids))) if ids else []:
         row.handled_at, row.handled_by_id, row.handled_note = utcnow(), actor.id, note
     return len(ids)
+
+
+def acknowledge_flag(session: Session, actor, inspection_id: int, flag_id: int, *, note: str) -> None:
+    """Record the reviewer's note on one quality flag of the inspection under review (audited)."""
+    inspection = _get(session, inspection_id)
+    _require_reviewer(actor, inspection)
+    flag = quality_flags.acknowledge(session, actor, flag_id, note=note)
+    if flag.inspection_id != inspection.id:
+        raise NotFound("该质量提示不属于此检查")
 
 
 def handle_late(session: Session, actor, inspection_id: int, *, note: str, version=None) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import uuid
 
 import pytest
 from PIL import Image, ImageDraw
@@ -56,6 +57,20 @@ class Phone:
 
     def m(self, mutation_name: str, **args) -> dict:
         return self.device.m(mutation_name, **args)
+
+    def sign_off(self, inspection_id: int = 1, *, party: str | None = "赵志强", members=((1, "王建国"), (2, "李明")),
+                 digest: str | None = None) -> list[dict]:
+        """What a submit needs besides the judgements (sync/submit_rules.py): the party on site and the
+        signatures of both members and the party (over `digest`; None binds nothing, so it is never stale)."""
+        png = signature_png(7)
+        self.put(png, "signature")
+        muts = [self.m("party.record", id=str(uuid.uuid4()), inspection_id=inspection_id, name=party, position="经理",
+                       phone="")] if party else []
+        signers = [("inspector", name, iid) for iid, name in members] + ([("party", party, None)] if party else [])
+        muts += [self.m("signature.add", id=str(uuid.uuid4()), inspection_id=inspection_id, sha256=sha(png),
+                        signer_role=role, signer_name=name, inspector_id=who, signed_at="2024-05-06T09:20:00+08:00",
+                        digest=digest) for role, name, who in signers]
+        return self.push(*muts)
 
     def bundle(self, inspection_id: int = 1) -> dict:
         return self.client.get(f"/api/v1/inspections/{inspection_id}", headers=self.auth).get_json()

@@ -32,7 +32,7 @@ def recorded(client, session):
     d = Device("wang")
     batch = full_inspection(d, 1, [1, 2], sha_photo, sha_sig)
     finding = next(m["args"]["id"] for m in batch if m["name"] == "finding.add")
-    batch.insert(-1, d.m("finding.amend", id=uid(), inspection_id=1, finding_id=finding, checkpoint_id=1,
+    batch.insert(-1, d.m("finding.amend", id=uid(), inspection_id=1, finding_id=finding, checkpoint_id=None,
                          description="档案缺 2 辆车", legal_basis="《道路运输条例》", rectification="限期补齐",
                          rectify_by="2024-06-30", reason="核实车辆数"))
     for n, m in enumerate(batch, 1):
@@ -87,7 +87,8 @@ def test_an_inspection_is_sent_alike_by_its_own_endpoint_and_by_the_pull(client,
     record = pulled["record"]
     assert [f["description"] for f in record["findings"]] == ["档案不全", "档案缺 2 辆车"]
     assert [(p["caption"], p["held"]) for p in record["photos"]] == [("档案", True)]
-    assert [(s["signer_name"], s["held"]) for s in record["signatures"]] == [("赵志强", False)]
+    assert [(s["signer_name"], s["held"]) for s in record["signatures"]] == [
+        ("检查人员1", False), ("检查人员2", False), ("赵志强", False)]
     assert [r["conflict"] for r in record["registers"]] == [False, True] and record["late_evidence"] == 2
     assert "阳城县宏达物流有限公司" in one.get_data(as_text=True) and b"\\u" not in one.data
 

@@ -63,7 +63,9 @@ def test_a_withdrawn_photo_is_kept_shown_as_withdrawn_and_needs_no_file(wang, se
     assert result == {"id": result["id"], "status": "applied"}
     for cp in (1, 2):
         _answer(wang, cp, "compliant")
-    wang.push(wang.m("inspection.submit", inspection_id=1, **{**CONCLUSION, "result_categories": ["01"]}))
+    wang.sign_off()
+    wang.push(wang.m("inspection.submit", inspection_id=1, **{**CONCLUSION, "result_categories": ["01"],
+                                                               "follow_ups": ["none"]}))
     assert session.get(Inspection, 1).status == "submitted"  # the withdrawn photo's file is not waited for
     receipt = wang.receipt()
     assert receipt["complete"] and receipt["missing"] == []
@@ -87,6 +89,7 @@ def test_withdrawing_a_photo_of_another_inspection_or_after_the_submit(wang, ses
     photo = _photo(wang, photo_jpeg(seed=4))
     for cp in (1, 2):
         _answer(wang, cp, "compliant")
+    wang.sign_off()
     wang.push(wang.m("inspection.submit", inspection_id=1, **{**CONCLUSION, "result_categories": ["01"]}))
     [late] = wang.push(wang.m("photo.withdraw", id=uid(), inspection_id=1, photo_id=photo, reason="提交后才发现"))
     assert late["status"] == "late" and session.query(PhotoWithdrawal).count() == 0

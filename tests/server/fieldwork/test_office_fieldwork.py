@@ -9,7 +9,8 @@ import pytest
 from server.models.accounts import ApiToken
 from tests import factories
 from tests.server.images import image_bytes
-from tests.sync.harness import Device, answer
+from tests.server.fieldwork.conftest import signature_png
+from tests.sync.harness import Device, answer, sign_off
 from tests.sync.scenario import login as api_login
 from tests.sync.scenario import one_inspection
 
@@ -23,13 +24,16 @@ def synced(client, session):
     photo = image_bytes("JPEG", (640, 480))
     sha = hashlib.sha256(photo).hexdigest()
     client.put(f"/api/v1/media/{sha}", data=photo, headers=wang)
+    sig = signature_png(1)
+    sig_sha = hashlib.sha256(sig).hexdigest()
+    client.put(f"/api/v1/media/{sig_sha}?kind=signature", data=sig, headers=wang)
     a, b = Device("wang"), Device("li", start_minute=30)
     client.post("/api/v1/sync/push", headers=wang, json={"protocol": 1, "client_id": a.client_id, "mutations": [
         answer(a, 1, 1, "compliant", note="<script>alert(1)</script>"), answer(a, 1, 2, "compliant"),
         a.m("photo.attach", id="6b000000-0000-4000-8000-0000000000a1", inspection_id=1, sha256=sha,
             caption="经营许可证", taken_at="2024-05-06T09:05:00+08:00", latitude=35.48621, longitude=112.41532,
             accuracy_m=8.0, width=640, height=480, bytes=len(photo), clock_offset_ms=-1200),
-        answer(a, 1, 77, "na"),
+        answer(a, 1, 77, "na"), *sign_off(a, 1, sig_sha),
         a.m("inspection.submit", inspection_id=1, result_categories=["01"], methods=["on_site"],
             follow_ups=["none"], summary="未发现问题")]})
     client.post("/api/v1/sync/push", headers=li, json={"protocol": 1, "client_id": b.client_id, "mutations": [
@@ -110,7 +114,7 @@ def test_an_admin_revokes_a_device_and_it_must_log_in_again(client, session, log
     assert login(staff(session)).get("/office/devices").status_code == 403
     c = login(staff(session, "admin"), c=client.application.test_client())
     page = c.get("/office/devices").get_data(as_text=True)
-    assert "王建国的手机" in page and "已同步至第 5 条" in page
+    assert "王建国的手机" in page and "已同步至第 9 条" in page
     token = session.query(ApiToken).filter_by(device_name="王建国的手机").one()
     resp = c.post(f"/office/devices/{token.id}/revoke", data={"reason": ""}, follow_redirects=True)
     assert "请填写注销原因" in resp.get_data(as_text=True)

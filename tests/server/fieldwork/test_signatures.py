@@ -23,6 +23,11 @@ def _recorded(wang, answers=None):
                 for cp, (a, n) in answers.items()],
               wang.m("finding.add", inspection_id=1, **FINDING),
               wang.m("party.record", id=uid(), inspection_id=1, name="赵志强", position="安全主管", phone="13903560000"))
+    photo = photo_jpeg(seed=9)  # the 不符合 checkpoint's photo (sync/submit_rules.py)
+    wang.put(photo, "photo")
+    wang.push(wang.m("photo.attach", id=uid(), inspection_id=1, sha256=sha(photo), finding_id=FINDING["id"],
+                     checkpoint_id=2, caption="档案", taken_at="2024-05-06T09:05:00+08:00", latitude=None,
+                     longitude=None, accuracy_m=None, width=800, height=600, bytes=len(photo), clock_offset_ms=None))
     return answers
 
 
@@ -35,6 +40,12 @@ def _sign(wang, digest, *, role="party", name="赵志强", inspector_id=None, pn
     return rid, result
 
 
+def _sign_all(wang, digest, at="2024-05-06T09:10:00+08:00"):
+    """The party and both members of the group sign (every signature a submit needs)."""
+    for role, name, who in (("party", "赵志强", None), ("inspector", "王建国", 1), ("inspector", "李明", 2)):
+        _sign(wang, digest, role=role, name=name, inspector_id=who, at=at)
+
+
 def _submit(wang, conclusion=CONCLUSION):
     [result] = wang.push(wang.m("inspection.submit", inspection_id=1, **conclusion))
     return result
@@ -45,30 +56,31 @@ def test_a_submit_over_the_signed_content_locks_the_inspection(wang, session):
     digest = digest_of(answers, [FINDING])
     assert _sign(wang, digest)[1]["status"] == "applied"
     assert _sign(wang, digest, role="inspector", name="王建国", inspector_id=1)[1]["status"] == "applied"
-    assert _submit(wang) == {"id": 8, "status": "applied"}
+    assert _sign(wang, digest, role="inspector", name="李明", inspector_id=2)[1]["status"] == "applied"
+    assert _submit(wang) == {"id": 10, "status": "applied"}
     assert session.get(Inspection, 1).status == "submitted"
 
 
 def test_changing_an_answer_after_signing_makes_the_submit_refused_until_they_sign_again(wang, session):
     answers = _recorded(wang)
     signed = digest_of(answers, [FINDING])
-    _sign(wang, signed)
-    wang.push(wang.m("checkpoint.record", id=uid(), inspection_id=1, checkpoint_id=1, answer="noncompliant",
-                     note="许可证过期", base=[]))
+    _sign_all(wang, signed)
+    wang.push(wang.m("checkpoint.record", id=uid(), inspection_id=1, checkpoint_id=1, answer="compliant",
+                     note="许可证在有效期内", base=[]))
     refused = _submit(wang)
     assert refused["status"] == "rejected" and refused["code"] == "signatures_stale"
     assert "当事人 赵志强" in refused["message"] and "重新签名" in refused["message"]
     assert session.get(Inspection, 1).status == "in_progress"  # nothing locked
     kept = session.query(MutationLog).filter_by(name="inspection.submit").one()
     assert kept.status == "rejected" and kept.code == "signatures_stale" and kept.args["summary"] == CONCLUSION["summary"]
-    answers[1] = ("noncompliant", "许可证过期")
-    _sign(wang, digest_of(answers, [FINDING]), at="2024-05-06T09:20:00+08:00")  # 重新签名
+    answers[1] = ("compliant", "许可证在有效期内")
+    _sign_all(wang, digest_of(answers, [FINDING]), at="2024-05-06T09:20:00+08:00")  # 重新签名
     assert _submit(wang)["status"] == "applied"
 
 
 def test_a_changed_conclusion_or_finding_also_makes_the_signatures_stale(wang):
     answers = _recorded(wang)
-    _sign(wang, digest_of(answers, [FINDING]))
+    _sign_all(wang, digest_of(answers, [FINDING]))
     assert _submit(wang, {**CONCLUSION, "summary": "改写的综述"})["code"] == "signatures_stale"
     wang.push(wang.m("finding.amend", id=uid(), inspection_id=1, finding_id=FINDING["id"], checkpoint_id=2,
                      description="缺 2 辆车的审验记录", legal_basis="", rectification="限期补齐", rectify_by=None,
@@ -82,15 +94,16 @@ def test_re_signing_replaces_the_signature_everywhere_and_keeps_the_old_one(wang
     first, _ = _sign(wang, digest, png=signature_png(1), at="2024-05-06T09:10:00+08:00")
     second, _ = _sign(wang, digest, png=signature_png(2), at="2024-05-06T09:12:00+08:00")
     _sign(wang, digest, role="inspector", name="王建国", inspector_id=1)
+    _sign(wang, digest, role="inspector", name="李明", inspector_id=2)
     assert _submit(wang)["status"] == "applied"
     sigs = {s["id"]: s["current"] for s in wang.bundle()["record"]["signatures"]}
-    assert sigs[first] is False and sigs[second] is True and len(sigs) == 3
+    assert sigs[first] is False and sigs[second] is True and len(sigs) == 4
     receipt = wang.receipt()
-    assert receipt["counts"]["signatures"] == 2  # two signers, not three signature records
+    assert receipt["counts"]["signatures"] == 3  # three signers, not four signature records
     assert {first, second} <= {e["id"] for e in receipt["evidence"]}  # the replaced one is still evidence
     pdf = fieldwork_context.load_record(session, session.get(Inspection, 1))
     assert [s["sha256"] for s in pdf["signatures"] if s["signer_role"] == "party"] == [sha(signature_png(2))]
-    assert session.query(Signature).count() == 3
+    assert session.query(Signature).count() == 4
     staff = factories.create_user(session, role="office")
     session.commit()
     page = login(staff).get("/office/inspections/1").get_data(as_text=True)

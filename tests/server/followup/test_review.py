@@ -162,6 +162,7 @@ def _group_work(client, session):
     from tests.sync.scenario import one_inspection
     one_inspection(session)
     wang, li = Phone(client, "wangjg", "wang"), Phone(client, "lim", "li")
+    wang.sign_off()
     wang.push(*[wang.m("checkpoint.record", id=uid(), inspection_id=1, checkpoint_id=cp, answer="compliant", note="",
                        base=[]) for cp in (1, 2)],
               wang.m("inspection.submit", inspection_id=1, result_categories=["01"], methods=["on_site"],
@@ -201,6 +202,8 @@ def test_the_review_page_words_the_late_judgement_and_approval_waits_for_a_note(
         review.handle_late(session, office, 1, note=" ", version=1)
     assert review.handle_late(session, office, 1, note="经电话核实，以李明的判定为准，另行责令整改", version=1) == 2
     assert review.detail(session, office, 1)["open_conflicts"] == 0
+    for flag in review.detail(session, office, 1)["quality_flags"]:  # no photo: 照片没有定位, acknowledged
+        review.acknowledge_flag(session, office, 1, flag.id, note="书面核实")
     review.approve(session, office, 1, version=1, note="同意")
     with pytest.raises(Conflict):
         review.handle_late(session, office, 1, note="再记一次", version=1)

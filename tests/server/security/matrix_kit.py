@@ -57,7 +57,7 @@ def seed(app) -> Installation:
         "item_id": session.scalar(select(InspectionItem.id).order_by(InspectionItem.id)),
         "token_id": session.scalar(select(ApiToken.id)), "user_id": spare.id, "sha256": sha,
         "name": "targets", "fmt": "csv", "action": "feedback", "filename": "css/office.css",
-        "request_id": MISSING, "pub_id": MISSING, "referral_id": MISSING, "record_id": MISSING,
+        "request_id": MISSING, "pub_id": MISSING, "flag_id": MISSING, "referral_id": MISSING, "record_id": MISSING,
         "violation_id": MISSING, "throttle_id": MISSING, "dept_id": sorted(depts)[0],
     }
     assert session.scalar(select(Target.id).where(Target.id == values["target_id"]))

@@ -57,6 +57,7 @@ DECISIONS: dict[str, frozenset] = {
         "publications_request POST", "referrals GET", "referral_detail GET", "referral_action POST",
         "document_referral GET", "referral_new GET", "referral_new POST",
         "review_approve POST", "review_handle_late POST", "credit_create POST", "review_return POST",
+        "review_acknowledge_flag POST",
         "document_task_notices GET", "document_publications GET", "document_task_records GET",
         "violation_close POST", "violation_no_referral POST")},
     **{f"office.{e}": READERS for e in (

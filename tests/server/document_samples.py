@@ -74,13 +74,13 @@ def record_context(media_dir, *, photos: int = 4, finding: str | None = None, ch
         "items": [
             {"no": 1, "item_id": 1, "code": "JT-001", "name": "道路普通货物运输经营许可的监督检查",
              "legal_basis": "《道路运输条例》第五十九条", "kind_label": "一般", "method_labels": ["实地检查"],
-             "result_labels": ["发现问题已责令改正"],
+             "result_labels": ["发现问题已责令改正"], "department": "",
              "checkpoints": [{"id": 10 + i, "seq": i, "text": f"检查要点甲{i}：车辆技术档案是否齐全",
                               "answer": ("compliant", "noncompliant", "na")[i % 3], "note": ""}
                              for i in range(1, checkpoints + 1)]},
             {"no": 2, "item_id": 2, "code": "JT-002", "name": "道路运输从业人员资格检查",
              "legal_basis": "《道路运输从业人员管理规定》", "kind_label": "重点", "method_labels": ["书面检查"],
-             "result_labels": [],
+             "result_labels": [], "department": "阳城县市场监督管理局",
              "checkpoints": [{"id": 30, "seq": 1, "text": "驾驶员是否持有效从业资格证", "answer": "compliant", "note": ""}]},
         ],
         "findings": [{"no": 1, "item_name": "道路普通货物运输经营许可的监督检查", "checkpoint_text": "车辆技术档案是否齐全",

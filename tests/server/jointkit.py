@@ -66,17 +66,53 @@ def recorded(client, session, kit, *, noncompliant: bool = False):
              for key, dept in (("ours", kit.zfd), ("theirs", kit.scj))}
     session.commit()
     assert main.record["assignments"]
+    from tests.server.fieldwork.conftest import photo_jpeg, sha, signature_png
+    pen, pic = signature_png(3), photo_jpeg((320, 240))
+    # taken at the target, so the review has no 照片没有定位 flag to acknowledge
+    lat, lon = insp.target.latitude or 35.48, insp.target.longitude or 112.41
     for key, item in (("theirs", kit.pricing), ("ours", kit.transport)):
         muts = [{"id": n + 1, "name": "checkpoint.record", "created_at": "2024-05-06T09:02:00+08:00",
                  "args": {"id": f"7b2e4c1a-5d3f-4a6b-8c9d-{1 if key == 'ours' else 2}{n:011d}", "inspection_id": insp.id, "checkpoint_id": cp.id,
                           "answer": "noncompliant" if noncompliant and key == "theirs" and n == 0 else "compliant",
                           "note": "", "base": []}} for n, cp in enumerate(item.checkpoints)]
+        uid = f"7b2e4c1a-5d3f-4a6b-8c9e-{1 if key == 'ours' else 2}"
+        if noncompliant and key == "theirs":  # the submit rules: a finding and a photo on the 不符合 checkpoint
+            muts += [{"name": "finding.add", "args": {
+                          "id": f"{uid}00000000001", "inspection_id": insp.id, "checkpoint_id": item.checkpoints[0].id,
+                          "description": "计价器未经检定", "legal_basis": "", "rectification": "限期检定", "rectify_by": None}},
+                     {"name": "photo.attach", "args": {
+                          "id": f"{uid}00000000002", "inspection_id": insp.id, "sha256": sha(pic),
+                          "finding_id": f"{uid}00000000001", "checkpoint_id": item.checkpoints[0].id, "caption": "计价器",
+                          "taken_at": "2024-05-06T09:05:00+08:00", "latitude": lat, "longitude": lon,
+                          "accuracy_m": 5.0, "width": 320, "height": 240, "bytes": len(pic), "clock_offset_ms": 0}}]
+        if key == "ours":  # a photo of the site, with its position, as every on-site visit has
+            muts.append({"name": "photo.attach", "args": {
+                "id": f"{uid}00000000006", "inspection_id": insp.id, "sha256": sha(pic), "finding_id": None,
+                "checkpoint_id": None, "caption": "现场", "taken_at": "2024-05-06T09:06:00+08:00", "latitude": lat,
+                "longitude": lon, "accuracy_m": 5.0, "width": 320, "height": 240, "bytes": len(pic),
+                "clock_offset_ms": 0}})
+            muts.append({"name": "party.record", "args": {
+                "id": f"{uid}00000000003", "inspection_id": insp.id, "name": "赵志强", "position": "经理",
+                "id_number": "", "phone": "", "refused_to_sign": False, "note": ""}})
+            muts.append({"name": "signature.add", "args": {
+                "id": f"{uid}00000000004", "inspection_id": insp.id, "sha256": sha(pen), "signer_role": "party",
+                "signer_name": "赵志强", "inspector_id": None, "signed_at": "2024-05-06T09:40:00+08:00", "digest": None}})
+        muts.append({"name": "signature.add", "args": {  # each member signs on their own phone
+            "id": f"{uid}00000000005", "inspection_id": insp.id, "sha256": sha(pen), "signer_role": "inspector",
+            "signer_name": key, "inspector_id": members[kit.zfd.id if key == "ours" else kit.scj.id],
+            "signed_at": "2024-05-06T09:41:00+08:00", "digest": None}})
         if key == "ours":
-            muts.append({"id": len(muts) + 1, "name": "inspection.submit", "created_at": "2024-05-06T10:00:00+08:00",
+            muts.append({"name": "inspection.submit", "created_at": "2024-05-06T10:00:00+08:00",
                          "args": {"inspection_id": insp.id, "result_categories": ["02" if noncompliant else "01"],
                                   "methods": ["on_site"], "follow_ups": ["none"], "summary": "联合检查完毕"}})
+        for n, m in enumerate(muts, start=1):
+            m["id"] = n
+            m.setdefault("created_at", "2024-05-06T09:30:00+08:00")
         token = login(client, users[key].username)
-        resp = client.post("/api/v1/sync/push", headers={"Authorization": f"Bearer {token}"},
+        auth = {"Authorization": f"Bearer {token}"}
+        for data, kind in ((pen, "signature"), (pic, None)):
+            client.put(f"/api/v1/media/{sha(data)}" + (f"?kind={kind}" if kind else ""), data=data, headers=auth)
+        resp = client.post("/api/v1/sync/push", headers=auth,
                            json={"protocol": 1, "client_id": CLIENTS[key], "mutations": muts})
         assert all(r["status"] == "applied" for r in resp.get_json()["results"]), resp.get_json()
     session.expire_all()

@@ -151,7 +151,7 @@ def _ingest_pdf(session: Session, actor, store: MediaStore, sha256: str, data: b
         session.flush()
         audit.record(session, actor, "media.upload", object_type="media_files", object_id=sha256,
                      detail={"bytes": len(data), "format": "PDF", "pages": info.pages})
-    mutations.complete_waiting(session, actor, sha256)
+    submit.complete_waiting(session, actor, sha256)
     return row
 
 

@@ -171,7 +171,8 @@ class Publication(db.Model):
 
     __tablename__ = "publications"
     __table_args__ = (Index("ix_publications_status_due", "status", "due_on"),
-                      Index("ix_publications_stats", "inspection_id", "status", "first_published_at", "due_on"),
+                      Index("ix_publications_stats", "inspection_id", "status", "first_published_at", "due_on",
+                            sqlite_where=text("department_id IS NULL"), postgresql_where=text("department_id IS NULL")),
                       # one record of the bureau's own items per inspection, and one per external department
                       # that checked items of a joint inspection (谁检查、谁公开)
                       Index("uq_publications_inspection_bureau", "inspection_id", unique=True,

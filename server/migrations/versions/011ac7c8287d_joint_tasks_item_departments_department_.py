@@ -40,6 +40,10 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_publications_department_id'), ['department_id'], unique=False)
         batch_op.create_index('uq_publications_inspection_bureau', ['inspection_id'], unique=True, sqlite_where=sa.text('department_id IS NULL'), postgresql_where=sa.text('department_id IS NULL'))
         batch_op.create_foreign_key(batch_op.f('fk_publications_department_id_departments'), 'departments', ['department_id'], ['id'])
+        # the statistics count the bureau's own record of each inspection: their covering index holds only those
+        batch_op.drop_index('ix_publications_stats')
+        batch_op.create_index('ix_publications_stats', ['inspection_id', 'status', 'first_published_at', 'due_on'], unique=False,
+                              sqlite_where=sa.text('department_id IS NULL'), postgresql_where=sa.text('department_id IS NULL'))
 
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('item_departments', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'),
@@ -54,6 +58,8 @@ def downgrade():
         batch_op.drop_column('item_departments')
 
     with op.batch_alter_table('publications', schema=None) as batch_op:
+        batch_op.drop_index('ix_publications_stats')
+        batch_op.create_index('ix_publications_stats', ['inspection_id', 'status', 'first_published_at', 'due_on'], unique=False)
         batch_op.drop_constraint(batch_op.f('fk_publications_department_id_departments'), type_='foreignkey')
         batch_op.drop_index('uq_publications_inspection_bureau', sqlite_where=sa.text('department_id IS NULL'), postgresql_where=sa.text('department_id IS NULL'))
         batch_op.drop_index(batch_op.f('ix_publications_department_id'))

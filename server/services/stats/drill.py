@@ -120,13 +120,13 @@ def _inspections(session: Session, f: Filters, cell: Mapping, page) -> Drill:
     else:
         conds, words = inspection_conditions(session, f, cell)
     stmt = (select(Inspection, Task, Publication).join(Task, Task.id == Inspection.task_id)
-            .outerjoin(Publication, Publication.inspection_id == Inspection.id).where(*conds)
+            .outerjoin(Publication, and_(Publication.inspection_id == Inspection.id, Publication.department_id.is_(None))).where(*conds)
             .order_by(Inspection.first_completed_at.desc(), Inspection.id.desc()))
     rows = paginate(session, stmt, page, rows=True)
     targets = None
     if cell.get("stage") == "random":
         targets = session.scalar(select(func.count(func.distinct(Inspection.target_id)))
-                                 .outerjoin(Publication, Publication.inspection_id == Inspection.id).where(*conds))
+                                 .outerjoin(Publication, and_(Publication.inspection_id == Inspection.id, Publication.department_id.is_(None))).where(*conds))
     return Drill("inspections", "检查记录", words, rows, targets)
 
 

@@ -86,7 +86,7 @@ def publications(session: Session, f: Filters) -> dict[int, dict]:
                    count(cohort, published, published_by_due(session)).label("on_time"),
                    count(cohort, ~published, declined).label("declined"),
                    count(cohort, or_(published, declined), due).label("handled_due"))
-            .join(Publication, Publication.inspection_id == Inspection.id)
+            .join(Publication, and_(Publication.inspection_id == Inspection.id, Publication.department_id.is_(None)))
             .where(*scope(f), Inspection.status != "withdrawn").group_by(Inspection.task_id))
     out = {r.task_id: dict(r._mapping) for r in session.execute(stmt)}
     for row in out.values():

@@ -84,3 +84,20 @@ def test_the_review_page_names_the_department_of_each_item(client, session, logi
     login(kit.office, c=client)
     page = client.get(f"/office/review/{kit.insp.id}").get_data(as_text=True)
     assert "检查部门：交通运输综合行政执法队" in page and "检查部门：县市场监督管理局" in page
+
+
+def test_the_statistics_count_a_joint_inspection_published_by_both_departments_once(session, approved):
+    """The 统计分析 progress counts the bureau's own record of each inspection, not one per department."""
+    from server.services.kernel import approvals
+    from server.services.stats import filters, report
+    kit = approved
+    publication.publish_own(session, kit.staff, kit.pubs[kit.scj.id].id, "本局审核同意")
+    [made] = publication.request_approval(session, kit.office, [kit.pubs[None].id])
+    approvals.decide(session, kit.leader, made.id, approve=True)
+    assert {p.status for p in kit.pubs.values()} == {"published"}
+    f = filters.parse(session, {"year": str(kit.task.period_start.year)})
+    rep = report.build(session, kit.office, f)
+    [progress] = [t for s in rep["sections"] for t in s["tables"] if t["key"] == "progress"]
+    row = next(r for r in progress["rows"] if r[0]["t"].startswith(kit.task.code))
+    cols = progress["columns"]
+    assert row[cols.index("抽取")]["v"] == 1 and row[cols.index("已公示")]["v"] == 1

@@ -231,7 +231,8 @@ def bench_devices(tmp: str, url: str, label: str) -> None:
         db.engine.dispose()
     server = LiveServer(url, os.path.join(tmp, "media"), workers=2)
     server.start()
-    photo = make_photo(7, size=(800, 600))
+    # each phone its own photo: the same bytes from another group's phone are another group's file (PROTOCOL §3.2)
+    photos = {k: make_photo(k, size=(800, 600)) for k in range(DEVICES + 1)}
     results, expected = {}, {}
 
     def device(k: int):
@@ -248,7 +249,7 @@ def bench_devices(tmp: str, url: str, label: str) -> None:
                 for cp in item["checkpoints"]:
                     c.answer(insp, cp["id"], "noncompliant" if cp["id"] == first else "compliant")
             fid = c.add_finding(insp, "消防器材过期", checkpoint_id=first)
-            c.attach_photo(insp, photo, width=800, height=600, finding_id=fid)
+            c.attach_photo(insp, photos[k], width=800, height=600, finding_id=fid)
             c.record_party(insp, "赵志强")
             c.sign(insp, make_signature(k), role="party", name="赵志强")
             for m in bundle["members"]:
@@ -280,12 +281,14 @@ def bench_devices(tmp: str, url: str, label: str) -> None:
         from server.models.sync import MutationLog
         logged = db.session.scalar(select(func.count(MutationLog.id)))
         rejected = db.session.scalar(select(func.count(MutationLog.id)).where(MutationLog.status == "rejected"))
+        codes = dict(db.session.execute(select(MutationLog.name + " " + func.coalesce(MutationLog.code, ""), func.count())
+                                        .where(MutationLog.status == "rejected").group_by(MutationLog.name, MutationLog.code)).all())
         db.session.remove()
         db.engine.dispose()
     sent = sum(expected.values())  # every mutation the devices queued, the baseline device's included
     lost = sent - logged
     if rejected:
-        errors.append(("server", [f"{rejected} mutations rejected"]))
+        errors.append(("server", [f"{rejected} mutations rejected: {codes}"]))
     times = [t for t, p in results.values() if not p]
     print(f"{DEVICES} devices syncing at once against gunicorn (2 workers, {label}): {len(errors)} errors, "
           f"{lost} lost mutations ({logged:,} on the server of {sent:,} queued), p50 {statistics.median(times):.2f} s, p95 {_p(times, .95):.2f} s, "

@@ -6,7 +6,7 @@ from sqlalchemy import and_, case, distinct, func, select
 from server.models.followup import Publication
 from server.models.inspections import Inspection
 from server.models.planning import Task
-from server.services.oversight.grouping import Context, Row, Section, group_names, with_group
+from server.services.oversight.grouping import Context, Row, Section, group_names, join_group
 from server.services.planning import tasks as planning_tasks
 
 OPEN = ("assigned", "in_progress", "returned")  # not (or no longer) handed in
@@ -70,7 +70,7 @@ def section(ctx: Context) -> Section:
 
 
 def _grouped(ctx: Context, out: Section) -> Section:
-    stmt = with_group(_from_tasks(select(func.count(distinct(Task.id)).label("tasks"),
+    stmt = join_group(_from_tasks(select(func.count(distinct(Task.id)).label("tasks"),
                                          *_counts(ctx.on, ctx.group == "department"))), Inspection.id, ctx.group)
     rows = ctx.session.execute(stmt.group_by("grp")).all()
     names = group_names(ctx, [r.grp for r in rows])

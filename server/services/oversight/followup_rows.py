@@ -21,7 +21,7 @@ def _waiting(ctx: Context, section: Section) -> None:
     before = local_midnight_utc(earliest_start_not_overdue(ctx.on, publication.PUBLISH_WORKING_DAYS))
     base = (select(Inspection.id, started.label("started"), Inspection.task_id, Inspection.target_id)
             .where(Inspection.status.in_(WAITING), started < before))
-    keys = lambda group: with_group(base, Inspection.id, group)  # noqa: E731
+    keys = lambda group: with_group(base, "id", group)  # noqa: E731
 
     def details(page):
         return (select(page, Target.name, Target.uscc, Task.code).join(Target, Target.id == page.c.target_id)
@@ -36,7 +36,7 @@ def _waiting(ctx: Context, section: Section) -> None:
 
 def _publications(ctx: Context, section: Section, kind: str, *conditions) -> None:
     base = select(Publication.id, Publication.due_on, Publication.inspection_id).where(*conditions)
-    keys = lambda group: with_group(base, Publication.inspection_id, group)  # noqa: E731
+    keys = lambda group: with_group(base, "inspection_id", group)  # noqa: E731
 
     def details(page):
         return (select(page, Publication.target_name, Publication.target_uscc, Publication.completed_on,
@@ -69,16 +69,16 @@ def referral_section(ctx: Context) -> Section:
     section = Section("referral_late", "移送超过法定时限",
                       "移送的当前步骤已超过期限（如国务院令第310号规定的 3 日、24 小时），以及超过期限才办理的步骤。",
                       ["情况", "文书编号", "当事人", "步骤", "期限", "办理时间"], link_column=1)
-    open_base = referrals.overdue_filter(select(Referral.id, Referral.due_at))
-    open_late = lambda group: with_group(open_base, Referral.inspection_id, group)  # noqa: E731
+    open_base = referrals.overdue_filter(select(Referral.id, Referral.due_at, Referral.inspection_id))
+    open_late = lambda group: with_group(open_base, "inspection_id", group)  # noqa: E731
     fill(ctx, section, open_late, ["due_at", "id"],
          lambda page: select(page, Referral.doc_no, Referral.party, Referral.due_step).join(
              Referral, Referral.id == page.c.id),
          lambda r: Row(["超期未办理", r.doc_no, r.party, referrals.DUE_LABELS.get(r.due_step, r.due_step),
                         local_text(r.due_at), ""], ("office.referral_detail", {"referral_id": r.id})))
-    done_base = (select(ReferralEvent.id, ReferralEvent.happened_at, ReferralEvent.referral_id)
+    done_base = (select(ReferralEvent.id, ReferralEvent.happened_at, ReferralEvent.referral_id, Referral.inspection_id)
                  .join(Referral, Referral.id == ReferralEvent.referral_id).where(ReferralEvent.late.is_(True)))
-    done_late = lambda group: with_group(done_base, Referral.inspection_id, group)  # noqa: E731
+    done_late = lambda group: with_group(done_base, "inspection_id", group)  # noqa: E731
     fill(ctx, section, done_late, ["happened_at", "id"],
          lambda page: select(page, ReferralEvent.step, ReferralEvent.due_at, Referral.doc_no, Referral.party)
          .join(ReferralEvent, ReferralEvent.id == page.c.id).join(Referral, Referral.id == page.c.referral_id),

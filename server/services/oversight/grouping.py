@@ -50,19 +50,33 @@ def check_group(value: str | None) -> str:
     return value if value in GROUPS else ""
 
 
-def with_group(stmt, inspection_id, group: str):
-    """`stmt` with the group as a last column "grp" — the department's or the inspector's id, one row per active
-    member of the inspection's group — or as it is. Names are looked up afterwards for the few groups shown."""
+def _group_column(group: str):
+    # "+ 0": an expression, not the column, so that no index offers the groups' order and the database starts
+    # from the few rows the section's conditions select rather than walk every membership in group order
+    return (InspectionMember.department_id if group == "department" else InspectionMember.inspector_id) + 0
+
+
+def with_group(stmt, key: str, group: str):
+    """The records of `stmt` (its column `key` holds the inspection's id) with their group as a last column "grp"
+    — the department's or the inspector's id, one row per active member of the inspection's group — or `stmt`
+    as it is. The records are selected first (on SQLite a MATERIALIZED CTE): joined to the members directly, SQLite
+    gives up the covering index for the status index and reads a table row per inspection (1.2 s against
+    0.1 s at 200,000). Names are looked up afterwards for the few groups shown (group_names)."""
     if not group:
         return stmt
-    stmt = stmt.join(InspectionMember, and_(InspectionMember.inspection_id == inspection_id,
-                                            InspectionMember.active.is_(True)))
-    # "+ 0": an expression, not the column, so that no index offers the groups' order and the database starts
-    # from the few rows the section's conditions select (SQLite would rather walk all memberships in group
-    # order: 0.9 s against 0.2 s at 200,000 inspections)
-    if group == "department":  # two members of one department: the record once (DISTINCT)
-        return stmt.add_columns((InspectionMember.department_id + 0).label("grp")).distinct()
-    return stmt.add_columns((InspectionMember.inspector_id + 0).label("grp"))
+    records = stmt.cte("records").prefix_with("MATERIALIZED", dialect="sqlite")  # PostgreSQL plans it well inline
+    grouped = select(records, _group_column(group).label("grp")).join(InspectionMember, and_(
+        InspectionMember.inspection_id == records.c[key], InspectionMember.active.is_(True)))
+    return grouped.distinct() if group == "department" else grouped  # two members of one department: once
+
+
+def join_group(stmt, inspection_id, group: str):
+    """For an aggregate over inspections: join each active member's group as "grp" (or leave `stmt` as it is)."""
+    if not group:
+        return stmt
+    return stmt.join(InspectionMember, and_(InspectionMember.inspection_id == inspection_id,
+                                            InspectionMember.active.is_(True))).add_columns(
+        _group_column(group).label("grp"))
 
 
 def group_names(ctx: Context, ids) -> dict[int, str]:

@@ -25,9 +25,9 @@ def overdue_condition(on: dt.date):
 
 
 def _keys(*conditions, extra=()):
-    """Only columns the statistics' covering indexes hold, so counting and sorting read no table row."""
+    """Only columns the statistics' covering index holds, so counting and sorting read no table row."""
     stmt = select(Inspection.id, Inspection.due_date, Inspection.status, *extra).where(*conditions)
-    return lambda group: with_group(stmt, Inspection.id, group)
+    return lambda group: with_group(stmt, "id", group)
 
 
 def _details(page):

@@ -123,3 +123,29 @@ def test_the_inspection_list_filters_overdue(client, session, login):
     login(office)
     page = client.get("/office/inspections?status=overdue").get_data(as_text=True)
     assert "逾期甲公司" in page and "已提交乙公司" not in page and "共 1 项检查" in page
+
+
+def test_a_referral_step_past_its_clock_is_on_the_board_and_one_within_it_is_not(session):
+    from server.models.followup import Referral, ReferralEvent, Violation
+    office = create_user(session, role="office")
+    now = utcnow()
+    refs = []
+    for n, due in ((1, now - dt.timedelta(days=2)), (2, now + dt.timedelta(days=2))):
+        insp = create_inspection(session, status="approved")
+        violation = Violation(inspection_id=insp.id, finding_ref="", description="问题")
+        session.add(violation)
+        session.flush()
+        ref = Referral(kind="administrative", violation_id=violation.id, inspection_id=insp.id, doc_no=f"阳交移〔2024〕{n}号",
+                       party=insp.target.name, cause="案由", reason="理由", legal_basis="依据", receiving_dept="县公安局",
+                       status="sent", due_step="feedback", due_at=due, created_by_id=office.id)
+        session.add(ref)
+        session.flush()
+        refs.append(ref)
+    session.add(ReferralEvent(referral_id=refs[1].id, step="acknowledge", happened_at=now - dt.timedelta(days=1),
+                              due_at=now - dt.timedelta(days=3), late=True))
+    session.flush()
+    section = _section(session, office, "referral_late")
+    assert [(r.cells[0], r.cells[1]) for r in section.rows] == [("超期未办理", "阳交移〔2024〕1号"),
+                                                                ("超期后办理", "阳交移〔2024〕2号")]
+    assert section.rows[1].link == ("office.referral_detail", {"referral_id": refs[1].id})
+    assert section.rows[1].cells[3] == "接收部门签收"

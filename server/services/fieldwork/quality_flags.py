@@ -22,7 +22,7 @@ from server.services.kernel.permissions import department_scope, require_staff, 
 OPEN_STATUSES = ("pending_evidence", "submitted", "approved")
 
 
-__all__ = ["KINDS", "acknowledge", "counts", "for_inspection", "open_count", "open_flags", "require_acknowledged"]
+__all__ = ["KINDS", "acknowledge", "counts", "current_version", "for_inspection", "open_count", "open_flags", "require_acknowledged"]
 
 
 def label(kind: str) -> str:
@@ -30,7 +30,11 @@ def label(kind: str) -> str:
 
 
 def _current(inspection_id_col, version_col):
+    """Join condition: the flags of an inspection's current version (a resubmission is flagged afresh)."""
     return and_(QualityFlag.inspection_id == inspection_id_col, QualityFlag.inspection_version == version_col)
+
+
+current_version = _current  # for the 督查 board's section (services/oversight/quality_rows.py)
 
 
 def for_inspection(session: Session, inspection: Inspection) -> list[QualityFlag]:

@@ -1,6 +1,6 @@
 """The 督查 board: a tuple of section builders, each a function of a Context returning a Section.
 
-A section is added by appending its builder to SECTIONS (the quality flags' section lands this way), so the
+A section is added by appending its builder to SECTIONS (as the quality flags' section is), so the
 page, the export and the tests need no change for it.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.services.kernel.permissions import require_staff
 from server.services.kernel.workdays import today
-from server.services.oversight import followup_rows, inspection_rows, progress
+from server.services.oversight import followup_rows, inspection_rows, progress, quality_rows
 from server.services.oversight.grouping import GROUPS, ROW_LIMIT, Context, Section, check_group
 from server.services.registry.spreadsheets import safe_cell
 
@@ -22,6 +22,7 @@ SECTIONS = (
     inspection_rows.late_entry_section,
     followup_rows.publication_section,
     followup_rows.referral_section,
+    quality_rows.section,
 )
 VIEWERS = ("admin", "office", "leader")  # 法制股 (the office role) and the leaders oversee; so does the admin
 

@@ -45,7 +45,7 @@ def _counts(on, distinct_ids: bool = False):
 def _from_tasks(stmt):
     return (stmt.select_from(Task)
             .outerjoin(Inspection, and_(Inspection.task_id == Task.id, Inspection.status != "withdrawn"))
-            .outerjoin(Publication, Publication.inspection_id == Inspection.id)
+            .outerjoin(Publication, and_(Publication.inspection_id == Inspection.id, Publication.department_id.is_(None)))
             .where(Task.status.in_(("published", "drawn", "closed"))))
 
 
@@ -89,7 +89,7 @@ def _task_counts(ctx: Context, task_ids: list[int]) -> dict[int, dict[str, int]]
         c[state] = c.get(state, 0) + n
         c["overdue"] = c.get("overdue", 0) + late
     for task_id, n in ctx.session.execute(
-            select(Inspection.task_id, func.count()).join(Publication, Publication.inspection_id == Inspection.id)
+            select(Inspection.task_id, func.count()).join(Publication, and_(Publication.inspection_id == Inspection.id, Publication.department_id.is_(None)))
             .where(Inspection.status != "withdrawn", Publication.status == "published").group_by(Inspection.task_id)):
         out.setdefault(task_id, {})["published"] = n
     return out

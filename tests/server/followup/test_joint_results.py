@@ -101,3 +101,7 @@ def test_the_statistics_count_a_joint_inspection_published_by_both_departments_o
     row = next(r for r in progress["rows"] if r[0]["t"].startswith(kit.task.code))
     cols = progress["columns"]
     assert row[cols.index("抽取")]["v"] == 1 and row[cols.index("已公示")]["v"] == 1
+    from server.services.oversight import board
+    [progress] = [s for s in board.build(session, kit.office) if s.key == "progress"]
+    cells = next(r.cells for r in progress.rows if r.cells[0].startswith(kit.task.code))
+    assert cells[4] == 1 and cells[8] == 1  # the 督查 board too: drawn once, published once

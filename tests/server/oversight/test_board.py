@@ -149,3 +149,29 @@ def test_a_referral_step_past_its_clock_is_on_the_board_and_one_within_it_is_not
                                                                 ("超期后办理", "阳交移〔2024〕2号")]
     assert section.rows[1].link == ("office.referral_detail", {"referral_id": refs[1].id})
     assert section.rows[1].cells[3] == "接收部门签收"
+
+
+def test_an_unacknowledged_quality_flag_is_on_the_board_until_a_reviewer_acknowledges_it(session):
+    from server.models.quality import QualityFlag
+    from server.services.fieldwork import quality_flags
+    office = create_user(session, role="office")
+    dept = create_department(session, name="执法一中队")
+    a, b = create_inspector(session, dept, name="王建国"), create_inspector(session, dept, name="李明")
+    task = create_task(session, status="drawn", departments=[dept])
+    hurried = create_inspection(session, task=task, inspectors=[a, b], status="submitted", submitted_at=utcnow(),
+                                target=create_target(session, name="匆忙运输公司"))
+    earlier = create_inspection(session, task=task, inspectors=[a, b], status="submitted", submitted_at=utcnow(),
+                                target=create_target(session, name="旧版本运输公司"), version=2)
+    flag = QualityFlag(inspection_id=hurried.id, inspection_version=hurried.version, kind="short_visit",
+                       reason="现场检查用时 1 分钟")
+    session.add_all([flag, QualityFlag(inspection_id=earlier.id, inspection_version=1, kind="short_visit",
+                                       reason="上一版本的提示")])  # a resubmission is judged afresh
+    session.flush()
+    section = _section(session, office, "quality_flags")
+    assert _names(section) == ["匆忙运输公司"] and section.total == 1
+    assert section.rows[0].cells[3] == "检查用时过短" and section.rows[0].cells[4] == "现场检查用时 1 分钟"
+    assert section.rows[0].link == ("office.review_detail", {"inspection_id": hurried.id})
+    assert sorted((g.split("（")[0], n) for g, n in _section(session, office, "quality_flags", "inspector").groups) \
+        == [("李明", 1), ("王建国", 1)]
+    quality_flags.acknowledge(session, office, flag.id, note="已电话核实，检查组确在现场")
+    assert _section(session, office, "quality_flags").total == 0

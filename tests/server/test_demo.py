@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from server import demo
+from server import demo, demo_plan
 from server.models.accounts import User
 from server.models.audit import AuditEntry
 from server.models.registry import Department, InspectionItem, Inspector, Recusal, Target
@@ -204,7 +204,7 @@ def test_first_load_warns_only_of_the_demos_rating_downgrades(app, session):
     from server.models.followup import RiskLevelChange
     demo.load(session)
     changes = session.scalars(select(RiskLevelChange)).all()
-    assert len(changes) == demo.RISK_WARNINGS
+    assert len(changes) == demo_plan.RISK_WARNINGS
     assert {(c.old_level, c.new_level, c.cause) for c in changes} == {("general", "higher", "交通运输信用等级下调为 C")}
 
 

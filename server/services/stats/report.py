@@ -10,13 +10,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from server.models.inspections import Inspection
 from server.services.kernel.permissions import require_staff
 from server.services.stats import cohort, coverage, followup, problems, progress, sql, trend
 from server.services.stats.filters import Filters
+from server.services.stats.sql import dialect
 
 
 def _by_item(f: Filters, counts: dict[int, dict]) -> dict[int, int]:
@@ -56,13 +57,23 @@ def _parallel_bind(session: Session) -> Engine | None:
     return bind
 
 
+def _no_jit(session: Session) -> None:
+    """PostgreSQL compiles the large aggregates with LLVM (their estimated cost passes jit_above_cost): at
+    this size that costs more than it saves (212 ms of the cohort's statement, 56 ms of a follow-up one).
+    For this transaction only."""
+    if dialect(session) == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+
+
 def _run(session: Session, jobs: dict, workers: int) -> dict:
     engine = _parallel_bind(session) if workers > 1 else None
     if engine is None:
+        _no_jit(session)
         return {name: job(session) for name, job in jobs.items()}
 
     def run(job):
         with Session(engine) as own:  # read-only: its own connection and transaction
+            _no_jit(own)
             return job(own)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stats") as pool:
         futures = {name: pool.submit(run, job) for name, job in jobs.items()}

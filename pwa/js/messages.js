@@ -16,7 +16,7 @@ export const MESSAGES = {
   token_expired: '登录已过期：请重新登录（未同步的记录会保留在手机上）',
   token_revoked: '此设备的登录已被注销：请重新登录（未同步的记录会保留在手机上）',
   bad_credentials: '用户名或密码错误',
-  too_many_requests: '登录失败次数过多，账号已暂时锁定，请稍后再试',
+  too_many_requests: '登录尝试过于频繁：请稍后再试（登录会放慢，不会锁定账号）',
   forbidden: '您没有权限进行此操作',
   quota_exceeded: '手机存储空间已满，本条记录没有保存（之前的记录都还在）：请先联网同步，或清理手机存储后重试',
   storage_failed: '无法写入手机存储，本条记录没有保存：请重试；如持续出现请重启应用',

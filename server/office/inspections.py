@@ -7,7 +7,7 @@ from server import media_http
 from server.extensions import db
 from server.http import login_required
 from server.office import bp
-from server.services.fieldwork import media_store, mutations, records
+from server.services.fieldwork import media_store, mutations, quality_flags, records
 from server.services.fieldwork.inspection_list import FILTER_LABELS, list_inspections
 from server.services.kernel.permissions import READERS
 from server.services.kernel.workdays import today
@@ -38,7 +38,9 @@ def inspections():
 @login_required()
 def inspection_detail(inspection_id):
     insp = mutations.get_visible(db.session, g.user, inspection_id)
-    return render_template("office/inspection_detail.html", inspection=insp, statuses=STATUS_LABELS)
+    return render_template("office/inspection_detail.html", inspection=insp, statuses=STATUS_LABELS,
+                           quality_flags=quality_flags.for_inspection(db.session, insp),
+                           flag_labels=quality_flags.KINDS)
 
 
 @bp.get("/media/<sha256>")

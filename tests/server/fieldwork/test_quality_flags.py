@@ -202,6 +202,8 @@ def test_the_reviewer_sees_badges_and_reasons_and_acknowledges_each_flag_before_
     assert "检查用时过短" in queue and "照片没有定位" in queue and "2 项质量提示待确认" in queue
     page = c.get("/office/review/1").get_data(as_text=True)
     assert "质量提示（2 项，2 项待确认）" in page and "05时07分 至 05时07分" in page and "确认此提示" in page
+    record = c.get("/office/inspections/1").get_data(as_text=True)  # where the 督查 board's rows lead: read-only
+    assert "质量提示（2 项，2 项待确认）" in record and "05时07分 至 05时07分" in record and "确认此提示" not in record
     with pytest.raises(Conflict, match="有 2 个质量提示尚未确认（检查用时过短、照片没有定位）") as err:
         review.approve(session, office, 1, version=1)
     assert err.value.code == "quality_flags_open"
@@ -218,6 +220,7 @@ def test_the_reviewer_sees_badges_and_reasons_and_acknowledges_each_flag_before_
     entries = session.query(AuditEntry).filter_by(action="inspection.flag_acknowledged").all()
     assert len(entries) == 2 and entries[0].reason == "已电话核实，检查组确在现场"
     assert "已确认" in c.get("/office/review/1").get_data(as_text=True)
+    assert "质量提示（2 项，0 项待确认）" in c.get("/office/inspections/1").get_data(as_text=True)
     review.approve(session, office, 1, version=1)
     session.commit()
     assert session.get(Inspection, 1).status == "approved"

@@ -84,3 +84,14 @@ def test_the_review_page_names_the_department_of_each_item(client, session, logi
     login(kit.office, c=client)
     page = client.get(f"/office/review/{kit.insp.id}").get_data(as_text=True)
     assert "检查部门：交通运输综合行政执法队" in page and "检查部门：县市场监督管理局" in page
+
+
+def test_the_bureaus_gsxt_export_holds_its_own_items_only(session, approved):
+    from server.services.followup import publication_export
+    from server.services.kernel import approvals
+    kit = approved
+    publication.publish_own(session, kit.staff, kit.pubs[kit.scj.id].id)
+    [made] = publication.request_approval(session, kit.office, [kit.pubs[None].id])
+    approvals.decide(session, kit.leader, made.id, approve=True)
+    rows = publication_export.rows(session, kit.office)
+    assert [(r[5], r[10]) for r in rows] == [(publication.DEFAULT_AUTHORITY, "巡游出租汽车经营服务")]

@@ -22,8 +22,8 @@ from server.models.inspections import Inspection
 from tests.e2e import journey_kit as kit
 from tests.e2e.conftest import _new_context, _screenshot_if_failed
 from tests.e2e.journey_kit import flash, nav
-from tests.e2e.pwa_kit import (GPS, open_inspection, phone_ready, record_party, sign, start_inspection, submit,
-                               wait_synced)
+from tests.e2e.pwa_kit import (GPS, axe_violations, open_inspection, phone_ready, record_party, sign,
+                               start_inspection, submit, wait_synced)
 from tests.factories import create_user
 from tests.server import jointkit
 
@@ -143,6 +143,7 @@ def phone_records_own_item(phone_context, username: str, firm: str):
     own = phone.get_by_role("region", name=TRANSPORT)
     _answer(own, 1)
     _answer(own, 2)
+    assert axe_violations(phone) == []  # the read-only item is announced, not just greyed out
     wait_synced(phone)
 
 

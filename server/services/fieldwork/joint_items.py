@@ -1,15 +1,25 @@
 """联合抽查 on the phone: each group member records the items of their own department (谁检查、谁录入).
 
-A joint inspection's checklist names, per item, the department that checks it (planning.joint_block). An
+A joint inspection reaches the phones only when its group is complete (`group_incomplete` otherwise). Its
+checklist names, per item, the department that checks it (planning.joint_block). An
 answer, finding or photo a member sends for a checkpoint of another department's item is refused with the
 protocol code `other_department_item` (sync/PROTOCOL.md §3.2); like every rejection it is kept, as sent, in
 the mutation log for the reviewer. Checklists without departments (every task that is not joint) pass.
 """
 from __future__ import annotations
 
-from server.errors import PermissionDenied
+from server.errors import Conflict, PermissionDenied
 
 OTHER_DEPARTMENT_ITEM = "other_department_item"
+GROUP_INCOMPLETE = "group_incomplete"
+
+
+def check_group_complete(insp) -> None:
+    """A joint inspection is recorded only once every cooperating department has drawn its member (until then
+    no phone has it; a mutation or a fetch by id is refused and, like every rejection, kept)."""
+    if not insp.group_complete:
+        raise Conflict("检查组尚未组成：配合部门尚未抽取本部门的检查人员，暂不能查看或记录该检查；请待各部门抽取完成后同步",
+                       code=GROUP_INCOMPLETE)
 
 
 def item_of(insp, checkpoint_id: int) -> dict | None:

@@ -88,6 +88,7 @@ def _open(session: Session, actor, origin: Origin, index: Index, name: str, args
         raise NotFound(f"检查 {args['inspection_id']} 不存在")
     if not is_member(actor, insp):
         raise PermissionDenied("该检查不属于您所在的检查组")
+    joint_items.check_group_complete(insp)
     if insp.status == "withdrawn":
         raise Conflict("该检查已被撤回，此操作未生效（数据已留存，审核人员可见）", code="inspection_withdrawn")
     if is_locked(insp.status):

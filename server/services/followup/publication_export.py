@@ -18,10 +18,12 @@ HEADERS = ["抽查计划编号", "抽查计划名称", "抽查任务编号", "�
 
 
 def rows(session: Session, actor) -> list[list]:
-    """Every published record's items, in the gsxt 双随机抽查结果信息 layout."""
+    """Every published record's items, in the gsxt 双随机抽查结果信息 layout: the bureau's own records (a cooperating
+    department of a joint inspection uploads the items it checked itself, 谁检查、谁公开)."""
     require_staff(actor)
     out = []
-    pubs = session.scalars(select(Publication).where(Publication.status == "published")
+    pubs = session.scalars(select(Publication).where(Publication.status == "published",
+                                                     Publication.department_id.is_(None))
                            .order_by(Publication.completed_on, Publication.id))
     for pub in pubs:
         c = pub.content

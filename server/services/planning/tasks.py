@@ -286,7 +286,16 @@ def department_panel(session: Session, actor) -> dict:
         ("本部门参与的任务", sum(statuses.values()), "office.plans"),
         ("已发布待抽取", statuses.get("published", 0), "office.plans"),
         ("已抽取、检查中", statuses.get("drawn", 0), "office.plans"),
+        ("待本部门抽取人员的联合抽查", _waiting_department_draws(session, actor), "office.plans"),
         ("未办结的检查", open_inspections, "office.inspections"),
         ("本部门执法人员", session.scalar(select(func.count(Inspector.id)).where(
             Inspector.department_id == actor.department_id)), "office.inspectors"),
     ]}
+
+
+def _waiting_department_draws(session: Session, actor) -> int:
+    """联合抽查 tasks whose targets are drawn and that wait for the actor's department to draw its members."""
+    from server.models.planning import DrawRequest
+    return session.scalar(select(func.count(DrawRequest.id)).where(
+        DrawRequest.kind == "department", DrawRequest.status == "approved",
+        DrawRequest.department_id == actor.department_id)) or 0

@@ -67,3 +67,20 @@ def test_each_member_records_their_own_items_and_another_departments_answer_is_r
                        json={"protocol": 1, "client_id": "6a1d3f0e-2b7c-4e0a-9d51-0c5e7f2a9b13",
                              "mutations": [dict(muts[1], id=1, args=dict(muts[1]["args"], id="7b2e4c1a-5d3f-4a6b-8c9d-1e2f3a4b0009"))]})
     assert resp.get_json()["results"] == [{"id": 1, "status": "applied"}]
+
+
+def test_a_member_cannot_fetch_or_record_a_joint_inspection_before_its_group_is_complete(client, session):
+    kit = _world(session)
+    insp = session.scalar(select(Inspection).where(Inspection.task_id == kit.task.id))
+    token = login(client, "ours")
+    resp = client.get(f"/api/v1/inspections/{insp.id}", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 409 and resp.get_json()["code"] == "group_incomplete"
+    resp = client.post("/api/v1/sync/push", headers={"Authorization": f"Bearer {token}"}, json={
+        "protocol": 1, "client_id": "6a1d3f0e-2b7c-4e0a-9d51-0c5e7f2a9b14", "mutations": [
+            {"id": 1, "name": "inspection.start", "created_at": "2024-05-06T09:01:00+08:00",
+             "args": {"inspection_id": insp.id, "started_at": "2024-05-06T09:01:00+08:00"}}]})
+    [result] = resp.get_json()["results"]
+    assert (result["status"], result["code"]) == ("rejected", "group_incomplete")
+    assert result["message"].startswith("检查组尚未组成：配合部门尚未抽取本部门的检查人员")
+    session.expire_all()
+    assert session.get(Inspection, insp.id).status == "assigned"

@@ -105,3 +105,14 @@ def test_the_statistics_count_a_joint_inspection_published_by_both_departments_o
     [progress] = [s for s in board.build(session, kit.office) if s.key == "progress"]
     cells = next(r.cells for r in progress.rows if r.cells[0].startswith(kit.task.code))
     assert cells[4] == 1 and cells[8] == 1  # the 督查 board too: drawn once, published once
+
+
+def test_the_bureaus_gsxt_export_holds_its_own_items_only(session, approved):
+    from server.services.followup import publication_export
+    from server.services.kernel import approvals
+    kit = approved
+    publication.publish_own(session, kit.staff, kit.pubs[kit.scj.id].id)
+    [made] = publication.request_approval(session, kit.office, [kit.pubs[None].id])
+    approvals.decide(session, kit.leader, made.id, approve=True)
+    rows = publication_export.rows(session, kit.office)
+    assert [(r[5], r[10]) for r in rows] == [(publication.DEFAULT_AUTHORITY, "巡游出租汽车经营服务")]

@@ -192,3 +192,19 @@ def test_a_joint_task_cannot_close_while_a_department_has_not_drawn(session):
     assert "requests_approved" not in {b["key"] for b in blockers}
     jointkit.department_drawn(session, kit.office, kit.task.id, kit.scj.id)
     assert "joint" not in {b["key"] for b in task_closing.progress(session, kit.task)["blockers"]}
+
+
+def test_a_target_the_department_cannot_staff_stays_off_the_phones_and_is_shown(session, client, login):
+    from server.models.registry import Recusal
+    kit = jointkit.setup(session, targets=1, scj_inspectors=1)
+    main = drawkit.drawn(session, kit.office, kit.task.id)
+    session.add(Recusal(inspector_id=kit.theirs[0].id, target_uscc=kit.firms[0].uscc, reason="近亲属"))
+    session.flush()
+    made = jointkit.department_drawn(session, kit.office, kit.task.id, kit.scj.id)
+    assert made.record["unstaffed"] == [{"uscc": kit.firms[0].uscc,
+                                         "reason": "部门“县市场监督管理局”没有可派的执法人员（回避或已在本组后无人符合条件）"}]
+    assert main.record["assignments"] and not session.scalar(select(Inspection)).group_complete
+    session.commit()
+    login(kit.office, c=client)
+    page = client.get(f"/office/tasks/{kit.task.id}").get_data(as_text=True)
+    assert f"无法派员：{kit.firms[0].uscc}" in page and "该对象的检查组不完整，暂不发送到手机" in page

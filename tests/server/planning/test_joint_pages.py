@@ -55,3 +55,12 @@ def test_the_task_form_gives_an_item_to_a_participating_department(client, sessi
     session.expire_all()
     assert session.get(Task, kit.task.id).item_departments == {str(kit.transport.id): kit.scj.id,
                                                                str(kit.pricing.id): kit.scj.id}
+
+
+def test_the_departments_workbench_shows_the_joint_task_waiting_for_its_draw(client, session, login):
+    kit = jointkit.setup(session)
+    drawkit.drawn(session, kit.office, kit.task.id)
+    session.commit()
+    login(kit.staff, c=client)
+    page = _text(client.get("/office/"))
+    assert "待本部门抽取人员的联合抽查 1" in page

@@ -9,9 +9,6 @@ postgresql runs one database). The data is tests/bench/stats_data.py's, plus the
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import tempfile
 import time
 
 from tests.bench.bench_stats import RUNS, _median_ms, _page, _verdict
@@ -83,26 +80,8 @@ def bench(url: str, name: str) -> None:
 
 
 def main() -> None:
-    from tests import pg
-
-    which = os.environ.get("BENCH_OVERSIGHT_DB", "sqlite,postgresql")
-    if "sqlite" in which:
-        tmp = tempfile.mkdtemp(prefix="bench-oversight-db-")
-        try:
-            bench(f"sqlite:///{tmp}/bench.db", "SQLite")
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    if "postgresql" in which:
-        bindir = pg.find_bindir()
-        if bindir is None:
-            print("PostgreSQL: skipped (no server binaries; apt-get install -y postgresql)")
-            return
-        cluster = pg.Cluster(bindir)
-        cluster.start()
-        try:
-            bench(cluster.create_database("bench_oversight"), "PostgreSQL")
-        finally:
-            cluster.stop()
+    from tests.bench import databases
+    databases.each(bench, "BENCH_OVERSIGHT_DB", "bench-oversight")
 
 
 if __name__ == "__main__":

@@ -118,26 +118,8 @@ def bench(url: str, name: str) -> None:
 
 
 def main() -> None:
-    from tests import pg
-
-    which = os.environ.get("BENCH_STATS_DB", "sqlite,postgresql")
-    if "sqlite" in which:
-        tmp = tempfile.mkdtemp(prefix="bench-stats-db-")
-        try:
-            bench(f"sqlite:///{tmp}/bench.db", "SQLite")
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    if "postgresql" in which:
-        bindir = pg.find_bindir()
-        if bindir is None:
-            print("PostgreSQL: skipped (no server binaries; apt-get install -y postgresql)")
-            return
-        cluster = pg.Cluster(bindir)
-        cluster.start()
-        try:
-            bench(cluster.create_database("bench_stats"), "PostgreSQL")
-        finally:
-            cluster.stop()
+    from tests.bench import databases
+    databases.each(bench, "BENCH_STATS_DB", "bench-stats")
 
 
 if __name__ == "__main__":

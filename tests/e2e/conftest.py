@@ -203,3 +203,19 @@ def office_login():
         page.get_by_role("heading", name="工作台").wait_for()
         return page
     return login
+
+
+@pytest.fixture
+def desk(browser, live_server, office_login, request):
+    """desk(username): a desktop browser of its own, logged into the office as that user (password123)."""
+    made = []
+
+    def open_desk(username: str):
+        ctx = _new_context(browser, live_server, viewport={"width": 1280, "height": 900})
+        made.append(ctx)
+        return office_login(ctx.new_page(), username)
+
+    yield open_desk
+    _screenshot_if_failed(request, made, "desk")
+    for ctx in made:
+        ctx.close()

@@ -17,11 +17,9 @@ import re
 import subprocess
 from collections import Counter
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.e2e import journey_kit as kit
-from tests.e2e.conftest import _new_context, _screenshot_if_failed  # the harness's desktop contexts
 from tests.e2e.journey_after import (FINDING, Drawn, publish_after_leader_approves, record_pdf_has_target_and_finding,
                                      refer_and_mark_credit)
 from tests.e2e.journey_kit import INSPECTORS, TARGETS, choose, flash, kv, nav
@@ -35,22 +33,6 @@ RETURN_NOTE = "请补充整改期限"
 GPS = {"geolocation": {"latitude": kit.TARGET_LAT, "longitude": kit.TARGET_LON, "accuracy": 8},
        "permissions": ["geolocation"]}
 STAFF = (("admin", "admin", "系统管理员 郭强"), ("office", "fazhi", "法制股 陈静"), ("leader", "juzhang", "局长 周明"))
-
-
-@pytest.fixture
-def desk(browser, live_server, office_login, request):
-    """desk(username): a desktop browser of its own, logged into the office as that user."""
-    made = []
-
-    def open_desk(username: str):
-        ctx = _new_context(browser, live_server, viewport={"width": 1280, "height": 900})
-        made.append(ctx)
-        return office_login(ctx.new_page(), username, PASSWORD)
-
-    yield open_desk
-    _screenshot_if_failed(request, made, "desk")
-    for ctx in made:
-        ctx.close()
 
 
 def test_registries_to_published_result_and_printed_record(live_server, desk, page, phone_context, tmp_path):

@@ -14,13 +14,11 @@ import json
 import re
 import subprocess
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.models.inspections import Inspection
 from tests.e2e import journey_kit as kit
-from tests.e2e.conftest import _new_context, _screenshot_if_failed
 from tests.e2e.journey_kit import flash, nav
 from tests.e2e.pwa_kit import (GPS, axe_violations, open_inspection, phone_ready, record_party, sign,
                                start_inspection, submit, wait_synced)
@@ -30,22 +28,6 @@ from tests.server import jointkit
 AT_ONCE = {"reveal_seed_at_once": True, "period_start": dt.date(2029, 4, 1), "period_end": dt.date(2029, 10, 31)}
 TRANSPORT, PRICING = "巡游出租汽车经营服务", "出租汽车计价器计量和价格行为"
 MARKET = "县市场监督管理局"
-PASSWORD = "password123"
-
-
-@pytest.fixture
-def desk(browser, live_server, office_login, request):
-    made = []
-
-    def open_desk(username: str):
-        ctx = _new_context(browser, live_server, viewport={"width": 1280, "height": 900})
-        made.append(ctx)
-        return office_login(ctx.new_page(), username, PASSWORD)
-
-    yield open_desk
-    _screenshot_if_failed(request, made, "desk")
-    for ctx in made:
-        ctx.close()
 
 
 def _seed(live_server):

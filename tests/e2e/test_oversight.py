@@ -25,7 +25,6 @@ from server.models.inspections import Inspection
 from server.models.registry import Target
 from server.services.accounts import credentials
 from tests.e2e import journey_kit as kit
-from tests.e2e.conftest import _new_context, _screenshot_if_failed
 from tests.e2e.journey_kit import choose, flash, kv, nav
 from tests.factories import create_department, create_inspector, create_item, create_target
 from tests.server import drawkit
@@ -56,21 +55,6 @@ def seeded(live_server):
                                          display_name="局长 周明")
         drawkit.published_plan(s, office, leader, year=kit.beijing_today().year)
         return {"item_label": f"{ITEM[0]} {ITEM[1]}（一般）", "targets": [(t.id, t.name, t.uscc) for t in targets]}
-
-
-@pytest.fixture
-def desk(browser, live_server, office_login, request):
-    made = []
-
-    def open_desk(username: str):
-        ctx = _new_context(browser, live_server, viewport={"width": 1280, "height": 900})
-        made.append(ctx)
-        return office_login(ctx.new_page(), username, PASSWORD)
-
-    yield open_desk
-    _screenshot_if_failed(request, made, "desk")
-    for ctx in made:
-        ctx.close()
 
 
 def _pdf() -> bytes:

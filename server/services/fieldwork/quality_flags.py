@@ -29,12 +29,10 @@ def label(kind: str) -> str:
     return KINDS.get(kind, kind)
 
 
-def _current(inspection_id_col, version_col):
+def current_version(inspection_id_col, version_col):
     """Join condition: the flags of an inspection's current version (a resubmission is flagged afresh)."""
     return and_(QualityFlag.inspection_id == inspection_id_col, QualityFlag.inspection_version == version_col)
 
-
-current_version = _current  # for the 督查 board's section (services/oversight/quality_rows.py)
 
 
 def for_inspection(session: Session, inspection: Inspection) -> list[QualityFlag]:
@@ -49,7 +47,7 @@ def counts(session: Session, inspection_ids: list[int]) -> dict[int, dict]:
     if not inspection_ids:
         return {}
     rows = session.execute(select(QualityFlag.inspection_id, QualityFlag.kind, QualityFlag.acknowledged_at)
-                           .join(Inspection, _current(Inspection.id, Inspection.version))
+                           .join(Inspection, current_version(Inspection.id, Inspection.version))
                            .where(QualityFlag.inspection_id.in_(inspection_ids)).order_by(QualityFlag.id))
     out: dict[int, dict] = {}
     for insp_id, kind, acked in rows:
@@ -98,7 +96,7 @@ def open_flags(session: Session, *, user, department_id: int | None = None, insp
     department_scope(user)  # staff see every task; a department's staff those of its tasks; others are refused
     q = (select(QualityFlag, Inspection.id, Inspection.status, Inspection.submitted_at, Task.id, Task.code, Task.name,
                 Target.name)
-         .join(Inspection, _current(Inspection.id, Inspection.version))
+         .join(Inspection, current_version(Inspection.id, Inspection.version))
          .join(Task, Task.id == Inspection.task_id).join(Target, Target.id == Inspection.target_id)
          .where(QualityFlag.acknowledged_at.is_(None), Inspection.status.in_(OPEN_STATUSES),
                 task_condition(session, user, Inspection.task_id)))
@@ -139,6 +137,6 @@ def open_flags(session: Session, *, user, department_id: int | None = None, insp
 def open_count(session: Session) -> int:
     """How many flags wait for acknowledgement (all tasks)."""
     return session.scalar(select(func.count()).select_from(QualityFlag)
-                          .join(Inspection, _current(Inspection.id, Inspection.version))
+                          .join(Inspection, current_version(Inspection.id, Inspection.version))
                           .where(QualityFlag.acknowledged_at.is_(None), Inspection.status.in_(OPEN_STATUSES))) or 0
 

@@ -18,7 +18,11 @@ from server.models.types import JSONType, UTCDateTime, utcnow
 
 
 class InspectionReview(db.Model):
-    """One reviewer decision on one submitted version of an inspection: approve or return."""
+    """One reviewer decision on one submitted version of an inspection: approve or return.
+
+    A 联合抽查 inspection is reviewed in parts (followup.joint_review): department_id names the cooperating
+    external department whose items the decision is about; None is the bureau's own part (and every decision on
+    an inspection that is not joint)."""
 
     __tablename__ = "inspection_reviews"
 
@@ -28,6 +32,7 @@ class InspectionReview(db.Model):
     action: Mapped[str] = mapped_column(String(16))  # approve / return
     note: Mapped[str] = mapped_column(Text, default="")
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     reviewer: Mapped[User] = relationship()

@@ -5,24 +5,27 @@ from typing import Callable, TypeVar
 
 from flask import flash, redirect, request
 
-from server.errors import AppError
+from server.errors import AppError, PermissionDenied
 from server.extensions import db
 
 T = TypeVar("T")
 
 
 def run(action: Callable[[], T], success: str | Callable[[T], str], back: str | Callable[[T], str], *,
-        on_error: Callable[[AppError], object] | None = None):
+        on_error: Callable[[AppError], object] | None = None, refuse: bool = False):
     """Call one service for a POST: commit, flash `success` and redirect to `back`; on an AppError roll back,
     flash why and redirect to `back` too, or return `on_error(err)` (a form shown again with what was wrong).
 
     `success` and `back` may be functions of the service's result (say, the new record's page); a `back`
-    that is one needs `on_error`, as there is no result to build it from.
+    that is one needs `on_error`, as there is no result to build it from. `refuse`: a route open to more roles
+    than may act on a given object answers the service's PermissionDenied with the 403 page, not a flash.
     """
     try:
         result = action()
     except AppError as err:
         db.session.rollback()
+        if refuse and isinstance(err, PermissionDenied):
+            raise
         flash(err.message, "error")
         if on_error is not None:
             return on_error(err)

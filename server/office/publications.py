@@ -70,33 +70,33 @@ def publication_publish_own(pub_id: int):
 
 
 @bp.post("/publications/<int:pub_id>/decline")
-@login_required(*STAFF)
+@login_required(*READERS)  # a cooperating department's staff its own records (service)
 def publication_decline(pub_id: int):
     return run(lambda: publication.decline(db.session, g.user, pub_id, form("reason")), "已记录不予公示的理由",
-               _back(pub_id))
+               _back(pub_id), refuse=True)
 
 
 @bp.post("/publications/<int:pub_id>/flag")
-@login_required(*STAFF)
+@login_required(*READERS)
 def publication_flag(pub_id: int):
     return run(lambda: publication.flag(db.session, g.user, pub_id, form("action"), form("reason"), form("since")),
-               "已登记，期限开始计时", _back(pub_id))
+               "已登记，期限开始计时", _back(pub_id), refuse=True)
 
 
 @bp.post("/publications/<int:pub_id>/correct")
-@login_required(*STAFF)
+@login_required(*READERS)
 def publication_correct(pub_id: int):
     items = {int(key[5:]): request.form.getlist(key) for key in request.form
              if key.startswith("item-") and key[5:].isdigit()}
     return run(lambda: publication.correct(db.session, g.user, pub_id, items, form("reason"), form("since") or None),
-               "公示内容已更正，原内容已留档", _back(pub_id))
+               "公示内容已更正，原内容已留档", _back(pub_id), refuse=True)
 
 
 @bp.post("/publications/<int:pub_id>/withdraw")
-@login_required(*STAFF)
+@login_required(*READERS)
 def publication_withdraw(pub_id: int):
     return run(lambda: publication.withdraw(db.session, g.user, pub_id, form("reason"), form("since") or None),
-               "公示已撤回，记录已留档", _back(pub_id))
+               "公示已撤回，记录已留档", _back(pub_id), refuse=True)
 
 
 @bp.get("/publications/export.<fmt>")

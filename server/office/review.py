@@ -1,7 +1,7 @@
 """结果审核: the queue of submitted inspections and the review detail page (approve / return)."""
 from __future__ import annotations
 
-from flask import current_app, g, render_template, url_for
+from flask import current_app, g, render_template, request, url_for
 
 from server.extensions import db
 from server.http import login_required
@@ -17,7 +17,8 @@ from server.services.kernel.workdays import deadline_text
 @login_required(*READERS)
 def review_queue():
     page = review.queue(db.session, g.user, page=page_arg(), per_page=current_app.config.get("PAGE_SIZE", 50))
-    return render_template("office/review_queue.html", page=page, modes=review.MODE_LABELS)
+    return render_template("office/review_queue.html", page=page, modes=review.MODE_LABELS,
+                           waiting=review.waiting_on_departments(db.session, g.user))
 
 
 @bp.get("/review/<int:inspection_id>")
@@ -32,23 +33,38 @@ def review_detail(inspection_id: int):
                            default_years=credit.DEFAULT_YEARS)
 
 
+def _part():
+    """The part of a joint inspection a decision is about: the form's `part` (a department id, "" for the
+    bureau's), or, without one, the actor's own part."""
+    if "part" not in request.form:
+        return review.OWN_PART
+    value = request.form["part"].strip()
+    return int(value) if value.isdigit() else None
+
+
+def _approved_message(insp) -> str:
+    if insp.status == "approved":
+        return "审核通过：已生成公示记录，请在“公示”中提交领导审批" if g.user.role in STAFF else \
+            "审核通过：各部门均已审核通过，本部门的公示记录已生成，请在“公示”中公开"
+    return "已审核通过本部门检查的事项，已生成本部门的公示记录；待其他部门审核后检查才算审核通过"
+
+
 @bp.post("/review/<int:inspection_id>/approve")
-@login_required(*STAFF)
+@login_required(*READERS)  # a department's staff approves its own part of a joint inspection (the service checks)
 def review_approve(inspection_id: int):
     authority = current_app.config.get("BUREAU_NAME", publication.DEFAULT_AUTHORITY)
     return run(lambda: review.approve(db.session, g.user, inspection_id, version=form("version") or None,
-                                      note=form("note"), authority=authority),
-               "审核通过：已生成公示记录，请在“公示”中提交领导审批",
-               url_for("office.review_detail", inspection_id=inspection_id))
+                                      note=form("note"), authority=authority, part=_part()),
+               _approved_message, url_for("office.review_detail", inspection_id=inspection_id), refuse=True)
 
 
 @bp.post("/review/<int:inspection_id>/return")
-@login_required(*STAFF)
+@login_required(*READERS)
 def review_return(inspection_id: int):
     return run(lambda: review.return_for_fix(db.session, g.user, inspection_id, version=form("version") or None,
-                                             note=form("note")),
+                                             note=form("note"), part=_part()),
                "已退回：退回意见将在检查人员下次同步时送达手机",
-               url_for("office.review_detail", inspection_id=inspection_id))
+               url_for("office.review_detail", inspection_id=inspection_id), refuse=True)
 
 
 @bp.post("/review/<int:inspection_id>/flags/<int:flag_id>/acknowledge")

@@ -117,3 +117,13 @@ def recorded(client, session, kit, *, noncompliant: bool = False):
         assert all(r["status"] == "applied" for r in resp.get_json()["results"]), resp.get_json()
     session.expire_all()
     return session.get(Inspection, insp.id)
+
+
+def reviewed(session, kit, insp):
+    """Each department approves its own part (谁检查、谁审核): the bureau's staff 执法队's item, 县市场监督管理局's
+    staff the pricing item; the inspection is then approved."""
+    from server.services.followup import review
+    review.approve(session, kit.office, insp.id)
+    review.approve(session, kit.staff, insp.id, note="本局审核同意")
+    assert insp.status == "approved"
+    return insp

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from server.errors import Conflict, PermissionDenied
 from server.models.followup import Publication
 from server.models.registry import Department
+from server.services.kernel.permissions import DEPT_STAFF
 from server.vocab import DepartmentKind
 
 
@@ -25,7 +26,7 @@ def parts(session: Session, inspection, item_results: list[dict]) -> list[tuple[
     for item in inspection.checklist_snapshot or []:
         dept = item.get("department") or {}
         depts[item.get("item_id")] = dept
-    external = {d["id"]: d["name"] for d in depts.values() if d and d.get("id") in _external_ids(session, inspection)}
+    external = {d["id"]: d["name"] for d in depts.values() if d and d.get("id") in external_ids(session, inspection)}
     if not external:
         return [(None, None, item_results)]
     own = [r for r in item_results if (depts.get(r["item_id"]) or {}).get("id") not in external]
@@ -35,7 +36,7 @@ def parts(session: Session, inspection, item_results: list[dict]) -> list[tuple[
     return out
 
 
-def _external_ids(session: Session, inspection) -> set[int]:
+def external_ids(session: Session, inspection) -> set[int]:
     """The cooperating external departments of the inspection's task (not its lead)."""
     ids = list(inspection.task.department_ids or [])[1:]
     if not ids:
@@ -63,8 +64,26 @@ def refuse_other_department(session: Session, pub: Publication) -> None:
                        f"本局不能提交审批")
 
 
-def require_own(session: Session, actor, pub: Publication) -> None:
-    """Only the department that checked the items publishes them."""
+def require_own(session: Session, actor, pub: Publication, verb: str = "公开") -> None:
+    """Only the department that checked the items publishes them (a department's staff account)."""
     if pub.department_id is None or pub.department_id != actor.department_id:
         whose = department_name(session, pub) or "本局"
-        raise PermissionDenied(f"这条公示记录是{whose}检查的事项，应由{whose}公开；您只能公开本部门检查的事项结果")
+        raise PermissionDenied(f"这条公示记录是{whose}检查的事项，应由{whose}{verb}；您只能{verb}本部门检查的事项结果")
+
+
+def require_handler(session: Session, actor, pub: Publication, verb: str) -> None:
+    """Who corrects, withdraws or declines a record: the bureau's staff its own records, a cooperating
+    department's staff that department's (谁检查、谁公开, and so who answers for what is public)."""
+    if actor.role == DEPT_STAFF:
+        require_own(session, actor, pub, verb)
+    elif pub.department_id is not None:
+        name = department_name(session, pub)
+        raise PermissionDenied(f"“{pub.target_name}”的这条公示记录是{name}检查的事项，按“谁检查、谁公开”由{name}的工作人员"
+                               f"{verb}；本局不能{verb}其他部门的公示记录")
+
+
+def require_inspection_approved(pub: Publication) -> None:
+    """A joint inspection's part may be drafted before the others are approved; nothing of it is published (or
+    declined) until the whole inspection is, since a return by any department changes the one record."""
+    if pub.inspection.status != "approved":
+        raise Conflict("该联合检查尚有部门未审核通过本部门检查的事项，各部门均审核通过后才能公开、提交审批或记录不予公示")

@@ -22,7 +22,8 @@ from server.services.fieldwork import record_view
 from server.services.followup import joint_publication
 from server.services.kernel import approvals, audit
 from server.services.kernel.paging import PER_PAGE, Page, get_or_raise, paginate
-from server.services.kernel.permissions import DEPT_STAFF, in_scope, require_role, require_staff, task_condition
+from server.services.kernel.permissions import (DEPT_STAFF, READERS, in_scope, require_role, require_staff,
+                                                 task_condition)
 from server.services.kernel.workdays import add_workdays, local_date, parse_date, today, workday_clock
 from server.vocab import ResultCategory
 
@@ -61,13 +62,18 @@ def build_content(inspection: Inspection, item_results: list[dict], authority: s
     }
 
 
+EVERY_PART = object()
+
+
 def draft_for(session: Session, actor, inspection: Inspection, item_results: list[dict],
-              authority: str = DEFAULT_AUTHORITY) -> Publication:
+              authority: str = DEFAULT_AUTHORITY, *, only=EVERY_PART) -> Publication | None:
     """The publication record of an approved inspection, created as a draft (or refreshed while a draft); a joint
-    inspection gets one per department that checked items (谁检查、谁公开), the bureau's first."""
+    inspection gets one per department that checked items (谁检查、谁公开), the bureau's first. `only`: the one
+    department (None: the bureau) whose part of a joint inspection was just approved."""
     made = [_draft_part(session, actor, inspection, results, name or authority, dept_id)
-            for dept_id, name, results in joint_publication.parts(session, inspection, item_results)]
-    return made[0]
+            for dept_id, name, results in joint_publication.parts(session, inspection, item_results)
+            if only is EVERY_PART or dept_id == only]
+    return made[0] if made else None
 
 
 def _draft_part(session: Session, actor, inspection: Inspection, item_results: list[dict], authority: str,
@@ -153,6 +159,7 @@ def request_approval(session: Session, actor, pub_ids: list[int], reason: str = 
         joint_publication.refuse_other_department(session, pub)
         if pub.status != "draft":
             raise Conflict(f"“{pub.target_name}”的公示记录当前为“{STATUS_LABELS[pub.status]}”，不能提交审批")
+        joint_publication.require_inspection_approved(pub)
         c = pub.content
         made.append(approvals.request(
             session, actor, kind="publication", obj=pub,
@@ -191,6 +198,7 @@ def publish_own(session: Session, actor, pub_id: int, note: str = "") -> Publica
     joint_publication.require_own(session, actor, pub)
     if pub.status != "draft":
         raise Conflict(f"公示记录当前为“{STATUS_LABELS[pub.status]}”，不能再公开")
+    joint_publication.require_inspection_approved(pub)
     now = utcnow()
     pub.status, pub.revision, pub.published_at = "published", pub.revision + 1, now
     pub.first_published_at = pub.first_published_at or now
@@ -201,12 +209,22 @@ def publish_own(session: Session, actor, pub_id: int, note: str = "") -> Publica
     return pub
 
 
+def _handled(session: Session, actor, pub_id: int, verb: str) -> Publication:
+    """The record `actor` may decline, correct or withdraw: the bureau's staff the bureau's records, a cooperating
+    department's staff its own department's (谁检查、谁公开)."""
+    require_role(actor, *READERS)
+    pub = get(session, actor, pub_id)
+    joint_publication.require_handler(session, actor, pub, verb)
+    return pub
+
+
 def decline(session: Session, actor, pub_id: int, reason: str) -> Publication:
-    """Record that an approved result will not be published, and why (counts toward the 100% goal)."""
-    require_staff(actor)
-    pub = _get(session, pub_id)
+    """Record that an approved result will not be published, and why (counts toward the 100% goal); a cooperating
+    department's record by that department's staff."""
+    pub = _handled(session, actor, pub_id, "记录不予公示")
     if pub.status != "draft":
         raise Conflict(f"公示记录当前为“{STATUS_LABELS[pub.status]}”，只有待提交审批的记录可以记录不予公示")
+    joint_publication.require_inspection_approved(pub)
     if not (reason or "").strip():
         raise ValidationError("请填写不予公示的理由", errors={"reason": "必填"})
     pub.status, pub.decline_reason = "not_published", reason.strip()
@@ -217,8 +235,7 @@ def decline(session: Session, actor, pub_id: int, reason: str) -> Publication:
 
 def flag(session: Session, actor, pub_id: int, action: str, reason: str, since) -> Publication:
     """Start the clock of a needed correction (error confirmed) or withdrawal (decision overturned)."""
-    require_staff(actor)
-    pub = _get(session, pub_id)
+    pub = _handled(session, actor, pub_id, "登记更正或撤回")
     if pub.status != "published":
         raise Conflict("只有已公示的记录需要更正或撤回")
     if action not in ("correct", "withdraw"):
@@ -254,8 +271,7 @@ def _settle_pending(pub: Publication, action: str, reason: str, since) -> tuple[
 def correct(session: Session, actor, pub_id: int, item_codes: dict[int, list[str]], reason: str,
             since=None) -> Publication:
     """Correct a published record's per-item results (revision + 1; the previous revision is kept)."""
-    require_staff(actor)
-    pub = _get(session, pub_id)
+    pub = _handled(session, actor, pub_id, "更正")
     if pub.status != "published":
         raise Conflict("只有已公示的记录可以更正")
     items = [dict(i) for i in pub.content["items"]]
@@ -279,8 +295,7 @@ def correct(session: Session, actor, pub_id: int, item_codes: dict[int, list[str
 
 def withdraw(session: Session, actor, pub_id: int, reason: str, since=None) -> Publication:
     """Withdraw a published record (it leaves the public portal; its history stays)."""
-    require_staff(actor)
-    pub = _get(session, pub_id)
+    pub = _handled(session, actor, pub_id, "撤回")
     if pub.status != "published":
         raise Conflict("只有已公示的记录可以撤回")
     reason, since_day, due, on_time = _settle_pending(pub, "withdraw", reason, since)

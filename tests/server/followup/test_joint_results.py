@@ -1,4 +1,4 @@
-"""谁检查、谁录入、谁公开: a joint inspection recorded on two phones (one per department) is reviewed once by the bureau;
+"""谁检查、谁录入、谁公开: a joint inspection recorded on two phones (one per department) is reviewed per department;
 its results are published per department — the bureau's items through the leader's approval, 县市场监督管理局's
 items by that department's own staff; the 笔录 and each result name the department that checked; the target gets
 one 告知书 listing what every department needs; another department's staff sees none of it."""
@@ -20,7 +20,7 @@ def approved(client, session):
     kit = jointkit.setup(session, targets=1)
     kit.insp = jointkit.recorded(client, session, kit)
     assert kit.insp.status == "submitted"
-    review.approve(session, kit.office, kit.insp.id)
+    jointkit.reviewed(session, kit, kit.insp)
     kit.pubs = {p.department_id: p for p in session.scalars(select(Publication).where(
         Publication.inspection_id == kit.insp.id))}
     return kit

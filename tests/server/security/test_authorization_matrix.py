@@ -52,8 +52,7 @@ DECISIONS: dict[str, frozenset] = {
     **{f"office.{e}": STAFF for e in (
         "registry_export GET", "approvals GET", "credit_records GET", "credit_repair POST", "draw_record GET",
         "plan_export_xlsx GET", "document_plan GET",
-        "publication_correct POST", "publication_decline POST",
-        "publication_flag POST", "publication_withdraw POST", "publications_export GET", "publications_fill POST",
+        "publications_export GET", "publications_fill POST",
         "publications_request POST", "referrals GET", "referral_detail GET", "referral_action POST",
         "document_referral GET", "referral_new GET", "referral_new POST",
         "review_approve POST", "review_handle_late POST", "credit_create POST", "review_return POST",
@@ -85,6 +84,13 @@ DECISIONS: dict[str, frozenset] = {
     **{f"office.{e}": EDITORS | {"dept_staff"} for e in (
         "department_draw GET", "department_draw POST", "department_seal POST")},
     "office.publication_publish_own POST": frozenset({"dept_staff"}),  # 谁检查、谁公开: its own department's items
+    # …and its staff decline, correct or withdraw its own records, the bureau's staff the bureau's (the service
+    # refuses the other side's record; the matrix's record id matches none, so the route itself is open)
+    **{f"office.{e} POST": READERS for e in (
+        "publication_correct", "publication_decline", "publication_flag", "publication_withdraw")},
+    # review_approve / review_return (above, STAFF) are open to dept_staff too, for its own part of a joint
+    # inspection; the matrix's inspection is not joint, so the service refuses it (403) — tests/server/followup/
+    # test_joint_review.py has the department's own part
     "office.decide_here POST": DECIDERS, "office.approvals_decide POST": DECIDERS,
     "office.audit_log GET": AUDIT_READERS, "office.audit_log_verify POST": AUDIT_READERS,
     "office.audit_log_publish_head POST": AUDIT_READERS,

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlalchemy import false, select
+from sqlalchemy import and_, false, select
 from sqlalchemy.orm import Session
 
 from server.errors import PermissionDenied
 from server.models.followup import InspectionReview
 from server.models.inspections import Inspection
+from server.models.planning import Task
 from server.models.registry import Department
 from server.services.followup import joint_publication
 from server.services.kernel.permissions import DEPT_STAFF, STAFF, department_scope, in_scope
@@ -157,7 +158,11 @@ def pending_condition(session: Session, actor):
     kind = session.scalar(select(Department.kind).where(Department.id == scope))
     if kind != DepartmentKind.EXTERNAL.value:  # an internal section's items are the bureau's part
         return false()
-    return ~_approved_by(scope)
+    # the tasks where it cooperates and checks items of its own (as joint_publication.parts splits them)
+    tasks = sorted(tid for tid, depts, items in session.execute(select(Task.id, Task.department_ids,
+                                                                         Task.item_departments))
+                   if scope in (depts or [])[1:] and scope in (items or {}).values())
+    return and_(Inspection.task_id.in_(tasks), ~_approved_by(scope))
 
 
 def bureau_approved():

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.errors import Conflict, PermissionDenied
 from server.models.followup import Publication
 from server.services.documents import contexts
-from server.services.followup import publication, review
+from server.services.followup import publication
 from tests.factories import create_department, create_user
 from tests.server import jointkit
 

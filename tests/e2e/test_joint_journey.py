@@ -1,8 +1,9 @@
 """联合抽查 walked in Chromium (进一次门、查多项事): a taxi firm is inspected once by 交通运输综合行政执法队 and
 县市场监督管理局, each checking its own item. The bureau's draw selects the target and its member; the market bureau's
 own staff then seal and draw its member with their own witness; the portal shows both parts and verify-draw checks
-them together. Two phones, one per department, each record their own item (the other is read-only); the bureau
-reviews once; the results are published per department — the bureau's through its leader, the market bureau's by
+them together. Two phones, one per department, each record their own item (the other is read-only); each
+department reviews its own item's part in the office pages (the bureau's staff, then the market bureau's); the
+results are published per department — the bureau's through its leader, the market bureau's by
 its own staff — and both appear on the portal.
 
 The registries, the plan and the published task are seeded through the services (tests/server/jointkit.py), as
@@ -59,7 +60,8 @@ def test_a_joint_task_drawn_in_two_parts_recorded_on_two_phones_and_published_pe
     phone_records_own_item(phone_context, w["people"][ours], w["firm"])
     phone_records_own_item_and_submits(phone_context, w["people"][theirs], w["firm"], group)
 
-    bureau_reviews_once(office, w)
+    bureau_reviews_its_part(office, w)
+    market_reviews_its_part(market, w)
     published_per_department(office, desk(w["leader"]), market, page, w)
 
 
@@ -160,7 +162,7 @@ def phone_records_own_item_and_submits(phone_context, username: str, firm: str, 
     phone.get_by_role("heading", name="证据已全部上传").wait_for(timeout=30_000)
 
 
-def bureau_reviews_once(office, w):
+def bureau_reviews_its_part(office, w):
     nav(office, "结果审核")
     office.get_by_role("row").filter(has_text=w["uscc"]).get_by_role("link", name="审核").click()
     office.get_by_role("heading", name=re.compile(w["firm"])).wait_for()
@@ -171,8 +173,34 @@ def bureau_reviews_once(office, w):
         item.get_by_label("确认意见（核实了什么、为何仍可通过）").fill("两部门检查人员均在现场，已电话核实")
         item.get_by_role("button", name="确认此提示").click()
         flash(office, "已记录对该质量提示的确认意见")
+    parts = office.get_by_role("table", name="各部门审核情况")
+    expect(parts.get_by_role("row").filter(has_text=MARKET)).to_contain_text("待审核")
     office.get_by_role("button", name="审核通过", exact=True).click()
-    flash(office, "审核通过：已生成公示记录")
+    flash(office, "已审核通过本部门检查的事项，已生成本部门的公示记录；待其他部门审核后检查才算审核通过")
+    expect(parts.get_by_role("row").filter(has_text="本局（交通运输综合行政执法队）")).to_contain_text("已审核通过")
+    expect(office.get_by_role("button", name="审核通过", exact=True)).to_have_count(0)  # the market bureau's is theirs
+    nav(office, "结果审核")
+    expect(office.get_by_text("另有 1 项联合检查本局已审核通过，待配合部门审核本部门的事项。")).to_be_visible()
+
+
+def market_reviews_its_part(market, w):
+    nav(market, "结果审核")
+    row = market.get_by_role("row").filter(has_text=w["uscc"])
+    expect(row).to_contain_text(f"联合抽查，待审核：{MARKET}")
+    row.get_by_role("link", name="审核").click()
+    market.get_by_role("heading", name=re.compile(w["firm"])).wait_for()
+    parts = market.get_by_role("table", name="各部门审核情况")
+    expect(parts.get_by_role("row").filter(has_text="本局（交通运输综合行政执法队）")).to_contain_text("已审核通过")
+    expect(market.get_by_text(TRANSPORT).first).to_be_visible()  # the bureau's item, to read
+    expect(market.get_by_role("button", name="确认此提示")).to_have_count(0)  # the visit's flags: the bureau's
+    approve = market.locator("form").filter(has=market.get_by_role("heading", name=f"审核通过本部门检查的事项（{PRICING}）"))
+    approve.get_by_label("审核意见").fill("计价器检定合格，明码标价")
+    approve.get_by_role("button", name="审核通过", exact=True).click()
+    flash(market, "审核通过：各部门均已审核通过，本部门的公示记录已生成")
+    expect(parts.get_by_role("row").filter(has_text=MARKET)).to_contain_text("已审核通过")
+    assert axe_violations(market) == []
+    nav(market, "结果审核")
+    expect(market.get_by_text("暂无待审核的检查结果。")).to_be_visible()
 
 
 def published_per_department(office, leader, market, public, w):

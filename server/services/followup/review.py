@@ -51,7 +51,7 @@ def queue(session: Session, actor, *, page=1, per_page: int = PER_PAGE) -> Page:
                    .order_by(Inspection.submitted_at, Inspection.id), page, per_page)
     stmt = (select(Inspection.id, Inspection.version, Inspection.mode, Inspection.has_conflicts,
                    Inspection.submitted_at, Inspection.completed_at, Inspection.first_completed_at, Task.code,
-                   Task.name, Target.name, Target.uscc)
+                   Task.name, Target.name, Target.uscc, Task.department_ids)
             .join(Task, Task.id == Inspection.task_id).join(Target, Target.id == Inspection.target_id)
             .where(Inspection.id.in_(ids.items))
             .order_by(Inspection.submitted_at, Inspection.id))
@@ -63,9 +63,8 @@ def queue(session: Session, actor, *, page=1, per_page: int = PER_PAGE) -> Page:
         rows.append({"id": r.id, "version": r.version, "mode": r.mode, "has_conflicts": r.has_conflicts,
                      "submitted_at": r.submitted_at, "task_code": r[7], "task_name": r[8], "target_name": r[9],
                      "target_uscc": r[10], "clock": publication_clock(done) if done else None,
-                     "flags": [quality_flags.label(k) for k in mine["kinds"]], "open_flags": mine["open"]})
-    for row in rows:
-        row["parts"] = _open_parts(session, row["id"])
+                     "flags": [quality_flags.label(k) for k in mine["kinds"]], "open_flags": mine["open"],
+                     "parts": _open_parts(session, r.id) if len(r[11] or ()) > 1 else []})
     return dataclasses.replace(ids, items=rows)
 
 

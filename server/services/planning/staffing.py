@@ -17,7 +17,7 @@ from server.models.planning import Draw, DrawRequest, Task
 from server.models.registry import Target
 from server.services.draw import assignment, v2 as draw_v2
 from server.services.kernel.permissions import require_role
-from server.services.planning import draw_requests, draws, joint_block, task_closing, tasks
+from server.services.planning import draw_requests, draws, joint, joint_block, task_closing
 
 
 def leaving_draw(task: Task, uscc: str) -> tuple[Draw, dict] | None:
@@ -43,11 +43,11 @@ def open_request(session: Session, task: Task, uscc: str) -> DrawRequest | None:
 
 def cause(session: Session, task: Task, uscc: str) -> str | None:
     """Why the target still cannot be staffed from the pool and recusals as they are now, or None."""
-    departments = tasks.task_departments(session, task)
+    departments = joint.main_departments(session, task)  # in a joint task, the bureau's part only
     pool, pool_record = draws.eligible_pool(session, task, departments)
     recusals = [(r["cert_no"], r["uscc"]) for r in assignment.recusal_entries(session, pool, [uscc])]
     return draw_v2.staffing_problem(uscc, [draw_v2.InspectorRef(i["cert_no"], i["department"]) for i in pool_record],
-                                    [d.code for d in departments], task.group_size, recusals,
+                                    [d.code for d in departments], joint.main_group_size(session, task), recusals,
                                     {d.code: d.name for d in departments})
 
 

@@ -270,3 +270,30 @@ def test_the_task_page_shows_each_departments_supplementary_draws_and_their_stat
     assert resp.status_code == 302
     page = client.get(f"/office/tasks/{kit.task.id}").get_data(as_text=True)
     assert "已抽取" in page and "为 1 个对象派员" in page and "还没有县市场监督管理局的人员" not in page
+
+
+def test_the_office_asks_a_departments_replacement_from_the_group_and_others_are_refused(client, session, login):
+    kit = jointkit.setup(session, targets=1)
+    drawkit.drawn(session, kit.office, kit.task.id)
+    jointkit.department_drawn(session, kit.office, kit.task.id, kit.scj.id)
+    insp = session.scalar(select(Inspection).where(Inspection.task_id == kit.task.id))
+    theirs = next(m for m in insp.members if m.department_id == kit.scj.id)
+    ours = next(m for m in insp.members if m.department_id == kit.zfd.id)
+    session.commit()
+    login(kit.staff, c=client)
+    page = client.get(f"/office/tasks/{kit.task.id}").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    before = _counts(session)
+    resp = client.post(f"/office/tasks/{kit.task.id}/inspections/{insp.id}/department-replacement",
+                       data={"csrf_token": csrf, "member_id": ours.id, "reason": "回避"}, follow_redirects=True)
+    assert "您只能为本部门抽取执法人员，不能为“交通运输综合行政执法队”抽取" in resp.get_data(as_text=True)
+    assert _counts(session) == before
+    client.post("/office/logout", data={"csrf_token": csrf})
+    login(kit.office, c=client)
+    page = client.get(f"/office/tasks/{kit.task.id}").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    resp = client.post(f"/office/inspections/{insp.id}/supplementary", follow_redirects=True, data={
+        "csrf_token": csrf, "kind": "replace_inspector", "member_id": theirs.id, "reason": "病假"})
+    assert "已申请配合部门递补（本部门人员），其承诺值已公开；无需领导审批" in resp.get_data(as_text=True)
+    req = session.scalar(select(DrawRequest).where(DrawRequest.kind == "department_replace"))
+    assert req.department_id == kit.scj.id and req.member_id == theirs.id and req.approval_id is None

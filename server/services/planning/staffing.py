@@ -20,9 +20,15 @@ from server.services.kernel.permissions import require_role
 from server.services.planning import draw_requests, draws, joint, joint_block, task_closing
 
 
+def _bureau_draws(task: Task) -> list[Draw]:
+    """The draws of the bureau's part: a cooperating department's targets without its member are that
+    department's own 补派 (planning.department_parts), shown with its part."""
+    return [d for d in task.draws if not (d.kind or "").startswith("department")]
+
+
 def leaving_draw(task: Task, uscc: str) -> tuple[Draw, dict] | None:
     """The latest draw of the task that left `uscc` unstaffed, with its unstaffed entry."""
-    for made in sorted(task.draws, key=lambda d: d.id, reverse=True):
+    for made in sorted(_bureau_draws(task), key=lambda d: d.id, reverse=True):
         for entry in made.record.get("unstaffed", []):
             if entry["uscc"] == uscc:
                 return made, entry
@@ -54,7 +60,7 @@ def cause(session: Session, task: Task, uscc: str) -> str | None:
 def unstaffed_view(session: Session, task: Task) -> list[dict]:
     """Every target a draw of the task left unstaffed: why, and whether it has been staffed or asked for."""
     rows, seen = [], set()
-    for made in task.draws:
+    for made in _bureau_draws(task):
         for entry in made.record.get("unstaffed", []):
             if entry["uscc"] in seen:
                 continue

@@ -249,6 +249,7 @@ def test_the_task_page_shows_each_departments_supplementary_draws_and_their_stat
     session.commit()
     page = client.get(f"/office/tasks/{kit.task.id}").get_data(as_text=True)
     assert "县市场监督管理局：本部门补派与递补" in page and "1 个检查对象还没有县市场监督管理局的人员" in page
+    assert "无法派员的对象（未生成检查）" not in page  # the bureau's 补派 list: this target is the department's
     create_inspector(session, kit.scj, name="新到岗", cert_no="14052299000009", tags=["市场监管"])
     session.commit()
     csrf = page.split('name="csrf_token" value="')[1].split('"')[0]

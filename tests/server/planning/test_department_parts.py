@@ -250,6 +250,9 @@ def test_the_task_page_shows_each_departments_supplementary_draws_and_their_stat
     page = client.get(f"/office/tasks/{kit.task.id}").get_data(as_text=True)
     assert "县市场监督管理局：本部门补派与递补" in page and "1 个检查对象还没有县市场监督管理局的人员" in page
     assert "无法派员的对象（未生成检查）" not in page  # the bureau's 补派 list: this target is the department's
+    from server.services.planning import tasks
+    rows = {label: n for label, n, _ in tasks.department_panel(session, kit.staff)["rows"]}
+    assert rows["缺本部门人员、待本部门补派的检查"] == 1
     create_inspector(session, kit.scj, name="新到岗", cert_no="14052299000009", tags=["市场监管"])
     session.commit()
     csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
@@ -271,6 +274,8 @@ def test_the_task_page_shows_each_departments_supplementary_draws_and_their_stat
     assert resp.status_code == 302
     page = client.get(f"/office/tasks/{kit.task.id}").get_data(as_text=True)
     assert "已抽取" in page and "为 1 个对象派员" in page and "还没有县市场监督管理局的人员" not in page
+    rows = {label: n for label, n, _ in tasks.department_panel(session, kit.staff)["rows"]}
+    assert rows["缺本部门人员、待本部门补派的检查"] == 0
 
 
 def test_the_office_asks_a_departments_replacement_from_the_group_and_others_are_refused(client, session, login):

@@ -303,3 +303,17 @@ def test_the_office_asks_a_departments_replacement_from_the_group_and_others_are
     assert "已申请配合部门递补（本部门人员），其承诺值已公开；无需领导审批" in resp.get_data(as_text=True)
     req = session.scalar(select(DrawRequest).where(DrawRequest.kind == "department_replace"))
     assert req.department_id == kit.scj.id and req.member_id == theirs.id and req.approval_id is None
+
+
+def test_a_replacement_with_nobody_else_in_the_department_is_refused_and_changes_nothing(session):
+    kit = jointkit.setup(session, targets=1, scj_inspectors=1)
+    drawkit.drawn(session, kit.office, kit.task.id)
+    jointkit.department_drawn(session, kit.office, kit.task.id, kit.scj.id)
+    insp = session.scalar(select(Inspection).where(Inspection.task_id == kit.task.id))
+    leaving = next(m for m in insp.members if m.department_id == kit.scj.id)
+    before = _counts(session)
+    with pytest.raises(ValidationError) as err:
+        supplementary.request_supplementary(session, kit.office, insp.id, kind="replace_inspector", reason="病假",
+                                            member_id=leaving.id)
+    assert err.value.message.startswith(f"不能递补：{kit.firms[0].name}（{kit.firms[0].uscc}） 仍没有“县市场监督管理局”可派的执法人员")
+    assert _counts(session) == before and leaving.active and insp.group_complete

@@ -77,12 +77,11 @@ def _verify_bundle(bundle: dict) -> None:
         click.echo(f"验证失败：{title} 的 {len(bundle['records'])} 份抽取记录有 {len(problems)} 处不一致", err=True)
         sys.exit(1)
     for record in bundle["records"]:
-        dept = (record.get("task") or {}).get("department")
-        what = f"配合部门“{dept['name']}”的本部门人员抽取" if dept else "发起部门的抽取"
+        what = joint_checks.label(record)
         click.echo(f"{what}：与重新计算的结果一致（检查组 {len(record['assignments'])} 个，无法派员 {len(record['unstaffed'])} 个；"
                    f"承诺值 {record['commitment']}，记录摘要 {record['record_sha256']}）")
     waiting = joint_checks.waiting(bundle)
     if waiting:
         click.echo(f"尚未抽取的配合部门：{'、'.join(waiting)}")
     click.echo(f"验证通过：{title} 的 {len(bundle['records'])} 份抽取记录均与重新计算的结果一致，各配合部门的抽取均以发起部门"
-               f"抽中并派员的对象为准；请将每份的承诺值和记录摘要与任务页面公开的逐字核对")
+               f"抽中并派员的对象为准，各次补抽、递补、补派均引用了所依据的记录；请将每份的承诺值和记录摘要与任务页面公开的逐字核对")

@@ -78,8 +78,13 @@ def supplementary_request(inspection_id: int):
     return run(lambda: supplementary.request_supplementary(
                    db.session, g.user, inspection.id, kind=request.form.get("kind", ""),
                    reason=request.form.get("reason", ""), member_id=int(member) if member.isdigit() else None),
-               "已提交补充抽取申请，其承诺值已公开；领导批准后可组织抽取",
-               url_for("office.task_detail", task_id=inspection.task_id) + f"#inspection-{inspection.id}")
+               _requested, url_for("office.task_detail", task_id=inspection.task_id) + f"#inspection-{inspection.id}")
+
+
+def _requested(req) -> str:
+    if req.kind == "department_replace":  # a cooperating department's member: drawn in that department's part
+        return "已申请配合部门递补（本部门人员），其承诺值已公开；无需领导审批，请在“联合抽查：各部门抽取本部门人员”中封存并抽取"
+    return "已提交补充抽取申请，其承诺值已公开；领导批准后可组织抽取"
 
 
 @bp.post("/tasks/<int:task_id>/staffing")

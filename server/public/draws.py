@@ -14,7 +14,8 @@ from server.services.registry import risk
 from server.vocab import RATING_LEVELS
 
 KIND_LABELS = {"main": "随机抽取", "targeted": "靶向检查派员", "replace_target": "补抽", "replace_inspector": "递补",
-               "staff_target": "补派", "department": "配合部门抽取本部门人员"}
+               "staff_target": "补派", "department": "配合部门抽取本部门人员", "department_staff": "配合部门补派本部门人员",
+               "department_replace": "配合部门递补本部门人员"}
 SEAL_STATUSES = {"open": "已封存，待抽取", "used": "已用于抽取", "superseded": "已被重新封存取代（未用于抽取）"}
 
 

@@ -69,10 +69,10 @@ def parts(session: Session, task: Task) -> list[Part]:
     return out
 
 
-def _part(session: Session, actor, task_id: int, department_id: int) -> tuple[Task, Part]:
-    """The task and the department's part, once the actor may run it; refused with what to do otherwise."""
+def part_for(session: Session, actor, task: Task, department_id: int) -> Part:
+    """The department's part of the task, once the actor may act on it (the office, or that department's own
+    staff) and the task is open; refused with what to do otherwise."""
     require_role(actor, *RUNNERS)
-    task = tasks.get_task(session, task_id)
     require_task_in_scope(actor, task)
     dept = session.get(Department, department_id)
     if dept is None:
@@ -84,6 +84,14 @@ def _part(session: Session, actor, task_id: int, department_id: int) -> tuple[Ta
         raise Conflict(f"部门“{dept.name}”不是本任务中自行抽取人员的配合部门（只有参与联合抽查的外部部门自行抽取）")
     if task.status == "closed":
         raise Conflict("该任务已结束，不能再抽取")
+    return part
+
+
+def _part(session: Session, actor, task_id: int, department_id: int) -> tuple[Task, Part]:
+    """The task and the department's part, once the actor may run its draw; refused with what to do otherwise."""
+    task = tasks.get_task(session, task_id)
+    part = part_for(session, actor, task, department_id)
+    dept = part.department
     if part.request is None or draws.main_draw(session, task) is None:
         raise Conflict(f"发起部门尚未抽取检查对象，“{dept.name}”还不能抽取本部门人员；请待发起部门完成抽取后再封存、抽取")
     if part.draw is not None:
@@ -105,21 +113,36 @@ def seal_department_draw(session: Session, actor, task_id: int, department_id: i
     if not pairs:
         raise ValidationError("发起部门的抽取没有可派员的检查对象，配合部门无需抽取")
     dept = part.department
-    items = joint.items_of(task, tasks.task_items(session, task), dept.id)
-    pool = assignment.qualified(session, [dept.id], assignment.required_tags(items), task.period_start,
-                                task.period_end)
+    items, pool = department_pool(session, task, dept)
     if not pool:
         raise ValidationError(f"“{dept.name}”没有符合条件的执法人员（在岗、执法证在任务期间全程有效、具备本部门事项的资质），"
                               f"未封存；请先在执法人员名录库中补充本部门人员")
-    block = draws.task_block(session, task, [dept])
-    block.update(group_size=1, department={"code": dept.code, "name": dept.name},
-                 items=[{"code": i.code, "name": i.name} for i in items])
-    inputs = {"kind": joint_block.KIND, "selection_rule": "all", "task": block,
+    inputs = {"kind": joint_block.KIND, "selection_rule": "all", "task": department_block(session, task, dept, items),
               "population_listing": draws.listing_of(pairs), "excluded_recently_inspected": 0,
               "inspectors": assignment.pool_entries(pool, {dept.id: dept.code}),
               "recusals": seals.sealed_recusals(assignment.recusal_entries(session, pool, [u for u, _ in pairs])),
               "parent_record_sha256": main.record_sha256}
     return seals.freeze(session, actor, task, inputs, pairs, request=part.request)
+
+
+def department_pool(session: Session, task: Task, dept: Department):
+    """(the department's items in the task, its inspectors eligible for them now)."""
+    items = joint.items_of(task, tasks.task_items(session, task), dept.id)
+    return items, assignment.qualified(session, [dept.id], assignment.required_tags(items), task.period_start,
+                                       task.period_end)
+
+
+def department_block(session: Session, task: Task, dept: Department, items) -> dict:
+    """The task block of a record in the department's part: the department, its items, one member per target."""
+    block = draws.task_block(session, task, [dept])
+    block.update(group_size=1, department={"code": dept.code, "name": dept.name},
+                 items=[{"code": i.code, "name": i.name} for i in items])
+    return block
+
+
+def witness(witness_entropy: str, confirmed: bool) -> str:
+    """The witness's text, NFC-normalized, once the runner has confirmed the witness is there."""
+    return _entropy(witness_entropy, confirmed)
 
 
 def _entropy(witness_entropy: str, confirmed: bool) -> str:
@@ -151,7 +174,7 @@ def run_department_draw(session: Session, actor, task_id: int, department_id: in
     made = draws.save_draw(session, actor, task, record, kind=joint_block.KIND, parent=main, reason=req.reason)
     req.draw_id = made.id
     seals.mark_used(sealed, made)
-    added = _add_members(session, task, made, record["assignments"])
+    added = add_members(session, task, made, record["assignments"])
     audit.record(session, actor, "draw.department", made, detail={
         "task": task.code, "department": part.department.code, "members": added,
         "unstaffed": len(record["unstaffed"]), "record_sha256": record["record_sha256"],
@@ -159,11 +182,12 @@ def run_department_draw(session: Session, actor, task_id: int, department_id: in
     return made
 
 
-def _add_members(session: Session, task: Task, made: Draw, groups: list[dict]) -> int:
+def add_members(session: Session, task: Task, made: Draw, groups: list[dict]) -> int:
     """The department's members into the inspections of their targets; groups now complete go to the phones."""
     usccs = [g["uscc"] for g in groups]
     by_uscc = {u: i for u, i in session.execute(select(Target.uscc, Inspection).join(
-        Inspection, Inspection.target_id == Target.id).where(Inspection.task_id == task.id, Target.uscc.in_(usccs)))}
+        Inspection, Inspection.target_id == Target.id).where(
+            Inspection.task_id == task.id, Target.uscc.in_(usccs), Inspection.status != "withdrawn"))}
     certs = [i["cert_no"] for g in groups for i in g["inspectors"]]
     people = {p.cert_no: p for p in session.scalars(select(Inspector).where(Inspector.cert_no.in_(certs)))}
     added = 0

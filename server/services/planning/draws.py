@@ -30,7 +30,8 @@ OPERATORS = ("admin", "office")
 MAX_ENTROPY = 500
 KIND_LABELS = {"main": "随机抽取", "targeted": "靶向检查派员", "replace_target": "补抽（替换检查对象）",
                "replace_inspector": "递补（替换执法人员）", "staff_target": "补派（为无法派员的对象派员）",
-               "department": "配合部门抽取本部门执法人员"}
+               "department": "配合部门抽取本部门执法人员", "department_staff": "配合部门补派（本部门人员）",
+               "department_replace": "配合部门递补（本部门人员）"}
 WORKERS = min(2, os.cpu_count() or 1)  # processes hashing a province-sized population (draw.selection)
 
 

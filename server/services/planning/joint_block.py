@@ -45,13 +45,15 @@ def annotate_checklist(task: Task, checklist: list[dict], names: dict[int, Depar
 
 
 def annotate(session: Session, task: Task, created: list[Inspection]) -> None:
-    """Name each checklist item's department on inspections a 补抽 or 补派 of a joint task created (their groups
-    were drawn whole, one member per department, so they are complete)."""
+    """Name each checklist item's department on inspections a 补抽 or 补派 of a joint task created, and hold them
+    back: the bureau's draw staffed its part only, each cooperating department then gives the new target its
+    member by its own 补派 (planning.department_parts)."""
     depts = {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(task.department_ids)))}
     if not joint.self_drawing_of([depts[i] for i in task.department_ids if i in depts]):
         return
     for insp in created:
         insp.checklist_snapshot = annotate_checklist(task, insp.checklist_snapshot or [], depts)
+        insp.group_complete = False
     session.flush()
 
 

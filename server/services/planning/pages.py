@@ -18,8 +18,8 @@ from server.models.planning import Draw, DrawRequest, DrawSeal, Task
 from server.models.registry import Department, Target
 from server.services.draw import checks, joint_checks, records, snippets
 from server.services.kernel.workdays import today
-from server.services.planning import (department_draws, draws, joint, plans, seals, staffing, supplementary,
-                                      task_closing, tasks)
+from server.services.planning import (department_draws, department_parts, draws, joint, plans, seals, staffing,
+                                      supplementary, task_closing, tasks)
 from server.services.registry import search
 
 PUBLIC_NOT_FOUND = "找不到该页面或记录"  # the portal's plain 404: a draft task does not exist for the public
@@ -62,10 +62,29 @@ def task_page(session: Session, task: Task) -> dict:
 
 
 def joint_view(session: Session, task: Task) -> dict:
-    """A joint task's parts (联合抽查): each cooperating department's draw, and which department checks each item."""
+    """A joint task's parts (联合抽查): each cooperating department's draw, its own 补派 and 递补 with where each
+    stands, the inspections still waiting for its member, and which department checks each item."""
     parts = department_draws.parts(session, task)
+    extra = {p.department.id: [(r, department_parts.state_of(session, task, r), session.get(Draw, r.draw_id)
+                                if r.draw_id else None)
+                               for r in department_parts.requests_of(session, task, p.department.id)]
+             for p in parts}
     return {"joint_parts": parts, "joint_part_ids": {p.department.id for p in parts},
+            "joint_part_requests": extra, "joint_part_states": department_parts.STATE_LABELS,
+            "joint_missing": {p.department.id: department_parts.missing(session, task, p.department.id)
+                              for p in parts if p.draw is not None},
             "joint_item_dept": lambda item_id: joint.item_department_id(task, item_id)}
+
+
+def department_request_page(session: Session, actor, request_id: int) -> dict:
+    """A department's 补派 or 递补 ready to seal and draw: its part, its targets and the open seal."""
+    task, part, req = department_parts.get_request(session, actor, request_id)
+    insp = session.get(Inspection, req.inspection_id) if req.inspection_id else None
+    return {"task": task, "part": part, "req": req, "inspection": insp,
+            "state": department_parts.state_of(session, task, req), "states": department_parts.STATE_LABELS,
+            "targets": department_parts.missing(session, task, part.department.id) if insp is None else [insp],
+            "seal": seals.current(session, task, req) if req.status == "approved" else None,
+            "made": session.get(Draw, req.draw_id) if req.draw_id else None}
 
 
 def draw_page(session: Session, task: Task) -> dict:
@@ -131,22 +150,18 @@ def _public_joint(session: Session, task: Task, revealed: bool) -> dict:
     parts = department_draws.parts(session, task)
     if not parts:
         return {"joint_parts": [], "joint_problems": []}
-    records_ = [d.record for d in task.draws if d.kind in ("main", "targeted", "department")]
-    main = draws.main_draw(session, task)
-    problems = []
-    if revealed and main is not None:
-        problems = [p for part in parts if part.draw is not None
-                    for p in joint_checks.link_problems(main.record, part.draw.record)]
+    records_ = [d.record for d in sorted(task.draws, key=lambda d: d.id)]
+    problems = joint_checks.links(records_) if revealed and draws.main_draw(session, task) is not None else []
     return {"joint_parts": parts, "joint_problems": problems, "joint_records": len(records_)}
 
 
 def draw_bundle_file(session: Session, code: str) -> tuple[str, str]:
-    """Every main and department record of a revealed task as one file (联合抽查: `verify-draw` checks them all)."""
+    """Every record of a revealed task as one file: the initiating draw, each department's draw, and every
+    补抽, 递补 and 补派 of the bureau's part and of each department's (`verify-draw` checks them all together)."""
     task = public_task(session, code)
     if not tasks.seed_revealed(task, today()) or not task.draws:
         raise NotFound(PUBLIC_NOT_FOUND)
-    bundle = joint_checks.bundle_of(task.code, [d.record for d in task.draws
-                                                if d.kind in ("main", "targeted", "department")])
+    bundle = joint_checks.bundle_of(task.code, [d.record for d in sorted(task.draws, key=lambda d: d.id)])
     return f"draws-{task.code}.json", json.dumps(bundle, ensure_ascii=False, indent=1)
 
 

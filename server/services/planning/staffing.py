@@ -17,12 +17,18 @@ from server.models.planning import Draw, DrawRequest, Task
 from server.models.registry import Target
 from server.services.draw import assignment, v2 as draw_v2
 from server.services.kernel.permissions import require_role
-from server.services.planning import draw_requests, draws, joint_block, task_closing, tasks
+from server.services.planning import draw_requests, draws, joint, joint_block, task_closing
+
+
+def _bureau_draws(task: Task) -> list[Draw]:
+    """The draws of the bureau's part: a cooperating department's targets without its member are that
+    department's own 补派 (planning.department_parts), shown with its part."""
+    return [d for d in task.draws if not (d.kind or "").startswith("department")]
 
 
 def leaving_draw(task: Task, uscc: str) -> tuple[Draw, dict] | None:
     """The latest draw of the task that left `uscc` unstaffed, with its unstaffed entry."""
-    for made in sorted(task.draws, key=lambda d: d.id, reverse=True):
+    for made in sorted(_bureau_draws(task), key=lambda d: d.id, reverse=True):
         for entry in made.record.get("unstaffed", []):
             if entry["uscc"] == uscc:
                 return made, entry
@@ -43,18 +49,18 @@ def open_request(session: Session, task: Task, uscc: str) -> DrawRequest | None:
 
 def cause(session: Session, task: Task, uscc: str) -> str | None:
     """Why the target still cannot be staffed from the pool and recusals as they are now, or None."""
-    departments = tasks.task_departments(session, task)
+    departments = joint.main_departments(session, task)  # in a joint task, the bureau's part only
     pool, pool_record = draws.eligible_pool(session, task, departments)
     recusals = [(r["cert_no"], r["uscc"]) for r in assignment.recusal_entries(session, pool, [uscc])]
     return draw_v2.staffing_problem(uscc, [draw_v2.InspectorRef(i["cert_no"], i["department"]) for i in pool_record],
-                                    [d.code for d in departments], task.group_size, recusals,
+                                    [d.code for d in departments], joint.main_group_size(session, task), recusals,
                                     {d.code: d.name for d in departments})
 
 
 def unstaffed_view(session: Session, task: Task) -> list[dict]:
     """Every target a draw of the task left unstaffed: why, and whether it has been staffed or asked for."""
     rows, seen = [], set()
-    for made in task.draws:
+    for made in _bureau_draws(task):
         for entry in made.record.get("unstaffed", []):
             if entry["uscc"] in seen:
                 continue

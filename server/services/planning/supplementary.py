@@ -25,7 +25,7 @@ from server.services.draw import assignment, v2 as draw_v2
 from server.services.kernel import audit
 from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import require_role
-from server.services.planning import joint_block, seals, staffing, task_closing, tasks
+from server.services.planning import department_draws, department_parts, joint, joint_block, seals, staffing, task_closing, tasks
 from server.services.planning.draw_requests import (  # the request plumbing 补抽, 递补 and 补派 share
     CLOSED_MESSAGE, create_request, on_approved, on_rejected, pool_inputs, stratum_of,
 )
@@ -68,6 +68,9 @@ def request_supplementary(session: Session, actor, inspection_id: int, *, kind: 
         member = session.get(InspectionMember, member_id) if member_id else None
         if member is None or member.inspection_id != inspection.id or not member.active:
             raise ValidationError("请选择检查组中需要替换的执法人员", errors={"member_id": "无效"})
+        if member.department_id in {d.id for d in joint.self_drawing(session, task)}:
+            # a cooperating department's member is replaced in that department's part, by its own draw
+            return department_parts.request_replacement(session, actor, inspection.id, member.id, reason=reason)
     open_request = session.scalar(select(DrawRequest.id).where(
         DrawRequest.inspection_id == inspection.id, DrawRequest.status.in_(("pending", "approved"))))
     if open_request:
@@ -117,13 +120,14 @@ def seal_supplementary(session: Session, actor, request_id: int) -> DrawSeal:
     _refuse_unless_approved(request)
     task, inspection = _check_open(session, request)
     build, _ = _kind(request)
-    departments = tasks.task_departments(session, task)
+    departments = joint.main_departments(session, task)  # in a joint task, the bureau's part only
     inputs, pairs = build(session, task, main_draw(session, task), inspection, request, departments)
-    inputs.update({"kind": request.kind, "task": task_block(session, task, departments), "reason": request.reason})
+    block = joint_block.main_block(session, task, task_block(session, task, departments))
+    inputs.update({"kind": request.kind, "task": block, "reason": request.reason})
     if request.kind != "replace_target":  # one known target: whether a group can be formed is known now
         problem = draw_v2.staffing_problem(
             pairs[0][0], [draw_v2.InspectorRef(i["cert_no"], i["department"]) for i in inputs["inspectors"]],
-            [d.code for d in departments], task.group_size, [(r["cert_no"], r["uscc"]) for r in inputs["recusals"]],
+            [d.code for d in departments], block["group_size"], [(r["cert_no"], r["uscc"]) for r in inputs["recusals"]],
             {d.code: d.name for d in departments},
             [draw_v2.InspectorRef(i["cert_no"], i["department"]) for m in inputs.get("existing_members", [])
              for i in m["inspectors"]])
@@ -200,7 +204,7 @@ def _replace_inspector_inputs(session: Session, task: Task, parent: Draw, inspec
     uscc = inspection.target_snapshot.get("uscc")
     codes = {d.id: d.code for d in departments}
     leaving = session.get(InspectionMember, request.member_id)
-    staying = [m for m in inspection.members if m.active and m.id != leaving.id]
+    staying = [m for m in inspection.members if m.active and m.id != leaving.id and m.department_id in codes]
     existing = [{"cert_no": m.inspector.cert_no, "name": m.inspector.name,
                  "department": codes.get(m.department_id, "")} for m in staying]
     pairs = [(uscc, stratum_of(parent, uscc, inspection.target_snapshot.get("risk_level")))]
@@ -231,6 +235,7 @@ def _apply_replace_inspector(session: Session, task: Task, draw: Draw, inspectio
                                                    added_by_draw_id=draw.id))
     inspection.changed_at = utcnow()
     session.flush()
+    department_draws.refresh_completeness(session, task, [inspection])
 
 
 def requests_for(session: Session, task: Task) -> list[DrawRequest]:

@@ -287,6 +287,7 @@ def department_panel(session: Session, actor) -> dict:
         ("已发布待抽取", statuses.get("published", 0), "office.plans"),
         ("已抽取、检查中", statuses.get("drawn", 0), "office.plans"),
         ("待本部门抽取人员的联合抽查", _waiting_department_draws(session, actor), "office.plans"),
+        ("缺本部门人员、待本部门补派的检查", _waiting_department_members(session, actor), "office.plans"),
         ("未办结的检查", open_inspections, "office.inspections"),
         ("本部门执法人员", session.scalar(select(func.count(Inspector.id)).where(
             Inspector.department_id == actor.department_id)), "office.inspectors"),
@@ -299,3 +300,17 @@ def _waiting_department_draws(session: Session, actor) -> int:
     return session.scalar(select(func.count(DrawRequest.id)).where(
         DrawRequest.kind == "department", DrawRequest.status == "approved",
         DrawRequest.department_id == actor.department_id)) or 0
+
+
+def _waiting_department_members(session: Session, actor) -> int:
+    """Open inspections of tasks the actor's department has drawn for that still lack its member (本部门补派)."""
+    from server.models.inspections import InspectionMember
+    from server.models.planning import DrawRequest
+    drawn = select(DrawRequest.task_id).where(DrawRequest.kind == "department", DrawRequest.status == "drawn",
+                                              DrawRequest.department_id == actor.department_id)
+    has_member = select(InspectionMember.id).where(InspectionMember.inspection_id == Inspection.id,
+                                                   InspectionMember.active.is_(True),
+                                                   InspectionMember.department_id == actor.department_id).exists()
+    return session.scalar(select(func.count(Inspection.id)).where(
+        Inspection.task_id.in_(drawn), Inspection.status.in_(("assigned", "in_progress", "returned")),
+        ~has_member)) or 0

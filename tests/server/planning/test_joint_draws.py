@@ -11,7 +11,7 @@ from server.models.inspections import Inspection, InspectionMember
 from server.models.planning import Draw, DrawRequest, DrawSeal
 from server.services.draw import checks, joint_checks
 from server.services.planning import department_draws, draws, pages, tasks
-from tests.factories import create_department, create_inspector, create_user
+from tests.factories import create_department, create_user
 from tests.server import drawkit, jointkit
 
 
@@ -162,25 +162,6 @@ def test_a_cooperating_department_waiting_to_draw_cannot_be_deactivated(session)
     assert "部门“县市场监督管理局”还有未完成的工作，不能停用。尚未办结的检查：" in err.value.message
     assert kit.firms[0].name in err.value.message or kit.firms[1].name in err.value.message
     assert kit.scj.is_active
-
-
-def test_a_replacement_for_a_departments_member_comes_from_its_qualified_inspectors(session):
-    from server.services.kernel import approvals
-    from server.services.planning import supplementary
-    kit = jointkit.setup(session, targets=1)
-    unqualified = create_inspector(session, kit.scj, name="未取得资质", cert_no="14052299000000")  # no 市场监管
-    drawkit.drawn(session, kit.office, kit.task.id)
-    jointkit.department_drawn(session, kit.office, kit.task.id, kit.scj.id)
-    insp = session.scalar(select(Inspection).where(Inspection.task_id == kit.task.id))
-    leaving = next(m for m in insp.members if m.department_id == kit.scj.id)
-    req = supplementary.request_supplementary(session, kit.office, insp.id, kind="replace_inspector",
-                                              reason="回避", member_id=leaving.id)
-    approvals.decide(session, kit.leader, req.approval_id, approve=True)
-    made = drawkit.drawn_request(session, kit.office, req.id, "递补监督人")
-    assert unqualified.cert_no not in {i["cert_no"] for i in made.record["inspectors"]}
-    [group] = made.record["assignments"]
-    assert [i["department"] for i in group["inspectors"]] == ["SCJ"]
-    assert {m.department_id for m in insp.members if m.active} == {kit.zfd.id, kit.scj.id} and insp.group_complete
 
 
 def test_a_joint_task_cannot_close_while_a_department_has_not_drawn(session):

@@ -82,7 +82,10 @@ DECISIONS: dict[str, frozenset] = {
         "supplementary_seal POST", "staffing_request POST")},
     # 联合抽查: a cooperating department's own draw, by the office or that department's staff (checked in the service)
     **{f"office.{e}": EDITORS | {"dept_staff"} for e in (
-        "department_draw GET", "department_draw POST", "department_seal POST")},
+        "department_draw GET", "department_draw POST", "department_seal POST",
+        # …and its own 补派 and 递补 in its part (the department is checked in the service)
+        "department_staffing_request POST", "department_replacement_request POST", "department_request_draw GET",
+        "department_request_draw POST", "department_request_seal POST")},
     "office.publication_publish_own POST": frozenset({"dept_staff"}),  # 谁检查、谁公开: its own department's items
     # …and its staff decline, correct or withdraw its own records, the bureau's staff the bureau's (the service
     # refuses the other side's record; the matrix's record id matches none, so the route itself is open)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, send_from_directory
@@ -25,6 +26,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 bp = Blueprint("pwa", __name__, url_prefix="/app")
 _cache: dict[tuple, tuple[str, list[str], dict[str, bytes]]] = {}
+_building = threading.Lock()  # one build at a time: the parser is not shared across threads, and once is enough
 
 
 def shell_files() -> list[str]:
@@ -37,17 +39,24 @@ def _built() -> tuple[str, list[str], dict[str, bytes]]:
     """A digest of what is served, the precache list and the scripts as served (sw.js with its placeholders)."""
     files = shell_files()
     stamp = tuple((f, (PWA_DIR / f).stat().st_mtime_ns) for f in files + ["sw.js"])
-    if stamp not in _cache:
-        digest = hashlib.sha256()
-        scripts = {}
-        for name in files + ["sw.js"]:
-            served = (PWA_DIR / name).read_bytes()
-            if name.endswith(".js"):
-                served = scripts[name] = shell_build.build(name, served)
-            digest.update(name.encode() + b"\0" + served)
-        _cache.clear()
-        _cache[stamp] = (digest.hexdigest(), files, scripts)
-    return _cache[stamp]
+    built = _cache.get(stamp)
+    if built is None:
+        with _building:
+            built = _cache.get(stamp) or _build(files)
+            _cache.clear()
+            _cache[stamp] = built
+    return built
+
+
+def _build(files: list[str]) -> tuple[str, list[str], dict[str, bytes]]:
+    digest = hashlib.sha256()
+    scripts = {}
+    for name in files + ["sw.js"]:
+        served = (PWA_DIR / name).read_bytes()
+        if name.endswith(".js"):
+            served = scripts[name] = shell_build.build(name, served)
+        digest.update(name.encode() + b"\0" + served)
+    return digest.hexdigest(), files, scripts
 
 
 def shell_version() -> tuple[str, list[str]]:

@@ -28,7 +28,7 @@ _GLUE = {(b"+", b"+"), (b"-", b"-"), (b"/", b"/"), (b"<", b"!"), (b"-", b">")}
 
 
 @lru_cache(maxsize=1)
-def _parser():
+def _parser():  # one parser, not for two threads at once: server.pwa_routes builds under a lock
     import tree_sitter
     import tree_sitter_javascript
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_javascript.language()))

@@ -5,7 +5,7 @@ pwa/), built once per process on the first request and again whenever a file und
 is served with `Cache-Control: no-cache` so the service worker's precache always revalidates; the service worker
 itself gets `Service-Worker-Allowed: /app/`, and its `__VERSION__` / `__SHELL__` placeholders are filled with a
 content hash of what is served and the list of files to precache, so any change to what a phone runs is a new
-version that the phone offers as “更新” (an edit to a comment alone is not).
+version that the phone offers as “更新” (rewording a comment is not).
 """
 from __future__ import annotations
 

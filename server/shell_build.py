@@ -3,10 +3,10 @@
 Pure: bytes in, bytes out. JavaScript is parsed with tree-sitter's JavaScript grammar (a real parser, so template
 literals nested in template literals, regex literals and ES modules are read as the browser reads them; rjsmin,
 tried first, rewrote the text inside a nested template literal). Every token is kept byte for byte; comments go,
-and the whitespace between two tokens becomes one line break where it held a line break (so automatic semicolon
-insertion decides as before), one space where two tokens would otherwise run together, and nothing elsewhere.
-The result is parsed again and must give the same tokens with the same line breaks between them, or the source is
-served as it is. HTML, CSS (12 KB, few comments) and the manifest are served as they are.
+and the whitespace between two tokens becomes its line breaks where it held any (so automatic semicolon insertion
+decides as before, and an error a phone reports names the line of the source), one space where two tokens would
+otherwise run together, and nothing elsewhere. The result is parsed again and must give the same tokens with the
+same line breaks between them, or the source is served as it is. HTML, CSS (12 KB, few comments) and the manifest are served as they are.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # Tokens that are copied whole: their text is what the program says, whatever it contains.
 _OPAQUE = {"string", "template_string", "regex", "number"}
-_LINE_BREAK = re.compile(rb"[\n\r]|\xe2\x80[\xa8\xa9]")  # LF, CR, U+2028, U+2029 in UTF-8
+_LINE_BREAK = re.compile(rb"\r\n|[\n\r]|\xe2\x80[\xa8\xa9]")  # CRLF, LF, CR, U+2028, U+2029 in UTF-8
 # Two tokens need a space between them when the last byte of one and the first of the next could join into one
 # token: identifier characters (any non-ASCII byte may be part of an identifier, `\u` starts an escaped one),
 # `+ +`, `- -`, `/ /`, a number before a dot (`1 .toString()`), and the `<!--` / `-->` a classic script reads
@@ -60,11 +60,11 @@ def _needs_space(left: bytes, right: bytes) -> bool:
     return bool(_WORDY.match(a) and _WORDY.match(b)) or (a, b) in _GLUE or (a.isdigit() and b == b".")
 
 
-def _shape(source: bytes, tokens: list[tuple[int, int]]) -> list[tuple[bytes, bool]]:
-    """Each token's text with whether a line break stood before it (what the stripped text must keep)."""
+def _shape(source: bytes, tokens: list[tuple[int, int]]) -> list[tuple[bytes, int]]:
+    """Each token's text with the number of line breaks before it (what the stripped text must keep)."""
     shape, prev_end = [], 0
     for start, end in tokens:
-        shape.append((source[start:end], bool(_LINE_BREAK.search(source, prev_end, start)) if prev_end else False))
+        shape.append((source[start:end], len(_LINE_BREAK.findall(source, prev_end, start))))
         prev_end = end
     return shape
 
@@ -76,12 +76,11 @@ def strip_js(source: bytes) -> bytes:
         log.warning("PWA shell: a script does not parse; served as it is")
         return source
     parts: list[bytes] = []
-    for text, broke in _shape(source, tokens):
-        if parts:
-            if broke:
-                parts.append(b"\n")
-            elif _needs_space(parts[-1], text):
-                parts.append(b" ")
+    for text, breaks in _shape(source, tokens):
+        if breaks:
+            parts.append(b"\n" * breaks)
+        elif parts and _needs_space(parts[-1], text):
+            parts.append(b" ")
         parts.append(text)
     out = b"".join(parts) + b"\n"
     again = _tokens(out)

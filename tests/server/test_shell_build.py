@@ -57,6 +57,9 @@ def test_a_stripped_module_behaves_exactly_as_its_source(tmp_path):
     assert len(stripped) < len(source) * 0.8
     assert b"A header comment" not in stripped and b"trailing" not in stripped
     assert "` ${m}  分 // not a comment /* nor this */`".encode() in stripped
+    lines = stripped.decode().split("\n")
+    assert lines.index("const ratio=h/m/2;") == TRICKY.split("\n").index("const ratio = h / m / 2;"), \
+        "an error a phone reports names the line of the source"
     assert _run_module(stripped, tmp_path, "stripped") == _run_module(source, tmp_path, "source")
     result = json.loads(_run_module(stripped, tmp_path, "again"))
     assert "asi" not in result and result["b"] == 2 and result["neg"] == -1  # ASI: `return` and `++b` on new lines
@@ -75,6 +78,7 @@ def test_every_shell_script_is_served_stripped_and_the_shell_is_within_its_budge
         if name.endswith(".js") and name != "sw.js":
             assert len(served) < len(source), f"{name} is served as written"
             assert b"/**" not in served, name
+            assert served.count(b"\n") == source.count(b"\n"), f"{name}: lines as in the source"
         if name.endswith((".html", ".js", ".css")):
             sizes["source"] += len(source)
             sizes["served"] += len(served)
@@ -88,9 +92,9 @@ def test_the_version_follows_what_is_served_not_the_comments(client, tmp_path, m
     first = client.get("/app/version.json").get_json()["version"]
     fmt = tmp_path / "pwa" / "js" / "format.js"
     text = fmt.read_text(encoding="utf-8")
-    fmt.write_text(text.replace("// @ts-check", "// @ts-check\n// a reworded comment"), encoding="utf-8")
+    fmt.write_text(text.replace("(negative when past)", "(below zero once it has passed)"), encoding="utf-8")
     os.utime(fmt, ns=(1, 1))
-    assert client.get("/app/version.json").get_json()["version"] == first, "a comment is no update for the phones"
+    assert client.get("/app/version.json").get_json()["version"] == first, "a reworded comment is no update for the phones"
     fmt.write_text(text.replace("无截止日期", "没有截止日期"), encoding="utf-8")
     os.utime(fmt, ns=(2, 2))
     assert client.get("/app/version.json").get_json()["version"] != first

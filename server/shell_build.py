@@ -6,7 +6,8 @@ tried first, rewrote the text inside a nested template literal). Every token is 
 and the whitespace between two tokens becomes its line breaks where it held any (so automatic semicolon insertion
 decides as before, and an error a phone reports names the line of the source), one space where two tokens would
 otherwise run together, and nothing elsewhere. The result is parsed again and must give the same tokens with the
-same line breaks between them, or the source is served as it is. HTML, CSS (12 KB, few comments) and the manifest are served as they are.
+same line breaks between them, or the source is served as it is. HTML, CSS (12 KB, few comments) and the
+manifest are served as they are.
 """
 from __future__ import annotations
 

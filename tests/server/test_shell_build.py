@@ -94,7 +94,8 @@ def test_the_version_follows_what_is_served_not_the_comments(client, tmp_path, m
     text = fmt.read_text(encoding="utf-8")
     fmt.write_text(text.replace("(negative when past)", "(below zero once it has passed)"), encoding="utf-8")
     os.utime(fmt, ns=(1, 1))
-    assert client.get("/app/version.json").get_json()["version"] == first, "a reworded comment is no update for the phones"
+    again = client.get("/app/version.json").get_json()["version"]
+    assert again == first, "a reworded comment is no update for the phones"
     fmt.write_text(text.replace("无截止日期", "没有截止日期"), encoding="utf-8")
     os.utime(fmt, ns=(2, 2))
     assert client.get("/app/version.json").get_json()["version"] != first

@@ -1,17 +1,22 @@
 """Serves the inspector's PWA (the build-free files in pwa/) at /app/.
 
-Every shell file is served with `Cache-Control: no-cache` so the service worker's precache always revalidates;
-the service worker itself gets `Service-Worker-Allowed: /app/`, and its `__VERSION__` / `__SHELL__`
-placeholders are filled with a content hash of the shell and the list of files to precache, so any change
-to any shell file is a new version that the phone offers as “更新”.
+The scripts are served as `server.shell_build` strips them (no comments or layout; the commented sources stay in
+pwa/), built once per process on the first request and again whenever a file under pwa/ changes. Every shell file
+is served with `Cache-Control: no-cache` so the service worker's precache always revalidates; the service worker
+itself gets `Service-Worker-Allowed: /app/`, and its `__VERSION__` / `__SHELL__` placeholders are filled with a
+content hash of what is served and the list of files to precache, so any change to what a phone runs is a new
+version that the phone offers as “更新” (rewording a comment is not).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, redirect, send_from_directory
+from flask import Blueprint, Response, abort, current_app, redirect, request, send_from_directory
+
+from server import shell_build
 
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 SHELL_SUFFIXES = {".html", ".js", ".css", ".webmanifest", ".png", ".svg"}
@@ -20,7 +25,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; frame-ancestors 'none'")
 
 bp = Blueprint("pwa", __name__, url_prefix="/app")
-_cache: dict[tuple, tuple[str, list[str]]] = {}
+_cache: dict[tuple, tuple[str, list[str], dict[str, bytes]]] = {}
+_building = threading.Lock()  # one build at a time: the parser is not shared across threads, and once is enough
 
 
 def shell_files() -> list[str]:
@@ -29,19 +35,40 @@ def shell_files() -> list[str]:
                   if p.is_file() and p.suffix in SHELL_SUFFIXES and p.name != "sw.js")
 
 
-def shell_version() -> tuple[str, list[str]]:
-    """A short content hash over every shell file and sw.js (plus PWA_VERSION from the config, if set)."""
+def _built() -> tuple[str, list[str], dict[str, bytes]]:
+    """A digest of what is served, the precache list and the scripts as served (sw.js with its placeholders)."""
     files = shell_files()
     stamp = tuple((f, (PWA_DIR / f).stat().st_mtime_ns) for f in files + ["sw.js"])
+    built = _cache.get(stamp)
+    if built is None:
+        with _building:
+            built = _cache.get(stamp) or _build(files)
+            _cache.clear()
+            _cache[stamp] = built
+    return built
+
+
+def _build(files: list[str]) -> tuple[str, list[str], dict[str, bytes]]:
+    digest = hashlib.sha256()
+    scripts = {}
+    for name in files + ["sw.js"]:
+        served = (PWA_DIR / name).read_bytes()
+        if name.endswith(".js"):
+            served = scripts[name] = shell_build.build(name, served)
+        digest.update(name.encode() + b"\0" + served)
+    return digest.hexdigest(), files, scripts
+
+
+def shell_version() -> tuple[str, list[str]]:
+    """A short content hash over every shell file and sw.js as served (plus PWA_VERSION from the config, if set)."""
+    digest, files, _ = _built()
     extra = str(current_app.config.get("PWA_VERSION") or "")
-    key = (stamp, extra)
-    if key not in _cache:
-        digest = hashlib.sha256(extra.encode())
-        for name in files + ["sw.js"]:
-            digest.update(name.encode() + b"\0" + (PWA_DIR / name).read_bytes())
-        _cache.clear()
-        _cache[key] = (digest.hexdigest()[:12], files)
-    return _cache[key]
+    return hashlib.sha256(f"{extra}\0{digest}".encode()).hexdigest()[:12], files
+
+
+def served_script(name: str) -> bytes | None:
+    """The script `name` (relative to pwa/) as the phone gets it; None when it is not part of the shell."""
+    return _built()[2].get(name)
 
 
 def _no_cache(resp: Response) -> Response:
@@ -68,7 +95,7 @@ def index():
 def service_worker():
     """The service worker, stamped with the shell's version and file list."""
     version, files = shell_version()
-    source = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
+    source = served_script("sw.js").decode("utf-8")
     source = source.replace('"__VERSION__"', json.dumps(version)).replace(
         '["__SHELL__"]', json.dumps(["./"] + [f for f in files if f != "index.html"]))
     resp = _no_cache(Response(source, mimetype="text/javascript"))
@@ -99,6 +126,13 @@ def asset(filename: str):
     """A shell file: scripts, styles, icons and the manifest."""
     if Path(filename).suffix not in SHELL_SUFFIXES or filename == "index.html":
         abort(404)
+    if filename.endswith(".js"):
+        script = served_script(filename)
+        if script is None or filename == "sw.js":
+            abort(404)
+        resp = Response(script, mimetype="text/javascript")
+        resp.set_etag(hashlib.sha256(script).hexdigest()[:16])
+        return _no_cache(resp.make_conditional(request))
     mimetype = "application/manifest+json" if filename.endswith(".webmanifest") else None
     resp = send_from_directory(PWA_DIR, filename, max_age=0, mimetype=mimetype)
     return _no_cache(resp)

@@ -1,6 +1,7 @@
 """PWA budgets, measured in Debian's Chromium (DESIGN §11), each beside a baseline from the same run:
 
-- shell (HTML + JS + CSS, no icons) ≤ 200 KB uncompressed, no framework;
+- shell (HTML + JS + CSS, no icons) as the phone downloads it (the precached files and sw.js, scripts stripped by
+  server/shell_build.py) ≤ 200 KB uncompressed, no framework (baselines: the commented sources in pwa/, and gzip);
 - offline cold start to the inspection list under 4× CPU throttling ≤ 0.8 s (baseline: a blank page);
 - on-device resize of a 4000×3000 JPEG under 4× throttling ≤ 2 s, output ≤ 500 KB
   (baseline: a plain createImageBitmap + canvas draw + JPEG encode of the same image);
@@ -17,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from server.extensions import db
-from server.pwa_routes import PWA_DIR
+from server.pwa_routes import PWA_DIR, served_script, shell_files
 from tests.e2e.conftest import CHROMIUM
 from tests.e2e.conftest import CHROMIUM_ARGS as ARGS
 from tests.e2e.pwa_kit import (AXE, axe_violations, jpeg_bytes, phone_login, record_pending_work, seed_group,
@@ -53,11 +54,14 @@ def verdict(ok: bool) -> str:
 
 
 def shell_size() -> None:
-    files = [p for p in PWA_DIR.rglob("*") if p.suffix in (".html", ".js", ".css")]
-    raw = sum(p.stat().st_size for p in files)
-    zipped = sum(len(gzip.compress(p.read_bytes(), 6)) for p in files)
-    print(f"shell, {len(files)} files (HTML + JS + CSS): {raw / 1024:.1f} KB uncompressed "
-          f"(baseline gzip -6 of the same files: {zipped / 1024:.1f} KB; budget ≤ 200 KB) {verdict(raw <= 200 * 1024)}")
+    names = [n for n in shell_files() + ["sw.js"] if n.endswith((".html", ".js", ".css"))]
+    sources = {n: (PWA_DIR / n).read_bytes() for n in names}
+    served = {n: served_script(n) or sources[n] for n in names}
+    raw = sum(len(b) for b in served.values())
+    zipped = sum(len(gzip.compress(b, 6)) for b in served.values())
+    print(f"shell as served, {len(names)} files (HTML + JS + CSS): {raw / 1024:.1f} KB uncompressed "
+          f"(baseline the commented sources in pwa/: {sum(len(b) for b in sources.values()) / 1024:.1f} KB; "
+          f"gzip -6 of what is served: {zipped / 1024:.1f} KB; budget ≤ 200 KB) {verdict(raw <= 200 * 1024)}")
 
 
 def _seed(app) -> int:

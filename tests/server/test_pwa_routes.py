@@ -23,8 +23,8 @@ def test_the_service_worker_is_stamped_with_the_shell_version_and_file_list(clie
     assert resp.headers["Cache-Control"] == "no-cache"
     assert resp.mimetype == "text/javascript"
     body = resp.get_data(as_text=True)
-    version = re.search(r'const VERSION = "([0-9a-f]{12})";', body).group(1)
-    shell = json.loads(re.search(r"const SHELL = (\[.*?\]);", body).group(1))
+    version = re.search(r'const VERSION\s*=\s*"([0-9a-f]{12})";', body).group(1)
+    shell = json.loads(re.search(r"const SHELL\s*=\s*(\[.*?\]);", body).group(1))
     assert shell[0] == "./"
     assert {"js/app.js", "js/outbox.js", "css/app.css", "manifest.webmanifest", "icons/icon-192.png"} <= set(shell)
     assert "sw.js" not in shell and "index.html" not in shell
@@ -32,7 +32,7 @@ def test_the_service_worker_is_stamped_with_the_shell_version_and_file_list(clie
         assert client.get(f"/app/{name}").status_code == 200, name
     app.config["PWA_VERSION"] = "next"
     again = client.get("/app/sw.js").get_data(as_text=True)
-    assert re.search(r'const VERSION = "([0-9a-f]{12})";', again).group(1) != version, "a new deploy is a new version"
+    assert re.search(r'const VERSION\s*=\s*"([0-9a-f]{12})";', again).group(1) != version, "a new deploy is a new version"
 
 
 def test_every_shell_file_is_precached(client):

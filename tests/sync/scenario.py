@@ -84,7 +84,16 @@ def joint_inspection(session):
     return users
 
 
-GIVEN = {"one_inspection": one_inspection, "joint_inspection": joint_inspection}
+def desk_inspection(session):
+    """`one_inspection` with inspection 1 a 书面检查 (mode "document"): recorded in the office, sent to no phone."""
+    from server.models.inspections import Inspection
+    users = one_inspection(session)
+    session.get(Inspection, 1).mode = "document"
+    session.commit()
+    return users
+
+
+GIVEN = {"one_inspection": one_inspection, "joint_inspection": joint_inspection, "desk_inspection": desk_inspection}
 
 
 def login(client, username: str, device: str = "测试手机") -> str:

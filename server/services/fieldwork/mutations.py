@@ -27,6 +27,7 @@ from server.services.fieldwork import joint_items, media_rules
 from server.services.fieldwork.record_index import KINDS, RecordIndex, SessionIndex
 from server.services.kernel.paging import get_or_raise
 from server.services.kernel.permissions import DEPT_STAFF, STAFF, in_scope
+from server.vocab import InspectionMode
 from sync.merge import is_locked
 from sync.messages import (ADD_FINDING, ADD_SIGNATURE, AMEND_FINDING, APPLIED, ATTACH_PHOTO, LATE, RECORD_ANSWER,
                            RECORD_PARTY, START, WITHDRAW_PHOTO)
@@ -48,6 +49,11 @@ class Origin:
         return {"user_id": self.user.id, "author_inspector_id": self.user.inspector_id,
                 "client_id": self.client_id, "mutation_id": self.mutation_id, "created_at": self.created_at,
                 "received_at": self.received_at, "inspection_version": working_version(insp)}
+
+    @property
+    def from_device(self) -> bool:
+        """Pushed by a phone (sync names its client), not recorded in the office (desk_checks names none)."""
+        return self.client_id is not None
 
 
 def working_version(insp: Inspection) -> int:
@@ -88,6 +94,8 @@ def _open(session: Session, actor, origin: Origin, index: Index, name: str, args
         raise NotFound(f"检查 {args['inspection_id']} 不存在")
     if not is_member(actor, insp):
         raise PermissionDenied("该检查不属于您所在的检查组")
+    if origin.from_device:
+        _check_on_site(insp)
     joint_items.check_group_complete(insp)
     if insp.status == "withdrawn":
         raise Conflict("该检查已被撤回，此操作未生效（数据已留存，审核人员可见）", code="inspection_withdrawn")
@@ -102,11 +110,26 @@ def _open(session: Session, actor, origin: Origin, index: Index, name: str, args
     return insp
 
 
+DESK_INSPECTION = "desk_inspection"
+ON_SITE = InspectionMode.ON_SITE.value
+
+
+def _check_on_site(insp: Inspection) -> None:
+    """A 书面检查 / 网络监测 is recorded in the office (desk_checks), never from a phone: no phone is sent one
+    (the pull leaves them out), so a push naming one comes from a client that should not send it; refused, and
+    like every rejection kept as sent in the mutation log for the reviewer (nothing of it is applied)."""
+    if insp.mode != ON_SITE:
+        mode = InspectionMode.by_label(insp.mode)
+        raise Conflict(f"该检查为{mode.label if mode else '非现场检查'}（非现场检查），只能由检查组在办公室的“书面检查”页面录入，"
+                       "不能从手机同步；此操作未生效（数据已留存，审核人员可见）", code=DESK_INSPECTION,
+                       errors={"mode": insp.mode})
+
+
 def resubmitted(index: Index, actor, args: dict) -> bool:
     """Whether an inspection.submit repeats the very result a locked inspection of the actor's group holds
     (a replayed outbox): nothing to store, not even as late evidence."""
     insp = index.inspection(args["inspection_id"])
-    if insp is None or not is_member(actor, insp) or not is_locked(insp.status):
+    if insp is None or not is_member(actor, insp) or not is_locked(insp.status) or insp.mode != ON_SITE:
         return False
     held = (list(insp.result_categories or []), list(insp.methods or []), list(insp.follow_ups or []),
             insp.summary or "")

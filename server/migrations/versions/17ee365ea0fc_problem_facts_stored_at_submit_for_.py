@@ -6,7 +6,7 @@ with the same rules as problem_facts.recompute (written out, so that this revisi
 the service).
 
 Revision ID: 17ee365ea0fc
-Revises: aa76e37fbfed
+Revises: 1bdac63d196e
 Create Date: 2026-12-04 15:26:27.285670
 
 """
@@ -18,7 +18,7 @@ import json
 
 # revision identifiers, used by Alembic.
 revision = '17ee365ea0fc'
-down_revision = 'aa76e37fbfed'
+down_revision = '1bdac63d196e'
 branch_labels = None
 depends_on = None
 

@@ -87,7 +87,7 @@ def test_existing_inspections_get_their_problem_facts(request, tmp_path, backend
         ids = {k: i.id for k, i in (("fixed", fixed), ("failing", failing), ("found", found), ("negative", negative),
                                     ("clean", clean))}
         s.remove()
-        downgrade(revision="aa76e37fbfed")
+        downgrade(revision="1bdac63d196e")
         upgrade()
         with db.engine.connect() as conn:
             facts = dict(conn.execute(text("SELECT id, problem_found FROM inspections")).all())

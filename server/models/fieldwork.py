@@ -69,6 +69,17 @@ class Finding(_Origin, db.Model):
     user: Mapped[User | None] = relationship()
 
 
+class InspectionFailure(db.Model):
+    """A checkpoint the submitted version of an inspection found wanting (its current answer is 不符合, or a
+    current finding names it): written at each submit (services/fieldwork/problem_facts.py), read by 统计分析
+    (the most failed checkpoints, the items with problems) without going through the millions of answers."""
+
+    __tablename__ = "inspection_failures"
+
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 class Photo(_Origin, db.Model):
     """A photo record; its file is the media file with the same SHA-256 (it may arrive later)."""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, true
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.extensions import db
@@ -43,9 +43,9 @@ class Inspection(db.Model):
         Index("ix_inspections_stats_task", "task_id", "status", "first_completed_at", "approved_at", "due_date",
               "target_category", "target_region", "result_categories", "id"),
         Index("ix_inspections_stats_dims", "target_category", "target_risk_level", "target_region", "task_id",
-              "status", "first_completed_at", "target_id", "result_categories", "id"),
+              "status", "first_completed_at", "target_id", "result_categories", "problem_found", "id"),
         Index("ix_inspections_stats_done", "first_completed_at", "task_id", "status", "target_category",
-              "target_region", "id"),
+              "target_region", "problem_found", "id"),
         Index("ix_inspections_stats_target", "target_id", "task_id", "status", "first_completed_at",
               "target_category", "target_risk_level", "target_region", "id"),
         Index("ix_inspections_stats_results", "result_categories"),
@@ -90,6 +90,9 @@ class Inspection(db.Model):
     # phone's clock, and a digest of the answers, to find a group's overlapping or identical records.
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     answer_pattern: Mapped[str | None] = mapped_column(String(64))
+    # Set at submit for 统计分析 (services/fieldwork/problem_facts.py): the submitted version found a problem
+    # (a 不符合 answer, a finding or a negative result); its failed checkpoints are InspectionFailure rows.
+    problem_found: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

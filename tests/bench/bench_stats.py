@@ -34,13 +34,15 @@ def _verdict(value: float, budget: float) -> str:
 
 def _largest_aggregate(db, task_ids: list[int]):
     """The page's largest aggregate as bare SQL through the driver: the year's done inspections by target
-    dimension (what the coverage and problem-rate figures are made of)."""
+    dimension, with those that found a problem (what the coverage and problem-rate figures are made of)."""
     from server.services.kernel.workdays import local_midnight_utc
     import datetime as dt
     lo, hi = local_midnight_utc(dt.date(2024, 1, 1)), local_midnight_utc(dt.date(2025, 1, 1))
     pg = db.engine.dialect.name == "postgresql"
     fmt = (lambda m: m.isoformat()) if pg else (lambda m: m.strftime("%Y-%m-%d %H:%M:%S.%f"))
-    sql = ("SELECT target_category, target_risk_level, target_region, count(*) FROM inspections "
+    problem = "problem_found" if pg else "problem_found = 1"
+    sql = (f"SELECT target_category, target_risk_level, target_region, count(*), count(CASE WHEN {problem} THEN 1 END) "
+           "FROM inspections "
            f"WHERE task_id IN ({', '.join(map(str, task_ids))}) AND status != 'withdrawn' "
            f"AND first_completed_at >= '{fmt(lo)}' AND first_completed_at < '{fmt(hi)}' GROUP BY 1, 2, 3")
 

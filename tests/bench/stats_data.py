@@ -261,6 +261,9 @@ def seed(db) -> dict:
     findings = _findings(ld, facts)
     _publications(ld, facts)
     _followup(ld, findings, user.id)
+    from server.services.fieldwork import problem_facts
+    problem_facts.recompute(db.session)  # what each inspection's submit would have stored
+    db.session.commit()
     if ld.pg:
         for table in ("targets", "inspections", "checkpoint_answers", "findings", "publications", "violations",
                       "referrals", "credit_records", "risk_level_changes"):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from server.models.fieldwork import MediaFile, Photo, PhotoWithdrawal, Signature
 from server.models.inspections import Inspection
 from server.models.types import utcnow
-from server.services.fieldwork import quality, submit_state
+from server.services.fieldwork import problem_facts, quality, submit_state
 from server.services.fieldwork.mutations import Index, Origin, _open, write_pending
 from server.services.kernel import audit
 from sync.messages import APPLIED, LATE, SUBMIT
@@ -39,6 +39,7 @@ def submit_inspection(session: Session, actor, origin: Origin, index: Index, *, 
     insp.completed_at = None if missing else utcnow()
     insp.first_completed_at = insp.first_completed_at or insp.completed_at
     insp.changed_at = utcnow()
+    problem_facts.on_submit(session, insp, state)
     flags = quality.on_submit(session, insp, origin, state)
     audit.record(session, actor, "inspection.submit", insp, detail={
         "version": insp.version, "status": insp.status, "missing_media": len(missing),

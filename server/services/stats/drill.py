@@ -14,7 +14,7 @@ from sqlalchemy import and_, exists, func, not_, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from server.errors import ValidationError
-from server.models.fieldwork import Finding
+from server.models.fieldwork import Finding, InspectionFailure
 from server.models.followup import CreditRecord, Publication, Referral, RiskLevelChange
 from server.models.inspections import Inspection
 from server.models.planning import Task
@@ -41,7 +41,7 @@ class Drill:
 
 
 def _code_lists(session: Session, code: str) -> list:
-    """Stored result-category lists that contain `code` (like sql.negative_results, for one code)."""
+    """Stored result-category lists that contain `code` (found by skipping through ix_inspections_stats_results)."""
     out = []
     for (value,) in session.execute(text(sql._DISTINCT_RESULTS)):
         codes = json.loads(value) if isinstance(value, str) else value
@@ -50,13 +50,10 @@ def _code_lists(session: Session, code: str) -> list:
     return out
 
 
-def _failed(session: Session, f: Filters, checkpoint_ids=None):
-    """The inspection has a failed checkpoint (of those given), as in the problem figures."""
-    fail = sql.failures(session, (0, 2 ** 31 - 1)).subquery()
-    stmt = select(fail.c.inspection_id).where(fail.c.inspection_id == Inspection.id)
-    if checkpoint_ids is not None:
-        stmt = stmt.where(fail.c.checkpoint_id.in_(checkpoint_ids))
-    return exists(stmt)
+def _failed(checkpoint_ids):
+    """The inspection's submitted version found one of these checkpoints wanting, as in the problem figures."""
+    return exists(select(InspectionFailure.inspection_id).where(InspectionFailure.inspection_id == Inspection.id,
+                                                               InspectionFailure.checkpoint_id.in_(checkpoint_ids)))
 
 
 def inspection_conditions(session: Session, f: Filters, cell: Mapping) -> tuple[list, list[str]]:
@@ -77,16 +74,16 @@ def inspection_conditions(session: Session, f: Filters, cell: Mapping) -> tuple[
         conds.append(sql.RISK == risk)
         words.append(f"{RiskLevel(risk).label}风险")
     if cell.get("problem"):
-        conds.append(or_(_failed(session, f), sql.results_in(session, sql.negative_results(session))))
+        conds.append(Inspection.problem_found.is_(True))
         words.append("发现问题")
     if (code := cell.get("result")) and ResultCategory.by_label(code):
         conds.append(sql.results_in(session, _code_lists(session, code)))
         words.append(f"检查结果：{ResultCategory.by_label(code).label}")
     if (item := _int(cell.get("failed_item"))) is not None:
-        conds.append(_failed(session, f, select(Checkpoint.id).where(Checkpoint.item_id == item)))
+        conds.append(_failed(select(Checkpoint.id).where(Checkpoint.item_id == item)))
         words.append("该事项发现问题")
     if (cp := _int(cell.get("failed_checkpoint"))) is not None:
-        conds.append(_failed(session, f, [cp]))
+        conds.append(_failed([cp]))
         words.append("该检查要点不符合")
     return conds, words
 

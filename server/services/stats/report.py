@@ -10,12 +10,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from server.models.inspections import Inspection
 from server.services.kernel.permissions import require_staff
-from server.services.stats import cohort, coverage, followup, problems, progress, sql, trend
+from server.services.stats import cohort, coverage, followup, problems, progress, trend
 from server.services.stats.filters import Filters
 from server.services.stats.sql import dialect
 
@@ -30,17 +29,9 @@ def _by_item(f: Filters, counts: dict[int, dict]) -> dict[int, int]:
     return out
 
 
-def _cohort(f: Filters) -> Callable[[Session], cohort.Cohort]:
-    def load(session: Session) -> cohort.Cohort:
-        low, high = session.execute(select(func.min(Inspection.id), func.max(Inspection.id))
-                                    .where(*sql.scope(f))).one()
-        return cohort.load(session, f, (low or 0, high or -1), sql.negative_results(session))
-    return load
-
-
 def _jobs(f: Filters) -> dict[str, Callable[[Session], object]]:
     """The statements, slowest first (so that two workers finish together)."""
-    return {"cohort": _cohort(f), "pubs": lambda s: progress.publications(s, f),
+    return {"cohort": lambda s: cohort.load(s, f), "pubs": lambda s: progress.publications(s, f),
             "counts": lambda s: progress.per_task(s, f), "registry": lambda s: coverage.registry(s, f),
             "random": lambda s: coverage.random_targets(s, f), "followup": lambda s: followup.counts(s, f),
             "risk": lambda s: trend.risk_changes(s, f)}

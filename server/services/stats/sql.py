@@ -11,19 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import (Date, String, and_, cast, exists, false, func, literal, literal_column, or_, select, text,
-                        union_all)
+from sqlalchemy import (Date, String, cast, false, func, literal, or_)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from server.models.fieldwork import CheckpointAnswer, Finding
 from server.models.inspections import Inspection
 from server.services.kernel.workdays import local_midnight_utc
 from server.services.stats.filters import Filters
-from server.vocab import NEGATIVE_RESULTS
 
-NEGATIVE_CODES = tuple(sorted(m.value for m in NEGATIVE_RESULTS))
-NONCOMPLIANT = literal_column("'noncompliant'")  # a literal, so the partial index applies
 
 
 CATEGORY, REGION, RISK = Inspection.target_category, Inspection.target_region, Inspection.target_risk_level
@@ -122,11 +117,6 @@ def walk(f: Filters, session: Session) -> list:
     return scope(f, session) + done_in_period(f, session)
 
 
-def is_negative(codes) -> bool:
-    """Whether result category codes include a negative one (a problem found)."""
-    return any(c in NEGATIVE_CODES for c in codes or ())
-
-
 _DISTINCT_RESULTS = """
 WITH RECURSIVE r(v) AS (
   SELECT (SELECT result_categories FROM inspections ORDER BY result_categories LIMIT 1)
@@ -135,18 +125,6 @@ WITH RECURSIVE r(v) AS (
           ORDER BY i.result_categories LIMIT 1) FROM r WHERE r.v IS NOT NULL
 )
 SELECT v FROM r WHERE v IS NOT NULL"""
-
-
-def negative_results(session: Session) -> list:
-    """Every stored result-category list that includes a negative code, as stored: a few dozen values,
-    found by skipping through ix_inspections_stats_results (one seek per distinct value), so that the
-    figures test `result_categories IN (…)` instead of unnesting JSON row by row."""
-    out = []
-    for (value,) in session.execute(text(_DISTINCT_RESULTS)):
-        codes = json.loads(value) if isinstance(value, str) else value
-        if is_negative(codes):
-            out.append(value)
-    return out
 
 
 def not_only_no_problem(session: Session):
@@ -167,32 +145,3 @@ def results_in(session: Session, stored: list):
     if dialect(session) == "sqlite":  # as text: a JSON column has NUMERIC affinity (see text_of)
         return cast(Inspection.result_categories, String).in_([literal(v, String) for v in stored])
     return Inspection.result_categories.in_(stored)
-
-
-def current_noncompliant(session: Session, id_range: tuple[int, int]):
-    """(inspection_id, checkpoint_id) whose current answer is 不符合: the latest answer by device time.
-
-    The register's winner (sync/merge.py) is the latest head; the latest answer is a head unless device
-    clocks disagree about who saw whom, so this is the register's answer in every ordinary case. Written as
-    an anti-join (no later answer to the same checkpoint) from the partial index of 不符合 answers: about
-    twice as fast on SQLite as NOT EXISTS, which pays a subquery per candidate."""
-    a, b = CheckpointAnswer, aliased(CheckpointAnswer)
-    a_at, b_at = text_of(session, a.created_at), text_of(session, b.created_at)
-    later = and_(b.inspection_id == a.inspection_id, b.checkpoint_id == a.checkpoint_id,
-                 or_(b_at > a_at, and_(b.created_at == a.created_at, b.id > a.id)))
-    return (select(a.inspection_id.label("inspection_id"), a.checkpoint_id.label("checkpoint_id"))
-            .outerjoin(b, later).where(a.answer == NONCOMPLIANT, a.inspection_id.between(*id_range),
-                                       b.inspection_id.is_(None)))
-
-
-def current_findings(id_range: tuple[int, int]):
-    """(inspection_id, checkpoint_id) of findings no amendment supersedes."""
-    f, newer = Finding, aliased(Finding)
-    return (select(f.inspection_id.label("inspection_id"), f.checkpoint_id.label("checkpoint_id"))
-            .where(f.inspection_id.between(*id_range), ~exists(select(1).where(newer.supersedes_id == f.id))))
-
-
-def failures(session: Session, id_range: tuple[int, int]):
-    """(inspection_id, checkpoint_id) found wanting: a current 不符合 answer or a current finding (a pair may
-    come twice, once from each: count distinct inspections)."""
-    return union_all(current_noncompliant(session, id_range), current_findings(id_range))

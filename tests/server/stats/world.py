@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from server.models.fieldwork import CheckpointAnswer, Finding
+from server.services.fieldwork import problem_facts
 from server.models.followup import (CreditRecord, InspectionReview, Publication, Referral, RiskLevelChange,
                                     Violation)
 from server.models.inspections import Inspection
@@ -157,6 +158,8 @@ def build(session) -> World:
     cps = {"i1": [c.id for c in i1.checkpoints], "i2": [c.id for c in i2.checkpoints]}
     w = World(office, tasks, {"i1": i1, "i2": i2}, cps, targets)
     _fill(session, w)
+    session.flush()
+    problem_facts.recompute(session)  # what each inspection's submit stores (its records are written directly)
     session.commit()
     return w
 

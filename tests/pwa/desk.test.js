@@ -3,24 +3,14 @@
 // moves on and what was recorded stays on the phone, like every rejection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshFactory, examples, exampleResponse, fakeServer, fakeTimers, SERVER_TIME } from './helpers.js';
-import * as db from '../../pwa/js/db.js';
+import { examples, flushedExample } from './helpers.js';
 import * as outbox from '../../pwa/js/outbox.js';
-import { createApi } from '../../pwa/js/api.js';
-import { createSyncClient } from '../../pwa/js/sync-client.js';
 
 const EX = examples();
 
 test('the server refusing a push into a desk inspection is shown with its reason and the data is kept', async () => {
   const ex = EX.push_desk_inspection;
-  const handle = await db.openUserDb(freshFactory(), 1);
-  const server = fakeServer({ 'POST /api/v1/sync/push': () => exampleResponse(ex), 'GET /api/v1/sync/pull': () => exampleResponse(EX.pull_first) });
-  const api = createApi({ fetchFn: server.fetchFn, getToken: () => 'T'.repeat(43) });
-  const client = createSyncClient({ db: handle, api, timers: fakeTimers(), random: () => 0.5, now: () => new Date(SERVER_TIME),
-    onEvent: () => {}, isOnline: () => true, isVisible: () => true });
-  await db.setMeta(handle, 'client', { client_id: ex.request.json.client_id, next_id: 1 });
-  for (const m of ex.request.json.mutations) await outbox.enqueue(handle, m.name, m.args);
-  await client.flush('manual');
+  const handle = await flushedExample(ex, EX.pull_first);
   assert.equal((await outbox.pending(handle)).length, 0, 'the queue moved on');
   const attention = await outbox.attentionList(handle);
   assert.equal(attention.length, 2);

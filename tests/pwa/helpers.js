@@ -4,6 +4,10 @@ import { IDBFactory } from 'fake-indexeddb';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import * as db from '../../pwa/js/db.js';
+import * as outbox from '../../pwa/js/outbox.js';
+import { createApi } from '../../pwa/js/api.js';
+import { createSyncClient } from '../../pwa/js/sync-client.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '..', '..');
@@ -88,4 +92,18 @@ export function fakeTimers() {
     setTimeout: (fn, ms) => { scheduled.push({ fn, ms }); return scheduled.length; },
     clearTimeout: () => {},
   };
+}
+
+/** A fresh phone that queues the mutations of a push example and flushes them against the server's recorded
+ * answer (and `pull` for the pull that follows); returns the phone's database handle. */
+export async function flushedExample(ex, pull) {
+  const handle = await db.openUserDb(freshFactory(), 1);
+  const server = fakeServer({ 'POST /api/v1/sync/push': () => exampleResponse(ex), 'GET /api/v1/sync/pull': () => exampleResponse(pull) });
+  const api = createApi({ fetchFn: server.fetchFn, getToken: () => 'T'.repeat(43) });
+  const client = createSyncClient({ db: handle, api, timers: fakeTimers(), random: () => 0.5, now: () => new Date(SERVER_TIME),
+    onEvent: () => {}, isOnline: () => true, isVisible: () => true });
+  await db.setMeta(handle, 'client', { client_id: ex.request.json.client_id, next_id: 1 });
+  for (const m of ex.request.json.mutations) await outbox.enqueue(handle, m.name, m.args);
+  await client.flush('manual');
+  return handle;
 }

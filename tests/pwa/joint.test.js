@@ -3,12 +3,9 @@
 // with its reason and the data kept, like every rejection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshFactory, examples, concrete, exampleResponse, fakeServer, fakeTimers, SERVER_TIME } from './helpers.js';
-import * as db from '../../pwa/js/db.js';
+import { examples, concrete, flushedExample } from './helpers.js';
 import * as outbox from '../../pwa/js/outbox.js';
 import * as ls from '../../pwa/js/local-state.js';
-import { createApi } from '../../pwa/js/api.js';
-import { createSyncClient } from '../../pwa/js/sync-client.js';
 
 const EX = examples();
 const BASE = concrete(EX.pull_first.response.body.inspections[0]);
@@ -34,14 +31,7 @@ test('a member records only the items of their own department; without departmen
 
 test('the server refusing another department\'s item is shown with its reason and the answer is kept', async () => {
   const ex = EX.push_other_department_item;
-  const handle = await db.openUserDb(freshFactory(), 1);
-  const server = fakeServer({ 'POST /api/v1/sync/push': () => exampleResponse(ex), 'GET /api/v1/sync/pull': () => exampleResponse(EX.pull_first) });
-  const api = createApi({ fetchFn: server.fetchFn, getToken: () => 'T'.repeat(43) });
-  const client = createSyncClient({ db: handle, api, timers: fakeTimers(), random: () => 0.5, now: () => new Date(SERVER_TIME),
-    onEvent: () => {}, isOnline: () => true, isVisible: () => true });
-  await db.setMeta(handle, 'client', { client_id: ex.request.json.client_id, next_id: 1 });
-  for (const m of ex.request.json.mutations) await outbox.enqueue(handle, m.name, m.args);
-  await client.flush('manual');
+  const handle = await flushedExample(ex, EX.pull_first);
   assert.equal((await outbox.pending(handle)).length, 0);
   const [att] = await outbox.attentionList(handle);
   assert.match(att.message, /由县市场监督管理局负责检查和录入/);

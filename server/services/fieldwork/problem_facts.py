@@ -26,23 +26,17 @@ from sqlalchemy.orm import Session, aliased
 
 from server.models.fieldwork import CheckpointAnswer, Finding, InspectionFailure
 from server.models.inspections import Inspection
-from server.vocab import NEGATIVE_RESULTS
+from server.services.fieldwork import record_view
 from server.vocab import CheckpointAnswer as Answer
 
 NONCOMPLIANT = Answer.NONCOMPLIANT.value
-NEGATIVE_CODES = frozenset(m.value for m in NEGATIVE_RESULTS)
-
-
-def is_negative(codes) -> bool:
-    """Whether result category codes include a negative one (a problem found)."""
-    return any(c in NEGATIVE_CODES for c in codes or ())
 
 
 def on_submit(session: Session, insp: Inspection, state) -> None:
     """Store the facts of the version being submitted (`state`: submit_state.state of it)."""
     failed = {a["checkpoint_id"] for a in state.answers if a["answer"] == NONCOMPLIANT}
     failed |= {f["checkpoint_id"] for f in state.findings if f.get("checkpoint_id") is not None}
-    insp.problem_found = bool(failed) or bool(state.findings) or is_negative(insp.result_categories)
+    insp.problem_found = bool(failed) or bool(state.findings) or record_view.is_negative(insp)
     session.execute(delete(InspectionFailure).where(InspectionFailure.inspection_id == insp.id))
     if failed:
         session.execute(insert(InspectionFailure),
@@ -77,7 +71,7 @@ def _negative_values(session: Session) -> list:
     out = []
     for (value,) in session.execute(text("SELECT DISTINCT result_categories FROM inspections")):
         codes = json.loads(value) if isinstance(value, str) else value
-        if is_negative(codes):
+        if record_view.NEGATIVE_CODES.intersection(codes or ()):
             out.append(value)
     return out
 

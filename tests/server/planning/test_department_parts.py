@@ -45,6 +45,17 @@ def _unstaffed(session, **kw):
     return kit
 
 
+def _drawn_group(session, **kw) -> tuple:
+    """One target drawn by the bureau and by 县市场监督管理局: (kit, inspection, the department's member,
+    the bureau's member)."""
+    kit = jointkit.setup(session, targets=1, **kw)
+    drawkit.drawn(session, kit.office, kit.task.id)
+    jointkit.department_drawn(session, kit.office, kit.task.id, kit.scj.id)
+    insp = session.scalar(select(Inspection).where(Inspection.task_id == kit.task.id))
+    return (kit, insp, next(m for m in insp.members if m.department_id == kit.scj.id),
+            next(m for m in insp.members if m.department_id == kit.zfd.id))
+
+
 def _bundle(session, kit) -> dict:
     return joint_checks.bundle_of(kit.task.code, [d.record for d in sorted(kit.task.draws, key=lambda d: d.id)])
 
@@ -168,12 +179,7 @@ def test_replacing_a_departments_member_draws_in_its_part_and_keeps_the_other_me
 
 
 def test_replacing_the_bureaus_member_draws_from_the_bureau_only(session):
-    kit = jointkit.setup(session, targets=1)
-    drawkit.drawn(session, kit.office, kit.task.id)
-    jointkit.department_drawn(session, kit.office, kit.task.id, kit.scj.id)
-    insp = session.scalar(select(Inspection).where(Inspection.task_id == kit.task.id))
-    theirs = next(m for m in insp.members if m.department_id == kit.scj.id)
-    leaving = next(m for m in insp.members if m.department_id == kit.zfd.id)
+    kit, insp, theirs, leaving = _drawn_group(session)
     req = supplementary.request_supplementary(session, kit.office, insp.id, kind="replace_inspector", reason="病假",
                                               member_id=leaving.id)
     approvals.decide(session, kit.leader, req.approval_id, approve=True)
@@ -279,12 +285,7 @@ def test_the_task_page_shows_each_departments_supplementary_draws_and_their_stat
 
 
 def test_the_office_asks_a_departments_replacement_from_the_group_and_others_are_refused(client, session, login):
-    kit = jointkit.setup(session, targets=1)
-    drawkit.drawn(session, kit.office, kit.task.id)
-    jointkit.department_drawn(session, kit.office, kit.task.id, kit.scj.id)
-    insp = session.scalar(select(Inspection).where(Inspection.task_id == kit.task.id))
-    theirs = next(m for m in insp.members if m.department_id == kit.scj.id)
-    ours = next(m for m in insp.members if m.department_id == kit.zfd.id)
+    kit, insp, theirs, ours = _drawn_group(session)
     session.commit()
     login(kit.staff, c=client)
     page = client.get(f"/office/tasks/{kit.task.id}").get_data(as_text=True)
@@ -306,11 +307,7 @@ def test_the_office_asks_a_departments_replacement_from_the_group_and_others_are
 
 
 def test_a_replacement_with_nobody_else_in_the_department_is_refused_and_changes_nothing(session):
-    kit = jointkit.setup(session, targets=1, scj_inspectors=1)
-    drawkit.drawn(session, kit.office, kit.task.id)
-    jointkit.department_drawn(session, kit.office, kit.task.id, kit.scj.id)
-    insp = session.scalar(select(Inspection).where(Inspection.task_id == kit.task.id))
-    leaving = next(m for m in insp.members if m.department_id == kit.scj.id)
+    kit, insp, leaving, _ = _drawn_group(session, scj_inspectors=1)
     before = _counts(session)
     with pytest.raises(ValidationError) as err:
         supplementary.request_supplementary(session, kit.office, insp.id, kind="replace_inspector", reason="病假",

@@ -15,3 +15,4 @@ from server.models.followup import (  # noqa: F401
     Violation,
 )
 from server.models.quality import QualityFlag  # noqa: F401
+from server.models.stats import StatsDirty, StatsTaskCell, StatsTaskDetail  # noqa: F401

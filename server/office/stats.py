@@ -20,6 +20,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters() -> filters.Filters:
+    """The request's filters, once the rollup holds every committed write: refreshed and committed here,
+    so that the report's other connections read it."""
+    if stats_report.refresh(db.session, g.user):
+        db.session.commit()
     return filters.parse(db.session, request.args)
 
 

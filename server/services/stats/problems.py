@@ -96,7 +96,7 @@ def section(session: Session, f: Filters, c: Cohort, inspected_by_item: dict) ->
                          _checkpoint_rows(session, names, inspected_by_item, c.checkpoints))
     t_cats = shapes.table("problems_categories", "按对象类别", ["对象类别", *rate],
                           _rate_rows(_pairs(c, lambda d: d[0]), dict(TargetCategory.choices()), "category"))
-    t_towns = shapes.table("problems_towns", "按乡镇", ["乡镇", *rate], _rate_rows(_pairs(c, lambda d: d[2]), {}, "town"))
+    t_towns = shapes.table("problems_towns", "按乡镇", ["乡镇", *rate], _rate_rows(_pairs(c, lambda d: d[1]), {}, "town"))
     charts = [_bar(t_items, "各抽查事项发现问题率", 3, "发现问题率", "%"),
               _bar(t_cps, "不符合次数最多的检查要点", 1, "不符合次数"),
               _bar(t_cats, "各类对象发现问题率", 3, "发现问题率", "%"),

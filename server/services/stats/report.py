@@ -1,9 +1,11 @@
 """The whole statistics report for a set of filters: every section, computed once, for the page, the
 workbook and the PDFs alike.
 
-Seven independent statements, each an aggregate in SQL. The page runs them on two connections at once
-(`workers=2`: the statements share nothing, and both SQLite and PostgreSQL serve concurrent readers), which
-brings a province-scale year under its budget on a two-core server; services and tests run them in turn.
+Five independent jobs, each aggregates in SQL: the figures of the tasks (from the rollup, periods.py),
+the registry, the distinct targets inspected at random, the follow-up records and the risk-level changes.
+The page runs them on two connections at once (`workers=2`: the jobs share nothing, and both SQLite and
+PostgreSQL serve concurrent readers) once the rollup is current and committed (`refresh`, which the views
+call and commit first); services and tests run them in turn, in their own transaction.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from server.services.kernel.permissions import require_staff
-from server.services.stats import cohort, coverage, followup, problems, progress, trend
+from server.services.stats import coverage, followup, periods, problems, progress, rollup, trend
 from server.services.stats.filters import Filters
 from server.services.stats.sql import dialect
 
@@ -30,10 +32,9 @@ def _by_item(f: Filters, counts: dict[int, dict]) -> dict[int, int]:
 
 
 def _jobs(f: Filters) -> dict[str, Callable[[Session], object]]:
-    """The statements, slowest first (so that two workers finish together)."""
-    return {"cohort": lambda s: cohort.load(s, f), "pubs": lambda s: progress.publications(s, f),
-            "counts": lambda s: progress.per_task(s, f), "registry": lambda s: coverage.registry(s, f),
-            "random": lambda s: coverage.random_targets(s, f), "followup": lambda s: followup.counts(s, f),
+    """The jobs, slowest first (so that two workers finish together)."""
+    return {"random": lambda s: coverage.random_targets(s, f), "tasks": lambda s: periods.figures(s, f),
+            "followup": lambda s: followup.counts(s, f), "registry": lambda s: coverage.registry(s, f),
             "risk": lambda s: trend.risk_changes(s, f)}
 
 
@@ -71,11 +72,21 @@ def _run(session: Session, jobs: dict, workers: int) -> dict:
         return {name: future.result() for name, future in futures.items()}
 
 
-def build(session: Session, actor, f: Filters, *, workers: int = 1) -> dict:
-    """{"filters", "sections"}: the report of `f` (staff and leaders only)."""
+def refresh(session: Session, actor) -> int:
+    """Bring the rollup up to date with every committed write (flushes; the view commits it, so that the
+    report's other connections read it). Returns the tasks recomputed."""
     require_staff(actor)
+    return rollup.refresh(session)
+
+
+def build(session: Session, actor, f: Filters, *, workers: int = 1) -> dict:
+    """{"filters", "sections"}: the report of `f` (staff and leaders only). The rollup is refreshed in
+    this session first; when that found work to do, the jobs run here, in turn, where it is visible."""
+    require_staff(actor)
+    if rollup.refresh(session):
+        workers = 1
     r = _run(session, _jobs(f), workers)
-    counts, pubs, c = r["counts"], r["pubs"], r["cohort"]
+    counts, pubs, c = r["tasks"]
     got, total_targets = r["random"]
     sections = [progress.section(f, counts, pubs), coverage.section(f, got, total_targets, r["registry"]),
                 *problems.section(session, f, c, _by_item(f, counts)),

@@ -1,0 +1,152 @@
+"""The period's figures from the rollup (services/stats/rollup.py) where it can answer, and from the
+inspections where it can't:
+
+- the rollup answers whole months; a period that starts or ends inside a month has those days counted
+  from the inspections, seeking them by completion time (ix_inspections_stats_done);
+- whether an inspection's 20 working days have passed depends on today: the months before the deadline's
+  month have passed wholly, those after not at all, and the deadline's own month is counted from the
+  inspections;
+- the rollup's details have no 乡镇, so with a 乡镇 filter the details are counted from the inspections.
+
+Every part is a sum, so the parts add up to what one statement over the whole period would count.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from server.models.inspections import Inspection
+from server.models.stats import StatsTaskCell, StatsTaskDetail
+from server.services.followup import publication
+from server.services.kernel.workdays import earliest_start_not_overdue, local_midnight_utc, today
+from server.services.stats import rollup
+from server.services.stats.cohort import Cohort
+from server.services.stats.filters import Filters
+from server.services.stats.sql import DONE_AT, bounds, scope
+from server.services.stats.trend import months
+
+ALL_TIME = ("active", "done", "reviewed", "withdrawn", "published")
+PERIOD = ("done", "problems", "published", "on_time", "declined")
+
+
+@dataclass
+class Split:
+    rolled: list[str] = field(default_factory=list)  # months the rollup answers
+    days: list[tuple[dt.date, dt.date]] = field(default_factory=list)  # day ranges counted from inspections
+    due_month: str = ""  # the rolled months before it have passed their publication deadline
+    due_before: dt.datetime | None = None  # done before this instant: past the deadline today
+
+
+def split(f: Filters) -> Split:
+    deadline_day = earliest_start_not_overdue(today(), publication.PUBLISH_WORKING_DAYS)
+    out = Split(due_month=deadline_day.strftime("%Y-%m"), due_before=local_midnight_utc(deadline_day))
+    for m in months(f):
+        y, mo = (int(p) for p in m.split("-"))
+        first, last = dt.date(y, mo, 1), dt.date(y, mo, calendar.monthrange(y, mo)[1])
+        lo, hi = max(f.start, first), min(f.end, last)
+        if (lo, hi) == (first, last) and not (m == out.due_month and deadline_day.day != 1):
+            out.rolled.append(m)
+        else:
+            out.days.append((lo, hi))
+    return out
+
+
+def _cell_conds(f: Filters, model) -> list:
+    conds = [model.task_id.in_(f.task_ids)] if f.task_ids else [model.task_id.is_(None)]
+    if f.category:
+        conds.append(model.category == f.category)
+    if getattr(model, "region", None) is not None and f.town:
+        conds.append(model.region == f.town)
+    return conds
+
+
+def _overdue(session: Session, f: Filters) -> dict[int, int]:
+    """task -> inspections not done past their due date (seeks the not-done ones by completion time)."""
+    stmt = (select(Inspection.task_id, func.count())
+            .where(*scope(f), DONE_AT.is_(None), Inspection.status != "withdrawn", Inspection.due_date < today())
+            .group_by(Inspection.task_id))
+    return dict(session.execute(stmt).all())
+
+
+def figures(session: Session, f: Filters) -> tuple[dict, dict, Cohort]:
+    """(per task progress, per task publication outcomes, the cohort) of `f`, in the shapes report.build
+    hands to the sections: counts[task] = {drawn, inspected, reviewed, overdue, withdrawn, cohort,
+    cohort_due}; pubs[task] = {published, on_time, late, declined, handled_due}."""
+    s = split(f)
+    counts: dict[int, dict] = {}
+    pubs: dict[int, dict] = {}
+    cohort = Cohort()
+    rolled = set(s.rolled)
+
+    def task(t):
+        if t not in counts:
+            counts[t] = {"drawn": 0, "inspected": 0, "reviewed": 0, "overdue": 0, "withdrawn": 0, "cohort": 0,
+                         "cohort_due": 0}
+            pubs[t] = {"published": 0, "on_time": 0, "late": 0, "declined": 0, "handled_due": 0}
+        return counts[t], pubs[t]
+
+    def in_period(r, due_done, due_handled):
+        c, p = task(r.task_id)
+        c["cohort"] += r.done
+        c["cohort_due"] += due_done
+        p["late"] += r.published - r.on_time
+        p["on_time"] += r.on_time
+        p["declined"] += r.declined
+        p["handled_due"] += due_handled
+        cohort.add(r.category, r.region, r.month, r.done, r.problems)
+
+    cols = [getattr(StatsTaskCell, k) for k in ("task_id", "month", "category", "region", "active", "withdrawn", "done",
+                                               "reviewed", "problems", "published", "on_time", "declined")]
+    for r in session.execute(select(*cols).where(*_cell_conds(f, StatsTaskCell))):
+        c, p = task(r.task_id)
+        c["drawn"] += r.active
+        c["inspected"] += r.done
+        c["reviewed"] += r.reviewed
+        c["withdrawn"] += r.withdrawn
+        p["published"] += r.published
+        if r.month in rolled:
+            due = r.month < s.due_month
+            in_period(r, r.done if due else 0, r.published + r.declined if due else 0)
+    for lo, hi in s.days:
+        start, end = bounds(lo, hi)
+        stmt = rollup.cells(session, [*scope(f), DONE_AT >= start, DONE_AT < end], due_before=s.due_before)
+        for r in session.execute(stmt):
+            in_period(r, r.due_done, r.due_handled)
+    for t, n in _overdue(session, f).items():
+        task(t)[0]["overdue"] += n
+    _details(session, f, s, cohort)
+    return counts, pubs, cohort
+
+
+def _details(session: Session, f: Filters, s: Split, cohort: Cohort) -> None:
+    """Result categories, failed checkpoints and items: the rolled months' rows, and the rest counted."""
+    ranges = s.days
+    arms = []
+    if f.town:  # the rollup's details have no 乡镇: count the whole period
+        ranges = [(f.start, f.end)]
+    elif s.rolled:
+        d = StatsTaskDetail
+        item = [or_(d.kind == "rc", d.item_id == f.item_id)] if f.item_id else []
+        arms.append(select(d.kind, d.key, d.n).where(*_cell_conds(f, d), d.month.in_(s.rolled), *item))
+    for lo, hi in ranges:
+        start, end = bounds(lo, hi)
+        where = [*scope(f), DONE_AT >= start, DONE_AT < end]
+        for arm in rollup.detail_arms(session, where, f.item_id):
+            sub = arm.subquery()
+            arms.append(select(sub.c[3], sub.c[4], sub.c[6]))
+    if not arms:
+        return
+    for kind, key, n in session.execute(union_all(*arms) if len(arms) > 1 else arms[0]):
+        if kind == "rc":
+            codes = tuple(json.loads(key)) if key else ()
+            cohort.results[codes] = cohort.results.get(codes, 0) + n
+        elif kind == "cp":
+            cohort.checkpoints[int(key)] = cohort.checkpoints.get(int(key), 0) + n
+        else:
+            cohort.items[int(key)] = cohort.items.get(int(key), 0) + n
+

@@ -37,7 +37,8 @@ class Inspection(db.Model):
         Index("ix_inspections_status_submitted", "status", "submitted_at"),
         # 统计分析 (services/stats): each covers its statements over a year's inspections, so no figure reads
         # a table row. By task: progress and publications; by target dimension, in GROUP BY order: coverage
-        # and problem rates; by completion time: the monthly trend; by target: distinct targets; by result.
+        # and problem rates; by completion time: the days the rollup can't answer (services/stats/periods.py)
+        # and the inspections overdue (not done, past due); by target: distinct targets; by result.
         # `id` last: SQLite keeps the rowid in every index anyway; PostgreSQL needs it there to answer from
         # the index alone.
         Index("ix_inspections_stats_task", "task_id", "status", "first_completed_at", "approved_at", "due_date",
@@ -45,7 +46,7 @@ class Inspection(db.Model):
         Index("ix_inspections_stats_dims", "target_category", "target_risk_level", "target_region", "task_id",
               "status", "first_completed_at", "target_id", "result_categories", "problem_found", "id"),
         Index("ix_inspections_stats_done", "first_completed_at", "task_id", "status", "target_category",
-              "target_region", "problem_found", "id"),
+              "target_region", "problem_found", "id", "due_date"),
         Index("ix_inspections_stats_target", "target_id", "task_id", "status", "first_completed_at",
               "target_category", "target_risk_level", "target_region", "id"),
         Index("ix_inspections_stats_results", "result_categories"),

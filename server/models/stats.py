@@ -1,9 +1,11 @@
 """统计分析's rollup: each task's inspections added up by completion month, target category and 乡镇
 (stats_task_cells), and its result categories and failed checkpoints and items by month and category
-(stats_task_details), so that a province-scale year is read from tens of thousands of rows, not 200,000.
+(stats_task_details), so that a province-scale year is read from tens of thousands of rows, not 200,000;
+and the registry by category, risk level and 乡镇 (stats_registry).
 
 Database triggers keep it honest: every write that can change a figure (an inspection's state, its
-publication record, its failed checkpoints) appends the task to stats_dirty, whatever code path or bulk
+publication record, its failed checkpoints, its findings, violations, referrals and credit records, a
+target's classification) appends the task (or REGISTRY) to stats_dirty, whatever code path or bulk
 statement made it; services/stats/rollup.py recomputes the marked tasks before the figures are read.
 Appending (no unique key, no update) means a write never waits on another write's mark.
 """
@@ -48,7 +50,9 @@ class StatsTaskCell(db.Model):
 class StatsTaskDetail(db.Model):
     """One task's done inspections of one completion month and target category, by one key: "rc" a
     result-category list other than exactly [01] (the stored JSON), "cp" a failed checkpoint (with its
-    item), "item" an item with a failed checkpoint (each inspection once)."""
+    item), "item" an item with a failed checkpoint (each inspection once); and their follow-up records:
+    "rect" the current findings ordered to rectify ("ordered") and those whose violation is closed
+    ("done"), "ref" referrals by "kind|state", "credit" credit records by severity."""
 
     __tablename__ = "stats_task_details"
 
@@ -61,19 +65,39 @@ class StatsTaskDetail(db.Model):
     n: Mapped[int] = mapped_column(Integer)
 
 
-# The writes that change a figure: the columns the rollup reads.
-INSPECTION_COLUMNS = ("task_id", "status", "first_completed_at", "approved_at", "problem_found", "target_category",
-                      "target_region", "result_categories")
-PUBLICATION_COLUMNS = ("inspection_id", "department_id", "status", "first_published_at", "due_on")
+class StatsRegistry(db.Model):
+    """The registry's targets by category, risk level and 乡镇 (the 3% share's denominator), recomputed
+    when a target is added, removed or reclassified (marked as task REGISTRY in stats_dirty)."""
+
+    __tablename__ = "stats_registry"
+
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    risk_level: Mapped[str] = mapped_column(String(16), primary_key=True)
+    region: Mapped[str] = mapped_column(String(100), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+REGISTRY = 0  # the stats_dirty mark of the registry (task ids start at 1)
+# The writes that change a figure: each table, the columns the rollup reads, and how a row names its task.
 _MARK_TASK = "INSERT INTO stats_dirty (task_id) VALUES ({row}.task_id);"
 _MARK_VIA = "INSERT INTO stats_dirty (task_id) SELECT task_id FROM inspections WHERE id = {row}.inspection_id;"
+_MARK_REGISTRY = f"INSERT INTO stats_dirty (task_id) VALUES ({REGISTRY});"
+WATCHED = (
+    ("inspections", ("task_id", "status", "first_completed_at", "approved_at", "problem_found", "target_category",
+                     "target_region", "result_categories"), _MARK_TASK),
+    ("publications", ("inspection_id", "department_id", "status", "first_published_at", "due_on"), _MARK_VIA),
+    ("inspection_failures", (), _MARK_VIA),
+    ("findings", ("inspection_id", "rectification", "supersedes_id"), _MARK_VIA),
+    ("violations", ("inspection_id", "status", "finding_ref"), _MARK_VIA),
+    ("referrals", ("inspection_id", "kind", "status"), _MARK_VIA),
+    ("credit_records", ("inspection_id", "severity"), _MARK_VIA),
+    ("targets", ("category", "risk_level", "region"), _MARK_REGISTRY),
+)
 
 
 def _sqlite_triggers() -> list[str]:
     out = []
-    for table, columns, mark in (("inspections", INSPECTION_COLUMNS, _MARK_TASK),
-                                 ("publications", PUBLICATION_COLUMNS, _MARK_VIA),
-                                 ("inspection_failures", (), _MARK_VIA)):
+    for table, columns, mark in WATCHED:
         out.append(f"CREATE TRIGGER IF NOT EXISTS stats_mark_{table}_insert AFTER INSERT ON {table} "
                    f"BEGIN {mark.format(row='NEW')} END")
         out.append(f"CREATE TRIGGER IF NOT EXISTS stats_mark_{table}_delete AFTER DELETE ON {table} "
@@ -87,9 +111,7 @@ def _sqlite_triggers() -> list[str]:
 
 def _pg_triggers() -> list[str]:
     out = []
-    for table, columns, mark in (("inspections", INSPECTION_COLUMNS, _MARK_TASK),
-                                 ("publications", PUBLICATION_COLUMNS, _MARK_VIA),
-                                 ("inspection_failures", (), _MARK_VIA)):
+    for table, columns, mark in WATCHED:
         changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns) or "false"
         out.append(f"""CREATE OR REPLACE FUNCTION stats_mark_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

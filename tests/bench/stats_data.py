@@ -263,6 +263,8 @@ def seed(db) -> dict:
     _followup(ld, findings, user.id)
     from server.services.fieldwork import problem_facts
     problem_facts.recompute(db.session)  # what each inspection's submit would have stored
+    from server.services.stats import rollup
+    rollup.refresh(db.session)  # what the first statistics view after loading would compute
     db.session.commit()
     if ld.pg:
         for table in ("targets", "inspections", "checkpoint_answers", "findings", "publications", "violations",

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models.inspections import Inspection
-from server.models.registry import Target
+from server.models.stats import StatsRegistry
 from server.services.stats import shapes
 from server.services.stats.filters import Filters
 from server.services.stats.sql import CATEGORY, RISK, dialect, walk
@@ -37,13 +37,15 @@ def random_targets(session: Session, f: Filters) -> tuple[dict[tuple[str, str], 
 
 
 def registry(session: Session, f: Filters) -> dict[tuple[str, str], int]:
-    """(category, risk level) -> targets in the registry (of the chosen category and 乡镇)."""
-    stmt = select(Target.category, Target.risk_level, func.count()).group_by(Target.category, Target.risk_level)
+    """(category, risk level) -> targets in the registry (of the chosen category and 乡镇), from its rollup
+    (models/stats.py: StatsRegistry, current once report.build has refreshed it)."""
+    r = StatsRegistry
+    stmt = select(r.category, r.risk_level, func.sum(r.n)).group_by(r.category, r.risk_level)
     if f.category:
-        stmt = stmt.where(Target.category == f.category)
+        stmt = stmt.where(r.category == f.category)
     if f.town:
-        stmt = stmt.where(Target.region == f.town)
-    return {(c, r): n for c, r, n in session.execute(stmt)}
+        stmt = stmt.where(r.region == f.town)
+    return {(c, k): n for c, k, n in session.execute(stmt) if n}
 
 
 def _link(**cell) -> dict:

@@ -2,11 +2,11 @@
 and state, credit records by severity, and publication within 20 working days (on time, late, pending)."""
 from __future__ import annotations
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from server.models.fieldwork import Finding
-from server.models.followup import CreditRecord, Referral, Violation
+from server.models.followup import Referral, Violation
 from server.models.inspections import Inspection
 from server.services.followup import credit, referrals
 from server.services.stats import shapes
@@ -42,19 +42,6 @@ def done_in_cohort(f: Filters, inspection_id, session: Session | None = None):
     if session is not None and session.get_bind().dialect.name == "postgresql":
         return inspection_id.in_(select(Inspection.id).where(*inspected(f)))
     return exists(select(1).where(Inspection.id == inspection_id, *inspected(f)))
-
-
-def counts(session: Session, f: Filters) -> dict:
-    """Rectification, referrals and credit records of the period's done inspections: three small GROUP BYs."""
-    done = lambda column: done_in_cohort(f, column, session)  # noqa: E731
-    rect = session.execute(select(func.count(), func.count(case((rectified(), 1)))).select_from(Finding)
-                           .where(done(Finding.inspection_id), rectification_condition())).one()
-    state = referral_state()
-    refs = session.execute(select(Referral.kind, state, func.count())
-                           .where(done(Referral.inspection_id)).group_by(Referral.kind, state)).all()
-    creds = dict(session.execute(select(CreditRecord.severity, func.count())
-                                 .where(done(CreditRecord.inspection_id)).group_by(CreditRecord.severity)).all())
-    return {"rectification": tuple(rect), "referrals": {(k, s): n for k, s, n in refs}, "credit": creds}
 
 
 def buckets(per_task: dict[int, dict], pubs: dict[int, dict]) -> dict[str, int]:

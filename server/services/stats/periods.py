@@ -17,7 +17,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select, union_all
+from sqlalchemy import Integer, String, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from server.models.inspections import Inspection
@@ -73,6 +73,30 @@ def _overdue(session: Session, f: Filters) -> dict[int, int]:
     return dict(session.execute(stmt).all())
 
 
+def _rolled(f: Filters, s: Split) -> list:
+    """The rollup's part in SQL (a few hundred rows back): each task's counts as they stand today and in
+    the rolled months, and the rolled months by category and 乡镇 and by month."""
+    c = StatsTaskCell
+    where = _cell_conds(f, c)
+    in_period = c.month.in_(s.rolled)
+    due = c.month < s.due_month
+    total = lambda col, *conds: func.coalesce(func.sum(case((and_(*conds), col), else_=0)), 0)  # noqa: E731
+    blank = [literal(None, String()).label(n) for n in ("month", "category", "region")]
+    tasks = select(literal("task").label("kind"), c.task_id, *blank,
+                   func.sum(c.active), func.sum(c.done), func.sum(c.reviewed), func.sum(c.withdrawn),
+                   func.sum(c.published), total(c.done, in_period), total(c.done, in_period, due),
+                   total(c.published, in_period), total(c.on_time, in_period), total(c.declined, in_period),
+                   total(c.published + c.declined, in_period, due)).where(*where).group_by(c.task_id)
+    zeros = [literal(0)] * 9
+    dims = (select(literal("dims"), literal(None, Integer()), literal(None, String()), c.category, c.region,
+                   func.sum(c.done), func.sum(c.problems), *zeros)
+            .where(*where, in_period).group_by(c.category, c.region))
+    by_month = (select(literal("month"), literal(None, Integer()), c.month, literal(None, String()),
+                       literal(None, String()), func.sum(c.done), func.sum(c.problems), *zeros)
+                .where(*where, in_period).group_by(c.month))
+    return [tasks, dims, by_month] if s.rolled else [tasks]
+
+
 def figures(session: Session, f: Filters) -> tuple[dict, dict, Cohort]:
     """(per task progress, per task publication outcomes, the cohort) of `f`, in the shapes report.build
     hands to the sections: counts[task] = {drawn, inspected, reviewed, overdue, withdrawn, cohort,
@@ -81,7 +105,6 @@ def figures(session: Session, f: Filters) -> tuple[dict, dict, Cohort]:
     counts: dict[int, dict] = {}
     pubs: dict[int, dict] = {}
     cohort = Cohort()
-    rolled = set(s.rolled)
 
     def task(t):
         if t not in counts:
@@ -90,33 +113,34 @@ def figures(session: Session, f: Filters) -> tuple[dict, dict, Cohort]:
             pubs[t] = {"published": 0, "on_time": 0, "late": 0, "declined": 0, "handled_due": 0}
         return counts[t], pubs[t]
 
-    def in_period(r, due_done, due_handled):
-        c, p = task(r.task_id)
-        c["cohort"] += r.done
+    def in_period(t, done, due_done, published, on_time, declined, due_handled):
+        c, p = task(t)
+        c["cohort"] += done
         c["cohort_due"] += due_done
-        p["late"] += r.published - r.on_time
-        p["on_time"] += r.on_time
-        p["declined"] += r.declined
+        p["late"] += published - on_time
+        p["on_time"] += on_time
+        p["declined"] += declined
         p["handled_due"] += due_handled
-        cohort.add(r.category, r.region, r.month, r.done, r.problems)
 
-    cols = [getattr(StatsTaskCell, k) for k in ("task_id", "month", "category", "region", "active", "withdrawn", "done",
-                                               "reviewed", "problems", "published", "on_time", "declined")]
-    for r in session.execute(select(*cols).where(*_cell_conds(f, StatsTaskCell))):
-        c, p = task(r.task_id)
-        c["drawn"] += r.active
-        c["inspected"] += r.done
-        c["reviewed"] += r.reviewed
-        c["withdrawn"] += r.withdrawn
-        p["published"] += r.published
-        if r.month in rolled:
-            due = r.month < s.due_month
-            in_period(r, r.done if due else 0, r.published + r.declined if due else 0)
+    for r in session.execute(union_all(*_rolled(f, s))):
+        if r[0] == "task":
+            c, p = task(r[1])
+            c["drawn"] += r[5]
+            c["inspected"] += r[6]
+            c["reviewed"] += r[7]
+            c["withdrawn"] += r[8]
+            p["published"] += r[9]
+            in_period(r[1], *r[10:16])
+        elif r[0] == "dims":
+            cohort.add(r[3], r[4], None, r[5], r[6])
+        else:
+            cohort.add(None, None, r[2], r[5], r[6])
     for lo, hi in s.days:
         start, end = bounds(lo, hi)
         stmt = rollup.cells(session, [*scope(f), DONE_AT >= start, DONE_AT < end], due_before=s.due_before)
         for r in session.execute(stmt):
-            in_period(r, r.due_done, r.due_handled)
+            in_period(r.task_id, r.done, r.due_done, r.published, r.on_time, r.declined, r.due_handled)
+            cohort.add(r.category, r.region, r.month, r.done, r.problems)
     for t, n in _overdue(session, f).items():
         task(t)[0]["overdue"] += n
     _details(session, f, s, cohort)
@@ -124,15 +148,17 @@ def figures(session: Session, f: Filters) -> tuple[dict, dict, Cohort]:
 
 
 def _details(session: Session, f: Filters, s: Split, cohort: Cohort) -> None:
-    """Result categories, failed checkpoints and items: the rolled months' rows, and the rest counted."""
+    """Result categories, failed checkpoints and items, and the follow-up records: the rolled months' rows,
+    and the rest counted."""
     ranges = s.days
     arms = []
     if f.town:  # the rollup's details have no 乡镇: count the whole period
         ranges = [(f.start, f.end)]
     elif s.rolled:
         d = StatsTaskDetail
-        item = [or_(d.kind == "rc", d.item_id == f.item_id)] if f.item_id else []
-        arms.append(select(d.kind, d.key, d.n).where(*_cell_conds(f, d), d.month.in_(s.rolled), *item))
+        item = [or_(d.kind.not_in(("cp", "item")), d.item_id == f.item_id)] if f.item_id else []
+        arms.append(select(d.kind, d.key, func.sum(d.n)).where(*_cell_conds(f, d), d.month.in_(s.rolled), *item)
+                    .group_by(d.kind, d.key))
     for lo, hi in ranges:
         start, end = bounds(lo, hi)
         where = [*scope(f), DONE_AT >= start, DONE_AT < end]
@@ -144,9 +170,18 @@ def _details(session: Session, f: Filters, s: Split, cohort: Cohort) -> None:
     for kind, key, n in session.execute(union_all(*arms) if len(arms) > 1 else arms[0]):
         if kind == "rc":
             codes = tuple(json.loads(key)) if key else ()
-            cohort.results[codes] = cohort.results.get(codes, 0) + n
+            _bump(cohort.results, codes, n)
         elif kind == "cp":
-            cohort.checkpoints[int(key)] = cohort.checkpoints.get(int(key), 0) + n
+            _bump(cohort.checkpoints, int(key), n)
+        elif kind == "item":
+            _bump(cohort.items, int(key), n)
+        elif kind == "rect":
+            _bump(cohort.rect, key, n)
+        elif kind == "ref":
+            _bump(cohort.referrals, tuple(key.split("|", 1)), n)
         else:
-            cohort.items[int(key)] = cohort.items.get(int(key), 0) + n
+            _bump(cohort.credit, key, n)
 
+
+def _bump(table: dict, key, n: int) -> None:
+    table[key] = table.get(key, 0) + n

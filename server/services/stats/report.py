@@ -1,8 +1,8 @@
 """The whole statistics report for a set of filters: every section, computed once, for the page, the
 workbook and the PDFs alike.
 
-Five independent jobs, each aggregates in SQL: the figures of the tasks (from the rollup, periods.py),
-the registry, the distinct targets inspected at random, the follow-up records and the risk-level changes.
+Four independent jobs, each aggregates in SQL: the figures of the tasks and their follow-up records (from
+the rollup, periods.py), the registry, the distinct targets inspected at random and the risk-level changes.
 The page runs them on two connections at once (`workers=2`: the jobs share nothing, and both SQLite and
 PostgreSQL serve concurrent readers) once the rollup is current and committed (`refresh`, which the views
 call and commit first); services and tests run them in turn, in their own transaction.
@@ -34,7 +34,7 @@ def _by_item(f: Filters, counts: dict[int, dict]) -> dict[int, int]:
 def _jobs(f: Filters) -> dict[str, Callable[[Session], object]]:
     """The jobs, slowest first (so that two workers finish together)."""
     return {"random": lambda s: coverage.random_targets(s, f), "tasks": lambda s: periods.figures(s, f),
-            "followup": lambda s: followup.counts(s, f), "registry": lambda s: coverage.registry(s, f),
+            "registry": lambda s: coverage.registry(s, f),
             "risk": lambda s: trend.risk_changes(s, f)}
 
 
@@ -90,6 +90,6 @@ def build(session: Session, actor, f: Filters, *, workers: int = 1) -> dict:
     got, total_targets = r["random"]
     sections = [progress.section(f, counts, pubs), coverage.section(f, got, total_targets, r["registry"]),
                 *problems.section(session, f, c, _by_item(f, counts)),
-                *followup.sections(f, r["followup"], followup.buckets(counts, pubs)),
+                *followup.sections(f, c.follow_up(), followup.buckets(counts, pubs)),
                 *trend.sections(f, c.months, r["risk"])]
     return {"filters": f, "sections": sections}

@@ -10,11 +10,12 @@ from __future__ import annotations
 from sqlalchemy import Integer, String, and_, case, cast, delete, func, insert, literal, null, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
-from server.models.fieldwork import InspectionFailure
-from server.models.followup import Publication
+from server.models.fieldwork import Finding, InspectionFailure
+from server.models.followup import CreditRecord, Publication, Referral
 from server.models.inspections import Inspection
-from server.models.registry import Checkpoint
-from server.models.stats import StatsDirty, StatsTaskCell, StatsTaskDetail
+from server.models.registry import Checkpoint, Target
+from server.models.stats import REGISTRY, StatsDirty, StatsRegistry, StatsTaskCell, StatsTaskDetail
+from server.services.stats import followup
 from server.services.stats.progress import published_by_due
 from server.services.stats.sql import CATEGORY, DONE_AT, REGION, dialect, local_month, not_only_no_problem
 
@@ -81,7 +82,34 @@ def detail_arms(session: Session, where: list, item_id: int | None = None) -> li
     item = (select(*fk, literal("item"), cast(failed.c.item_id, String), failed.c.item_id,
                    func.count(func.distinct(failed.c.inspection_id)))
             .group_by(*fk, failed.c.item_id))
-    return [rc, cp, item]
+    return [rc, cp, item, *followup_arms(session, where)]
+
+
+def followup_arms(session: Session, where: list) -> list:
+    """The follow-up records of the done inspections matching `where`, as StatsTaskDetail rows: current
+    findings ordered to rectify and those done, referrals by kind and state, credit records by severity."""
+    month, category = month_of(session), func.coalesce(CATEGORY, "")
+    keys = [Inspection.task_id, month, category]
+    none = cast(null(), Integer)
+
+    def arm(model, kind, key, *conds, by_key=True):
+        return (select(*keys, literal(kind), key, none, func.count()).select_from(model)
+                .join(Inspection, Inspection.id == model.inspection_id).where(*where, DONE, *conds)
+                .group_by(*keys, *([key] if by_key else [])))
+    state = followup.referral_state()
+    ordered = followup.rectification_condition()
+    return [arm(Finding, "rect", literal("ordered"), ordered, by_key=False),
+            arm(Finding, "rect", literal("done"), ordered, followup.rectified(), by_key=False),
+            arm(Referral, "ref", Referral.kind + "|" + state),
+            arm(CreditRecord, "credit", CreditRecord.severity)]
+
+
+def _registry(session: Session) -> None:
+    """The registry by category, risk level and 乡镇, counted again."""
+    session.execute(delete(StatsRegistry))
+    keys = [func.coalesce(Target.category, ""), func.coalesce(Target.risk_level, ""), func.coalesce(Target.region, "")]
+    session.execute(insert(StatsRegistry).from_select(["category", "risk_level", "region", "n"],
+                                                      select(*keys, func.count()).group_by(*keys)))
 
 
 def _marks(session: Session) -> tuple[list[int], list[int]]:
@@ -91,7 +119,8 @@ def _marks(session: Session) -> tuple[list[int], list[int]]:
 
 def refresh(session: Session) -> int:
     """Recompute the rollup of every task marked since the last refresh, in the session's transaction
-    (the caller commits, so that other connections read it). Returns how many tasks it recomputed.
+    (the caller commits, so that other connections read it). Returns how many marks it cleared (0: the
+    rollup was current).
 
     A write that commits while this runs leaves its own mark, which stays for the next refresh."""
     if dialect(session) == "postgresql":
@@ -99,6 +128,9 @@ def refresh(session: Session) -> int:
             return 0
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK})
     ids, tasks = _marks(session)
+    if REGISTRY in tasks:
+        tasks.remove(REGISTRY)
+        _registry(session)
     for start in range(0, len(tasks), BATCH):
         batch = tasks[start:start + BATCH]
         session.execute(delete(StatsTaskCell).where(StatsTaskCell.task_id.in_(batch)))
@@ -112,7 +144,7 @@ def refresh(session: Session) -> int:
     for start in range(0, len(ids), 5000):
         session.execute(delete(StatsDirty).where(StatsDirty.id.in_(ids[start:start + 5000])))
     session.flush()
-    return len(tasks)
+    return len(ids)
 
 
 def pending(session: Session) -> bool:

@@ -13,7 +13,8 @@ from server.models.stats import StatsDirty
 from server.services.kernel.workdays import local_midnight_utc
 from server.services.stats import filters, periods, report
 from tests.server.stats import world as W
-from tests.server.stats.test_figures import cohort, heads, tables
+from server.models.registry import Target
+from tests.server.stats.test_figures import cohort, column, heads, tables
 
 
 @pytest.fixture
@@ -96,6 +97,23 @@ def test_writes_made_any_way_show_in_the_next_report(session, w):
                          "WHERE inspection_id = :id AND department_id IS NULL"), {"id": pending.id})
     session.commit()
     assert published(report.build(session, w.office, f)) == published(after) + 1
+
+
+def test_follow_up_and_registry_writes_show_in_the_next_report(session, w):
+    f = filters.parse(session, {"year": "2024"})
+    before = report.build(session, w.office, f)
+    session.commit()
+    fact = next(x for x in cohort(w) if x.credit)
+    session.execute(text("DELETE FROM credit_records WHERE inspection_id = :id"), {"id": fact.id})
+    target = session.get(Target, w.targets[0].id)
+    session.execute(text("UPDATE targets SET category = 'taxi' WHERE id = :id"), {"id": target.id})
+    session.commit()
+    after = report.build(session, w.office, f)
+    credit = lambda rep: sum(r[1]["v"] for r in tables(rep)["credit"]["rows"])  # noqa: E731
+    assert credit(after) == credit(before) - len(fact.credit)
+    registry = lambda rep, label: column(tables(rep)["coverage"], "名录库户数").get(label, 0)  # noqa: E731
+    assert registry(after, "出租汽车客运") == registry(before, "出租汽车客运") + 1
+    assert heads(after)["名录库对象户数"]["cell"]["v"] == heads(before)["名录库对象户数"]["cell"]["v"]
 
 
 def test_the_page_commits_what_it_recomputed(session, client, login, w):

@@ -145,8 +145,3 @@ def refresh(session: Session) -> int:
         session.execute(delete(StatsDirty).where(StatsDirty.id.in_(ids[start:start + 5000])))
     session.flush()
     return len(ids)
-
-
-def pending(session: Session) -> bool:
-    """Whether any task waits for a refresh (as this session sees it)."""
-    return session.execute(select(StatsDirty.id).limit(1)).first() is not None

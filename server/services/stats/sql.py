@@ -104,13 +104,6 @@ def inspected(f: Filters) -> list:
     return scope(f) + done_in_period(f)
 
 
-def by_task(f: Filters, session: Session) -> list:
-    """The cohort's conditions for a statement that should seek each task in a covering task index (the
-    period is not seekable here, so SQLite does not pick the narrower completion-time index); the same rows
-    as inspected()."""
-    return scope(f) + done_in_period(f, session)
-
-
 def walk(f: Filters, session: Session) -> list:
     """The cohort's conditions for a statement that should walk an index in its GROUP BY order (SQLite
     streams the groups instead of sorting 200,000 rows); the same rows as inspected()."""

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import io
-from urllib.parse import urlencode
 
 from flask import current_app, g, render_template, request, send_file, url_for
 
 from server.extensions import db
 from server.http import login_required
 from server.office import bp
+from server.office.stats_cells import Cells
 from server.services.followup import credit, publication, referrals
 from server.services.kernel.paging import page_number
 from server.services.stats import drill, filters, reports, workbook
@@ -27,18 +27,12 @@ def _filters() -> filters.Filters:
     return filters.parse(db.session, request.args)
 
 
-def _hrefs(f: filters.Filters):
-    """link -> the URL of the records behind a figure (url_for once; a thousand figures link from a page)."""
-    base = url_for("office.stats_records")
-    return lambda link: f"{base}?{urlencode(f.args(**link))}"
-
-
 @bp.get("/stats")
 @login_required(*STAFF)
 def stats():
     f = _filters()
     return render_template("office/stats.html", report=stats_report.build(db.session, g.user, f, workers=WORKERS), f=f,
-                           options=filters.options(db.session, f), href=_hrefs(f))
+                           options=filters.options(db.session, f), cells=Cells(url_for("office.stats_records"), f))
 
 
 @bp.get("/stats/records")

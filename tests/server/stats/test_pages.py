@@ -72,6 +72,16 @@ def test_a_figure_links_to_its_records(session, client, login, w):
     assert client.get("/office/stats/records?year=2024&fig=nope").status_code == 422
 
 
+def test_names_in_the_tables_are_shown_as_text_not_markup(session, client, login, w):
+    task = w.tasks["U"]
+    task.name = '<img src=x onerror=alert(1)>&检查'
+    session.commit()
+    login(w.office)
+    page = client.get("/office/stats?year=2024").get_data(as_text=True)
+    assert f"<th>{task.code} &lt;img src=x onerror=alert(1)&gt;&amp;检查</th>" in page
+    assert "<img src=x" not in page
+
+
 def test_the_workbook_has_a_sheet_per_section_and_native_charts(session, client, login, w):
     login(w.office)
     resp = client.get("/office/stats/export.xlsx?year=2024")

@@ -124,3 +124,41 @@ def test_the_page_commits_what_it_recomputed(session, client, login, w):
     assert client.get("/office/stats?year=2024").status_code == 200
     session.rollback()
     assert session.scalar(select(func.count()).select_from(StatsDirty)) == 0
+
+
+def test_two_refreshes_at_once_take_turns(app, session, w):
+    """Two views refreshing the same marked task at once: the second waits for the first (PostgreSQL's
+    advisory lock: and then finds nothing left to do; SQLite: its one writer at a time, and it may count
+    the task again) and neither fails or leaves a row twice."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from server.extensions import db
+    from server.models.stats import StatsTaskCell
+    from server.services.stats import rollup
+    rollup.refresh(session)
+    session.commit()
+    session.execute(text("UPDATE inspections SET approved_at = NULL WHERE id = :id"), {"id": w.facts[0].id})
+    session.commit()
+    cells = session.scalar(select(func.count()).select_from(StatsTaskCell))
+    first, second = Session(db.engine), Session(db.engine)
+    assert rollup.refresh(first) >= 1  # holds its transaction open
+    got, errors = [], []
+
+    def other():
+        try:
+            got.append(rollup.refresh(second))
+            second.commit()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(0.5)
+    first.commit()
+    thread.join(10)
+    first.close(), second.close()
+    assert not errors and len(got) == 1
+    if db.engine.dialect.name == "postgresql":
+        assert got == [0]
+    assert session.scalar(select(func.count()).select_from(StatsTaskCell)) == cells

@@ -48,6 +48,9 @@ class Inspection(db.Model):
               "target_region", "problem_found", "id"),
         Index("ix_inspections_stats_target", "target_id", "task_id", "status", "first_completed_at",
               "target_category", "target_risk_level", "target_region", "id"),
+        # coverage: the distinct targets of each (category, risk level), streamed in target order per cell
+        Index("ix_inspections_stats_cell", "target_category", "target_risk_level", "target_id", "task_id", "status",
+              "first_completed_at"),
         Index("ix_inspections_stats_results", "result_categories"),
     )
 

@@ -2,14 +2,14 @@
 risk level and category: distinct targets over the registry's targets."""
 from __future__ import annotations
 
-from sqlalchemy import func, null, or_, select, union_all
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from server.models.inspections import Inspection
 from server.models.registry import Target
 from server.services.stats import shapes
 from server.services.stats.filters import Filters
-from server.services.stats.sql import CATEGORY, RISK, walk
+from server.services.stats.sql import CATEGORY, RISK, dialect, walk
 from server.vocab import RiskLevel, TargetCategory
 
 FLOOR_PERCENT = 3  # 一(四): at least 3% of the registry each year
@@ -22,50 +22,43 @@ def random_targets(session: Session, f: Filters) -> tuple[dict[tuple[str, str], 
 
     A target two random tasks inspected counts once, under the category and risk level it was drawn with
     (the first in code order, min(category || '|' || risk), if its snapshots differ), so the cells add up
-    to the total. SQLite sorts nothing: the distinct targets of each cell stream over
-    ix_inspections_stats_cell and the distinct targets overall over ix_inspections_stats_target; only when
-    the cells add up to more than the total (some target was drawn in two cells) are those targets
-    moved to their first cell (_moves)."""
+    to the total.
+
+    PostgreSQL groups by target and then by cell, both hash aggregates. SQLite would sort the 140,000
+    grouped targets for the second step instead, so there each cell's distinct targets stream over
+    ix_inspections_stats_cell, and the few targets drawn in more than one cell are taken out of the
+    cells other than their first (_moved)."""
     if not f.random_task_ids:
         return {}, 0
     conds = walk(f, session, f.random_task_ids)
-    per_cell = (select(CATEGORY, RISK, func.count(func.distinct(Inspection.target_id)))
-                .where(*conds).group_by(CATEGORY, RISK))
-    groups = select(Inspection.target_id).where(*conds).group_by(Inspection.target_id).subquery()
-    total = select(null(), null(), func.count()).select_from(groups)
-    out, targets = {}, 0
-    for category, risk, n in session.execute(union_all(per_cell, total)):
-        if category is None:
-            targets = n
-        else:
-            out[_cell(f"{category}|{risk}")] = n
-    if sum(out.values()) > targets:
-        for key, n in _moves(session, conds):
-            out[key] = out.get(key, 0) + n
-        out = {key: n for key, n in out.items() if n}
-    return out, targets
+    if dialect(session) == "sqlite":
+        per_cell = (select(CATEGORY + "|" + RISK, func.count(func.distinct(Inspection.target_id)))
+                    .where(*conds).group_by(CATEGORY, RISK))
+        stmt = union_all(per_cell, _moved(conds))
+    else:
+        targets = (select(func.min(CATEGORY + "|" + RISK).label("cell")).where(*conds)
+                   .group_by(Inspection.target_id).subquery())
+        stmt = select(targets.c.cell, func.count()).group_by(targets.c.cell)
+    out = {}
+    for key, n in session.execute(stmt):
+        category, _, risk = (key or "|").partition("|")
+        out[(category, risk)] = out.get((category, risk), 0) + n
+    out = {cell: n for cell, n in out.items() if n}
+    return out, sum(out.values())
 
 
-def _cell(key: str | None) -> tuple[str, str]:
-    category, _, risk = (key or "|").partition("|")
-    return category, risk
+def _moved(conds: list):
+    """(cell, -targets) for the targets a per-cell count counts in a cell other than their first.
 
-
-def _moves(session: Session, conds: list):
-    """(cell, change) that count each target drawn in more than one cell in its first cell only: -1 in
-    every cell it was counted in, +1 in its first. Only targets inspected more than once are looked at
-    (a few percent), each by a seek into ix_inspections_stats_target."""
+    Only targets inspected more than once can have two cells (a few percent, found in one pass over
+    ix_inspections_stats_target); their cells are sought by target and compared in the database, so
+    that "first" is the database's own min()."""
     target = Inspection.target_id
     again = select(target).where(*conds).group_by(target).having(func.count() > 1)
-    multi = (select(target, func.min(CATEGORY + "|" + RISK).label("first"))
-             .where(*conds, target.in_(again)).group_by(target)
-             .having(or_(func.min(CATEGORY) != func.max(CATEGORY), func.min(RISK) != func.max(RISK)))
-             .cte("multi_cell").prefix_with("MATERIALIZED"))
-    counted = (select(CATEGORY + "|" + RISK, -func.count(func.distinct(target)))
-               .where(*conds, target.in_(select(multi.c.target_id))).group_by(CATEGORY, RISK))
-    first = select(multi.c.first, func.count()).group_by(multi.c.first)
-    for key, n in session.execute(union_all(counted, first)):
-        yield _cell(key), n
+    cells = (select(target, (CATEGORY + "|" + RISK).label("cell")).where(*conds, target.in_(again))
+             .group_by(target, CATEGORY, RISK).subquery())
+    ranked = select(cells.c.cell, func.min(cells.c.cell).over(partition_by=cells.c.target_id).label("first")).subquery()
+    return select(ranked.c.cell, -func.count()).where(ranked.c.cell != ranked.c.first).group_by(ranked.c.cell)
 
 
 def registry(session: Session, f: Filters) -> dict[tuple[str, str], int]:

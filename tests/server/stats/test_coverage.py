@@ -1,6 +1,6 @@
 """The random share's distinct targets by (category, risk level) when a target was drawn in more than one
 cell (its risk level or category changed between two random draws) and when none was, against a count the
-test makes itself, on SQLite and PostgreSQL."""
+test makes itself, on SQLite (per-cell counts and their correction) and PostgreSQL (one grouping by target)."""
 from __future__ import annotations
 
 import datetime as dt

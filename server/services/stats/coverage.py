@@ -24,10 +24,10 @@ def random_targets(session: Session, f: Filters) -> tuple[dict[tuple[str, str], 
     (the first in code order, min(category || '|' || risk), if its snapshots differ), so the cells add up
     to the total.
 
-    PostgreSQL groups by target and then by cell, both hash aggregates. SQLite would sort the 140,000
-    grouped targets for the second step instead, so there each cell's distinct targets stream over
-    ix_inspections_stats_cell, and the few targets drawn in more than one cell are taken out of the
-    cells other than their first (_moved)."""
+    PostgreSQL groups by target (over ix_inspections_stats_target) and hashes the cells. SQLite would sort
+    the 140,000 grouped targets for the second step instead, so there each cell's distinct targets stream
+    over ix_inspections_stats_cell (SQLite only), and the few targets drawn in more than one cell are taken
+    out of the cells other than their first (_moved)."""
     if not f.random_task_ids:
         return {}, 0
     conds = walk(f, session, f.random_task_ids)

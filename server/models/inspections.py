@@ -49,6 +49,11 @@ class Inspection(db.Model):
               "target_region", "problem_found", "id", "due_date"),
         Index("ix_inspections_stats_target", "target_id", "task_id", "status", "first_completed_at",
               "target_category", "target_risk_level", "target_region", "id"),
+        # coverage on SQLite: the distinct targets of each (category, risk level), streamed in target order per
+        # cell. PostgreSQL hashes instead and does not use it (with it, the cohort statement measured about 15%
+        # slower there), so it is made on SQLite only (info: the migration check leaves it out elsewhere).
+        Index("ix_inspections_stats_cell", "target_category", "target_risk_level", "target_id", "task_id", "status",
+              "first_completed_at", info={"only_on": "sqlite"}).ddl_if(dialect="sqlite"),
         Index("ix_inspections_stats_results", "result_categories"),
     )
 

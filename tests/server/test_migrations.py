@@ -17,6 +17,13 @@ def _fresh_url(request, tmp_path):
 import pytest  # noqa: E402
 
 
+def _made_on(dialect: str):
+    """Leave out of the comparison the indexes the models make on another database only (info["only_on"])."""
+    def include(obj, name, type_, reflected, compare_to):
+        return not (type_ == "index" and obj.info.get("only_on", dialect) != dialect)
+    return include
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_upgrade_to_head_matches_models(request, tmp_path, backend):
     url = _fresh_url(request, tmp_path)
@@ -24,6 +31,7 @@ def test_upgrade_to_head_matches_models(request, tmp_path, backend):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            opts = {"compare_type": True, "include_object": _made_on(conn.dialect.name)}
+            diff = compare_metadata(MigrationContext.configure(conn, opts=opts), db.metadata)
         db.engine.dispose()
     assert diff == [], f"迁移与模型不一致，请运行 make migration：{diff}"

@@ -69,16 +69,18 @@ def local_month(session: Session, column):
     return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
 
 
-def scope(f: Filters, session: Session | None = None) -> list:
-    """Inspections of the tasks in scope, of the chosen target category and 乡镇.
+def scope(f: Filters, session: Session | None = None, task_ids: list[int] | None = None) -> list:
+    """Inspections of the tasks in scope (or of `task_ids`, some of them), of the chosen target category
+    and 乡镇.
 
     With `session` on SQLite the task condition is written `task_id + 0 IN (…)`, which no index can
     seek: the planner then walks the covering index in GROUP BY order instead of seeking each task and
     sorting (see walk())."""
-    if not f.task_ids:
+    task_ids = f.task_ids if task_ids is None else task_ids
+    if not task_ids:
         return [false()]
     task = Inspection.task_id + 0 if session is not None and dialect(session) == "sqlite" else Inspection.task_id
-    conds = [task.in_(f.task_ids)]
+    conds = [task.in_(task_ids)]
     if f.category:
         conds.append(CATEGORY == f.category)
     if f.town:
@@ -104,10 +106,11 @@ def inspected(f: Filters) -> list:
     return scope(f) + done_in_period(f)
 
 
-def walk(f: Filters, session: Session) -> list:
+def walk(f: Filters, session: Session, task_ids: list[int] | None = None) -> list:
     """The cohort's conditions for a statement that should walk an index in its GROUP BY order (SQLite
-    streams the groups instead of sorting 200,000 rows); the same rows as inspected()."""
-    return scope(f, session) + done_in_period(f, session)
+    streams the groups instead of sorting 200,000 rows); the same rows as inspected(), or those of
+    `task_ids` (some of the tasks in scope) only."""
+    return scope(f, session, task_ids) + done_in_period(f, session)
 
 
 _DISTINCT_RESULTS = """

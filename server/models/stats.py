@@ -110,21 +110,27 @@ def _sqlite_triggers() -> list[str]:
 
 
 def _pg_triggers() -> list[str]:
+    """One function per table; the update trigger's WHEN skips the function for the updates that leave
+    every watched column as it was (most of a sync push's)."""
     out = []
     for table, columns, mark in WATCHED:
-        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns) or "false"
         out.append(f"""CREATE OR REPLACE FUNCTION stats_mark_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN {mark.format(row='NEW')}
   ELSIF TG_OP = 'DELETE' THEN {mark.format(row='OLD')}
-  ELSIF {changed} THEN {mark.format(row='OLD')} {mark.format(row='NEW')}
+  ELSE {mark.format(row='OLD')} {mark.format(row='NEW')}
   END IF;
   RETURN NULL;
 END $$""")
-        events = "INSERT OR DELETE" + (f" OR UPDATE OF {', '.join(columns)}" if columns else "")
-        out.append(f"DROP TRIGGER IF EXISTS stats_mark ON {table}")
-        out.append(f"CREATE TRIGGER stats_mark AFTER {events} ON {table} FOR EACH ROW "
-                   f"EXECUTE FUNCTION stats_mark_{table}()")
+        for name in ("stats_mark", "stats_mark_insert", "stats_mark_delete", "stats_mark_update"):
+            out.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        for event in ("INSERT", "DELETE"):
+            out.append(f"CREATE TRIGGER stats_mark_{event.lower()} AFTER {event} ON {table} FOR EACH ROW "
+                       f"EXECUTE FUNCTION stats_mark_{table}()")
+        if columns:
+            changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
+            out.append(f"CREATE TRIGGER stats_mark_update AFTER UPDATE OF {', '.join(columns)} ON {table} "
+                       f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION stats_mark_{table}()")
     return out
 
 

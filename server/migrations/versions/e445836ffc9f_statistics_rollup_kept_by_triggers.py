@@ -79,7 +79,8 @@ def downgrade():
     bind = op.get_bind()
     for table, _, _ in WATCHED:
         if bind.dialect.name == "postgresql":
-            bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS stats_mark ON {table}")
+            for event in ("insert", "delete", "update"):
+                bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS stats_mark_{event} ON {table}")
             bind.exec_driver_sql(f"DROP FUNCTION IF EXISTS stats_mark_{table}()")
         else:
             for event in ("insert", "delete", "update"):

@@ -7,7 +7,8 @@ figure is the same whichever way it was counted.
 """
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, and_, case, cast, delete, func, insert, literal, null, or_, select, text, union_all
+from sqlalchemy import (Integer, String, and_, case, cast, delete, func, insert, literal, null, or_, select, text,
+                        union_all)
 from sqlalchemy.orm import Session
 
 from server.models.fieldwork import Finding, InspectionFailure
@@ -56,7 +57,8 @@ def cells(session: Session, where: list, *, due_before=None):
             func.coalesce(CATEGORY, "").label("category"), func.coalesce(REGION, "").label("region")]
     return (select(*keys, *cell_columns(session, due_before=due_before))
             .select_from(Inspection)
-            .outerjoin(Publication, and_(Publication.inspection_id == Inspection.id, Publication.department_id.is_(None)))
+            .outerjoin(Publication, and_(Publication.inspection_id == Inspection.id,
+                                         Publication.department_id.is_(None)))
             .where(*where).group_by(*keys[:4]))
 
 
@@ -69,7 +71,8 @@ def detail_arms(session: Session, where: list, item_id: int | None = None) -> li
     rc = (select(*keys, literal("rc").label("kind"), codes.label("key"), cast(null(), Integer).label("item_id"),
                  func.count().label("n"))
           .where(*where, DONE, not_only_no_problem(session)).group_by(Inspection.task_id, month, category, codes))
-    failed = (select(Inspection.task_id, month.label("month"), category.label("category"), InspectionFailure.inspection_id,
+    failed = (select(Inspection.task_id, month.label("month"), category.label("category"),
+                     InspectionFailure.inspection_id,
                      InspectionFailure.checkpoint_id, Checkpoint.item_id)
               .join(InspectionFailure, InspectionFailure.inspection_id == Inspection.id)
               .join(Checkpoint, Checkpoint.id == InspectionFailure.checkpoint_id)

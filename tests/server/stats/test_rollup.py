@@ -67,7 +67,8 @@ def test_the_rollup_counts_what_the_inspections_count(session, w, monkeypatch, a
 
 def test_a_broken_month_counts_its_own_days(session, w):
     f = filters.parse(session, {"year": "2024", "start": "2024-03-15", "end": "2024-04-10"})
-    assert periods.split(f).days == [(dt.date(2024, 3, 15), dt.date(2024, 3, 31)), (dt.date(2024, 4, 1), dt.date(2024, 4, 10))]
+    assert periods.split(f).days == [(dt.date(2024, 3, 15), dt.date(2024, 3, 31)),
+                                     (dt.date(2024, 4, 1), dt.date(2024, 4, 10))]
     rep = report.build(session, w.office, f)
     lo, hi = local_midnight_utc(dt.date(2024, 3, 15)), local_midnight_utc(dt.date(2024, 4, 11))
     expected = cohort(w, lo=lo, hi=hi)

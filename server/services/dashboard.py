@@ -14,8 +14,9 @@ from server.services.kernel.permissions import DEPT_STAFF
 def panels(session: Session, actor) -> list[dict]:
     """Panels for the 工作台, each {title, rows:[(label, value, url_endpoint or None)]}."""
     if actor is not None and actor.role == DEPT_STAFF:  # a department's staff: their department's work only
+        from server.services.followup import panels as followup_panels
         from server.services.planning import tasks as planning
-        return [planning.department_panel(session, actor)]
+        return [planning.department_panel(session, actor), followup_panels.department_panel(session, actor)]
     today = workdays.today()  # 北京时间, whatever the server's clock zone
     soon = today + dt.timedelta(days=60)
     registry = {

@@ -13,8 +13,9 @@ from server.models.inspections import Inspection, InspectionMember
 from server.models.planning import Task
 from server.models.registry import Target
 from server.services.fieldwork import desk_checks
-from server.services.followup import credit, publication, referrals
+from server.services.followup import credit, joint_review, publication, referrals
 from server.services.kernel import approvals
+from server.services.kernel.permissions import task_condition
 from server.services.kernel.workdays import (ONE_DAY, deadline_text, earliest_start_not_overdue, local_date,
                                       local_midnight_utc, today, workdays_between)
 
@@ -50,9 +51,14 @@ def publication_clock_panel(session: Session, on: dt.date | None = None) -> dict
                                 .limit(SHOWN)).all()
     n_late_pubs = _count(session, unpublished.where(Publication.due_on < on))
     n_warn_pubs = _count(session, unpublished.where(Publication.completed_on < warned_day, Publication.due_on >= on))
-    submitted = session.scalar(select(func.count(Inspection.id)).where(Inspection.status == "submitted"))
+    # the bureau's own part still open; a joint inspection it has approved waits on a department instead
+    submitted = session.scalar(select(func.count(Inspection.id)).where(Inspection.status == "submitted",
+                                                                       ~joint_review.bureau_approved()))
+    on_departments = session.scalar(select(func.count(Inspection.id)).where(Inspection.status == "submitted",
+                                                                            joint_review.bureau_approved()))
     share = publication.share(session)
     rows = [("待审核的检查结果", submitted, "office.review_queue"),
+            *([("本局已审核、待合作部门审核的联合抽查", on_departments, "office.review_queue")] if on_departments else []),
             ("公示临近到期（已过 15 个工作日）", n_warn_reviews - n_late_reviews + n_warn_pubs, "office.publications"),
             ("公示已超期（超过 20 个工作日）", n_late_reviews + n_late_pubs, "office.publications"),
             ("已审核结果公示率（目标 100%）",
@@ -89,6 +95,19 @@ def risk_panel(session: Session, actor=None) -> dict:
     if rows and actor is not None and actor.role in ("admin", "office"):
         rows.append(("发起定向抽查", "以预警对象为范围新建定向抽查任务", "office.task_start_risk"))
     return {"title": "风险等级变化预警（近 30 天）", "rows": rows or [("暂无风险等级变化", "—", None)]}
+
+
+def department_panel(session: Session, actor) -> dict:
+    """The review and publication work of a department's staff (谁检查、谁审核、谁公开): the joint inspections
+    whose part their department checked and has not yet approved, and their department's publication records
+    not yet published."""
+    waiting = session.scalar(select(func.count(Inspection.id)).where(
+        Inspection.status == "submitted", task_condition(session, actor, Inspection.task_id),
+        joint_review.pending_condition(session, actor))) or 0
+    drafts = session.scalar(select(func.count(Publication.id)).where(
+        Publication.department_id == actor.department_id, Publication.status.in_(("draft", "pending")))) or 0
+    return {"title": "本部门审核与公示", "rows": [("待本部门审核的检查结果", waiting, "office.review_queue"),
+                                           ("本部门待公示的结果", drafts, "office.publications")]}
 
 
 def panels(session: Session, actor) -> list[dict]:

@@ -116,9 +116,11 @@ def test_only_the_departments_own_inspectors(session, world):
 
 
 def test_the_dashboard_shows_the_departments_work(session, world):
-    (panel,) = dashboard.panels(session, world.staff)
-    counts = {label: n for label, n, _ in panel["rows"]}
+    panels = dashboard.panels(session, world.staff)
+    assert [p["title"] for p in panels] == ["本部门的联合抽查", "本部门审核与公示"]
+    counts = {label: n for p in panels for label, n, _ in p["rows"]}
     assert counts["本部门参与的任务"] == 1 and counts["本部门执法人员"] == 1
+    assert counts["待本部门审核的检查结果"] == 0 and counts["本部门待公示的结果"] == 0
 
 
 def test_an_account_without_a_department_sees_nothing(session, world):

@@ -244,3 +244,24 @@ def test_the_market_bureau_reviews_its_part_in_the_office_pages(client, session,
     assert "暂无待审核的检查结果" in _text(client.get("/office/review"))
     pub = _text(client.get(f"/office/publications/{_pubs(session, insp)[kit.scj.id].id}"))
     assert "各部门均审核通过后才能公开" in pub and "公开本部门检查的事项结果" not in pub
+
+
+def _dashboard(session, actor) -> dict:
+    from server.services import dashboard
+    return {label: value for p in dashboard.panels(session, actor) for label, value, _ in p["rows"]}
+
+
+def test_each_workbench_counts_the_reviews_waiting_on_its_own_department(session, joint):
+    kit, insp = joint, joint.insp
+    assert _dashboard(session, kit.office)["待审核的检查结果"] == 1
+    assert _dashboard(session, kit.staff)["待本部门审核的检查结果"] == 1
+    review.approve(session, kit.office, insp.id)
+    office = _dashboard(session, kit.office)
+    assert office["待审核的检查结果"] == 0  # nothing left for the bureau to do
+    assert office["本局已审核、待合作部门审核的联合抽查"] == 1
+    staff = _dashboard(session, kit.staff)
+    assert staff["待本部门审核的检查结果"] == 1 and staff["本部门待公示的结果"] == 0
+    review.approve(session, kit.staff, insp.id)
+    staff = _dashboard(session, kit.staff)
+    assert staff["待本部门审核的检查结果"] == 0 and staff["本部门待公示的结果"] == 1  # its draft, made by its approval
+    assert "本局已审核、待合作部门审核的联合抽查" not in _dashboard(session, kit.office)

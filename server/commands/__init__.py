@@ -14,9 +14,10 @@ def register(app: Flask) -> None:
     from server.commands.documents import prune_pdf_cache_command
     from server.commands.draw import verify_draw_command
     from server.commands.followup import refresh_risk_command
+    from server.commands.stats import stats_refresh_command
 
     for command in (create_user_command, audit_verify_command, audit_publish_head_command, init_db_command, load_demo_command,
                     demo_logins_command, verify_draw_command, prune_pdf_cache_command, device_group,
-                    refresh_risk_command):
+                    refresh_risk_command, stats_refresh_command):
         app.cli.add_command(command)
     registry.register(app)  # import-*/export-* for the three registries

@@ -163,3 +163,19 @@ def test_two_refreshes_at_once_take_turns(app, session, w):
     if db.engine.dialect.name == "postgresql":
         assert got == [0]
     assert session.scalar(select(func.count()).select_from(StatsTaskCell)) == cells
+
+
+def test_the_refresh_command_brings_the_rollup_up_to_date(app, session, w):
+    from server.models.stats import StatsTaskCell
+    runner = app.test_cli_runner()
+    assert session.scalar(select(func.count()).select_from(StatsDirty)) > 0  # the world's writes, marked
+    first = runner.invoke(args=["stats-refresh"])
+    assert first.exit_code == 0 and "统计汇总已更新" in first.output
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(StatsDirty)) == 0
+    cells = session.scalar(select(func.count()).select_from(StatsTaskCell))
+    assert "已是最新" in runner.invoke(args=["stats-refresh"]).output
+    again = runner.invoke(args=["stats-refresh", "--all"])
+    assert again.exit_code == 0 and "统计汇总已更新" in again.output
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(StatsTaskCell)) == cells > 0

@@ -114,6 +114,16 @@ DESK_INSPECTION = "desk_inspection"
 ON_SITE = InspectionMode.ON_SITE.value
 
 
+def refuse_desk_download(insp: Inspection) -> Inspection:
+    """The inspection as a phone may download it: a 书面检查 / 网络监测 is recorded in the office, so its bundle is
+    refused (`desk_inspection`), as the pull leaves it out."""
+    if insp.mode != ON_SITE:
+        mode = InspectionMode.by_label(insp.mode)
+        raise Conflict(f"该检查为{mode.label if mode else '非现场检查'}（非现场检查），只能由检查组在办公室的“书面检查”页面录入，"
+                       "手机不下载", code=DESK_INSPECTION, errors={"mode": insp.mode})
+    return insp
+
+
 def _check_on_site(insp: Inspection) -> None:
     """A 书面检查 / 网络监测 is recorded in the office (desk_checks), never from a phone: no phone is sent one
     (the pull leaves them out), so a push naming one comes from a client that should not send it; refused, and

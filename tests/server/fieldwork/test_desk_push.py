@@ -96,3 +96,19 @@ def test_an_on_site_inspection_still_takes_the_same_push(client, session):
     insp, user = _desk(session, mode="on_site")
     body = _push(client, user, _mutations(insp)[:2])
     assert [r["status"] for r in body["results"]] == ["applied", "applied"]
+
+
+def test_a_desk_inspection_is_not_downloaded_by_a_phone_even_when_asked_for(client, session):
+    insp, user = _desk(session, mode="online")
+    token = api_login(client, user.username)
+    resp = client.get(f"/api/v1/inspections/{insp.id}", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 409
+    body = resp.get_json()
+    assert body["code"] == "desk_inspection" and "网络监测" in body["message"] and "手机不下载" in body["message"]
+    on_site = create_inspection(session)  # an on-site inspection still comes down as before
+    phone_user = create_user(session, role="inspector", username="on_site_member",
+                             inspector_id=on_site.members[0].inspector_id)
+    session.commit()
+    resp = client.get(f"/api/v1/inspections/{on_site.id}",
+                      headers={"Authorization": f"Bearer {api_login(client, phone_user.username)}"})
+    assert resp.status_code == 200 and resp.get_json()["id"] == on_site.id

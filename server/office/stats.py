@@ -20,17 +20,21 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters() -> filters.Filters:
+    return filters.parse(db.session, request.args)
+
+
+def _report_filters() -> filters.Filters:
     """The request's filters, once the rollup holds every committed write: refreshed and committed here,
-    so that the report's other connections read it."""
+    so that the report's other connections read it (the records lists read the inspections, not the rollup)."""
     if stats_report.refresh(db.session, g.user):
         db.session.commit()
-    return filters.parse(db.session, request.args)
+    return _filters()
 
 
 @bp.get("/stats")
 @login_required(*STAFF)
 def stats():
-    f = _filters()
+    f = _report_filters()
     return render_template("office/stats.html", report=stats_report.build(db.session, g.user, f, workers=WORKERS), f=f,
                            options=filters.options(db.session, f), cells=Cells(url_for("office.stats_records"), f))
 
@@ -48,7 +52,7 @@ def stats_records():
 @bp.get("/stats/export.xlsx")
 @login_required(*STAFF)
 def stats_export():
-    f = _filters()
+    f = _report_filters()
     data, name = workbook.export(db.session, g.user, f, current_app.config.get("BUREAU_NAME"), workers=WORKERS)
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
 
@@ -56,12 +60,14 @@ def stats_export():
 @bp.get("/stats/annual.pdf")
 @login_required(*STAFF)
 def stats_annual():
-    doc = reports.annual(db.session, g.user, _filters(), reports.settings_from(current_app.config), workers=WORKERS)
+    doc = reports.annual(db.session, g.user, _report_filters(), reports.settings_from(current_app.config),
+                         workers=WORKERS)
     return send_file(io.BytesIO(doc.data), mimetype="application/pdf", download_name=doc.filename)
 
 
 @bp.get("/stats/monthly.pdf")
 @login_required(*STAFF)
 def stats_monthly():
-    doc = reports.monthly(db.session, g.user, _filters(), reports.settings_from(current_app.config), workers=WORKERS)
+    doc = reports.monthly(db.session, g.user, _report_filters(), reports.settings_from(current_app.config),
+                          workers=WORKERS)
     return send_file(io.BytesIO(doc.data), mimetype="application/pdf", download_name=doc.filename)

@@ -22,16 +22,13 @@ from sqlalchemy.orm import Session
 
 from server.models.inspections import Inspection
 from server.models.stats import StatsTaskCell, StatsTaskDetail
-from server.services.followup import publication
-from server.services.kernel.workdays import earliest_start_not_overdue, local_midnight_utc, today
-from server.services.stats import rollup
+from server.services.kernel.workdays import local_midnight_utc
+from server.services.stats import progress, rollup
 from server.services.stats.cohort import Cohort
 from server.services.stats.filters import Filters
 from server.services.stats.sql import DONE_AT, bounds, scope
 from server.services.stats.trend import months
 
-ALL_TIME = ("active", "done", "reviewed", "withdrawn", "published")
-PERIOD = ("done", "problems", "published", "on_time", "declined")
 
 
 @dataclass
@@ -43,7 +40,7 @@ class Split:
 
 
 def split(f: Filters) -> Split:
-    deadline_day = earliest_start_not_overdue(today(), publication.PUBLISH_WORKING_DAYS)
+    deadline_day = progress.deadline_day()
     out = Split(due_month=deadline_day.strftime("%Y-%m"), due_before=local_midnight_utc(deadline_day))
     for m in months(f):
         y, mo = (int(p) for p in m.split("-"))
@@ -57,19 +54,21 @@ def split(f: Filters) -> Split:
 
 
 def _cell_conds(f: Filters, model) -> list:
+    """The rollup rows of the tasks in scope, of the chosen category (and 乡镇, for the cells: the details
+    have none and are counted from the inspections when one is chosen)."""
     conds = [model.task_id.in_(f.task_ids)] if f.task_ids else [model.task_id.is_(None)]
     if f.category:
         conds.append(model.category == f.category)
-    if getattr(model, "region", None) is not None and f.town:
+    if f.town and model is StatsTaskCell:
         conds.append(model.region == f.town)
     return conds
 
 
 def _overdue(session: Session, f: Filters) -> dict[int, int]:
-    """task -> inspections not done past their due date (seeks the not-done ones by completion time)."""
+    """task -> inspections not done past their due date, as the drill-down lists them (progress.stage_conditions;
+    the not-done ones are sought by completion time)."""
     stmt = (select(Inspection.task_id, func.count())
-            .where(*scope(f), DONE_AT.is_(None), Inspection.status != "withdrawn", Inspection.due_date < today())
-            .group_by(Inspection.task_id))
+            .where(*scope(f), progress.stage_conditions(f)["overdue"]).group_by(Inspection.task_id))
     return dict(session.execute(stmt).all())
 
 

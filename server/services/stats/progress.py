@@ -3,6 +3,8 @@ inspections past their due date and those withdrawn (补抽 replaced them). The 
 (services/stats/periods.py); the conditions here are what the drill-down lists select."""
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import DateTime, String, and_, cast, func
 from sqlalchemy.orm import Session
 
@@ -33,9 +35,14 @@ def stage_conditions(f: Filters) -> dict:
     }
 
 
+def deadline_day() -> dt.date:
+    """The earliest completion day whose 20-working-day publication deadline has not passed today."""
+    return earliest_start_not_overdue(today(), publication.PUBLISH_WORKING_DAYS)
+
+
 def overdue_before():
     """Done before this instant and not yet published: past the 20-working-day deadline today."""
-    return local_midnight_utc(earliest_start_not_overdue(today(), publication.PUBLISH_WORKING_DAYS))
+    return local_midnight_utc(deadline_day())
 
 
 def published_by_due(session: Session):
